@@ -1,0 +1,12 @@
+// Package stream is the hub between publishers and outputs: a Registry maps
+// app/name keys to live Streams, a Publisher appends immutable Frames to its
+// Stream, and any number of Readers consume them.
+//
+// Each Stream keeps one shared ring of recent entries (the GOP cache), bounded
+// by frame count and bytes. A Reader is only a cursor into that ring plus
+// counters: publishing never blocks and never copies per reader, and a single
+// channel close wakes every waiting reader. A reader that falls out of the
+// ring resumes at the newest keyframe, receiving the decoder configuration
+// again only when it changed, so it never sees a partial GOP or reordered
+// frames.
+package stream

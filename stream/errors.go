@@ -1,0 +1,18 @@
+package stream
+
+import "errors"
+
+// Sentinel errors returned by this package; callers compare with errors.Is.
+var (
+	// ErrStreamBusy is returned by Registry.Publish when the key already has a
+	// live publisher.
+	ErrStreamBusy = errors.New("stream: stream is already being published")
+	// ErrStreamNotFound is returned by helpers that look a stream up by key
+	// when no live stream has that key.
+	ErrStreamNotFound = errors.New("stream: stream not found")
+	// ErrClosed is returned when using a closed Registry or a closed Reader.
+	ErrClosed = errors.New("stream: closed")
+	// ErrUnsupportedTag is returned by NewFrame for a tag type other than
+	// audio, video or script data.
+	ErrUnsupportedTag = errors.New("stream: unsupported tag type")
+)

@@ -1,0 +1,227 @@
+package stream
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync"
+
+	"github.com/mediaserver/mediaserver/flv"
+)
+
+// Script data names recognised as stream metadata.
+const (
+	metadataName     = "onMetaData"
+	setDataFrameName = "@setDataFrame"
+	// amf0StringMarker is the AMF0 type marker of a short string.
+	amf0StringMarker = 0x02
+	// maxEncodings bounds the serialisations cached per frame; further keys
+	// are built on every call instead of being cached.
+	maxEncodings = 8
+)
+
+// Frame is one media frame parsed once from an FLV tag body. It is immutable
+// once created: every reader shares the same *Frame, and nobody may modify it
+// or its Payload. Its lazily built serialisations (FLVTag, Encoded) are shared
+// too. A Frame must not be copied after first use.
+type Frame struct {
+	// Type is the FLV tag type: flv.TagAudio, flv.TagVideo or flv.TagScript.
+	Type flv.TagType
+	// Time is the decoding timestamp in milliseconds.
+	Time uint32
+	// CompositionTime is the presentation offset (PTS-DTS) in milliseconds;
+	// zero for audio and script data.
+	CompositionTime int32
+	// Keyframe is true for a video frame of frame type key (1) or generated
+	// key (4) that carries coded frames: a random access point.
+	Keyframe bool
+	// Header is true for decoder configuration: a video or audio sequence
+	// start, or script data named onMetaData (optionally behind
+	// @setDataFrame). A sequence end is not a header.
+	Header bool
+	// Codec is the codec FourCC (0 for script data and unmapped legacy codecs).
+	Codec flv.FourCC
+	// Payload is the FLV tag body exactly as received.
+	Payload []byte
+
+	// seqEnd marks a video/audio sequence end packet.
+	seqEnd bool
+
+	tagOnce sync.Once
+	tag     []byte
+
+	encMu   sync.Mutex
+	enc0    encoding   // the first cached serialisation (usually the only one)
+	encMore []encoding // further ones, up to maxEncodings in total
+}
+
+// encoding is one cached serialisation of a Frame.
+type encoding struct {
+	key  any
+	data []byte
+}
+
+// NewFrame parses the tag header of an FLV tag body once and returns the
+// immutable frame. payload is retained, not copied: the caller must not
+// modify it afterwards.
+func NewFrame(t flv.TagType, ts uint32, payload []byte) (*Frame, error) {
+	f := &Frame{Type: t, Time: ts, Payload: payload}
+	switch t {
+	case flv.TagVideo:
+		h, err := flv.ParseVideoTagHeader(payload)
+		if err != nil {
+			return nil, fmt.Errorf("video tag at %d ms: %w", ts, err)
+		}
+		f.Codec = h.Codec
+		f.CompositionTime = h.CompositionTime
+		switch h.PacketType {
+		case flv.PacketSequenceStart:
+			f.Header = true
+		case flv.PacketCodedFrames, flv.PacketCodedFramesX:
+			f.Keyframe = h.Keyframe()
+		case flv.PacketSequenceEnd:
+			f.seqEnd = true
+		}
+	case flv.TagAudio:
+		h, err := flv.ParseAudioTagHeader(payload)
+		if err != nil {
+			return nil, fmt.Errorf("audio tag at %d ms: %w", ts, err)
+		}
+		f.Codec = h.Codec
+		switch h.PacketType {
+		case flv.PacketSequenceStart:
+			f.Header = true
+		case flv.PacketSequenceEnd:
+			f.seqEnd = true
+		}
+	case flv.TagScript:
+		f.Header = isMetadata(payload)
+	default:
+		return nil, fmt.Errorf("tag type %d at %d ms: %w", t, ts, ErrUnsupportedTag)
+	}
+	return f, nil
+}
+
+// withTime returns a copy of f carrying timestamp ts; the payload is shared.
+// It is the hook used to rebase a publisher's timeline.
+func (f *Frame) withTime(ts uint32) *Frame {
+	return &Frame{
+		Type:            f.Type,
+		Time:            ts,
+		CompositionTime: f.CompositionTime,
+		Keyframe:        f.Keyframe,
+		Header:          f.Header,
+		Codec:           f.Codec,
+		Payload:         f.Payload,
+		seqEnd:          f.seqEnd,
+	}
+}
+
+// withPayload returns a copy of f carrying payload p instead of its own.
+func (f *Frame) withPayload(p []byte) *Frame {
+	g := f.withTime(f.Time)
+	g.Payload = p
+	return g
+}
+
+// FLVTag returns the complete FLV tag for f: the 11-byte tag header, the
+// payload and the 4-byte previous-tag-size. It is built on first use and
+// shared by all callers, who must not modify it.
+func (f *Frame) FLVTag() []byte {
+	f.tagOnce.Do(func() {
+		buf := make([]byte, 0, flv.TagHeaderSize+len(f.Payload)+4)
+		f.tag = flv.AppendTag(buf, f.Type, f.Time, f.Payload)
+	})
+	return f.tag
+}
+
+// Encoded returns the serialisation of f identified by key (a comparable
+// value, for example a chunk size), calling build to produce it on first use
+// and sharing the result with every later caller. build runs with the frame's
+// encoding lock held, so concurrent callers wait for one build instead of
+// repeating it; build must not call Encoded on the same frame. Callers must
+// not modify the returned bytes.
+func (f *Frame) Encoded(key any, build func(*Frame) []byte) []byte {
+	f.encMu.Lock()
+	defer f.encMu.Unlock()
+	if f.enc0.key != nil {
+		if f.enc0.key == key {
+			return f.enc0.data
+		}
+		for i := range f.encMore {
+			if f.encMore[i].key == key {
+				return f.encMore[i].data
+			}
+		}
+	}
+	data := build(f)
+	switch {
+	case f.enc0.key == nil:
+		f.enc0 = encoding{key: key, data: data}
+	case len(f.encMore)+1 < maxEncodings:
+		f.encMore = append(f.encMore, encoding{key: key, data: data})
+	}
+	return data
+}
+
+// headerKind names which slot of a Headers set a header frame occupies.
+type headerKind uint8
+
+const (
+	kindNone headerKind = iota
+	kindMetadata
+	kindVideo
+	kindAudio
+)
+
+// kind reports the Headers slot of a header frame, or kindNone.
+func (f *Frame) kind() headerKind {
+	if !f.Header {
+		return kindNone
+	}
+	switch f.Type {
+	case flv.TagScript:
+		return kindMetadata
+	case flv.TagVideo:
+		return kindVideo
+	case flv.TagAudio:
+		return kindAudio
+	}
+	return kindNone
+}
+
+// amf0String decodes an AMF0 short string at the start of b, returning it and
+// the rest of b.
+func amf0String(b []byte) (s, rest []byte, ok bool) {
+	if len(b) < 3 || b[0] != amf0StringMarker {
+		return nil, b, false
+	}
+	n := int(binary.BigEndian.Uint16(b[1:3]))
+	if len(b) < 3+n {
+		return nil, b, false
+	}
+	return b[3 : 3+n], b[3+n:], true
+}
+
+// isMetadata reports whether a script data body is onMetaData, either direct
+// or wrapped as @setDataFrame onMetaData.
+func isMetadata(payload []byte) bool {
+	name, rest, ok := amf0String(payload)
+	if !ok {
+		return false
+	}
+	if string(name) == setDataFrameName {
+		name, _, ok = amf0String(rest)
+	}
+	return ok && string(name) == metadataName
+}
+
+// stripSetDataFrame returns the onMetaData body of a script payload, without
+// a leading @setDataFrame string (a sub-slice, no copy), or the payload
+// unchanged.
+func stripSetDataFrame(payload []byte) []byte {
+	name, rest, ok := amf0String(payload)
+	if ok && string(name) == setDataFrameName {
+		return rest
+	}
+	return payload
+}

@@ -1,0 +1,148 @@
+package stream
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Observer is told when streams start and end. Calls are synchronous, in
+// order per stream, and made outside the registry lock; implementations must
+// not block and must not call Registry.Publish, Registry.Close or
+// Publisher.Close from within.
+type Observer interface {
+	// StreamStarted is called after a stream was published.
+	StreamStarted(s *Stream)
+	// StreamEnded is called after a stream ended.
+	StreamEnded(s *Stream)
+}
+
+// Registry maps keys to live streams.
+type Registry struct {
+	cfg Config
+	log *slog.Logger
+
+	// notifyMu serialises publish/end together with their observer calls so
+	// that StreamEnded never precedes StreamStarted for a stream.
+	notifyMu sync.Mutex
+
+	mu        sync.Mutex
+	streams   map[Key]*Stream
+	observers []Observer
+	closed    bool
+}
+
+// NewRegistry returns an empty registry. cfg defaults are applied; a nil log
+// discards.
+func NewRegistry(cfg Config, log *slog.Logger) *Registry {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Registry{
+		cfg:     cfg.withDefaults(),
+		log:     log,
+		streams: make(map[Key]*Stream),
+	}
+}
+
+// AddObserver registers o for stream start and end events.
+func (r *Registry) AddObserver(o Observer) {
+	r.mu.Lock()
+	r.observers = append(r.observers, o)
+	r.mu.Unlock()
+}
+
+// Publish creates the stream for key and returns its publisher. It fails
+// with ErrStreamBusy when key is live and ErrClosed after Close.
+func (r *Registry) Publish(key Key, info PublisherInfo) (*Publisher, error) {
+	r.notifyMu.Lock()
+	defer r.notifyMu.Unlock()
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil, fmt.Errorf("publish %s: %w", key, ErrClosed)
+	}
+	if _, ok := r.streams[key]; ok {
+		r.mu.Unlock()
+		return nil, fmt.Errorf("publish %s: %w", key, ErrStreamBusy)
+	}
+	s := newStream(key, info, r.cfg, time.Now())
+	r.streams[key] = s
+	obs := r.observers
+	r.mu.Unlock()
+
+	r.log.Info("stream started", "stream", key.String(), "publisher", info.ID,
+		"protocol", info.Protocol, "remote", info.RemoteAddr)
+	for _, o := range obs {
+		o.StreamStarted(s)
+	}
+	return &Publisher{reg: r, s: s}, nil
+}
+
+// Lookup returns the live stream for key.
+func (r *Registry) Lookup(key Key) (*Stream, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, ok := r.streams[key]
+	return s, ok
+}
+
+// Get returns the live stream for key or an error wrapping
+// ErrStreamNotFound.
+func (r *Registry) Get(key Key) (*Stream, error) {
+	if s, ok := r.Lookup(key); ok {
+		return s, nil
+	}
+	return nil, fmt.Errorf("stream %s: %w", key, ErrStreamNotFound)
+}
+
+// Streams returns the live streams sorted by key.
+func (r *Registry) Streams() []*Stream {
+	r.mu.Lock()
+	out := make([]*Stream, 0, len(r.streams))
+	for _, s := range r.streams {
+		out = append(out, s)
+	}
+	r.mu.Unlock()
+	sortStreams(out)
+	return out
+}
+
+// Close ends every stream and makes later Publish calls fail with
+// ErrClosed. It is idempotent.
+func (r *Registry) Close() {
+	r.mu.Lock()
+	r.closed = true
+	live := make([]*Stream, 0, len(r.streams))
+	for _, s := range r.streams {
+		live = append(live, s)
+	}
+	r.mu.Unlock()
+	sortStreams(live)
+	for _, s := range live {
+		r.end(s)
+	}
+}
+
+// end removes s from the registry (if still registered), ends it and
+// notifies observers once.
+func (r *Registry) end(s *Stream) {
+	r.notifyMu.Lock()
+	defer r.notifyMu.Unlock()
+	r.mu.Lock()
+	if r.streams[s.key] == s {
+		delete(r.streams, s.key)
+	}
+	obs := r.observers
+	r.mu.Unlock()
+	if !s.end() {
+		return
+	}
+	st := s.Stats()
+	r.log.Info("stream ended", "stream", s.key.String(), "publisher", s.info.ID,
+		"bytes_in", st.BytesIn, "frames_in", st.FramesIn, "dropped", st.Dropped)
+	for _, o := range obs {
+		o.StreamEnded(s)
+	}
+}

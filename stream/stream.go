@@ -1,0 +1,324 @@
+package stream
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mediaserver/mediaserver/flv"
+)
+
+// initialRingSize is the entry capacity a new stream starts with; the ring
+// doubles up to the configured cache size as it fills.
+const initialRingSize = 64
+
+// Key identifies a stream by application and stream name.
+type Key struct {
+	// App is the application name, the first path segment ("live").
+	App string
+	// Name is the stream name within the app, without any query string.
+	Name string
+}
+
+// String returns "app/name".
+func (k Key) String() string { return k.App + "/" + k.Name }
+
+// compare orders keys by App, then Name.
+func (k Key) compare(o Key) int {
+	if c := strings.Compare(k.App, o.App); c != 0 {
+		return c
+	}
+	return strings.Compare(k.Name, o.Name)
+}
+
+// PublisherInfo describes the session publishing a stream.
+type PublisherInfo struct {
+	// ID is the publishing session's identifier.
+	ID string
+	// Protocol is the ingest protocol, for example "rtmp".
+	Protocol string
+	// RemoteAddr is the publisher's network address.
+	RemoteAddr string
+	// Query is the query string given with the stream name (auth tokens …).
+	Query string
+	// Encoder is the encoder's self-description, when known.
+	Encoder string
+}
+
+// Headers is the decoder configuration in effect at some point of a stream:
+// the latest metadata, video sequence header and audio sequence header. A
+// *Headers held by the stream is immutable; any field may be nil.
+type Headers struct {
+	// Metadata is the onMetaData script frame (without @setDataFrame).
+	Metadata *Frame
+	// Video is the video sequence start (decoder configuration record).
+	Video *Frame
+	// Audio is the audio sequence start (for example AudioSpecificConfig).
+	Audio *Frame
+}
+
+// get returns the slot for kind k.
+func (h *Headers) get(k headerKind) *Frame {
+	switch k {
+	case kindMetadata:
+		return h.Metadata
+	case kindVideo:
+		return h.Video
+	case kindAudio:
+		return h.Audio
+	}
+	return nil
+}
+
+// set stores f in the slot for kind k.
+func (h *Headers) set(k headerKind, f *Frame) {
+	switch k {
+	case kindMetadata:
+		h.Metadata = f
+	case kindVideo:
+		h.Video = f
+	case kindAudio:
+		h.Audio = f
+	}
+}
+
+// entry is one slot of a stream's ring.
+type entry struct {
+	frame *Frame
+	// headers is the header set in effect at this entry (after applying it
+	// when the entry is itself a header).
+	headers *Headers
+	// offset counts payload bytes appended before this entry.
+	offset uint64
+	// media counts media (non-header) frames appended before this entry.
+	media uint64
+}
+
+// Stream is one live stream: the shared ring of recent frames (the GOP
+// cache), the current header set and the readers attached to it. A Stream is
+// created by Registry.Publish and ends when its Publisher closes.
+type Stream struct {
+	key   Key
+	info  PublisherInfo
+	start time.Time
+	cfg   Config
+	done  chan struct{}
+
+	// mu guards the ring and everything a reader consults. The publisher
+	// holds it exclusively for a few field updates per frame; readers hold
+	// it shared while copying frame pointers.
+	mu         sync.RWMutex
+	ring       []entry
+	mask       uint64
+	head       uint64 // sequence number of the oldest cached entry
+	tail       uint64 // sequence number the next entry will get
+	cached     int    // payload bytes in the ring
+	totalBytes uint64 // payload bytes ever appended
+	mediaCount uint64 // media frames ever appended
+	headers    *Headers
+	lastKey    uint64 // sequence number of the newest keyframe (if hasKey)
+	hasKey     bool
+	hasVideo   bool
+	seqEnded   [kindAudio + 1]bool // a sequence end passed: next header is not a duplicate
+	ended      bool
+	// wake is closed (and replaced) to wake every waiting reader at once.
+	wake chan struct{}
+	// waiters is set by a reader about to wait on wake, so the publisher only
+	// replaces the channel when someone listens.
+	waiters atomic.Bool
+
+	readersMu     sync.Mutex
+	readers       map[*Reader]struct{}
+	droppedClosed uint64 // frames dropped by readers that have closed
+
+	statsMu sync.Mutex
+	meter   meter
+}
+
+// newStream returns an empty live stream.
+func newStream(key Key, info PublisherInfo, cfg Config, now time.Time) *Stream {
+	size := min(initialRingSize, ringCapacity(cfg.GOPCacheFrames))
+	return &Stream{
+		key:     key,
+		info:    info,
+		start:   now,
+		cfg:     cfg,
+		done:    make(chan struct{}),
+		ring:    make([]entry, size),
+		mask:    uint64(size - 1),
+		headers: &Headers{},
+		wake:    make(chan struct{}),
+		readers: make(map[*Reader]struct{}),
+	}
+}
+
+// ringCapacity returns the smallest power of two >= frames.
+func ringCapacity(frames int) int {
+	n := 1
+	for n < frames {
+		n <<= 1
+	}
+	return n
+}
+
+// Key returns the stream's key.
+func (s *Stream) Key() Key { return s.key }
+
+// Info returns the publisher's description.
+func (s *Stream) Info() PublisherInfo { return s.info }
+
+// StartTime returns when the stream was published.
+func (s *Stream) StartTime() time.Time { return s.start }
+
+// Done returns a channel closed when the stream has ended.
+func (s *Stream) Done() <-chan struct{} { return s.done }
+
+// Headers returns the latest header set; fields are nil when absent.
+func (s *Stream) Headers() Headers {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return *s.headers
+}
+
+// Readers returns the readers currently attached, in no particular order.
+func (s *Stream) Readers() []*Reader {
+	s.readersMu.Lock()
+	defer s.readersMu.Unlock()
+	out := make([]*Reader, 0, len(s.readers))
+	for r := range s.readers {
+		out = append(out, r)
+	}
+	return out
+}
+
+// append adds f to the ring, updates the header set and wakes readers. It
+// never blocks on readers. Header frames identical to the ones in effect are
+// not appended again. It reports whether the frame was appended.
+func (s *Stream) append(f *Frame) bool {
+	size := len(f.Payload)
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return false
+	}
+	if f.Header {
+		k := f.kind()
+		if cur := s.headers.get(k); cur != nil && !s.seqEnded[k] && bytes.Equal(cur.Payload, f.Payload) {
+			s.mu.Unlock()
+			return false
+		}
+		h := *s.headers
+		h.set(k, f)
+		s.headers = &h
+		s.seqEnded[k] = false
+	} else if f.seqEnd {
+		if f.Type == flv.TagVideo {
+			s.seqEnded[kindVideo] = true
+		} else if f.Type == flv.TagAudio {
+			s.seqEnded[kindAudio] = true
+		}
+	}
+	if n := s.tail - s.head; n >= uint64(s.cfg.GOPCacheFrames) {
+		s.trimOldest()
+	} else if n == uint64(len(s.ring)) {
+		s.grow()
+	}
+	seq := s.tail
+	s.ring[seq&s.mask] = entry{frame: f, headers: s.headers, offset: s.totalBytes, media: s.mediaCount}
+	s.tail++
+	s.cached += size
+	s.totalBytes += uint64(size)
+	if !f.Header {
+		s.mediaCount++
+	}
+	switch f.Type {
+	case flv.TagVideo:
+		s.hasVideo = true
+		if f.Keyframe {
+			s.lastKey, s.hasKey = seq, true
+		}
+	}
+	for s.cached > s.cfg.GOPCacheBytes && s.tail-s.head > 1 {
+		s.trimOldest()
+	}
+	if s.waiters.Load() {
+		close(s.wake)
+		s.wake = make(chan struct{})
+		s.waiters.Store(false)
+	}
+	s.mu.Unlock()
+	return true
+}
+
+// trimOldest drops the oldest cached entry. s.mu must be held exclusively.
+func (s *Stream) trimOldest() {
+	e := &s.ring[s.head&s.mask]
+	s.cached -= len(e.frame.Payload)
+	*e = entry{}
+	s.head++
+}
+
+// grow doubles the ring. s.mu must be held exclusively.
+func (s *Stream) grow() {
+	n := uint64(len(s.ring)) * 2
+	ring := make([]entry, n)
+	for seq := s.head; seq < s.tail; seq++ {
+		ring[seq&(n-1)] = s.ring[seq&s.mask]
+	}
+	s.ring, s.mask = ring, n-1
+}
+
+// keyInRing reports whether the newest keyframe is still cached. s.mu must
+// be held.
+func (s *Stream) keyInRing() bool { return s.hasKey && s.lastKey >= s.head }
+
+// end marks the stream ended and wakes every reader; readers drain what is
+// cached and then get io.EOF. It reports whether this call ended it.
+func (s *Stream) end() bool {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return false
+	}
+	s.ended = true
+	close(s.wake)
+	s.waiters.Store(false)
+	s.mu.Unlock()
+	close(s.done)
+	return true
+}
+
+// Ended reports whether the stream has ended.
+func (s *Stream) Ended() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// attach registers r as a current reader.
+func (s *Stream) attach(r *Reader) {
+	s.readersMu.Lock()
+	s.readers[r] = struct{}{}
+	s.readersMu.Unlock()
+}
+
+// detach unregisters r, keeping its drop count in the stream's total.
+func (s *Stream) detach(r *Reader) {
+	s.readersMu.Lock()
+	if _, ok := s.readers[r]; ok {
+		delete(s.readers, r)
+		s.droppedClosed += r.dropped.Load()
+	}
+	s.readersMu.Unlock()
+}
+
+// sortStreams orders streams by key.
+func sortStreams(ss []*Stream) {
+	slices.SortFunc(ss, func(a, b *Stream) int { return a.key.compare(b.key) })
+}
