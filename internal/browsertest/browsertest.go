@@ -1,0 +1,82 @@
+// Package browsertest plays streams in headless Chromium through the same
+// player libraries a web page uses (mpegts.js for HTTP-FLV and WS-FLV,
+// hls.js for HLS), driven by playwright-core. make test installs Chromium
+// and the npm packages; a test that needs them fails when they are missing.
+package browsertest
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// Player selects the player library.
+type Player string
+
+// Players.
+const (
+	MPEGTS Player = "mpegts" // mpegts.js, for HTTP-FLV and WebSocket-FLV URLs
+	HLS    Player = "hls"    // hls.js, for .m3u8 URLs
+)
+
+// Result is what the page saw.
+type Result struct {
+	CurrentTime float64      `json:"currentTime"`
+	VideoWidth  int          `json:"videoWidth"`
+	VideoHeight int          `json:"videoHeight"`
+	ReadyState  int          `json:"readyState"`
+	Errors      []string     `json:"errors"`
+	Console     []string     `json:"console"`
+	Samples     [][2]float64 `json:"samples"`
+}
+
+// Dir returns the directory of the harness script.
+func Dir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(file)
+}
+
+// Play opens url in the player for the given time and reports the result.
+func Play(t testing.TB, player Player, url string, d time.Duration) Result {
+	t.Helper()
+	RequireTools(t)
+	opts, _ := json.Marshal(map[string]any{"url": url, "player": player, "seconds": d.Seconds()})
+	ctx, cancel := context.WithTimeout(context.Background(), d+60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", filepath.Join(Dir(), "play.mjs"), string(opts))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("browser harness: %v", err)
+	}
+	var r Result
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("browser harness output %q: %v", out, err)
+	}
+	t.Logf("%s %s: currentTime %.2f, %dx%d, samples %v", player, url, r.CurrentTime, r.VideoWidth, r.VideoHeight, r.Samples)
+	return r
+}
+
+// RequireTools fails the test when node, Chromium or the npm packages are
+// missing.
+func RequireTools(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatal("node is required for browser tests (make test installs it)")
+	}
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("chromium is required for browser tests (make test installs it): %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(Dir(), "..", "..", "node_modules", "playwright-core")); err != nil {
+		t.Fatal("npm packages are missing: run make test (it runs npm ci)")
+	}
+}

@@ -1,0 +1,84 @@
+// Plays a live stream in headless Chromium with mpegts.js (HTTP-FLV, WS-FLV)
+// or hls.js (HLS) and prints what happened as JSON on stdout.
+//
+// Usage: node play.mjs '{"url": "...", "player": "mpegts"|"hls", "seconds": 7}'
+import { chromium } from 'playwright-core';
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const opts = JSON.parse(process.argv[2] || '{}');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const modules = path.resolve(here, '../../node_modules');
+const files = {
+  '/mpegts.js': path.join(modules, 'mpegts.js/dist/mpegts.js'),
+  '/hls.js': path.join(modules, 'hls.js/dist/hls.js'),
+};
+const page_html = `<!doctype html><html><head><meta charset="utf-8">
+<script src="/mpegts.js"></script><script src="/hls.js"></script></head>
+<body><video id="v" muted playsinline autoplay width="640" height="360"></video></body></html>`;
+
+// A page on a real http origin: Media Source Extensions and CORS behave as on a site.
+const server = http.createServer((req, res) => {
+  const file = files[req.url];
+  if (file) {
+    res.writeHead(200, { 'content-type': 'text/javascript' });
+    fs.createReadStream(file).pipe(res);
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/html' });
+  res.end(page_html);
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+});
+const result = { errors: [], console: [] };
+try {
+  const page = await browser.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') result.console.push(m.text()); });
+  page.on('pageerror', (e) => result.errors.push('pageerror: ' + e.message));
+  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.evaluate((o) => {
+    const v = document.getElementById('v');
+    window.__errors = [];
+    window.__samples = [];
+    v.addEventListener('error', () => window.__errors.push('video error: ' + (v.error && v.error.message)));
+    if (o.player === 'hls') {
+      if (!Hls.isSupported()) { window.__errors.push('hls.js: MSE not supported'); return; }
+      const hls = new Hls({ lowLatencyMode: false });
+      hls.on(Hls.Events.ERROR, (_, d) => window.__errors.push(`hls.js ${d.fatal ? 'fatal' : 'non-fatal'} ${d.type}: ${d.details}`));
+      hls.loadSource(o.url);
+      hls.attachMedia(v);
+    } else {
+      if (!mpegts.isSupported()) { window.__errors.push('mpegts.js: MSE not supported'); return; }
+      const p = mpegts.createPlayer({ type: 'flv', isLive: true, url: o.url },
+        { enableWorker: false, liveBufferLatencyChasing: false, lazyLoad: false });
+      p.on(mpegts.Events.ERROR, (type, detail, info) => window.__errors.push(`mpegts.js ${type}: ${detail} ${info && info.msg || ''}`));
+      p.attachMediaElement(v);
+      p.load();
+    }
+    v.play().catch((e) => window.__errors.push('play(): ' + e.message));
+    const t0 = performance.now();
+    setInterval(() => window.__samples.push([Math.round(performance.now() - t0), v.currentTime]), 500);
+  }, opts);
+  await page.waitForTimeout((opts.seconds || 7) * 1000);
+  Object.assign(result, await page.evaluate(() => {
+    const v = document.getElementById('v');
+    return {
+      currentTime: v.currentTime, videoWidth: v.videoWidth, videoHeight: v.videoHeight,
+      readyState: v.readyState, errors: window.__errors, samples: window.__samples,
+    };
+  }));
+} catch (e) {
+  result.errors.push('harness: ' + e.message);
+} finally {
+  await browser.close();
+  server.close();
+}
+process.stdout.write(JSON.stringify(result) + '\n');
