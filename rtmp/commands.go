@@ -1,0 +1,282 @@
+package rtmp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mediaserver/mediaserver/rtmp/amf"
+	"github.com/mediaserver/mediaserver/rtmp/chunk"
+	"github.com/mediaserver/mediaserver/stream"
+)
+
+// Status codes sent in onStatus and _result information objects.
+const (
+	codeConnectSuccess     = "NetConnection.Connect.Success"
+	codeConnectRejected    = "NetConnection.Connect.Rejected"
+	codeCallFailed         = "NetConnection.Call.Failed"
+	codePublishStart       = "NetStream.Publish.Start"
+	codePublishBadName     = "NetStream.Publish.BadName"
+	codePublishDenied      = "NetStream.Publish.Denied"
+	codePlayFailed         = "NetStream.Play.Failed"
+	codeUnpublishSuccess   = "NetStream.Unpublish.Success"
+	codePlayReset          = "NetStream.Play.Reset"
+	codePlayStart          = "NetStream.Play.Start"
+	codePlayStop           = "NetStream.Play.Stop"
+	codePlayStreamNotFound = "NetStream.Play.StreamNotFound"
+	codePlayUnpublish      = "NetStream.Play.UnpublishNotify"
+	codePauseNotify        = "NetStream.Pause.Notify"
+	codeUnpauseNotify      = "NetStream.Unpause.Notify"
+)
+
+// Server identity reported in the connect result.
+const (
+	fmsVersion   = "FMS/3,5,7,7009"
+	capabilities = 31
+)
+
+// handleCommand runs one command. An error ends the connection.
+func (c *ServerConn) handleCommand(ctx context.Context, streamID uint32, cmd Command) error {
+	if cmd.Name != "connect" && !c.connected && !isNotification(cmd.Name) {
+		return fmt.Errorf("%s before connect: %w", cmd.Name, ErrUnexpectedMessage)
+	}
+	switch cmd.Name {
+	case "connect":
+		return c.onConnect(cmd)
+	case "createStream":
+		id := c.nextStreamID
+		c.nextStreamID++
+		return c.writeResult(cmd, nil, float64(id))
+	case "releaseStream", "FCPublish", "FCUnpublish", "FCSubscribe", "FCUnsubscribe":
+		// Flash Media Server conventions that encoders send around publish
+		// and play; they need no state here.
+		if cmd.Name == "FCUnpublish" && c.pub != nil {
+			c.endPublish("FCUnpublish")
+		}
+		return c.writeResult(cmd, nil, amf.Undefined{})
+	case "publish":
+		return c.onPublish(ctx, streamID, cmd)
+	case "play":
+		return c.onPlay(ctx, streamID, cmd)
+	case "deleteStream", "closeStream":
+		// deleteStream names a stream id (some encoders send the name
+		// instead); closeStream arrives on the stream itself. Either way
+		// the connection has at most one session to end.
+		c.endPublish(cmd.Name)
+		if c.play != nil {
+			c.play.stop()
+			c.play = nil
+		}
+		return nil
+	case "getStreamLength":
+		return c.writeResult(cmd, nil, 0.0)
+	case "pause", "pauseRaw":
+		return c.onPause(ctx, cmd)
+	case "receiveAudio", "receiveVideo":
+		on, _ := cmd.BoolArg(0)
+		if c.play != nil {
+			c.play.setReceive(cmd.Name == "receiveAudio", on)
+		}
+		return nil
+	case "_checkbw", "checkBandwidth":
+		return c.writeResult(cmd, nil, amf.Undefined{})
+	case "_result", "_error", "onStatus", "onBWDone", "onFCPublish", "onFCUnpublish", "_onbwcheck", "_onbwdone", "setPeerInfo":
+		return nil
+	default:
+		if cmd.TransactionID != 0 {
+			_ = c.writeCommand(0, Command{Name: "_error", TransactionID: cmd.TransactionID, Args: []any{
+				statusObject("error", codeCallFailed, "Method not found ("+cmd.Name+")."),
+			}})
+		}
+		return fmt.Errorf("command %q: %w", cmd.Name, ErrUnknownCommand)
+	}
+}
+
+// isNotification reports commands a client may send at any time without
+// expecting an answer.
+func isNotification(name string) bool {
+	switch name {
+	case "_result", "_error", "onStatus", "onBWDone", "setPeerInfo":
+		return true
+	}
+	return false
+}
+
+// writeResult answers a command with _result. A transaction id of 0 asks
+// for no answer, but encoders that send 0 on createStream still wait for
+// the stream id, so that one is always answered.
+func (c *ServerConn) writeResult(cmd Command, object any, args ...any) error {
+	if cmd.TransactionID == 0 && cmd.Name != "createStream" {
+		return nil
+	}
+	return c.writeCommand(0, Command{Name: "_result", TransactionID: cmd.TransactionID, Object: object, Args: args})
+}
+
+// statusObject builds the information object of onStatus and _result.
+func statusObject(level, code, description string) amf.Object {
+	return amf.Object{
+		{Key: "level", Value: level},
+		{Key: "code", Value: code},
+		{Key: "description", Value: description},
+	}
+}
+
+// writeStatus sends onStatus on a message stream.
+func (c *ServerConn) writeStatus(streamID uint32, level, code, description string) error {
+	return c.writeCommand(streamID, Command{Name: "onStatus", Args: []any{statusObject(level, code, description)}})
+}
+
+// onConnect handles connect: it records the app and answers with window,
+// bandwidth and chunk size settings and the _result.
+func (c *ServerConn) onConnect(cmd Command) error {
+	if c.connected {
+		return fmt.Errorf("second connect: %w", ErrUnexpectedMessage)
+	}
+	rawApp, _ := property(cmd.Object, "app")
+	app, _ := rawApp.(string)
+	c.tcURL, _ = propertyString(cmd.Object, "tcUrl")
+	c.flashVer, _ = propertyString(cmd.Object, "flashVer")
+	if enc, ok := property(cmd.Object, "objectEncoding"); ok {
+		c.objectEncoding, _ = enc.(float64)
+	}
+	_, c.appQuery = splitQuery(app)
+	c.app = cleanApp(app)
+	if err := stream.CheckName(c.app); err != nil {
+		_ = c.writeCommand(0, Command{Name: "_error", TransactionID: cmd.TransactionID, Args: []any{
+			statusObject("error", codeConnectRejected, fmt.Sprintf("Invalid app %q.", app)),
+		}})
+		return fmt.Errorf("connect app %q: %w", app, err)
+	}
+	c.log = c.log.With("app", c.app)
+
+	if err := c.writeControl(chunk.TypeWindowAckSize, chunk.AppendWindowAckSize(nil, c.cfg.WindowAckSize)); err != nil {
+		return err
+	}
+	if err := c.writeControl(chunk.TypeSetPeerBandwidth, chunk.AppendSetPeerBandwidth(nil,
+		chunk.SetPeerBandwidth{Size: c.cfg.WindowAckSize, Limit: chunk.LimitDynamic})); err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	err := c.w.SetChunkSize(c.cfg.ChunkSize)
+	c.wmu.Unlock()
+	if err != nil {
+		return fmt.Errorf("set chunk size: %w", err)
+	}
+	info := statusObject("status", codeConnectSuccess, "Connection succeeded.")
+	info = append(info, amf.Property{Key: "objectEncoding", Value: c.objectEncoding})
+	props := amf.Object{
+		{Key: "fmsVer", Value: fmsVersion},
+		{Key: "capabilities", Value: float64(capabilities)},
+		{Key: "mode", Value: 1.0},
+	}
+	if err := c.writeCommand(0, Command{Name: "_result", TransactionID: cmd.TransactionID, Object: props, Args: []any{info}}); err != nil {
+		return err
+	}
+	c.connected = true
+	c.log.Debug("connected", "tcUrl", c.tcURL, "flashVer", c.flashVer)
+	return nil
+}
+
+// propertyString looks a string property up in an AMF object.
+func propertyString(obj any, key string) (string, bool) {
+	v, ok := property(obj, key)
+	if !ok {
+		return "", false
+	}
+	s, ok := v.(string)
+	return s, ok
+}
+
+// streamKey parses the name argument of publish or play into a hub key
+// and the query that follows it.
+func (c *ServerConn) streamKey(cmd Command) (stream.Key, string, error) {
+	raw, _ := cmd.StringArg(0)
+	name, query := splitQuery(raw)
+	if query == "" {
+		query = c.appQuery
+	}
+	if err := stream.CheckName(name); err != nil {
+		return stream.Key{}, "", err
+	}
+	return stream.Key{App: c.app, Name: name}, query, nil
+}
+
+// onPublish starts a publish session, or refuses it.
+func (c *ServerConn) onPublish(ctx context.Context, streamID uint32, cmd Command) error {
+	if c.pub != nil || c.play != nil {
+		return fmt.Errorf("publish on a connection that already has a session: %w", ErrUnexpectedMessage)
+	}
+	key, query, err := c.streamKey(cmd)
+	if err != nil {
+		return c.refuse(ctx, streamID, codePublishBadName, fmt.Sprintf("Invalid stream name %q.", mustString(cmd.Arg(0))), err)
+	}
+	if err := c.authorize(ctx, stream.ActionPublish, key, query); err != nil {
+		return c.refuse(ctx, streamID, codePublishDenied, fmt.Sprintf("Publishing %s is not allowed: %v.", key, err), err)
+	}
+	pub, err := c.hub.Publish(key, stream.PublisherInfo{
+		ID: c.id, Protocol: "rtmp", RemoteAddr: c.remote, Query: query, Encoder: c.flashVer,
+	})
+	if err != nil {
+		desc := fmt.Sprintf("Cannot publish %s: %v.", key, err)
+		if errors.Is(err, stream.ErrStreamBusy) {
+			desc = fmt.Sprintf("Stream %s is already being published.", key)
+		}
+		return c.refuse(ctx, streamID, codePublishBadName, desc, err)
+	}
+	c.pub = newPublishSession(pub, streamID)
+	c.stats.role.Store("publisher")
+	c.stats.stream.Store(key.String())
+	c.log = c.log.With("stream", key.String())
+	c.log.Info("publish started")
+	if err := c.writeControl(chunk.TypeUserControl,
+		chunk.AppendUserControl(nil, chunk.UserControl{Type: chunk.EventStreamBegin, Value: streamID})); err != nil {
+		return err
+	}
+	return c.writeStatus(streamID, "status", codePublishStart, key.String()+" is now published.")
+}
+
+// authorize asks the configured Authorizer, if any.
+func (c *ServerConn) authorize(ctx context.Context, action string, key stream.Key, query string) error {
+	if c.cfg.Authorizer == nil {
+		return nil
+	}
+	return c.cfg.Authorizer.Authorize(ctx, stream.AccessRequest{
+		Action: action, Protocol: "rtmp", Key: key, Query: query, RemoteAddr: c.remote, SessionID: c.id,
+	})
+}
+
+// refuse tells the client why its publish or play was refused, holds the
+// connection for the refusal delay (an encoder that retries at once would
+// otherwise reconnect in a tight loop) and returns the error that closes
+// it.
+func (c *ServerConn) refuse(ctx context.Context, streamID uint32, code, desc string, cause error) error {
+	_ = c.writeStatus(streamID, "error", code, desc)
+	t := time.NewTimer(c.cfg.RefusalDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return fmt.Errorf("%s refused: %w", code, cause)
+}
+
+// endPublish ends the publish session, if any, and tells the client.
+func (c *ServerConn) endPublish(reason string) {
+	if c.pub == nil {
+		return
+	}
+	c.log.Info("publish ended", "reason", reason)
+	id := c.pub.streamID
+	c.pub.close()
+	c.pub = nil
+	_ = c.writeStatus(id, "status", codeUnpublishSuccess, "Stream is now unpublished.")
+}
+
+// mustString returns v when it is a string and a description otherwise.
+func mustString(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return fmt.Sprintf("%v", v)
+}

@@ -1,0 +1,294 @@
+package rtmp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/mediaserver/mediaserver/rtmp/chunk"
+	"github.com/mediaserver/mediaserver/rtmp/handshake"
+	"github.com/mediaserver/mediaserver/stream"
+)
+
+// Hub is what an RTMP connection needs from the stream hub.
+type Hub interface {
+	// Publish claims a stream name for a publisher.
+	Publish(key stream.Key, info stream.PublisherInfo) (*stream.Publisher, error)
+	// Lookup finds a live stream.
+	Lookup(key stream.Key) (*stream.Stream, bool)
+}
+
+// Chunk stream ids the server sends on. Control messages use 2 by the spec;
+// the rest are conventional and keep media types on streams of their own so
+// that a player's header compression state stays simple.
+const (
+	csidControl = 2
+	csidCommand = 3
+	csidAudio   = 4
+	csidData    = 5
+	csidVideo   = 6
+)
+
+// ServerConn is one RTMP connection seen from the server: handshake,
+// connect, then either a publish session feeding the hub or a play session
+// fed by it. It works over any io.ReadWriter; when that is a net.Conn it
+// also sets read and write deadlines and closes it to end the session.
+type ServerConn struct {
+	rw     io.ReadWriter
+	conn   net.Conn // rw as a net.Conn, or nil
+	cfg    ServerConfig
+	hub    Hub
+	log    *slog.Logger
+	id     string
+	remote string
+
+	r *chunk.Reader
+
+	wmu sync.Mutex // guards w, and every write to rw
+	w   *chunk.Writer
+
+	// Set by connect.
+	connected      bool
+	app            string
+	appQuery       string
+	tcURL          string
+	flashVer       string
+	objectEncoding float64
+
+	nextStreamID uint32
+	peerWindow   uint32 // the client's acknowledgement window; 0 until set
+	lastAck      uint64 // BytesRead when we last acknowledged
+
+	pub  *publishSession
+	play *playSession
+
+	closeOnce sync.Once
+	stats     connStats
+}
+
+// NewServerConn prepares a connection; Serve runs it. id names the session
+// in logs and the API.
+func NewServerConn(rw io.ReadWriter, id string, cfg ServerConfig, hub Hub, log *slog.Logger) *ServerConn {
+	cfg = cfg.withDefaults()
+	c := &ServerConn{rw: rw, cfg: cfg, hub: hub, id: id, nextStreamID: 1}
+	if conn, ok := rw.(net.Conn); ok {
+		c.conn = conn
+		c.remote = conn.RemoteAddr().String()
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c.log = log.With("session", id, "remote", c.remote)
+	c.stats.start = time.Now()
+	return c
+}
+
+// ID returns the session id.
+func (c *ServerConn) ID() string { return c.id }
+
+// Serve runs the connection until the peer leaves, an error occurs or ctx
+// is cancelled. A clean end (the peer closed, the session was stopped)
+// returns nil.
+func (c *ServerConn) Serve(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stopWatch := context.AfterFunc(ctx, c.Close)
+	defer stopWatch()
+	defer c.endSessions()
+
+	c.setReadDeadline(c.cfg.HandshakeTimeout)
+	if err := handshake.Server(c.rw, handshake.ServerConfig{}); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil // closed before sending a byte: a port probe
+		}
+		return fmt.Errorf("handshake: %w", err)
+	}
+	c.r = chunk.NewReader(c.rw, chunk.ReaderConfig{
+		MaxMessageSize:  c.cfg.MaxMessageSize,
+		MaxChunkStreams: c.cfg.MaxChunkStreams,
+	})
+	c.w = chunk.NewWriter(c.rw)
+
+	for {
+		c.setReadDeadline(c.readTimeout())
+		msg, err := c.r.ReadMessage()
+		if err != nil {
+			if ctx.Err() != nil || c.endedByServer() || isClosed(err) {
+				return nil
+			}
+			return fmt.Errorf("read: %w", err)
+		}
+		c.stats.addIn(len(msg.Payload))
+		if err := c.handleMessage(ctx, &msg); err != nil {
+			if isClosed(err) {
+				return nil // the peer left while we answered it
+			}
+			return err
+		}
+		if err := c.maybeAck(); err != nil {
+			return err
+		}
+	}
+}
+
+// Close ends the connection: a blocked read or write returns at once.
+func (c *ServerConn) Close() {
+	c.closeOnce.Do(func() {
+		if closer, ok := c.rw.(io.Closer); ok {
+			_ = closer.Close()
+		}
+	})
+}
+
+// endedByServer reports whether the server ended the session on purpose
+// (the stream a player watched ended).
+func (c *ServerConn) endedByServer() bool {
+	return c.play != nil && c.play.finished()
+}
+
+// readTimeout is how long the next read may take: short until the client
+// has published or started playing, the idle limit for a publisher, and
+// none for a player, which has nothing to send but acknowledgements (a dead
+// player is found by the write deadline).
+func (c *ServerConn) readTimeout() time.Duration {
+	switch {
+	case c.pub != nil:
+		return c.cfg.IdleTimeout
+	case c.play != nil:
+		return 0
+	default:
+		return c.cfg.SetupTimeout
+	}
+}
+
+func (c *ServerConn) setReadDeadline(d time.Duration) {
+	if c.conn == nil {
+		return
+	}
+	var t time.Time
+	if d > 0 {
+		t = time.Now().Add(d)
+	}
+	_ = c.conn.SetReadDeadline(t)
+}
+
+// endSessions releases what the connection holds in the hub and waits for
+// its play loop.
+func (c *ServerConn) endSessions() {
+	if c.play != nil {
+		c.play.stop()
+	}
+	if c.pub != nil {
+		c.pub.close()
+		c.pub = nil
+	}
+	c.Close()
+}
+
+// handleMessage dispatches one message by type.
+func (c *ServerConn) handleMessage(ctx context.Context, msg *chunk.Message) error {
+	switch msg.Type {
+	case chunk.TypeSetChunkSize, chunk.TypeAbort, chunk.TypeAck, chunk.TypeSetPeerBandwidth:
+		// The chunk reader applies chunk size and abort; acknowledgements
+		// and bandwidth hints from the client need nothing from us.
+		return nil
+	case chunk.TypeWindowAckSize:
+		size, err := chunk.ParseWindowAckSize(msg.Payload)
+		if err != nil {
+			return fmt.Errorf("window acknowledgement size: %w", err)
+		}
+		c.peerWindow = size
+		return nil
+	case chunk.TypeUserControl:
+		return c.handleUserControl(msg)
+	case chunk.TypeCommandAMF0, chunk.TypeCommandAMF3:
+		cmd, err := ParseCommand(msg)
+		if err != nil {
+			return err
+		}
+		return c.handleCommand(ctx, msg.StreamID, cmd)
+	case chunk.TypeDataAMF0, chunk.TypeDataAMF3:
+		return c.handleData(msg)
+	case chunk.TypeAudio, chunk.TypeVideo:
+		return c.handleMedia(msg.Type, msg.Timestamp, msg.Payload)
+	case chunk.TypeAggregate:
+		return c.handleAggregate(msg)
+	case chunk.TypeSharedObjectAMF0, chunk.TypeSharedObjectAMF3:
+		c.log.Debug("ignoring shared object message")
+		return nil
+	default:
+		return fmt.Errorf("message type %d: %w", msg.Type, ErrUnexpectedMessage)
+	}
+}
+
+// handleUserControl answers pings; the other events need no action.
+func (c *ServerConn) handleUserControl(msg *chunk.Message) error {
+	ev, err := chunk.ParseUserControl(msg.Payload)
+	if err != nil {
+		return fmt.Errorf("user control: %w", err)
+	}
+	if ev.Type == chunk.EventPingRequest {
+		return c.writeControl(chunk.TypeUserControl,
+			chunk.AppendUserControl(nil, chunk.UserControl{Type: chunk.EventPingResponse, Value: ev.Value}))
+	}
+	return nil
+}
+
+// maybeAck sends an acknowledgement once the client's window is reached.
+func (c *ServerConn) maybeAck() error {
+	if c.peerWindow == 0 {
+		return nil
+	}
+	n := c.r.BytesRead()
+	if n-c.lastAck < uint64(c.peerWindow) {
+		return nil
+	}
+	c.lastAck = n
+	return c.writeControl(chunk.TypeAck, chunk.AppendAck(nil, uint32(n)))
+}
+
+// writeControl sends a protocol control message on chunk stream 2.
+func (c *ServerConn) writeControl(typ uint8, payload []byte) error {
+	return c.writeMessage(&chunk.Message{Type: typ, ChunkStreamID: csidControl, Payload: payload})
+}
+
+// writeMessage sends one message through the chunk writer.
+func (c *ServerConn) writeMessage(m *chunk.Message) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.setWriteDeadline()
+	if err := c.w.WriteMessage(m); err != nil {
+		return fmt.Errorf("write message type %d: %w", m.Type, err)
+	}
+	return nil
+}
+
+// writeCommand encodes and sends a command on the given message stream.
+func (c *ServerConn) writeCommand(streamID uint32, cmd Command) error {
+	payload, err := AppendCommand(nil, cmd)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", cmd.Name, err)
+	}
+	return c.writeMessage(&chunk.Message{
+		Type: chunk.TypeCommandAMF0, ChunkStreamID: csidCommand, StreamID: streamID, Payload: payload,
+	})
+}
+
+func (c *ServerConn) setWriteDeadline() {
+	if c.conn != nil {
+		_ = c.conn.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+	}
+}
+
+// isClosed reports whether err means the connection is gone rather than
+// that the peer sent something wrong.
+func isClosed(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
+}

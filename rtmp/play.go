@@ -1,0 +1,246 @@
+package rtmp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/mediaserver/mediaserver/flv"
+	"github.com/mediaserver/mediaserver/rtmp/chunk"
+	"github.com/mediaserver/mediaserver/stream"
+)
+
+// playBatch is how many frames a player takes from the hub per write.
+const playBatch = 64
+
+// playSession feeds one player from a hub reader in its own goroutine.
+type playSession struct {
+	c        *ServerConn
+	st       *stream.Stream
+	streamID uint32
+
+	mu      sync.Mutex // guards cancel, reader, paused
+	cancel  context.CancelFunc
+	reader  *stream.Reader
+	paused  bool
+	wg      sync.WaitGroup
+	noAudio atomic.Bool
+	noVideo atomic.Bool
+	done    atomic.Bool // the stream ended and the player was told
+}
+
+// chunkKey identifies a frame's RTMP serialisation: players with the same
+// chunk size and message stream id share the bytes.
+type chunkKey struct {
+	chunkSize int
+	streamID  uint32
+}
+
+// onPlay starts a play session, or answers StreamNotFound.
+func (c *ServerConn) onPlay(ctx context.Context, streamID uint32, cmd Command) error {
+	if c.pub != nil || c.play != nil {
+		return fmt.Errorf("play on a connection that already has a session: %w", ErrUnexpectedMessage)
+	}
+	key, query, err := c.streamKey(cmd)
+	if err != nil {
+		return c.refuse(ctx, streamID, codePlayStreamNotFound, fmt.Sprintf("Invalid stream name %q.", mustString(cmd.Arg(0))), err)
+	}
+	if err := c.authorize(ctx, stream.ActionPlay, key, query); err != nil {
+		return c.refuse(ctx, streamID, codePlayFailed, fmt.Sprintf("Playing %s is not allowed: %v.", key, err), err)
+	}
+	st, ok := c.hub.Lookup(key)
+	if !ok {
+		return c.refuse(ctx, streamID, codePlayStreamNotFound, fmt.Sprintf("Stream %s is not live.", key),
+			fmt.Errorf("play %s: %w", key, stream.ErrStreamNotFound))
+	}
+	c.log = c.log.With("stream", key.String())
+	if err := c.writeControl(chunk.TypeUserControl,
+		chunk.AppendUserControl(nil, chunk.UserControl{Type: chunk.EventStreamBegin, Value: streamID})); err != nil {
+		return err
+	}
+	if reset, ok := cmd.BoolArg(3); !ok || reset {
+		if err := c.writeStatus(streamID, "status", codePlayReset, "Playing and resetting "+key.String()+"."); err != nil {
+			return err
+		}
+	}
+	if err := c.writeStatus(streamID, "status", codePlayStart, "Started playing "+key.String()+"."); err != nil {
+		return err
+	}
+	if err := c.writeData(streamID, "|RtmpSampleAccess", true, true); err != nil {
+		return err
+	}
+	c.play = &playSession{c: c, st: st, streamID: streamID}
+	c.stats.role.Store("player")
+	c.stats.stream.Store(key.String())
+	c.play.start(ctx)
+	c.log.Info("play started")
+	return nil
+}
+
+// writeData sends an AMF0 data message on a message stream.
+func (c *ServerConn) writeData(streamID uint32, values ...any) error {
+	payload, err := appendValues(values)
+	if err != nil {
+		return err
+	}
+	return c.writeMessage(&chunk.Message{Type: chunk.TypeDataAMF0, ChunkStreamID: csidData, StreamID: streamID, Payload: payload})
+}
+
+// onPause pauses or resumes the play session. Resuming starts again at the
+// newest keyframe, as a live stream cannot be resumed where it stopped.
+func (c *ServerConn) onPause(ctx context.Context, cmd Command) error {
+	if c.play == nil {
+		return nil
+	}
+	pause, _ := cmd.BoolArg(0)
+	if pause {
+		c.play.pause()
+		return c.writeStatus(c.play.streamID, "status", codePauseNotify, "Paused.")
+	}
+	if err := c.writeStatus(c.play.streamID, "status", codeUnpauseNotify, "Unpaused."); err != nil {
+		return err
+	}
+	c.play.resume(ctx)
+	return nil
+}
+
+// start attaches a hub reader and runs the send loop.
+func (p *playSession) start(ctx context.Context) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ctx, p.cancel = context.WithCancel(ctx)
+	p.reader = p.st.NewReader(stream.ReaderInfo{ID: p.c.id, Protocol: "rtmp", RemoteAddr: p.c.remote})
+	p.paused = false
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		p.loop(ctx, p.reader)
+	}()
+}
+
+// pause stops the send loop and lets go of the hub reader.
+func (p *playSession) pause() {
+	p.mu.Lock()
+	if p.paused {
+		p.mu.Unlock()
+		return
+	}
+	p.paused = true
+	p.mu.Unlock()
+	p.halt()
+}
+
+// resume restarts a paused session.
+func (p *playSession) resume(ctx context.Context) {
+	p.mu.Lock()
+	paused := p.paused
+	p.mu.Unlock()
+	if paused {
+		p.start(ctx)
+	}
+}
+
+// stop ends the session for good and waits for its goroutine.
+func (p *playSession) stop() { p.halt() }
+
+// halt cancels the send loop, waits for it and closes the reader.
+func (p *playSession) halt() {
+	p.mu.Lock()
+	cancel, reader := p.cancel, p.reader
+	p.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	p.wg.Wait()
+	if reader != nil {
+		reader.Close()
+	}
+}
+
+// finished reports whether the stream ended and the player was told.
+func (p *playSession) finished() bool { return p.done.Load() }
+
+// setReceive switches audio or video delivery on or off.
+func (p *playSession) setReceive(audio, on bool) {
+	if audio {
+		p.noAudio.Store(!on)
+	} else {
+		p.noVideo.Store(!on)
+	}
+}
+
+// loop moves frames from the hub to the player, batching every frame that
+// is pending into one vectored write.
+func (p *playSession) loop(ctx context.Context, r *stream.Reader) {
+	c := p.c
+	frames := make([]*stream.Frame, playBatch)
+	bufs := make(net.Buffers, 0, playBatch)
+	key := chunkKey{chunkSize: c.cfg.ChunkSize, streamID: p.streamID}
+	build := func(f *stream.Frame) []byte { return appendFrameChunks(nil, f, key) }
+	for {
+		n, err := r.Read(ctx, frames)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				p.endOfStream()
+			}
+			return
+		}
+		bufs = bufs[:0]
+		for _, f := range frames[:n] {
+			if (f.Type == flv.TagAudio && p.noAudio.Load()) || (f.Type == flv.TagVideo && p.noVideo.Load()) {
+				continue
+			}
+			bufs = append(bufs, f.Encoded(key, build))
+		}
+		clear(frames[:n])
+		if err := c.writeBuffers(&bufs); err != nil {
+			c.log.Info("player write failed", "err", err)
+			c.Close()
+			return
+		}
+	}
+}
+
+// endOfStream tells the player the stream ended, then closes the
+// connection: the player sees a clean stop rather than waiting for more.
+func (p *playSession) endOfStream() {
+	c := p.c
+	p.done.Store(true)
+	_ = c.writeControl(chunk.TypeUserControl,
+		chunk.AppendUserControl(nil, chunk.UserControl{Type: chunk.EventStreamEOF, Value: p.streamID}))
+	_ = c.writeStatus(p.streamID, "status", codePlayUnpublish, p.st.Key().String()+" is now unpublished.")
+	_ = c.writeStatus(p.streamID, "status", codePlayStop, "Stopped playing "+p.st.Key().String()+".")
+	c.log.Info("play ended: stream unpublished")
+	c.Close()
+}
+
+// writeBuffers writes pre-built chunk bytes in one call.
+func (c *ServerConn) writeBuffers(bufs *net.Buffers) error {
+	if len(*bufs) == 0 {
+		return nil
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.setWriteDeadline()
+	n, err := bufs.WriteTo(c.rw)
+	c.stats.addOut(int(n))
+	return err
+}
+
+// appendFrameChunks serialises a frame as one RTMP message in chunks.
+func appendFrameChunks(dst []byte, f *stream.Frame, key chunkKey) []byte {
+	csid := uint32(csidVideo)
+	switch f.Type {
+	case flv.TagAudio:
+		csid = csidAudio
+	case flv.TagScript:
+		csid = csidData
+	}
+	return chunk.AppendMessage(dst, &chunk.Message{
+		Type: uint8(f.Type), Timestamp: f.Time, StreamID: key.streamID, ChunkStreamID: csid, Payload: f.Payload,
+	}, key.chunkSize)
+}

@@ -1,0 +1,261 @@
+// Package rtmp is the RTMP server: it accepts encoders that publish streams
+// into the hub and players that read them back. The protocol layers live in
+// subpackages, each pure over io.Reader/io.Writer: handshake, chunk
+// (chunk stream and protocol control messages) and amf (AMF0/AMF3). This
+// package adds commands, the per-connection state machine (ServerConn) and
+// the listener (Server).
+package rtmp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mediaserver/mediaserver/rtmp/amf"
+	"github.com/mediaserver/mediaserver/rtmp/chunk"
+	"github.com/mediaserver/mediaserver/stream"
+)
+
+// ServerConfig configures the RTMP server. Zero fields take the documented
+// defaults.
+type ServerConfig struct {
+	// Addr is the listen address. Default ":1935".
+	Addr string `yaml:"addr"`
+	// ChunkSize is the chunk size the server sends with. Default 4096.
+	ChunkSize int `yaml:"chunk_size"`
+	// WindowAckSize is the acknowledgement window the server announces.
+	// Default 2500000 bytes.
+	WindowAckSize uint32 `yaml:"window_ack_size"`
+	// HandshakeTimeout bounds the handshake. Default 10s.
+	HandshakeTimeout time.Duration `yaml:"handshake_timeout"`
+	// SetupTimeout bounds each read before the client publishes or plays.
+	// Default 15s.
+	SetupTimeout time.Duration `yaml:"setup_timeout"`
+	// IdleTimeout ends a publisher that sends nothing for this long.
+	// Default 30s.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// WriteTimeout ends a player that accepts no data for this long.
+	// Default 10s.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// MaxMessageSize caps a message's length read off the wire. Default
+	// chunk.DefaultMaxMessageSize.
+	MaxMessageSize int `yaml:"max_message_size"`
+	// MaxChunkStreams caps the chunk streams one connection may open.
+	// Default 64.
+	MaxChunkStreams int `yaml:"max_chunk_streams"`
+	// RefusalDelay is how long a refused publisher or player is kept
+	// before its connection is closed, so that an encoder retrying at once
+	// does not reconnect in a tight loop. Default 2s.
+	RefusalDelay time.Duration `yaml:"refusal_delay"`
+	// Authorizer decides who may publish and play; nil allows everyone.
+	Authorizer Authorizer `yaml:"-"`
+}
+
+// Authorizer decides whether a client may publish or play a stream. An
+// error refuses it; its text is sent to the client.
+type Authorizer interface {
+	Authorize(ctx context.Context, req stream.AccessRequest) error
+}
+
+// withDefaults fills zero fields.
+func (c ServerConfig) withDefaults() ServerConfig {
+	setDefault(&c.Addr, ":1935")
+	setDefault(&c.ChunkSize, 4096)
+	setDefault(&c.WindowAckSize, 2500000)
+	setDefault(&c.HandshakeTimeout, 10*time.Second)
+	setDefault(&c.SetupTimeout, 15*time.Second)
+	setDefault(&c.IdleTimeout, 30*time.Second)
+	setDefault(&c.WriteTimeout, 10*time.Second)
+	setDefault(&c.MaxMessageSize, chunk.DefaultMaxMessageSize)
+	setDefault(&c.MaxChunkStreams, 64)
+	setDefault(&c.RefusalDelay, 2*time.Second)
+	return c
+}
+
+// setDefault stores def in *v when *v is the zero value.
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+// Server accepts RTMP connections and runs a ServerConn for each.
+type Server struct {
+	cfg ServerConfig
+	hub Hub
+	log *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	nextID atomic.Uint64
+
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  map[*ServerConn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// NewServer returns a server that attaches its publishers and players to
+// hub.
+func NewServer(cfg ServerConfig, hub Hub, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{
+		cfg: cfg.withDefaults(), hub: hub, log: log.With("component", "rtmp"),
+		ctx: ctx, cancel: cancel, conns: make(map[*ServerConn]struct{}),
+	}
+}
+
+// Serve accepts connections on ln until Close. It returns ErrServerClosed
+// after Close.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.ln = ln
+	s.mu.Unlock()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		s.startConn(nc)
+	}
+}
+
+// startConn registers a connection and runs it in a goroutine the server
+// owns.
+func (s *Server) startConn(nc net.Conn) {
+	id := "rtmp-" + strconv.FormatUint(s.nextID.Add(1), 10)
+	c := NewServerConn(nc, id, s.cfg, s.hub, s.log)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = nc.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+		}()
+		if err := c.Serve(s.ctx); err != nil {
+			c.log.Warn("connection closed", "reason", err)
+		} else {
+			c.log.Debug("connection closed")
+		}
+	}()
+}
+
+// Close stops accepting, ends every connection and waits for them.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	ln := s.ln
+	s.mu.Unlock()
+	s.cancel()
+	var err error
+	if ln != nil {
+		err = ln.Close()
+	}
+	s.wg.Wait()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Session describes one RTMP connection for the admin API.
+type Session struct {
+	ID         string
+	RemoteAddr string
+	Role       string // "publisher", "player" or "" before either
+	Stream     string // app/name, when publishing or playing
+	Start      time.Time
+	BytesIn    uint64
+	BytesOut   uint64
+}
+
+// Sessions lists the current connections, ordered by id.
+func (s *Server) Sessions() []Session {
+	s.mu.Lock()
+	list := make([]Session, 0, len(s.conns))
+	for c := range s.conns {
+		list = append(list, c.session())
+	}
+	s.mu.Unlock()
+	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+	return list
+}
+
+// Kick closes the connection with the given id. It reports whether one
+// was found.
+func (s *Server) Kick(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if c.id == id {
+			c.Close()
+			return true
+		}
+	}
+	return false
+}
+
+// connStats counts a connection's traffic; read by Sessions while the
+// connection runs.
+type connStats struct {
+	start    time.Time
+	bytesIn  atomic.Uint64
+	bytesOut atomic.Uint64
+	role     atomic.Value // string
+	stream   atomic.Value // string
+}
+
+func (s *connStats) addIn(n int)  { s.bytesIn.Add(uint64(n)) }
+func (s *connStats) addOut(n int) { s.bytesOut.Add(uint64(n)) }
+
+// session snapshots the connection for Sessions.
+func (c *ServerConn) session() Session {
+	role, _ := c.stats.role.Load().(string)
+	st, _ := c.stats.stream.Load().(string)
+	return Session{
+		ID: c.id, RemoteAddr: c.remote, Role: role, Stream: st, Start: c.stats.start,
+		BytesIn: c.stats.bytesIn.Load(), BytesOut: c.stats.bytesOut.Load(),
+	}
+}
+
+// appendValues encodes AMF0 values as a data message body.
+func appendValues(values []any) ([]byte, error) {
+	b, err := amf.Append0(nil, values...)
+	if err != nil {
+		return nil, fmt.Errorf("encode data message: %w", err)
+	}
+	return b, nil
+}
