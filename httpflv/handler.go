@@ -1,0 +1,290 @@
+package httpflv
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/mediaserver/mediaserver/internal/cors"
+	"github.com/mediaserver/mediaserver/stream"
+)
+
+// PathSuffix is the suffix of the paths the Handler serves:
+// /{app}/{name}.flv.
+const PathSuffix = ".flv"
+
+// Hub finds live streams; *stream.Registry is one.
+type Hub interface {
+	// Lookup returns the live stream for key.
+	Lookup(key stream.Key) (*stream.Stream, bool)
+}
+
+// Handler serves HTTP-FLV and WebSocket-FLV viewers on /{app}/{name}.flv.
+// It answers GET, HEAD and OPTIONS (CORS preflight); a GET that asks for a
+// WebSocket upgrade is served as WebSocket-FLV. Handler tracks its viewers
+// so the admin API can list and kick them, and Close ends them all.
+type Handler struct {
+	cfg      Config
+	hub      Hub
+	log      *slog.Logger
+	cors     cors.Policy
+	upgrader websocket.Upgrader
+	nextID   atomic.Uint64
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	closed   bool
+	wg       sync.WaitGroup // one per running session
+}
+
+// New returns a Handler serving the streams of hub. cfg defaults are
+// applied; a nil log discards.
+func New(cfg Config, hub Hub, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg = cfg.withDefaults()
+	h := &Handler{
+		cfg:      cfg,
+		hub:      hub,
+		log:      log.With("component", "httpflv"),
+		cors:     cors.Policy{AllowedOrigins: cfg.AllowedOrigins},
+		sessions: make(map[string]*session),
+	}
+	h.upgrader = websocket.Upgrader{
+		HandshakeTimeout: cfg.WriteTimeout,
+		CheckOrigin:      func(r *http.Request) bool { return h.cors.Allowed(r.Header.Get("Origin")) },
+		Error:            wsHandshakeError,
+	}
+	return h
+}
+
+// ServeHTTP serves one viewer until its stream ends, it goes away, it is
+// kicked or the Handler closes.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.cors.Preflight(w, r) {
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
+		textError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
+		return
+	}
+	if !h.cors.SetHeaders(w, r) {
+		textError(w, http.StatusForbidden, "origin not allowed")
+		return
+	}
+	key, err := stream.KeyFromPath(r.URL.Path, PathSuffix)
+	if err != nil {
+		textError(w, http.StatusNotFound, "no stream at this path: "+err.Error())
+		return
+	}
+	s, ok := h.hub.Lookup(key)
+	if !ok {
+		textError(w, http.StatusNotFound, "stream "+key.String()+" not found")
+		return
+	}
+	if r.Method == http.MethodGet && websocket.IsWebSocketUpgrade(r) {
+		h.serveWS(w, r, s)
+		return
+	}
+	h.serveFLV(w, r, s)
+}
+
+// textError answers with a short plain-text reason.
+func textError(w http.ResponseWriter, code int, reason string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = io.WriteString(w, reason+"\n")
+}
+
+// setFLVHeaders sets the headers of a live FLV response.
+func setFLVHeaders(h http.Header) {
+	h.Set("Content-Type", "video/x-flv")
+	h.Set("Cache-Control", "no-cache, no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+}
+
+// open creates and registers the session of a viewer of s. It fails with
+// ErrShutdown after Close. The caller must call h.finish.
+func (h *Handler) open(ctx context.Context, protocol, readerProtocol, remote string, s *stream.Stream) (*session, context.Context, error) {
+	id := protocol + "-" + strconv.FormatUint(h.nextID.Add(1), 10)
+	sess := &session{id: id, protocol: protocol, remote: remote, key: s.Key(), start: time.Now()}
+	ctx, sess.cancel = context.WithCancelCause(ctx)
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		sess.cancel(ErrShutdown)
+		return nil, nil, ErrShutdown
+	}
+	sess.reader = s.NewReader(stream.ReaderInfo{ID: id, Protocol: readerProtocol, RemoteAddr: remote})
+	h.sessions[id] = sess
+	h.wg.Add(1)
+	h.mu.Unlock()
+	return sess, ctx, nil
+}
+
+// finish unregisters a session, logs how it ended and releases its reader.
+func (h *Handler) finish(sess *session, log *slog.Logger, reason error) {
+	sess.end(reason)
+	sess.reader.Close()
+	h.mu.Lock()
+	delete(h.sessions, sess.id)
+	h.mu.Unlock()
+	st := sess.snapshot()
+	log.Info("viewer left", "reason", reasonText(reason), "bytes_out", st.BytesOut,
+		"frames", st.Frames, "dropped", st.Dropped, "duration", time.Since(sess.start).Round(time.Millisecond))
+	h.wg.Done()
+}
+
+// reasonText describes why a session ended.
+func reasonText(err error) string {
+	if errors.Is(err, io.EOF) {
+		return "stream ended"
+	}
+	return err.Error()
+}
+
+// endReason returns why the viewer loop stopped: the session context's cause
+// when it was cancelled (kick, shutdown, viewer gone), err otherwise, io.EOF
+// for a clean end of stream.
+func endReason(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		cause := context.Cause(ctx)
+		if errors.Is(cause, context.Canceled) {
+			// The request's context: the viewer closed the connection.
+			return ErrPeerGone
+		}
+		return cause
+	}
+	if err == nil {
+		return io.EOF
+	}
+	return err
+}
+
+// serveFLV streams s to an HTTP-FLV viewer.
+func (h *Handler) serveFLV(w http.ResponseWriter, r *http.Request, s *stream.Stream) {
+	setFLVHeaders(w.Header())
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	sess, ctx, err := h.open(r.Context(), ProtocolFLV, readerProtocolFLV, r.RemoteAddr, s)
+	if err != nil {
+		textError(w, http.StatusServiceUnavailable, "server shutting down")
+		return
+	}
+	log := h.log.With("session", sess.id, "stream", sess.key.String(), "remote", sess.remote)
+	log.Info("viewer joined", "protocol", ProtocolFLV)
+	rc := http.NewResponseController(w)
+	sess.mu.Lock()
+	sess.interrupt = func() { _ = rc.SetWriteDeadline(time.Now()) }
+	sess.mu.Unlock()
+
+	out := &httpTransport{w: w, rc: rc, sess: sess, timeout: h.cfg.WriteTimeout}
+	// Send the response header at once: the player sees the stream start
+	// even while the FLV header waits for the stream's tracks to be known.
+	w.WriteHeader(http.StatusOK)
+	v := newViewer(sess.reader, out, h.cfg, &sess.bytesOut)
+	err = out.flush()
+	if err == nil {
+		err = v.run(ctx)
+	}
+	reason := endReason(ctx, err)
+	sess.end(reason)
+	if !v.writeFailed {
+		// The connection is sound (the stream ended, or the viewer was
+		// stopped between writes): give the server time to end the chunked
+		// body cleanly after a stop may have set a past deadline.
+		_ = rc.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
+	}
+	h.finish(sess, log, reason)
+}
+
+// httpTransport writes a viewer's batches to an HTTP response: one Write
+// (one chunk) and one Flush per batch, each under the write timeout.
+type httpTransport struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	sess    *session
+	timeout time.Duration
+}
+
+// send implements transport.
+func (t *httpTransport) send(p []byte) error {
+	if err := t.sess.arm(t.rc, t.timeout); err != nil {
+		return err
+	}
+	if _, err := t.w.Write(p); err != nil {
+		return err
+	}
+	return t.rc.Flush()
+}
+
+// flush sends what is buffered (the response header) under the timeout.
+func (t *httpTransport) flush() error {
+	if err := t.sess.arm(t.rc, t.timeout); err != nil {
+		return err
+	}
+	return t.rc.Flush()
+}
+
+// Sessions returns the current viewers, sorted by start time then ID.
+func (h *Handler) Sessions() []Session {
+	h.mu.Lock()
+	out := make([]Session, 0, len(h.sessions))
+	for _, s := range h.sessions {
+		out = append(out, s.snapshot())
+	}
+	h.mu.Unlock()
+	slices.SortFunc(out, func(a, b Session) int {
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+// Kick ends the viewer with the given ID: an HTTP-FLV response ends, a
+// WebSocket-FLV viewer gets a close frame. It reports whether the viewer
+// existed. The viewer is gone from Sessions once its goroutine has finished.
+func (h *Handler) Kick(id string) bool {
+	h.mu.Lock()
+	s, ok := h.sessions[id]
+	h.mu.Unlock()
+	if ok {
+		s.stop(ErrKicked)
+	}
+	return ok
+}
+
+// Close ends every viewer, refuses new ones (503) and waits until all
+// viewer goroutines have returned. It is idempotent.
+func (h *Handler) Close() {
+	h.mu.Lock()
+	h.closed = true
+	live := make([]*session, 0, len(h.sessions))
+	for _, s := range h.sessions {
+		live = append(live, s)
+	}
+	h.mu.Unlock()
+	for _, s := range live {
+		s.stop(ErrShutdown)
+	}
+	h.wg.Wait()
+}

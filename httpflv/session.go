@@ -1,0 +1,131 @@
+package httpflv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mediaserver/mediaserver/stream"
+)
+
+// Session protocols.
+const (
+	// ProtocolFLV is the Session.Protocol of an HTTP-FLV viewer.
+	ProtocolFLV = "flv"
+	// ProtocolWS is the Session.Protocol of a WebSocket-FLV viewer.
+	ProtocolWS = "ws"
+)
+
+// Reader protocols, as the stream package lists its readers.
+const (
+	readerProtocolFLV = "http-flv"
+	readerProtocolWS  = "ws-flv"
+)
+
+// Session is a snapshot of one viewer, for the admin API.
+type Session struct {
+	// ID is "flv-N" or "ws-N".
+	ID string
+	// Protocol is ProtocolFLV or ProtocolWS.
+	Protocol string
+	// RemoteAddr is the viewer's network address.
+	RemoteAddr string
+	// Stream is the key of the stream watched, "app/name".
+	Stream string
+	// Start is when the viewer attached.
+	Start time.Time
+	// BytesOut counts FLV bytes written to the viewer.
+	BytesOut uint64
+	// Frames counts frames delivered to the viewer.
+	Frames uint64
+	// Dropped counts frames the viewer skipped because it fell behind.
+	Dropped uint64
+}
+
+// session is the live state of one viewer. The request goroutine owns it;
+// stop may be called from any goroutine.
+type session struct {
+	id       string
+	protocol string
+	remote   string
+	key      stream.Key
+	start    time.Time
+	reader   *stream.Reader
+	bytesOut atomic.Uint64
+
+	// mu orders stop against the owner arming a write: after stop, the
+	// owner does not start another write, and a write already under way is
+	// cut short by interrupt.
+	mu        sync.Mutex
+	cancel    context.CancelCauseFunc
+	stopped   bool
+	interrupt func() // makes a blocked write fail at once; may be nil
+}
+
+// snapshot returns the session's public view.
+func (s *session) snapshot() Session {
+	st := s.reader.Stats()
+	return Session{
+		ID:         s.id,
+		Protocol:   s.protocol,
+		RemoteAddr: s.remote,
+		Stream:     s.key.String(),
+		Start:      s.start,
+		BytesOut:   s.bytesOut.Load(),
+		Frames:     st.Frames,
+		Dropped:    st.Dropped,
+	}
+}
+
+// stop ends the session with cause: its context is cancelled and a write in
+// progress is interrupted.
+func (s *session) stop(cause error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return
+	}
+	s.stopped = true
+	s.cancel(cause)
+	if s.interrupt != nil {
+		s.interrupt()
+	}
+}
+
+// end marks the session finished by its owner: later writes are refused
+// and later stops do nothing. Unlike stop it does not interrupt the
+// connection, so the owner can still end the response cleanly.
+func (s *session) end(cause error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.stopped {
+		s.stopped = true
+		s.cancel(cause)
+	}
+	s.interrupt = nil
+}
+
+// deadliner sets the deadline of the next writes: http.ResponseController
+// and websocket.Conn both are.
+type deadliner interface {
+	SetWriteDeadline(t time.Time) error
+}
+
+// arm sets the deadline of the coming write to now+timeout through d, unless
+// the session was stopped, in which case it returns the reason. A transport
+// without deadlines (http.ErrNotSupported) is accepted.
+func (s *session) arm(d deadliner, timeout time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return errStopped
+	}
+	if err := d.SetWriteDeadline(time.Now().Add(timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return fmt.Errorf("set write deadline: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+package httpflv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/mediaserver/mediaserver/flv"
+	"github.com/mediaserver/mediaserver/stream"
+)
+
+// transport carries a viewer's FLV bytes: one HTTP chunk write and flush, or
+// one WebSocket binary message, per call.
+type transport interface {
+	// send writes p, a whole number of FLV structures, as one unit within
+	// the write timeout. p is reused by the caller after send returns.
+	send(p []byte) error
+}
+
+// viewer is the write loop of one viewer: it reads frames from its stream
+// reader and writes their shared FLV tag bytes in batches. It runs on the
+// goroutine that owns the session.
+type viewer struct {
+	r          *stream.Reader
+	out        transport
+	headerWait time.Duration
+	// bytesOut counts bytes handed to the transport successfully.
+	bytesOut *atomic.Uint64
+
+	frames []*stream.Frame // Read's destination, len = Config.MaxBatch
+	buf    []byte          // the batch being assembled
+	// writeFailed is set when a write failed: the connection is unusable.
+	writeFailed bool
+}
+
+// newViewer returns a viewer that reads r and writes to out.
+func newViewer(r *stream.Reader, out transport, cfg Config, bytesOut *atomic.Uint64) *viewer {
+	return &viewer{
+		r:          r,
+		out:        out,
+		headerWait: cfg.HeaderWait,
+		bytesOut:   bytesOut,
+		frames:     make([]*stream.Frame, cfg.MaxBatch),
+	}
+}
+
+// run writes the FLV header and the stream until the stream ends (io.EOF),
+// ctx is done (its error or cause) or a write fails.
+func (v *viewer) run(ctx context.Context) error {
+	if err := v.start(ctx); err != nil {
+		return err
+	}
+	for {
+		n, err := v.r.Read(ctx, v.frames)
+		if err != nil {
+			return readError(ctx, err)
+		}
+		if err := v.write(nil, v.frames[:n]); err != nil {
+			return err
+		}
+	}
+}
+
+// start decides the FLV header flags and writes the header followed by what
+// the reader delivered meanwhile (metadata, sequence headers, the cached
+// GOP). For a stream whose tracks are not known yet it waits up to
+// headerWait for frames that tell.
+func (v *viewer) start(ctx context.Context) error {
+	var tracks trackSet
+	tracks.addHeaders(v.r.Stream().Headers())
+	var pending []*stream.Frame
+	var ended error
+	deadline := time.Now().Add(v.headerWait)
+	for (len(pending) == 0 || !tracks.ready()) && len(pending) < MaxMaxBatch {
+		n, err := v.readUntil(ctx, deadline)
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			// Settle the flags with what is known by now.
+			tracks.addHeaders(v.r.Stream().Headers())
+			break
+		}
+		if errors.Is(err, io.EOF) {
+			ended = err
+			break
+		}
+		if err != nil {
+			return readError(ctx, err)
+		}
+		for _, f := range v.frames[:n] {
+			tracks.add(f)
+		}
+		pending = append(pending, v.frames[:n]...)
+		clear(v.frames[:n])
+	}
+	if err := v.write(&tracks, pending); err != nil {
+		return err
+	}
+	return ended
+}
+
+// readUntil reads one batch, giving up with context.DeadlineExceeded at
+// deadline.
+func (v *viewer) readUntil(ctx context.Context, deadline time.Time) (int, error) {
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	return v.r.Read(wctx, v.frames)
+}
+
+// write sends the FLV file header (when tracks is not nil) and the tags of
+// frames, assembled in one buffer and sent in pieces of at most about
+// MaxBatchBytes. It clears frames so the reader's slice holds no stale
+// pointers.
+func (v *viewer) write(tracks *trackSet, frames []*stream.Frame) error {
+	// Size the buffer once for the whole batch (up to the first piece).
+	need := 0
+	if tracks != nil {
+		need = flv.HeaderSize + flv.PreviousTagSizeLen
+	}
+	for _, f := range frames {
+		if need >= MaxBatchBytes {
+			break
+		}
+		need += len(f.FLVTag())
+	}
+	buf := slices.Grow(v.buf[:0], need)
+	if tracks != nil {
+		buf = flv.AppendHeader(buf, tracks.header())
+	}
+	for i, f := range frames {
+		buf = append(buf, f.FLVTag()...)
+		frames[i] = nil
+		if len(buf) >= MaxBatchBytes && i < len(frames)-1 {
+			if err := v.send(buf); err != nil {
+				clear(frames[i+1:])
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	var err error
+	if len(buf) > 0 {
+		err = v.send(buf)
+	}
+	if cap(buf) > maxRetainedBuffer {
+		buf = nil
+	}
+	v.buf = buf
+	return err
+}
+
+// send hands p to the transport and counts it.
+func (v *viewer) send(p []byte) error {
+	if err := v.out.send(p); err != nil {
+		// A write refused because the session was stopped sent nothing.
+		v.writeFailed = !errors.Is(err, errStopped)
+		return fmt.Errorf("write %d bytes: %w", len(p), err)
+	}
+	v.bytesOut.Add(uint64(len(p)))
+	return nil
+}
+
+// readError turns a Read failure into the reason the viewer ends: the
+// context's cause when it was cancelled, the error otherwise.
+func readError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		if cause := context.Cause(ctx); cause != nil {
+			return cause
+		}
+	}
+	return err
+}
