@@ -1,0 +1,250 @@
+package hls
+
+import (
+	"fmt"
+
+	"github.com/asticode/go-astits"
+
+	"github.com/mediaserver/mediaserver/flv"
+)
+
+// annexBStartCode precedes every NAL unit the segmenter writes.
+var annexBStartCode = []byte{0, 0, 0, 1}
+
+// Access unit delimiters (NAL unit without start code), primary_pic_type /
+// pic_type "any slice type".
+var (
+	avcAUD  = []byte{0x09, 0xf0}
+	hevcAUD = []byte{0x46, 0x01, 0x50}
+)
+
+// H.264 NAL unit types the segmenter looks at.
+const (
+	avcNALIDR = 5
+	avcNALSPS = 7
+	avcNALAUD = 9
+)
+
+// H.265 NAL unit types the segmenter looks at.
+const (
+	hevcNALIRAPFirst = 16 // BLA_W_LP
+	hevcNALIRAPLast  = 23 // reserved IRAP
+	hevcNALSPS       = 33
+	hevcNALAUD       = 35
+)
+
+// videoTrack is the decoder configuration of a video track and what the
+// segmenter needs to write its access units as an Annex-B elementary
+// stream. It is immutable once built.
+type videoTrack struct {
+	codec      flv.FourCC
+	streamType astits.StreamType
+	// lengthSize is the NAL unit length prefix size of coded frames.
+	lengthSize int
+	// paramSets holds the parameter sets (SPS, PPS; for HEVC also VPS) in
+	// Annex-B form, written before every IDR that lacks them in band.
+	paramSets []byte
+	// config is the sequence header payload it was built from, to detect a
+	// change.
+	config []byte
+}
+
+// newVideoTrack builds a video track from a video sequence header frame
+// payload.
+func newVideoTrack(payload []byte) (*videoTrack, error) {
+	h, err := flv.ParseVideoTagHeader(payload)
+	if err != nil {
+		return nil, fmt.Errorf("video sequence header: %w: %w", ErrInvalidFrame, err)
+	}
+	if h.Multitrack {
+		return nil, fmt.Errorf("multitrack video: %w", ErrUnsupportedCodec)
+	}
+	body := payload[h.HeaderLen:]
+	switch h.Codec {
+	case flv.FourCCAVC:
+		c, err := flv.ParseAVCDecoderConfig(body)
+		if err != nil {
+			return nil, fmt.Errorf("avcC: %w: %w", ErrInvalidFrame, err)
+		}
+		if len(c.SPS) == 0 || len(c.PPS) == 0 {
+			return nil, fmt.Errorf("avcC without SPS or PPS: %w", ErrInvalidFrame)
+		}
+		t := &videoTrack{
+			codec:      flv.FourCCAVC,
+			streamType: astits.StreamTypeH264Video,
+			lengthSize: c.NALULengthSize,
+			config:     payload,
+		}
+		for _, sets := range [][][]byte{c.SPS, c.PPS} {
+			for _, ps := range sets {
+				t.paramSets = append(t.paramSets, annexBStartCode...)
+				t.paramSets = append(t.paramSets, ps...)
+			}
+		}
+		return t, nil
+	case flv.FourCCHEVC:
+		// MPEG-TS carries HEVC as stream type 0x24 (astits.StreamTypeH265Video)
+		// with the NAL unit rules in nalType/isIRAP below; what is missing is an
+		// hvcC parser in flv, which the Enhanced RTMP work adds.
+		return nil, fmt.Errorf("video codec %v: %w", h.Codec, ErrUnsupportedCodec)
+	default:
+		return nil, fmt.Errorf("video codec %v (legacy id %d): %w", h.Codec, h.LegacyCodecID, ErrUnsupportedCodec)
+	}
+}
+
+// nalType returns the NAL unit type of a non-empty NAL unit.
+func (t *videoTrack) nalType(nalu []byte) uint8 {
+	if t.codec == flv.FourCCHEVC {
+		return nalu[0] >> 1 & 0x3f
+	}
+	return nalu[0] & 0x1f
+}
+
+// isRandomAccess reports whether a NAL unit type starts a random access
+// point (IDR; for HEVC any IRAP picture).
+func (t *videoTrack) isRandomAccess(typ uint8) bool {
+	if t.codec == flv.FourCCHEVC {
+		return typ >= hevcNALIRAPFirst && typ <= hevcNALIRAPLast
+	}
+	return typ == avcNALIDR
+}
+
+// isSPS reports whether a NAL unit type is a sequence parameter set.
+func (t *videoTrack) isSPS(typ uint8) bool {
+	if t.codec == flv.FourCCHEVC {
+		return typ == hevcNALSPS
+	}
+	return typ == avcNALSPS
+}
+
+// isAUD reports whether a NAL unit type is an access unit delimiter.
+func (t *videoTrack) isAUD(typ uint8) bool {
+	if t.codec == flv.FourCCHEVC {
+		return typ == hevcNALAUD
+	}
+	return typ == avcNALAUD
+}
+
+// aud returns the access unit delimiter NAL unit of the codec.
+func (t *videoTrack) aud() []byte {
+	if t.codec == flv.FourCCHEVC {
+		return hevcAUD
+	}
+	return avcAUD
+}
+
+// nextNALU returns the NAL unit at pos of a length-prefixed buffer and the
+// position after it. Empty units are returned as empty slices.
+func nextNALU(src []byte, pos, lengthSize int) (nalu []byte, next int, err error) {
+	if len(src)-pos < lengthSize {
+		return nil, 0, fmt.Errorf("NAL unit length at %d: %w", pos, ErrInvalidFrame)
+	}
+	n := 0
+	for _, c := range src[pos : pos+lengthSize] {
+		n = n<<8 | int(c)
+	}
+	pos += lengthSize
+	if n < 0 || n > len(src)-pos {
+		return nil, 0, fmt.Errorf("NAL unit of %d bytes at %d with %d left: %w", n, pos, len(src)-pos, ErrInvalidFrame)
+	}
+	return src[pos : pos+n], pos + n, nil
+}
+
+// appendAccessUnit appends one access unit in Annex-B form to dst: an access
+// unit delimiter first, the parameter sets before a random access picture
+// that does not carry them in band, then the frame's NAL units (delimiters
+// already present are dropped). data is the length-prefixed codec data of a
+// coded frame. It reports whether the access unit is a random access point.
+// On error dst is returned unchanged.
+func (t *videoTrack) appendAccessUnit(dst, data []byte, keyframe bool) ([]byte, bool, error) {
+	var hasRAP, hasSPS bool
+	units := 0
+	for pos := 0; pos < len(data); {
+		nalu, next, err := nextNALU(data, pos, t.lengthSize)
+		if err != nil {
+			return dst, false, err
+		}
+		pos = next
+		if len(nalu) == 0 {
+			continue
+		}
+		typ := t.nalType(nalu)
+		switch {
+		case t.isAUD(typ):
+			continue
+		case t.isRandomAccess(typ):
+			hasRAP = true
+		case t.isSPS(typ):
+			hasSPS = true
+		}
+		units++
+	}
+	if units == 0 {
+		return dst, false, fmt.Errorf("access unit without NAL units: %w", ErrInvalidFrame)
+	}
+	rap := keyframe || hasRAP
+	dst = append(dst, annexBStartCode...)
+	dst = append(dst, t.aud()...)
+	if rap && !hasSPS {
+		dst = append(dst, t.paramSets...)
+	}
+	for pos := 0; pos < len(data); {
+		nalu, next, _ := nextNALU(data, pos, t.lengthSize)
+		pos = next
+		if len(nalu) == 0 || t.isAUD(t.nalType(nalu)) {
+			continue
+		}
+		dst = append(dst, annexBStartCode...)
+		dst = append(dst, nalu...)
+	}
+	return dst, rap, nil
+}
+
+// aacFrameSamples is the number of samples an AAC frame carries (at the core
+// sample rate).
+const aacFrameSamples = 1024
+
+// audioTrack is the decoder configuration of an AAC track.
+type audioTrack struct {
+	aac flv.AACConfig
+	// frameTicks is the duration of one AAC frame on the 90 kHz clock.
+	frameTicks int64
+	// config is the sequence header payload it was built from.
+	config []byte
+}
+
+// newAudioTrack builds an audio track from an audio sequence header frame
+// payload.
+func newAudioTrack(payload []byte) (*audioTrack, error) {
+	h, err := flv.ParseAudioTagHeader(payload)
+	if err != nil {
+		return nil, fmt.Errorf("audio sequence header: %w: %w", ErrInvalidFrame, err)
+	}
+	if h.Multitrack {
+		return nil, fmt.Errorf("multitrack audio: %w", ErrUnsupportedCodec)
+	}
+	if h.Codec != flv.FourCCAAC {
+		return nil, fmt.Errorf("audio codec %v (sound format %d): %w", h.Codec, h.SoundFormat, ErrUnsupportedCodec)
+	}
+	c, err := flv.ParseAACConfig(payload[h.HeaderLen:])
+	if err != nil {
+		return nil, fmt.Errorf("AudioSpecificConfig: %w: %w", ErrInvalidFrame, err)
+	}
+	if err := c.ADTSSupported(); err != nil {
+		return nil, fmt.Errorf("AAC: %w: %w", ErrUnsupportedCodec, err)
+	}
+	return &audioTrack{
+		aac:        c,
+		frameTicks: int64(aacFrameSamples) * clockRate / int64(c.SampleRate),
+		config:     payload,
+	}, nil
+}
+
+// appendADTS appends one raw AAC frame behind its ADTS header.
+func (t *audioTrack) appendADTS(dst, raw []byte) ([]byte, error) {
+	if len(raw) == 0 || len(raw) > flv.MaxADTSPayload {
+		return dst, fmt.Errorf("AAC frame of %d bytes: %w", len(raw), ErrInvalidFrame)
+	}
+	dst = t.aac.AppendADTSHeader(dst, len(raw))
+	return append(dst, raw...), nil
+}

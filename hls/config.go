@@ -1,0 +1,164 @@
+package hls
+
+import (
+	"fmt"
+	"time"
+)
+
+// Start modes (Config.Start).
+const (
+	// StartOnPublish segments every stream from the moment it is published.
+	StartOnPublish = "publish"
+	// StartOnRequest segments a stream from the first HLS request for it and
+	// stops after Config.IdleTimeout without requests.
+	StartOnRequest = "request"
+)
+
+// Storage kinds (Config.Storage).
+const (
+	// StorageMemory keeps segments in memory.
+	StorageMemory = "memory"
+	// StorageDisk writes segments as files below Config.Dir.
+	StorageDisk = "disk"
+)
+
+// Defaults applied by Config for zero fields.
+const (
+	DefaultSegmentDuration    = 2 * time.Second
+	DefaultPlaylistLength     = 6
+	DefaultEndListDelay       = 5 * time.Second
+	DefaultEndedRetention     = 60 * time.Second
+	DefaultIdleTimeout        = 60 * time.Second
+	DefaultViewerTimeout      = 30 * time.Second
+	DefaultMaxSegmentBytes    = 32 << 20
+	DefaultMaxSegmentDuration = 30 * time.Second
+)
+
+// Limits on configuration values.
+const (
+	// MinSegmentDuration and MaxTargetDuration bound Config.SegmentDuration.
+	MinSegmentDuration = 500 * time.Millisecond
+	MaxTargetDuration  = 60 * time.Second
+	// MaxPlaylistLength bounds Config.PlaylistLength and
+	// Config.RetainAfterWindow.
+	MaxPlaylistLength = 1000
+	// minMaxSegmentBytes is the smallest accepted Config.MaxSegmentBytes.
+	minMaxSegmentBytes = 64 << 10
+)
+
+// Config configures HLS output. The zero value is usable: every zero field
+// takes its documented default.
+type Config struct {
+	// SegmentDuration is the target segment duration: a segment is cut at the
+	// first video keyframe once it is this long (audio-only streams are cut on
+	// time). Default 2s, at least MinSegmentDuration.
+	SegmentDuration time.Duration `yaml:"segment_duration"`
+	// PlaylistLength is the number of segments in the sliding-window
+	// playlist. Default 6.
+	PlaylistLength int `yaml:"playlist_length"`
+	// Start is StartOnPublish ("publish", the default) or StartOnRequest
+	// ("request").
+	Start string `yaml:"start"`
+	// Storage is StorageMemory ("memory", the default) or StorageDisk
+	// ("disk", which needs Dir).
+	Storage string `yaml:"storage"`
+	// Dir is the directory segments are written to with StorageDisk. The
+	// package only creates and deletes files it names itself below it.
+	Dir string `yaml:"dir"`
+	// RetainAfterWindow is how many segments stay fetchable after they left
+	// the playlist window, for players that loaded an older playlist.
+	// Default (0): PlaylistLength.
+	RetainAfterWindow int `yaml:"retain_after_window"`
+	// EndListDelay is how long the playlist stays live after the publisher
+	// left before it gets EXT-X-ENDLIST, so that a publisher reconnecting
+	// under the same name continues the same playlist (with a
+	// discontinuity) and players keep playing. Default 5s; negative: at once.
+	EndListDelay time.Duration `yaml:"end_list_delay"`
+	// EndedRetention is how long a stream's HLS data (playlist and segments)
+	// is kept after the publisher left; then it is freed. Default 60s; never
+	// less than EndListDelay.
+	EndedRetention time.Duration `yaml:"ended_retention"`
+	// IdleTimeout stops the segmenter of a stream started on request after
+	// this long without HLS requests. Default 60s. Unused with
+	// StartOnPublish.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// ViewerTimeout is how long a client (remote IP + User-Agent) counts as
+	// a viewer after its last request. Default 30s.
+	ViewerTimeout time.Duration `yaml:"viewer_timeout"`
+	// AllowedOrigins lists the origins allowed to read HLS responses
+	// (CORS). Empty or "*": any origin.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// MaxSegmentBytes caps a segment's size: a segment reaching it is cut at
+	// the next frame even without a keyframe. Default 32 MiB.
+	MaxSegmentBytes int `yaml:"max_segment_bytes"`
+	// MaxSegmentDuration caps a segment's duration the same way, for streams
+	// whose keyframes stop. Default 30s, at least twice SegmentDuration.
+	MaxSegmentDuration time.Duration `yaml:"max_segment_duration"`
+}
+
+// withDefaults returns c with defaults applied to zero fields.
+func (c Config) withDefaults() Config {
+	if c.SegmentDuration == 0 {
+		c.SegmentDuration = DefaultSegmentDuration
+	}
+	if c.PlaylistLength == 0 {
+		c.PlaylistLength = DefaultPlaylistLength
+	}
+	if c.Start == "" {
+		c.Start = StartOnPublish
+	}
+	if c.Storage == "" {
+		c.Storage = StorageMemory
+	}
+	if c.RetainAfterWindow == 0 {
+		c.RetainAfterWindow = c.PlaylistLength
+	}
+	if c.EndListDelay == 0 {
+		c.EndListDelay = DefaultEndListDelay
+	}
+	if c.EndListDelay < 0 {
+		c.EndListDelay = 0
+	}
+	if c.EndedRetention == 0 {
+		c.EndedRetention = DefaultEndedRetention
+	}
+	c.EndedRetention = max(c.EndedRetention, c.EndListDelay)
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.ViewerTimeout == 0 {
+		c.ViewerTimeout = DefaultViewerTimeout
+	}
+	if c.MaxSegmentBytes == 0 {
+		c.MaxSegmentBytes = DefaultMaxSegmentBytes
+	}
+	if c.MaxSegmentDuration == 0 {
+		c.MaxSegmentDuration = DefaultMaxSegmentDuration
+	}
+	c.MaxSegmentDuration = max(c.MaxSegmentDuration, 2*c.SegmentDuration)
+	return c
+}
+
+// validate reports a configuration that cannot be used (after defaults).
+func (c Config) validate() error {
+	switch {
+	case c.SegmentDuration < MinSegmentDuration || c.SegmentDuration > MaxTargetDuration:
+		return fmt.Errorf("%w: segment duration %v not in %v..%v", ErrInvalidConfig,
+			c.SegmentDuration, MinSegmentDuration, MaxTargetDuration)
+	case c.PlaylistLength < 1 || c.PlaylistLength > MaxPlaylistLength:
+		return fmt.Errorf("%w: playlist length %d not in 1..%d", ErrInvalidConfig, c.PlaylistLength, MaxPlaylistLength)
+	case c.RetainAfterWindow < 1 || c.RetainAfterWindow > MaxPlaylistLength:
+		return fmt.Errorf("%w: retain after window %d not in 1..%d", ErrInvalidConfig, c.RetainAfterWindow, MaxPlaylistLength)
+	case c.Start != StartOnPublish && c.Start != StartOnRequest:
+		return fmt.Errorf("%w: start %q is neither %q nor %q", ErrInvalidConfig, c.Start, StartOnPublish, StartOnRequest)
+	case c.Storage != StorageMemory && c.Storage != StorageDisk:
+		return fmt.Errorf("%w: storage %q is neither %q nor %q", ErrInvalidConfig, c.Storage, StorageMemory, StorageDisk)
+	case c.Storage == StorageDisk && c.Dir == "":
+		return fmt.Errorf("%w: disk storage needs a directory", ErrInvalidConfig)
+	case c.EndedRetention < 0 || c.IdleTimeout < 0 || c.ViewerTimeout < 0:
+		return fmt.Errorf("%w: negative retention, idle or viewer timeout", ErrInvalidConfig)
+	case c.MaxSegmentBytes < minMaxSegmentBytes:
+		return fmt.Errorf("%w: max segment bytes %d below %d", ErrInvalidConfig, c.MaxSegmentBytes, minMaxSegmentBytes)
+	}
+	return nil
+}

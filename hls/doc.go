@@ -1,0 +1,20 @@
+// Package hls serves live streams as HTTP Live Streaming (RFC 8216): a
+// segmenter per stream turns the frames a hub reader delivers into MPEG-TS
+// segments (go-astits), a sliding-window media playlist describes them
+// (grafov/m3u8), and a Manager keeps the per-stream state, stores the
+// segments (in memory or in a directory) and answers HTTP requests.
+//
+// URL scheme, relative to the server root:
+//
+//	/{app}/{name}.m3u8             media playlist
+//	/{app}/{name}/{token}-{seq}.ts MPEG-TS segment
+//
+// token identifies one incarnation of the stream's HLS state (it changes
+// when the state was freed and created again, and between server runs), seq
+// is the segment's media sequence number. Together they make every segment
+// URI unique, so segments can be cached as immutable.
+//
+// The Segmenter is a pure component (frames in, segments out) with no
+// goroutines or I/O; the Manager runs one reader goroutine per live stream
+// that feeds it.
+package hls

@@ -1,0 +1,23 @@
+package hls
+
+import "errors"
+
+// Sentinel errors; functions wrap them with context, so test with errors.Is.
+var (
+	// ErrInvalidConfig reports a Config that cannot be used.
+	ErrInvalidConfig = errors.New("hls: invalid configuration")
+	// ErrUnsupportedCodec reports a track whose codec cannot be carried in
+	// MPEG-TS by this package (yet); the track is left out.
+	ErrUnsupportedCodec = errors.New("hls: unsupported codec")
+	// ErrInvalidFrame reports a media frame whose payload cannot be parsed;
+	// the frame is dropped.
+	ErrInvalidFrame = errors.New("hls: invalid frame")
+	// ErrNoConfig reports a coded frame that arrived before its track's
+	// decoder configuration; the frame is dropped.
+	ErrNoConfig = errors.New("hls: frame before decoder configuration")
+	// ErrInvalidPath reports a request path that is not a playlist or
+	// segment path of this package.
+	ErrInvalidPath = errors.New("hls: invalid path")
+	// ErrClosed is returned when using a closed Manager.
+	ErrClosed = errors.New("hls: closed")
+)

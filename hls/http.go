@@ -1,0 +1,229 @@
+package hls
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mediaserver/mediaserver/stream"
+)
+
+// HTTP response details.
+const (
+	playlistSuffix      = ".m3u8"
+	segmentSuffix       = ".ts"
+	contentTypePlaylist = "application/vnd.apple.mpegurl"
+	contentTypeSegment  = "video/mp2t"
+	// segmentCacheControl: segment URIs are never reused, so caches may keep
+	// them as long as they like.
+	segmentCacheControl = "public, max-age=31536000, immutable"
+	// noStore is sent with answers that must not be cached (not found yet,
+	// not ready yet).
+	noStore = "no-store"
+	// maxTokenLen bounds the token part of a segment name.
+	maxTokenLen = 16
+)
+
+// ServeHTTP answers GET and HEAD for /{app}/{name}.m3u8 (the media
+// playlist) and /{app}/{name}/{token}-{seq}.ts (segments), and CORS
+// preflight requests for both.
+func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if m.cors.Preflight(w, r) {
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
+		httpError(w, http.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	if !m.cors.SetHeaders(w, r) {
+		httpError(w, http.StatusForbidden, "origin not allowed")
+		return
+	}
+	path := r.URL.Path
+	switch {
+	case strings.HasSuffix(path, playlistSuffix):
+		m.servePlaylist(w, r, path)
+	case strings.HasSuffix(path, segmentSuffix):
+		m.serveSegment(w, r, path)
+	default:
+		httpError(w, http.StatusNotFound, "not an HLS path")
+	}
+}
+
+// httpError answers with a short uncacheable text error.
+func httpError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Cache-Control", noStore)
+	http.Error(w, msg, code)
+}
+
+// servePlaylist serves the media playlist, waiting up to one target
+// duration for the first segment of a live stream.
+func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path string) {
+	key, err := stream.KeyFromPath(path, playlistSuffix)
+	if err != nil {
+		httpError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	st, err := m.stateFor(key)
+	if err != nil || st == nil {
+		httpError(w, http.StatusNotFound, "stream not found")
+		return
+	}
+	client := clientOf(r.RemoteAddr, r.UserAgent())
+	timer := time.NewTimer(m.cfg.SegmentDuration)
+	defer timer.Stop()
+	for {
+		st.mu.Lock()
+		st.touch(client, m.now())
+		body, etag, target := st.playlist, st.etag, st.target
+		live, freed, changed := st.live, st.freed, st.changed
+		st.mu.Unlock()
+		switch {
+		case body != nil:
+			h := w.Header()
+			h.Set("Content-Type", contentTypePlaylist)
+			h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", max(1, target/2)))
+			h.Set("ETag", etag)
+			// No Last-Modified: a playlist changes several times a second at
+			// most, below its one-second resolution; the ETag validates.
+			http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+			return
+		case freed || !live:
+			httpError(w, http.StatusNotFound, "stream not found")
+			return
+		}
+		if !st.wait(changed, timer.C, r.Context().Done()) {
+			w.Header().Set("Retry-After", "1")
+			httpError(w, http.StatusServiceUnavailable, "stream starting, no segment yet")
+			return
+		}
+	}
+}
+
+// serveSegment serves one stored segment.
+func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, path string) {
+	key, token, seq, err := parseSegmentPath(path)
+	if err != nil {
+		httpError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	st := m.existing(key)
+	if st == nil {
+		httpError(w, http.StatusNotFound, "stream not found")
+		return
+	}
+	st.mu.Lock()
+	st.touch(clientOf(r.RemoteAddr, r.UserAgent()), m.now())
+	var e *segmentEntry
+	if st.token == token {
+		e = st.find(seq)
+	}
+	var body segmentBody
+	var created time.Time
+	if e != nil {
+		body, created = e.body, e.created
+	}
+	st.mu.Unlock()
+	if e == nil {
+		httpError(w, http.StatusNotFound, "segment not found")
+		return
+	}
+	rc, err := body.open()
+	if err != nil {
+		httpError(w, http.StatusNotFound, "segment not found")
+		return
+	}
+	defer rc.Close()
+	h := w.Header()
+	h.Set("Content-Type", contentTypeSegment)
+	h.Set("Cache-Control", segmentCacheControl)
+	h.Set("ETag", `"`+token+"-"+strconv.FormatUint(seq, 10)+`"`)
+	http.ServeContent(w, r, "", created, io.ReadSeeker(rc))
+}
+
+// segmentPath returns the URL path of a segment.
+func segmentPath(key stream.Key, token string, seq uint64) string {
+	return "/" + key.App + "/" + key.Name + "/" + segmentName(token, seq)
+}
+
+// parseSegmentPath parses /{app}/{name}/{token}-{seq}.ts. Only the
+// canonical form segmentPath writes is accepted.
+func parseSegmentPath(path string) (key stream.Key, token string, seq uint64, err error) {
+	rest, ok := strings.CutPrefix(path, "/")
+	if !ok {
+		return key, "", 0, fmt.Errorf("%w: %q is not absolute", ErrInvalidPath, shorten(path))
+	}
+	app, rest, ok1 := strings.Cut(rest, "/")
+	name, file, ok2 := strings.Cut(rest, "/")
+	if !ok1 || !ok2 {
+		return key, "", 0, fmt.Errorf("%w: %q is not /app/name/file.ts", ErrInvalidPath, shorten(path))
+	}
+	if err := stream.CheckName(app); err != nil {
+		return key, "", 0, fmt.Errorf("%w: %w", ErrInvalidPath, err)
+	}
+	if err := stream.CheckName(name); err != nil {
+		return key, "", 0, fmt.Errorf("%w: %w", ErrInvalidPath, err)
+	}
+	base, ok := strings.CutSuffix(file, segmentSuffix)
+	if !ok {
+		return key, "", 0, fmt.Errorf("%w: %q is not a segment", ErrInvalidPath, shorten(file))
+	}
+	token, num, ok := strings.Cut(base, "-")
+	if !ok || !validToken(token) {
+		return key, "", 0, fmt.Errorf("%w: bad segment name %q", ErrInvalidPath, shorten(file))
+	}
+	seq, err = strconv.ParseUint(num, 10, 64)
+	if err != nil || strconv.FormatUint(seq, 10) != num {
+		return key, "", 0, fmt.Errorf("%w: bad sequence number in %q", ErrInvalidPath, shorten(file))
+	}
+	return stream.Key{App: app, Name: name}, token, seq, nil
+}
+
+// validToken reports whether s can be a state token: 1..maxTokenLen
+// lower-case base-36 digits.
+func validToken(s string) bool {
+	if s == "" || len(s) > maxTokenLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+// shorten truncates s for an error message.
+func shorten(s string) string {
+	const limit = 64
+	if len(s) > limit {
+		return s[:limit] + "…"
+	}
+	return s
+}
+
+// wait blocks until changed is closed (true) or timeout or cancel fires
+// (false), counted as a waiting request so that an idle segmenter is not
+// stopped under it.
+func (st *streamState) wait(changed <-chan struct{}, timeout <-chan time.Time, cancel <-chan struct{}) bool {
+	st.mu.Lock()
+	st.waiting++
+	st.mu.Unlock()
+	defer func() {
+		st.mu.Lock()
+		st.waiting--
+		st.mu.Unlock()
+	}()
+	select {
+	case <-changed:
+		return true
+	case <-timeout:
+	case <-cancel:
+	}
+	return false
+}

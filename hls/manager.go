@@ -1,0 +1,566 @@
+package hls
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math/bits"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/mediaserver/mediaserver/internal/cors"
+	"github.com/mediaserver/mediaserver/stream"
+)
+
+// Manager tuning.
+const (
+	// janitorInterval is how often ended streams, idle segmenters and stale
+	// viewers are checked.
+	janitorInterval = 250 * time.Millisecond
+	// maxTombstones bounds the media sequence numbers remembered for freed
+	// streams (so a name published again continues its sequence).
+	maxTombstones = 10000
+	// readBatch is how many frames the feeder takes from its reader at once.
+	readBatch = 64
+)
+
+// Hub is what the Manager needs from the stream registry.
+type Hub interface {
+	// Lookup returns the live stream for key.
+	Lookup(key stream.Key) (*stream.Stream, bool)
+	// AddObserver registers o for stream start and end events.
+	AddObserver(o stream.Observer)
+}
+
+// Manager keeps the HLS state of every stream: it segments live streams
+// (from publish or from the first request, see Config.Start), stores
+// segments, serves playlists and segments over HTTP (it is an http.Handler)
+// and frees a stream's data Config.EndedRetention after its publisher left.
+// It implements stream.Observer; NewManager registers it with the hub.
+type Manager struct {
+	cfg   Config
+	hub   Hub
+	log   *slog.Logger
+	store store
+	cors  cors.Policy
+	now   func() time.Time
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// feedHook, when set (by tests), runs first in every feeder goroutine.
+	feedHook func()
+
+	mu        sync.Mutex
+	states    map[stream.Key]*streamState
+	tombs     map[stream.Key]tombstone
+	lastToken int64
+	closed    bool
+}
+
+// tombstone remembers a freed stream's next media sequence number.
+type tombstone struct {
+	nextSeq uint64
+	at      time.Time
+}
+
+// feeder is one goroutine reading a live stream into a state's segmenter.
+type feeder struct {
+	src *stream.Stream
+	// reader is attached (and so positioned) when the feeder is created,
+	// so that no frame published after that is missed while the goroutine
+	// starts or waits for the previous feeder to drain.
+	reader *stream.Reader
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// NewManager validates cfg (applying defaults), prepares the storage and
+// registers the manager with hub. A nil log discards. Close stops it.
+func NewManager(cfg Config, hub Hub, log *slog.Logger) (*Manager, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("component", "hls")
+	var st store = memoryStore{}
+	if cfg.Storage == StorageDisk {
+		ds, err := newDiskStore(cfg.Dir, log)
+		if err != nil {
+			return nil, err
+		}
+		st = ds
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Manager{
+		cfg:    cfg,
+		hub:    hub,
+		log:    log,
+		store:  st,
+		cors:   cors.Policy{AllowedOrigins: cfg.AllowedOrigins},
+		now:    time.Now,
+		ctx:    ctx,
+		cancel: cancel,
+		states: make(map[stream.Key]*streamState),
+		tombs:  make(map[stream.Key]tombstone),
+	}
+	m.wg.Add(1)
+	go m.janitor()
+	if hub != nil {
+		hub.AddObserver(m)
+	}
+	return m, nil
+}
+
+// Config returns the configuration in effect (defaults applied).
+func (m *Manager) Config() Config { return m.cfg }
+
+// Close stops every segmenter and the janitor, waits for them and frees all
+// stored segments. Requests after Close find nothing. It is idempotent.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	m.closed = true
+	m.cancel()
+	m.mu.Unlock()
+	m.wg.Wait()
+	m.mu.Lock()
+	states := make([]*streamState, 0, len(m.states))
+	for _, st := range m.states {
+		states = append(states, st)
+	}
+	clear(m.states)
+	m.mu.Unlock()
+	for _, st := range states {
+		m.release(st)
+	}
+}
+
+// StreamStarted starts segmenting a new publisher: always with
+// StartOnPublish, and with StartOnRequest when the stream's HLS state is
+// still around (a publisher restart while viewers watch).
+func (m *Manager) StreamStarted(s *stream.Stream) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return
+	}
+	st := m.states[s.Key()]
+	if st == nil {
+		if m.cfg.Start != StartOnPublish {
+			return
+		}
+		st = m.newStateLocked(s.Key())
+	}
+	m.startFeederLocked(st, s)
+}
+
+// StreamEnded is part of stream.Observer; the feeder sees the end itself
+// once it has drained the stream.
+func (m *Manager) StreamEnded(*stream.Stream) {}
+
+// newStateLocked creates and registers the state of key. m.mu must be held.
+func (m *Manager) newStateLocked(key stream.Key) *streamState {
+	now := m.now()
+	tok := max(m.lastToken+1, now.UnixMilli())
+	m.lastToken = tok
+	var first uint64
+	if t, ok := m.tombs[key]; ok {
+		first = t.nextSeq
+		delete(m.tombs, key)
+	}
+	st := newStreamState(key, strconv.FormatInt(tok, 36), m.cfg, first, now)
+	m.states[key] = st
+	return st
+}
+
+// startFeederLocked starts a goroutine segmenting s into st after the
+// previous feeder of st (if any) has finished. m.mu must be held.
+func (m *Manager) startFeederLocked(st *streamState, s *stream.Stream) {
+	prev := st.feeder
+	ctx, cancel := context.WithCancel(m.ctx)
+	f := &feeder{
+		src:    s,
+		reader: s.NewReader(stream.ReaderInfo{ID: "hls/" + st.key.String(), Protocol: "hls"}),
+		cancel: cancel,
+		done:   make(chan struct{}),
+	}
+	st.feeder = f
+	restart := st.hadFeeder
+	st.hadFeeder = true
+	if st.seg == nil {
+		st.seg = NewSegmenter(SegmenterConfig{
+			TargetDuration:     m.cfg.SegmentDuration,
+			MaxSegmentDuration: m.cfg.MaxSegmentDuration,
+			MaxSegmentBytes:    m.cfg.MaxSegmentBytes,
+		})
+	}
+	st.mu.Lock()
+	st.live = true
+	st.leftAt = time.Time{}
+	if st.endList {
+		st.endList = false
+		st.rebuild(m.now())
+	}
+	st.notify()
+	st.mu.Unlock()
+	m.wg.Add(1)
+	go m.feed(ctx, st, f, prev, restart)
+}
+
+// feed reads s into the state's segmenter until the stream ends or ctx is
+// cancelled (Close, or an idle segmenter started on request).
+func (m *Manager) feed(ctx context.Context, st *streamState, f *feeder, prev *feeder, restart bool) {
+	defer m.wg.Done()
+	defer close(f.done)
+	defer f.cancel()
+	r := f.reader
+	defer r.Close()
+	if m.feedHook != nil {
+		m.feedHook()
+	}
+	log := m.log.With("stream", st.key.String(), "publisher", f.src.Info().ID)
+	if prev != nil {
+		select {
+		case <-prev.done:
+		case <-ctx.Done():
+			m.feederDone(st, f)
+			return
+		}
+	}
+	seg := st.seg
+	if restart {
+		out, err := seg.Restart()
+		m.emit(st, out, err, log)
+	}
+	log.Debug("segmenter started", "token", st.token)
+	buf := make([]*stream.Frame, readBatch)
+	var resyncs, errCount uint64
+	for {
+		n, err := r.Read(ctx, buf)
+		if rs := r.Stats().Resyncs; rs != resyncs {
+			resyncs = rs
+			out, derr := seg.Discontinuity() // frames were skipped
+			m.emit(st, out, derr, log)
+		}
+		for i := range n {
+			out, ferr := seg.WriteFrame(buf[i])
+			buf[i] = nil
+			if ferr != nil {
+				errCount++
+				if bits.OnesCount64(errCount) == 1 { // log 1st, 2nd, 4th, 8th … error
+					log.Warn("frame not segmented", "err", ferr, "errors", errCount)
+				}
+			}
+			m.emit(st, out, nil, log)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, context.Canceled) && !errors.Is(err, stream.ErrClosed) {
+				log.Warn("reading stream", "err", err)
+			}
+			break
+		}
+	}
+	if m.ctx.Err() == nil {
+		out, err := seg.Flush()
+		m.emit(st, out, err, log)
+	}
+	st.mu.Lock()
+	st.segStats = seg.Stats()
+	st.mu.Unlock()
+	ss, rs := seg.Stats(), r.Stats()
+	log.Debug("segmenter stopped", "segments", ss.Segments, "frames", ss.Frames, "dropped", ss.Dropped,
+		"invalid", ss.Invalid, "reader_dropped", rs.Dropped, "resyncs", rs.Resyncs)
+	m.feederDone(st, f)
+}
+
+// feederDone marks the state as no longer live when f was its current
+// feeder.
+func (m *Manager) feederDone(st *streamState, f *feeder) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if st.feeder != f {
+		return
+	}
+	st.feeder = nil
+	now := m.now()
+	st.mu.Lock()
+	st.live = false
+	st.leftAt = now
+	if m.cfg.EndListDelay == 0 && len(st.segs) > 0 {
+		st.endList = true
+		st.rebuild(now)
+	}
+	st.notify()
+	st.mu.Unlock()
+}
+
+// emit stores a segment the segmenter produced and adds it to the
+// playlist.
+func (m *Manager) emit(st *streamState, seg *Segment, err error, log *slog.Logger) {
+	if err != nil {
+		log.Warn("segmenter", "err", err)
+	}
+	if seg == nil {
+		return
+	}
+	st.mu.Lock()
+	seq := st.nextSeq
+	st.nextSeq++
+	st.mu.Unlock()
+	name := segmentName(st.token, seq)
+	body, err := m.store.put(st.key, name, seg.Data)
+	now := m.now()
+	st.mu.Lock()
+	if err != nil {
+		st.nextSeq = seq // only this goroutine advances nextSeq
+		st.missing = true
+		st.mu.Unlock()
+		log.Error("store segment", "err", err)
+		return
+	}
+	if st.freed {
+		st.mu.Unlock()
+		m.store.remove(st.key, name, body)
+		return
+	}
+	evicted := st.add(&segmentEntry{
+		seq:         seq,
+		name:        name,
+		duration:    seg.Duration,
+		pdt:         seg.ProgramDateTime,
+		disc:        seg.Discontinuity,
+		independent: seg.Independent,
+		created:     now,
+		body:        body,
+	}, st.seg.Stats(), now)
+	st.mu.Unlock()
+	for _, e := range evicted {
+		m.store.remove(st.key, e.name, e.body)
+	}
+}
+
+// janitor ends playlists, frees ended streams, stops idle segmenters and
+// forgets stale viewers, until Close.
+func (m *Manager) janitor() {
+	defer m.wg.Done()
+	t := time.NewTicker(janitorInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-t.C:
+			for _, st := range m.sweep(m.now()) {
+				m.release(st)
+			}
+		}
+	}
+}
+
+// sweep does one janitor pass and returns the states to release.
+func (m *Manager) sweep(now time.Time) []*streamState {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var freed []*streamState
+	for key, st := range m.states {
+		if st.feeder != nil && m.cfg.Start == StartOnRequest {
+			st.mu.Lock()
+			idle := st.waiting == 0 && now.Sub(st.lastRequest) >= m.cfg.IdleTimeout
+			st.mu.Unlock()
+			if idle {
+				st.feeder.cancel() // the feeder flushes and marks the state ended
+			}
+		}
+		st.mu.Lock()
+		st.pruneClients(now, m.cfg.ViewerTimeout)
+		free := false
+		if st.feeder == nil && !st.live {
+			gone := now.Sub(st.leftAt)
+			if !st.endList && len(st.segs) > 0 && gone >= m.cfg.EndListDelay {
+				st.endList = true
+				st.rebuild(now)
+			}
+			free = gone >= m.cfg.EndedRetention
+		}
+		st.mu.Unlock()
+		if free {
+			delete(m.states, key)
+			m.rememberLocked(key, st, now)
+			freed = append(freed, st)
+		}
+	}
+	return freed
+}
+
+// rememberLocked keeps a freed state's next sequence number. m.mu must be
+// held.
+func (m *Manager) rememberLocked(key stream.Key, st *streamState, now time.Time) {
+	st.mu.Lock()
+	next := st.nextSeq
+	st.mu.Unlock()
+	if len(m.tombs) >= maxTombstones {
+		var oldest stream.Key
+		first := true
+		var at time.Time
+		for k, t := range m.tombs {
+			if first || t.at.Before(at) {
+				oldest, at, first = k, t.at, false
+			}
+		}
+		delete(m.tombs, oldest)
+	}
+	m.tombs[key] = tombstone{nextSeq: next, at: now}
+}
+
+// release frees a state removed from the map: its segments and files; it
+// wakes waiting requests.
+func (m *Manager) release(st *streamState) {
+	st.mu.Lock()
+	segs := st.segs
+	st.segs = nil
+	st.playlist = nil
+	st.freed = true
+	st.notify()
+	st.mu.Unlock()
+	for _, e := range segs {
+		m.store.remove(st.key, e.name, e.body)
+	}
+	m.store.removeStream(st.key, st.token)
+	m.log.Debug("stream data freed", "stream", st.key.String(), "token", st.token)
+}
+
+// stateFor returns the state of key for a playlist request, starting a
+// segmenter when the stream is live but not being segmented (first request
+// with StartOnRequest, or a stream published before the manager existed).
+func (m *Manager) stateFor(key stream.Key) (*streamState, error) {
+	var live *stream.Stream
+	if m.hub != nil {
+		if s, ok := m.hub.Lookup(key); ok && !s.Ended() {
+			live = s
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	st := m.states[key]
+	if live == nil || (st != nil && st.feeder != nil) {
+		return st, nil
+	}
+	if st == nil {
+		st = m.newStateLocked(key)
+	}
+	m.startFeederLocked(st, live)
+	return st, nil
+}
+
+// existing returns the state of key, if any.
+func (m *Manager) existing(key stream.Key) *streamState {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.states[key]
+}
+
+// StreamStats describes one stream's HLS output, for the admin API.
+type StreamStats struct {
+	// Key is the stream.
+	Key stream.Key
+	// Live is set while a publisher is being segmented.
+	Live bool
+	// Ended is set once the playlist carries EXT-X-ENDLIST.
+	Ended bool
+	// MediaSequence is the playlist's EXT-X-MEDIA-SEQUENCE and
+	// LastSequence the newest segment's sequence number (both zero before
+	// the first segment).
+	MediaSequence, LastSequence uint64
+	// Segments and Bytes count the segments produced and their bytes.
+	Segments, Bytes uint64
+	// LastSegmentDuration is the newest segment's duration.
+	LastSegmentDuration time.Duration
+	// TargetDuration is the playlist's EXT-X-TARGETDURATION.
+	TargetDuration time.Duration
+	// Segmenter holds the segmenter's counters (dropped frames, forced
+	// cuts, discontinuities …).
+	Segmenter SegmenterStats
+	// Viewers counts distinct clients (remote IP + User-Agent) seen within
+	// Config.ViewerTimeout.
+	Viewers int
+}
+
+// Stats returns the HLS counters of key.
+func (m *Manager) Stats(key stream.Key) (StreamStats, bool) {
+	st := m.existing(key)
+	if st == nil {
+		return StreamStats{}, false
+	}
+	return m.statsOf(st), true
+}
+
+// AllStats returns the counters of every stream with HLS state, sorted by
+// key.
+func (m *Manager) AllStats() []StreamStats {
+	m.mu.Lock()
+	states := make([]*streamState, 0, len(m.states))
+	for _, st := range m.states {
+		states = append(states, st)
+	}
+	m.mu.Unlock()
+	out := make([]StreamStats, 0, len(states))
+	for _, st := range states {
+		out = append(out, m.statsOf(st))
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Key, out[j].Key
+		return a.App < b.App || a.App == b.App && a.Name < b.Name
+	})
+	return out
+}
+
+// Viewers counts the distinct HLS clients of key seen recently.
+func (m *Manager) Viewers(key stream.Key) int {
+	st := m.existing(key)
+	if st == nil {
+		return 0
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.viewers(m.now(), m.cfg.ViewerTimeout)
+}
+
+// statsOf snapshots one state.
+func (m *Manager) statsOf(st *streamState) StreamStats {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	s := StreamStats{
+		Key:                 st.key,
+		Live:                st.live,
+		Ended:               st.endList,
+		Segments:            st.produced,
+		Bytes:               st.bytes,
+		LastSegmentDuration: st.lastDur,
+		TargetDuration:      time.Duration(st.target) * time.Second,
+		Segmenter:           st.segStats,
+		Viewers:             st.viewers(m.now(), m.cfg.ViewerTimeout),
+	}
+	if win := st.windowEntries(); len(win) > 0 {
+		s.MediaSequence, s.LastSequence = win[0].seq, win[len(win)-1].seq
+	}
+	return s
+}
+
+// segmentName returns the file name of a segment.
+func segmentName(token string, seq uint64) string {
+	return token + "-" + strconv.FormatUint(seq, 10) + ".ts"
+}

@@ -1,0 +1,541 @@
+package hls
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	"github.com/mediaserver/mediaserver/flv"
+	"github.com/mediaserver/mediaserver/stream"
+)
+
+// Segmenter tuning.
+const (
+	// cutToleranceTicks lets a keyframe cut a segment slightly before the
+	// target duration, so a GOP that equals the target (give or take
+	// millisecond rounding) does not double the segment.
+	cutToleranceTicks = 5 * ticksPerMs
+	// audioWaitTicks is how long audio waits for video that the metadata
+	// announced before the stream is segmented as audio-only.
+	audioWaitTicks = 3 * clockRate
+	// maxAudioPESFrames and maxAudioPESBytes bound how many ADTS frames one
+	// audio PES packs.
+	maxAudioPESFrames = 6
+	maxAudioPESBytes  = 2930
+	// audioGapTicks is the timestamp deviation that ends an audio PES, so a
+	// gap in the audio is not hidden inside a PES.
+	audioGapTicks = 2 * ticksPerMs
+	// defaultFrameTicks is the assumed video frame duration until two frames
+	// were seen (30 fps).
+	defaultFrameTicks = clockRate / 30
+	// maxFrameTicks caps the video frame duration estimate.
+	maxFrameTicks = clockRate
+	// initialSegmentCap is the buffer capacity of the first segment.
+	initialSegmentCap = 256 << 10
+)
+
+// SegmenterConfig configures a Segmenter; zero fields take the defaults of
+// Config.
+type SegmenterConfig struct {
+	// TargetDuration is the segment duration at which the next keyframe (for
+	// audio-only streams: the next frame) cuts a segment.
+	TargetDuration time.Duration
+	// MaxSegmentDuration and MaxSegmentBytes force a cut at the next frame
+	// even without a keyframe.
+	MaxSegmentDuration time.Duration
+	MaxSegmentBytes    int
+	// Now returns the wall-clock time, for EXT-X-PROGRAM-DATE-TIME. Default
+	// time.Now.
+	Now func() time.Time
+}
+
+// Segment is one finished MPEG-TS segment.
+type Segment struct {
+	// Data is the MPEG-TS byte stream, a multiple of 188 bytes.
+	Data []byte
+	// Duration is the segment's duration (its EXTINF), in whole
+	// milliseconds: from its first frame's DTS to the next segment's.
+	Duration time.Duration
+	// Start is the DTS of the first frame on the 90 kHz output clock
+	// (unwrapped; the TS carries it modulo 2^33).
+	Start int64
+	// ProgramDateTime is the wall-clock time of the first frame.
+	ProgramDateTime time.Time
+	// Discontinuity is set for the first segment after a publisher restart,
+	// a timestamp jump, a track change or a codec configuration change.
+	Discontinuity bool
+	// Independent is set when the segment starts with a random access point
+	// (a keyframe, or audio in an audio-only stream).
+	Independent bool
+	// Forced is set when the segment was cut by MaxSegmentDuration or
+	// MaxSegmentBytes rather than at a keyframe.
+	Forced bool
+	// VideoFrames and AudioFrames count the frames in the segment.
+	VideoFrames, AudioFrames int
+}
+
+// SegmenterStats are a segmenter's counters.
+type SegmenterStats struct {
+	// Segments counts segments produced.
+	Segments uint64
+	// Frames counts media frames written into segments.
+	Frames uint64
+	// Dropped counts media frames left out: before the first keyframe, of a
+	// track without usable configuration, or unparseable.
+	Dropped uint64
+	// Invalid counts frames (headers included) that could not be parsed.
+	Invalid uint64
+	// Discontinuities counts segments that start a discontinuity.
+	Discontinuities uint64
+	// ForcedCuts counts segments cut by a cap instead of at a keyframe.
+	ForcedCuts uint64
+}
+
+// Segmenter turns the frames of one live stream (FLV tag bodies: H.264 and
+// AAC) into MPEG-TS segments. It is a pure component: no goroutines, no I/O.
+// Feed it with WriteFrame in stream order; it returns each segment as it is
+// completed. A Segmenter is not safe for concurrent use.
+type Segmenter struct {
+	now      func() time.Time
+	target   int64 // ticks
+	maxTicks int64
+	maxBytes int
+
+	tl    timeline
+	video *videoTrack
+	audio *audioTrack
+	// expectVideo is set when the metadata announced video: audio then waits
+	// (up to audioWaitTicks from audioWaitFrom) for the first keyframe.
+	expectVideo    bool
+	audioWaiting   bool
+	audioWaitFrom  int64
+	w              *tsWriter
+	open           bool
+	cur            segmentState
+	sizeHint       int
+	pendingDisc    bool // the next segment starts a discontinuity
+	cutAtRAP       bool // a codec configuration changed: cut at the next random access point
+	trackChange    bool // a track appeared: cut at the next keyframe
+	forceCut       bool // the current segment reached MaxSegmentBytes
+	anchored       bool // PROGRAM-DATE-TIME anchor set
+	anchorTicks    int64
+	anchorWall     time.Time
+	lastVideoDTS   int64
+	haveVideoDTS   bool
+	videoStep      int64
+	lastAudioPTS   int64
+	haveAudioPTS   bool
+	audioPES       []byte // packed ADTS frames not yet written
+	audioPESPTS    int64
+	audioPESFrames int
+	audioNext      int64  // expected PTS of the next AAC frame
+	au             []byte // scratch: one access unit in Annex-B
+	stats          SegmenterStats
+}
+
+// segmentState describes the segment being written.
+type segmentState struct {
+	start       int64
+	wall        time.Time
+	disc        bool
+	independent bool
+	forced      bool
+	videoFrames int
+	audioFrames int
+}
+
+// NewSegmenter returns a segmenter; zero config fields take the defaults of
+// Config.
+func NewSegmenter(cfg SegmenterConfig) *Segmenter {
+	if cfg.TargetDuration <= 0 {
+		cfg.TargetDuration = DefaultSegmentDuration
+	}
+	if cfg.MaxSegmentDuration <= 0 {
+		cfg.MaxSegmentDuration = DefaultMaxSegmentDuration
+	}
+	cfg.MaxSegmentDuration = max(cfg.MaxSegmentDuration, 2*cfg.TargetDuration)
+	if cfg.MaxSegmentBytes <= 0 {
+		cfg.MaxSegmentBytes = DefaultMaxSegmentBytes
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Segmenter{
+		now:       cfg.Now,
+		target:    durationTicks(cfg.TargetDuration),
+		maxTicks:  durationTicks(cfg.MaxSegmentDuration),
+		maxBytes:  cfg.MaxSegmentBytes,
+		videoStep: defaultFrameTicks,
+		sizeHint:  initialSegmentCap,
+	}
+}
+
+// durationTicks converts a duration to 90 kHz ticks.
+func durationTicks(d time.Duration) int64 {
+	return int64(d / (time.Second / clockRate))
+}
+
+// Stats returns the segmenter's counters.
+func (s *Segmenter) Stats() SegmenterStats { return s.stats }
+
+// WriteFrame feeds one frame. It returns the segment the frame completed,
+// if any. Header frames update the track configuration; frames that cannot
+// be used are dropped and counted, and the error says why (the segmenter
+// stays usable: callers typically log and go on).
+func (s *Segmenter) WriteFrame(f *stream.Frame) (*Segment, error) {
+	switch {
+	case f.Type == flv.TagScript:
+		if f.Header {
+			s.setMetadata(f.Payload)
+		}
+		return nil, nil
+	case f.Header && f.Type == flv.TagVideo:
+		return nil, s.setVideoConfig(f.Payload)
+	case f.Header && f.Type == flv.TagAudio:
+		return nil, s.setAudioConfig(f.Payload)
+	case f.Type == flv.TagVideo:
+		return s.writeVideo(f)
+	case f.Type == flv.TagAudio:
+		return s.writeAudio(f)
+	}
+	return nil, nil
+}
+
+// Flush ends the current segment (the publisher left) and returns it, or
+// nil when none is open. The next segment starts at a keyframe.
+func (s *Segmenter) Flush() (*Segment, error) {
+	if !s.open {
+		return nil, nil
+	}
+	return s.finish(s.tl.end, false)
+}
+
+// Restart prepares for a new publisher under the same name: it ends the
+// current segment (returned, if one was open), forgets the track
+// configuration (the new publisher sends its own) and makes the next segment
+// a discontinuity whose timestamps continue where this publisher's ended.
+func (s *Segmenter) Restart() (*Segment, error) {
+	seg, err := s.Discontinuity()
+	s.video, s.audio = nil, nil
+	s.expectVideo, s.audioWaiting = false, false
+	s.cutAtRAP, s.trackChange = false, false
+	return seg, err
+}
+
+// Discontinuity ends the current segment (returned, if one was open) and
+// makes the next one a discontinuity starting at a random access point, with
+// output time continuing from the last frame. Use it when frames were lost
+// (a reader that had to skip ahead).
+func (s *Segmenter) Discontinuity() (*Segment, error) {
+	var seg *Segment
+	var err error
+	if s.open {
+		seg, err = s.finish(s.tl.end, false)
+	}
+	s.pendingDisc = true
+	s.tl.restart()
+	return seg, err
+}
+
+// setMetadata notes whether onMetaData announces a video track.
+func (s *Segmenter) setMetadata(payload []byte) {
+	m, err := flv.ParseMetadata(payload)
+	if err != nil {
+		return
+	}
+	s.expectVideo = m.VideoCodec != "" || m.Width > 0
+}
+
+// setVideoConfig applies a video sequence header.
+func (s *Segmenter) setVideoConfig(payload []byte) error {
+	if s.video != nil && bytes.Equal(s.video.config, payload) {
+		return nil
+	}
+	t, err := newVideoTrack(payload)
+	if err != nil {
+		s.stats.Invalid++
+		s.video = nil
+		return err
+	}
+	if s.video != nil && s.open {
+		s.cutAtRAP = true
+	}
+	s.video = t
+	return nil
+}
+
+// setAudioConfig applies an audio sequence header.
+func (s *Segmenter) setAudioConfig(payload []byte) error {
+	if s.audio != nil && bytes.Equal(s.audio.config, payload) {
+		return nil
+	}
+	t, err := newAudioTrack(payload)
+	if err != nil {
+		s.stats.Invalid++
+		s.audio = nil
+		return err
+	}
+	if s.audio != nil && s.open {
+		s.cutAtRAP = true
+	}
+	s.audio = t
+	return nil
+}
+
+// drop counts a dropped media frame and passes err through.
+func (s *Segmenter) drop(seg *Segment, err error) (*Segment, error) {
+	s.stats.Dropped++
+	return seg, err
+}
+
+// writeVideo handles a coded video frame.
+func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
+	h, err := flv.ParseVideoTagHeader(f.Payload)
+	if err != nil {
+		s.stats.Invalid++
+		return s.drop(nil, fmt.Errorf("video frame at %d ms: %w: %w", f.Time, ErrInvalidFrame, err))
+	}
+	if h.IsCommand() || h.Multitrack ||
+		(h.PacketType != flv.PacketCodedFrames && h.PacketType != flv.PacketCodedFramesX) {
+		return nil, nil // sequence end, command or metadata: nothing to segment
+	}
+	if s.video == nil || h.Codec != s.video.codec {
+		return s.drop(nil, fmt.Errorf("video frame at %d ms (%v): %w", f.Time, h.Codec, ErrNoConfig))
+	}
+	au, rap, err := s.video.appendAccessUnit(s.au[:0], f.Payload[h.HeaderLen:], f.Keyframe)
+	if err != nil {
+		s.stats.Invalid++
+		return s.drop(nil, fmt.Errorf("video frame at %d ms: %w", f.Time, err))
+	}
+	s.au = au
+	dts, jumped := s.tl.dts(f.Time)
+	var seg *Segment
+	if jumped {
+		if seg, err = s.Discontinuity(); err != nil {
+			return seg, err
+		}
+		s.tl.rebase = false // this frame already continues the output time
+	}
+	continued := false
+	if s.open {
+		switch elapsed := dts - s.cur.start; {
+		case s.forceCut || elapsed >= s.maxTicks:
+			seg, err = s.finish(dts, true)
+			continued = s.w.sameTracks(s.video, s.audio != nil)
+		case !rap:
+		case s.cutAtRAP || s.trackChange || !s.w.hasVideo || elapsed >= s.target-cutToleranceTicks:
+			if s.cutAtRAP || s.trackChange {
+				s.pendingDisc = true
+			}
+			seg, err = s.finish(dts, false)
+		}
+		if err != nil {
+			return seg, err
+		}
+	}
+	if s.open && !s.w.hasVideo {
+		return s.drop(seg, nil) // audio-only segment: video joins at a keyframe
+	}
+	if !s.open {
+		if !rap && !continued {
+			// A segment starts at a keyframe, unless a forced cut continues the
+			// same program without one.
+			return s.drop(seg, nil)
+		}
+		if err := s.begin(dts, rap); err != nil {
+			return s.drop(seg, err)
+		}
+	}
+	pts := max(dts+int64(f.CompositionTime)*ticksPerMs, dts)
+	if s.haveVideoDTS {
+		if step := dts - s.lastVideoDTS; step > 0 && step <= maxFrameTicks {
+			s.videoStep = step
+		}
+		if dts <= s.lastVideoDTS { // keep DTS strictly increasing
+			dts = s.lastVideoDTS + 1
+			pts = max(pts, dts)
+		}
+	}
+	s.lastVideoDTS, s.haveVideoDTS = dts, true
+	if err := s.w.writeVideo(pts, dts, rap, s.au); err != nil {
+		return s.drop(seg, err)
+	}
+	s.tl.extend(dts + s.videoStep)
+	s.cur.videoFrames++
+	s.wrote()
+	return seg, nil
+}
+
+// writeAudio handles a coded audio frame.
+func (s *Segmenter) writeAudio(f *stream.Frame) (*Segment, error) {
+	h, err := flv.ParseAudioTagHeader(f.Payload)
+	if err != nil {
+		s.stats.Invalid++
+		return s.drop(nil, fmt.Errorf("audio frame at %d ms: %w: %w", f.Time, ErrInvalidFrame, err))
+	}
+	if h.Multitrack || h.PacketType != flv.PacketCodedFrames {
+		return nil, nil
+	}
+	if s.audio == nil || h.Codec != flv.FourCCAAC {
+		return s.drop(nil, fmt.Errorf("audio frame at %d ms (%v): %w", f.Time, h.Codec, ErrNoConfig))
+	}
+	raw := f.Payload[h.HeaderLen:]
+	if len(raw) == 0 || len(raw) > flv.MaxADTSPayload {
+		s.stats.Invalid++
+		return s.drop(nil, fmt.Errorf("audio frame at %d ms of %d bytes: %w", f.Time, len(raw), ErrInvalidFrame))
+	}
+	pts, jumped := s.tl.dts(f.Time)
+	var seg *Segment
+	if jumped {
+		if seg, err = s.Discontinuity(); err != nil {
+			return seg, err
+		}
+		s.tl.rebase = false
+	}
+	continued := false
+	if s.open {
+		elapsed := pts - s.cur.start
+		switch {
+		case s.forceCut || elapsed >= s.maxTicks:
+			seg, err = s.finish(pts, true)
+			continued = s.w.sameTracks(s.video, s.audio != nil)
+		case s.w.hasVideo:
+			// Segments with video are cut at keyframes only.
+		case s.cutAtRAP || s.trackChange || elapsed >= s.target:
+			if s.cutAtRAP || s.trackChange {
+				s.pendingDisc = true
+			}
+			seg, err = s.finish(pts, false)
+		}
+		if err != nil {
+			return seg, err
+		}
+	}
+	if s.open && !s.w.hasAudio {
+		s.trackChange = true // audio joins at the next keyframe
+		return s.drop(seg, nil)
+	}
+	if !s.open && !continued {
+		switch {
+		case s.video != nil:
+			return s.drop(seg, nil) // the first segment starts at a keyframe
+		case s.expectVideo:
+			if !s.audioWaiting {
+				s.audioWaiting, s.audioWaitFrom = true, pts
+			}
+			if pts-s.audioWaitFrom < audioWaitTicks {
+				return s.drop(seg, nil)
+			}
+		}
+	}
+	if !s.open {
+		// Audio starts a random access point unless the segment carries video
+		// (a forced cut continuing a video stream).
+		if err := s.begin(pts, s.video == nil); err != nil {
+			return s.drop(seg, err)
+		}
+	}
+	if s.haveAudioPTS && pts <= s.lastAudioPTS {
+		pts = s.lastAudioPTS + 1
+	}
+	s.lastAudioPTS, s.haveAudioPTS = pts, true
+	if s.audioPESFrames > 0 && (s.audioPESFrames >= maxAudioPESFrames ||
+		len(s.audioPES)+flv.ADTSHeaderSize+len(raw) > maxAudioPESBytes ||
+		pts-s.audioNext > audioGapTicks || s.audioNext-pts > audioGapTicks) {
+		if err := s.flushAudio(); err != nil {
+			return s.drop(seg, err)
+		}
+	}
+	if s.audioPESFrames == 0 {
+		s.audioPESPTS = pts
+	}
+	s.audioPES, _ = s.audio.appendADTS(s.audioPES, raw)
+	s.audioPESFrames++
+	s.audioNext = pts + s.audio.frameTicks
+	s.tl.extend(s.audioNext)
+	s.cur.audioFrames++
+	s.wrote()
+	return seg, nil
+}
+
+// wrote accounts for a frame written into the current segment.
+func (s *Segmenter) wrote() {
+	s.stats.Frames++
+	if s.w.size()+len(s.audioPES) >= s.maxBytes {
+		s.forceCut = true
+	}
+}
+
+// flushAudio writes the packed ADTS frames as one PES.
+func (s *Segmenter) flushAudio() error {
+	if s.audioPESFrames == 0 {
+		return nil
+	}
+	err := s.w.writeAudio(s.audioPESPTS, s.audioPES)
+	s.audioPES = s.audioPES[:0]
+	s.audioPESFrames = 0
+	return err
+}
+
+// begin opens a segment whose first frame has DTS start; rap tells whether
+// that frame is a random access point.
+func (s *Segmenter) begin(start int64, rap bool) error {
+	audio := s.audio != nil
+	if s.w == nil || !s.w.sameTracks(s.video, audio) {
+		w, err := newTSWriter(s.video, audio)
+		if err != nil {
+			return err
+		}
+		if s.w != nil {
+			s.pendingDisc = true
+		}
+		s.w = w
+	}
+	s.w.begin(make([]byte, 0, s.sizeHint))
+	now := s.now()
+	if !s.anchored || s.pendingDisc {
+		s.anchored, s.anchorTicks, s.anchorWall = true, start, now
+	}
+	wall := s.anchorWall.Add(time.Duration(start-s.anchorTicks) * (time.Second / clockRate))
+	s.cur = segmentState{
+		start:       start,
+		wall:        wall.Round(time.Millisecond),
+		disc:        s.pendingDisc,
+		independent: rap,
+	}
+	s.open = true
+	s.pendingDisc, s.cutAtRAP, s.trackChange, s.forceCut = false, false, false, false
+	s.audioWaiting = false
+	return nil
+}
+
+// finish closes the current segment at output time end.
+func (s *Segmenter) finish(end int64, forced bool) (*Segment, error) {
+	err := s.flushAudio()
+	data := s.w.take()
+	s.open = false
+	ms := (end - s.cur.start + ticksPerMs/2) / ticksPerMs
+	seg := &Segment{
+		Data:            data,
+		Duration:        time.Duration(max(ms, 1)) * time.Millisecond,
+		Start:           s.cur.start,
+		ProgramDateTime: s.cur.wall,
+		Discontinuity:   s.cur.disc,
+		Independent:     s.cur.independent,
+		Forced:          forced,
+		VideoFrames:     s.cur.videoFrames,
+		AudioFrames:     s.cur.audioFrames,
+	}
+	s.sizeHint = max(len(data)+len(data)/8, 4096)
+	s.stats.Segments++
+	if seg.Discontinuity {
+		s.stats.Discontinuities++
+	}
+	if forced {
+		s.stats.ForcedCuts++
+	}
+	if err != nil {
+		return seg, fmt.Errorf("finish segment: %w", err)
+	}
+	return seg, nil
+}
