@@ -28,8 +28,11 @@ var (
 	ErrInvalidHeader = errors.New("flv: invalid tag header")
 	// ErrInvalidConfig reports a malformed codec configuration record.
 	ErrInvalidConfig = errors.New("flv: invalid codec configuration")
-	// ErrInvalidSPS reports a malformed H.264 sequence parameter set.
+	// ErrInvalidSPS reports a malformed H.264 or H.265 sequence parameter set.
 	ErrInvalidSPS = errors.New("flv: invalid SPS")
+	// ErrUnsupportedCodec reports a FourCC ParseVideoConfig or
+	// ParseAudioConfig does not know.
+	ErrUnsupportedCodec = errors.New("flv: unsupported codec")
 	// ErrLengthSize reports a NALU length size other than 1, 2 or 4.
 	ErrLengthSize = errors.New("flv: invalid NALU length size")
 	// ErrNotMetadata reports a script tag that is not onMetaData.

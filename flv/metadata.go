@@ -47,6 +47,16 @@ const (
 // string marker, 16-bit length 13, the bytes.
 const amf0SetDataFrame = "\x02\x00\x0d" + setDataFrame
 
+// amf0OnMetaData is the AMF0 encoding of the string "onMetaData".
+const amf0OnMetaData = "\x02\x00\x0a" + onMetaData
+
+// IsMetadata reports whether a script payload is onMetaData, sent directly
+// or as "@setDataFrame onMetaData", without decoding the rest of it.
+func IsMetadata(payload []byte) bool {
+	body := string(StripSetDataFrame(payload))
+	return len(body) >= len(amf0OnMetaData) && body[:len(amf0OnMetaData)] == amf0OnMetaData
+}
+
 // StripSetDataFrame returns payload without a leading AMF0 "@setDataFrame"
 // string (a sub-slice, no copy), or payload unchanged. Publishers send
 // "@setDataFrame onMetaData {...}"; players expect "onMetaData {...}".
