@@ -1,0 +1,26 @@
+package api
+
+// BasePath is the prefix of every route the Handler serves; mount the
+// Handler at BasePath + "/" without stripping it.
+const BasePath = "/api/v1"
+
+// Paging limits for list endpoints.
+const (
+	// DefaultPerPage is the page size when ?per_page is absent.
+	DefaultPerPage = 20
+	// MaxPerPage is the largest ?per_page accepted.
+	MaxPerPage = 100
+	// MaxPage is the largest ?page accepted; it only bounds the arithmetic.
+	MaxPage = 1 << 20
+)
+
+// Config configures the API.
+type Config struct {
+	// Token is the bearer token clients must send
+	// ("Authorization: Bearer <token>"). When empty, the API answers only
+	// clients connecting from a loopback address and refuses others with
+	// 403. Behind a reverse proxy on the same host every client looks
+	// local: set a token there. Default empty. Environment:
+	// MEDIASERVER_API_TOKEN.
+	Token string `yaml:"token"`
+}

@@ -1,0 +1,269 @@
+package metrics
+
+import (
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mediaserver/mediaserver/stream"
+)
+
+// namespace prefixes every metric name.
+const namespace = "mediaserver"
+
+// Protocol and role label values of mediaserver_sessions.
+const (
+	rolePublisher = "publisher"
+	roleViewer    = "viewer"
+)
+
+// viewerProtocols are the viewer protocols always reported (zero when
+// idle), so that the series exist before the first viewer.
+var viewerProtocols = []string{"rtmp", "flv", "ws"}
+
+// readerProtocol maps a stream.ReaderInfo protocol to a session protocol
+// label; internal readers (the HLS segmenter) map to "".
+func readerProtocol(p string) string {
+	switch p {
+	case "rtmp":
+		return "rtmp"
+	case "http-flv", "flv":
+		return "flv"
+	case "ws-flv", "ws":
+		return "ws"
+	case "hls":
+		return "" // the segmenter; HLS viewers are counted by HLSViewers
+	}
+	return p
+}
+
+// descriptions of every metric.
+var (
+	descStreams = prometheus.NewDesc(namespace+"_streams",
+		"Live streams.", nil, nil)
+	descPublished = prometheus.NewDesc(namespace+"_streams_published_total",
+		"Streams published since start.", nil, nil)
+	descSessions = prometheus.NewDesc(namespace+"_sessions",
+		"Current sessions by protocol and role (HLS viewers: distinct recent clients).", []string{"protocol", "role"}, nil)
+	descStreamBytes = prometheus.NewDesc(namespace+"_stream_received_bytes_total",
+		"Media payload bytes received from publishers since start.", nil, nil)
+	descStreamFrames = prometheus.NewDesc(namespace+"_stream_received_frames_total",
+		"Media frames received from publishers since start.", nil, nil)
+	descDropped = prometheus.NewDesc(namespace+"_dropped_frames_total",
+		"Frames skipped by viewers that fell behind, since start.", nil, nil)
+	descReceived = prometheus.NewDesc(namespace+"_received_bytes_total",
+		"Network bytes received from clients, by protocol.", []string{"protocol"}, nil)
+	descSent = prometheus.NewDesc(namespace+"_sent_bytes_total",
+		"Network bytes sent to clients, by protocol.", []string{"protocol"}, nil)
+	descSegments = prometheus.NewDesc(namespace+"_hls_segments_total",
+		"HLS segments produced since start.", nil, nil)
+	descHandshakeFailures = prometheus.NewDesc(namespace+"_rtmp_handshake_failures_total",
+		"RTMP handshakes that failed since start.", nil, nil)
+	descAuthFailures = prometheus.NewDesc(namespace+"_auth_failures_total",
+		"Publishers and viewers refused by access control since start.", []string{"action"}, nil)
+	descStreamBitrate = prometheus.NewDesc(namespace+"_stream_bitrate_bits_per_second",
+		"Measured bit rate of a live stream.", []string{"app", "name"}, nil)
+	descStreamFPS = prometheus.NewDesc(namespace+"_stream_video_fps",
+		"Measured video frame rate of a live stream.", []string{"app", "name"}, nil)
+	descStreamViewers = prometheus.NewDesc(namespace+"_stream_viewers",
+		"Current viewers of a live stream (HLS: distinct recent clients).", []string{"app", "name"}, nil)
+)
+
+// Collector is a prometheus.Collector over the hub and the counter
+// sources, and a stream.Observer of the hub. Build it with New.
+type Collector struct {
+	deps Deps
+
+	// mu guards the stream set and the totals of ended streams: a stream's
+	// contribution moves from live to ended atomically.
+	mu        sync.Mutex
+	live      map[*stream.Stream]struct{}
+	published uint64
+	ended     streamTotals
+	// last holds the last value reported per counter series, so a counter
+	// never goes down even if a source's does.
+	last map[string]float64
+}
+
+// streamTotals are the cumulative stream counters.
+type streamTotals struct {
+	bytes, frames, dropped uint64
+}
+
+// New returns a Collector reading deps and registers it as an observer of
+// deps.Hub. Create one per hub, before or after streams start.
+func New(deps Deps) *Collector {
+	c := &Collector{deps: deps, live: make(map[*stream.Stream]struct{}), last: make(map[string]float64)}
+	if deps.Hub != nil {
+		deps.Hub.AddObserver(c)
+		// Streams published before the observer was added.
+		existing := deps.Hub.Streams()
+		c.mu.Lock()
+		for _, s := range existing {
+			if !s.Ended() {
+				c.live[s] = struct{}{}
+			}
+		}
+		c.mu.Unlock()
+	}
+	return c
+}
+
+// StreamStarted implements stream.Observer.
+func (c *Collector) StreamStarted(s *stream.Stream) {
+	c.mu.Lock()
+	c.live[s] = struct{}{}
+	c.published++
+	c.mu.Unlock()
+}
+
+// StreamEnded implements stream.Observer: the stream's final counters move
+// to the totals.
+func (c *Collector) StreamEnded(s *stream.Stream) {
+	st := s.Stats()
+	c.mu.Lock()
+	delete(c.live, s)
+	c.ended.bytes += st.BytesIn
+	c.ended.frames += st.FramesIn
+	c.ended.dropped += st.Dropped
+	c.mu.Unlock()
+}
+
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{
+		descStreams, descPublished, descSessions, descStreamBytes, descStreamFrames, descDropped,
+		descReceived, descSent, descSegments, descHandshakeFailures, descAuthFailures,
+		descStreamBitrate, descStreamFPS, descStreamViewers,
+	} {
+		ch <- d
+	}
+}
+
+// streamSample is what one scrape reads of a live stream.
+type streamSample struct {
+	s       *stream.Stream
+	stats   stream.Stats
+	viewers map[string]int // by session protocol
+	hls     int
+}
+
+// Collect implements prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	streams := make([]*stream.Stream, 0, len(c.live))
+	for s := range c.live {
+		streams = append(streams, s)
+	}
+	c.mu.Unlock()
+	sort.Slice(streams, func(i, j int) bool {
+		a, b := streams[i].Key(), streams[j].Key()
+		return a.App < b.App || a.App == b.App && a.Name < b.Name
+	})
+
+	// Read the streams without holding mu: observers must not wait for a
+	// scrape.
+	samples := make([]streamSample, 0, len(streams))
+	for _, s := range streams {
+		smp := streamSample{s: s, stats: s.Stats(), viewers: make(map[string]int)}
+		for _, r := range s.Readers() {
+			if p := readerProtocol(r.Info().Protocol); p != "" {
+				smp.viewers[p]++
+			}
+		}
+		if c.deps.HLSViewers != nil {
+			smp.hls = c.deps.HLSViewers.Viewers(s.Key())
+		}
+		samples = append(samples, smp)
+	}
+
+	// A stream that ended meanwhile is already in the ended totals.
+	c.mu.Lock()
+	totals := c.ended
+	published := c.published
+	kept := samples[:0]
+	for _, smp := range samples {
+		if _, ok := c.live[smp.s]; ok {
+			kept = append(kept, smp)
+		}
+	}
+	samples = kept
+	for _, smp := range samples {
+		totals.bytes += smp.stats.BytesIn
+		totals.frames += smp.stats.FramesIn
+		totals.dropped += smp.stats.Dropped
+	}
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, c.monotonic(d, float64(v), labels), labels...)
+	}
+	counter(descPublished, published)
+	counter(descStreamBytes, totals.bytes)
+	counter(descStreamFrames, totals.frames)
+	counter(descDropped, totals.dropped)
+	if f := c.deps.HLSSegments; f != nil {
+		counter(descSegments, f())
+	}
+	if f := c.deps.HandshakeFailures; f != nil {
+		counter(descHandshakeFailures, f())
+	}
+	if a := c.deps.Auth; a != nil {
+		pub, play := a.AuthFailures()
+		counter(descAuthFailures, pub, "publish")
+		counter(descAuthFailures, play, "play")
+	}
+	for proto, t := range c.deps.Traffic {
+		if t == nil {
+			continue
+		}
+		counter(descReceived, t.BytesReceived(), proto)
+		counter(descSent, t.BytesSent(), proto)
+	}
+	c.mu.Unlock()
+
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	gauge(descStreams, float64(len(samples)))
+	publishers := map[string]int{"rtmp": 0}
+	viewers := make(map[string]int)
+	for _, p := range viewerProtocols {
+		viewers[p] = 0
+	}
+	if c.deps.HLSViewers != nil {
+		viewers["hls"] = 0
+	}
+	for _, smp := range samples {
+		publishers[smp.s.Info().Protocol]++
+		total := smp.hls
+		for p, n := range smp.viewers {
+			viewers[p] += n
+			total += n
+		}
+		if c.deps.HLSViewers != nil {
+			viewers["hls"] += smp.hls
+		}
+		k := smp.s.Key()
+		gauge(descStreamBitrate, smp.stats.Bitrate, k.App, k.Name)
+		gauge(descStreamFPS, smp.stats.VideoFPS, k.App, k.Name)
+		gauge(descStreamViewers, float64(total), k.App, k.Name)
+	}
+	for p, n := range publishers {
+		gauge(descSessions, float64(n), p, rolePublisher)
+	}
+	for p, n := range viewers {
+		gauge(descSessions, float64(n), p, roleViewer)
+	}
+}
+
+// monotonic returns v, or the last value reported for the series when v
+// is lower. c.mu must be held.
+func (c *Collector) monotonic(d *prometheus.Desc, v float64, labels []string) float64 {
+	key := d.String() + "\x00" + strings.Join(labels, "\x00")
+	if last, ok := c.last[key]; ok && v < last {
+		return last
+	}
+	c.last[key] = v
+	return v
+}

@@ -1,0 +1,71 @@
+package metrics
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Handler returns the /metrics handler: c, the Go runtime and the process
+// metrics, from a private registry, in the Prometheus text format. A nil
+// log discards.
+func Handler(c *Collector, log *slog.Logger) (http.Handler, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	reg := prometheus.NewRegistry()
+	for _, col := range []prometheus.Collector{
+		c,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(col); err != nil {
+			return nil, fmt.Errorf("metrics: register collector: %w", err)
+		}
+	}
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:      errorLog{log.With("component", "metrics")},
+		ErrorHandling: promhttp.ContinueOnError,
+	}), nil
+}
+
+// errorLog adapts slog to promhttp's logger.
+type errorLog struct{ log *slog.Logger }
+
+// Println implements promhttp.Logger.
+func (l errorLog) Println(v ...any) { l.log.Error("metrics scrape", "error", fmt.Sprint(v...)) }
+
+// HealthCheck reports why the server is not healthy; nil means healthy.
+type HealthCheck func() error
+
+// HealthHandler returns the /healthz handler: 200 {"status":"ok"} while
+// check (if any) passes, 503 {"status":"unavailable","error":"…"}
+// otherwise.
+func HealthHandler(check HealthCheck) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		status, doc := http.StatusOK, map[string]string{"status": "ok"}
+		if check != nil {
+			if err := check(); err != nil {
+				status, doc = http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()}
+			}
+		}
+		body, _ := json.Marshal(doc)
+		h := w.Header()
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		h.Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+		if r.Method == http.MethodGet {
+			_, _ = w.Write(append(body, '\n'))
+		}
+	})
+}
