@@ -1,0 +1,75 @@
+// Command mediaserver is a live-streaming server: it takes streams in over
+// RTMP and serves them as RTMP, HTTP-FLV, WebSocket-FLV and HLS, with a REST
+// API and a web UI for operators.
+//
+// Configuration comes from built-in defaults, a YAML file (-config),
+// MEDIASERVER_* environment variables and flags, in that order of precedence.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/mediaserver/mediaserver/internal/server"
+)
+
+// version is the server version reported by the API; release builds set it
+// with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	if err := run(os.Args[1:], os.Environ(), os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "mediaserver:", err)
+		os.Exit(1)
+	}
+}
+
+// run loads the configuration, starts the server and blocks until SIGINT or
+// SIGTERM, then shuts down in order.
+func run(args, environ []string, stderr io.Writer) error {
+	cfg, err := loadConfig(args, environ, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg.Log, stderr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	srv, err := server.New(cfg, version, log)
+	if err != nil {
+		return err
+	}
+	log.Info("mediaserver started", "version", version, "rtmp", srv.RTMPAddr(), "http", srv.HTTPAddr())
+	err = srv.Wait(ctx)
+	log.Info("shutting down")
+	if shutdownErr := srv.Shutdown(); shutdownErr != nil {
+		err = errors.Join(err, shutdownErr)
+	}
+	return err
+}
+
+// newLogger builds the process logger from the log settings.
+func newLogger(cfg server.LogConfig, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.Level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", cfg.Level, err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch cfg.Format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("log format %q: want text or json", cfg.Format)
+	}
+}
