@@ -1,19 +1,13 @@
 package stream
 
 import (
-	"encoding/binary"
 	"fmt"
 	"sync"
 
 	"github.com/mediaserver/mediaserver/flv"
 )
 
-// Script data names recognised as stream metadata.
 const (
-	metadataName     = "onMetaData"
-	setDataFrameName = "@setDataFrame"
-	// amf0StringMarker is the AMF0 type marker of a short string.
-	amf0StringMarker = 0x02
 	// maxEncodings bounds the serialisations cached per frame; further keys
 	// are built on every call instead of being cached.
 	maxEncodings = 8
@@ -94,7 +88,7 @@ func NewFrame(t flv.TagType, ts uint32, payload []byte) (*Frame, error) {
 			f.seqEnd = true
 		}
 	case flv.TagScript:
-		f.Header = isMetadata(payload)
+		f.Header = flv.IsMetadata(payload)
 	default:
 		return nil, fmt.Errorf("tag type %d at %d ms: %w", t, ts, ErrUnsupportedTag)
 	}
@@ -187,41 +181,4 @@ func (f *Frame) kind() headerKind {
 		return kindAudio
 	}
 	return kindNone
-}
-
-// amf0String decodes an AMF0 short string at the start of b, returning it and
-// the rest of b.
-func amf0String(b []byte) (s, rest []byte, ok bool) {
-	if len(b) < 3 || b[0] != amf0StringMarker {
-		return nil, b, false
-	}
-	n := int(binary.BigEndian.Uint16(b[1:3]))
-	if len(b) < 3+n {
-		return nil, b, false
-	}
-	return b[3 : 3+n], b[3+n:], true
-}
-
-// isMetadata reports whether a script data body is onMetaData, either direct
-// or wrapped as @setDataFrame onMetaData.
-func isMetadata(payload []byte) bool {
-	name, rest, ok := amf0String(payload)
-	if !ok {
-		return false
-	}
-	if string(name) == setDataFrameName {
-		name, _, ok = amf0String(rest)
-	}
-	return ok && string(name) == metadataName
-}
-
-// stripSetDataFrame returns the onMetaData body of a script payload, without
-// a leading @setDataFrame string (a sub-slice, no copy), or the payload
-// unchanged.
-func stripSetDataFrame(payload []byte) []byte {
-	name, rest, ok := amf0String(payload)
-	if ok && string(name) == setDataFrameName {
-		return rest
-	}
-	return payload
 }

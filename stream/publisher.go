@@ -41,7 +41,7 @@ func (p *Publisher) WriteFrame(f *Frame) {
 		f = f.withTime(f.Time + p.tsOffset)
 	}
 	if f.Header && f.Type == flv.TagScript {
-		if body := stripSetDataFrame(f.Payload); len(body) != len(f.Payload) {
+		if body := flv.StripSetDataFrame(f.Payload); len(body) != len(f.Payload) {
 			f = f.withPayload(body)
 		}
 	}
