@@ -1,8 +1,11 @@
 package hls
 
 import (
+	"context"
 	"fmt"
 	"time"
+
+	"github.com/mediaserver/mediaserver/stream"
 )
 
 // Start modes (Config.Start).
@@ -46,6 +49,12 @@ const (
 	minMaxSegmentBytes = 64 << 10
 )
 
+// Authorizer decides whether a client may play a stream. An error refuses
+// the playlist request with 403 and the error's text.
+type Authorizer interface {
+	Authorize(ctx context.Context, req stream.AccessRequest) error
+}
+
 // Config configures HLS output. The zero value is usable: every zero field
 // takes its documented default.
 type Config struct {
@@ -88,6 +97,10 @@ type Config struct {
 	// AllowedOrigins lists the origins allowed to read HLS responses
 	// (CORS). Empty or "*": any origin.
 	AllowedOrigins []string `yaml:"allowed_origins"`
+	// Authorizer decides who may fetch a stream's playlist; nil allows
+	// everyone. Segments are not checked: their URIs are unguessable and
+	// only found through the playlist.
+	Authorizer Authorizer `yaml:"-"`
 	// MaxSegmentBytes caps a segment's size: a segment reaching it is cut at
 	// the next frame even without a keyframe. Default 32 MiB.
 	MaxSegmentBytes int `yaml:"max_segment_bytes"`

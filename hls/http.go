@@ -69,6 +69,15 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 		httpError(w, http.StatusNotFound, err.Error())
 		return
 	}
+	if a := m.cfg.Authorizer; a != nil && r.Method == http.MethodGet {
+		err := a.Authorize(r.Context(), stream.AccessRequest{
+			Action: stream.ActionPlay, Protocol: "hls", Key: key, Query: r.URL.RawQuery, RemoteAddr: r.RemoteAddr,
+		})
+		if err != nil {
+			httpError(w, http.StatusForbidden, "playing "+key.String()+" is not allowed: "+err.Error())
+			return
+		}
+	}
 	st, err := m.stateFor(key)
 	if err != nil || st == nil {
 		httpError(w, http.StatusNotFound, "stream not found")

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mediaserver/mediaserver/internal/cors"
@@ -54,6 +55,8 @@ type Manager struct {
 
 	// feedHook, when set (by tests), runs first in every feeder goroutine.
 	feedHook func()
+
+	segmentsTotal atomic.Uint64 // segments produced since start, all streams
 
 	mu        sync.Mutex
 	states    map[stream.Key]*streamState
@@ -121,6 +124,10 @@ func NewManager(cfg Config, hub Hub, log *slog.Logger) (*Manager, error) {
 
 // Config returns the configuration in effect (defaults applied).
 func (m *Manager) Config() Config { return m.cfg }
+
+// SegmentsProduced counts the segments produced since start, over every
+// stream.
+func (m *Manager) SegmentsProduced() uint64 { return m.segmentsTotal.Load() }
 
 // Close stops every segmenter and the janitor, waits for them and frees all
 // stored segments. Requests after Close find nothing. It is idempotent.
@@ -334,6 +341,7 @@ func (m *Manager) emit(st *streamState, seg *Segment, err error, log *slog.Logge
 		m.store.remove(st.key, name, body)
 		return
 	}
+	m.segmentsTotal.Add(1)
 	evicted := st.add(&segmentEntry{
 		seq:         seq,
 		name:        name,

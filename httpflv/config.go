@@ -1,6 +1,11 @@
 package httpflv
 
-import "time"
+import (
+	"context"
+	"time"
+
+	"github.com/mediaserver/mediaserver/stream"
+)
 
 // Default values applied by Config for zero or negative fields.
 const (
@@ -53,6 +58,22 @@ type Config struct {
 	// is written, so that the header's audio and video flags are right.
 	// Default DefaultHeaderWait (2 s).
 	HeaderWait time.Duration `yaml:"header_wait"`
+	// Authorizer decides who may play; nil allows everyone.
+	Authorizer Authorizer `yaml:"-"`
+	// PlayListener is told when a viewer leaves; nil tells no one.
+	PlayListener PlayListener `yaml:"-"`
+}
+
+// Authorizer decides whether a viewer may play a stream. An error refuses
+// it with 403 and the error's text.
+type Authorizer interface {
+	Authorize(ctx context.Context, req stream.AccessRequest) error
+}
+
+// PlayListener is told when a viewer that was let in leaves, with the bytes
+// it was sent and how long it watched.
+type PlayListener interface {
+	PlayStopped(req stream.AccessRequest, bytes uint64, d time.Duration)
 }
 
 // withDefaults returns c with defaults applied to unset or invalid fields.

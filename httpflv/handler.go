@@ -45,6 +45,8 @@ type Handler struct {
 	sessions map[string]*session
 	closed   bool
 	wg       sync.WaitGroup // one per running session
+
+	closedBytesOut atomic.Uint64 // bytes sent to viewers that have left
 }
 
 // New returns a Handler serving the streams of hub. cfg defaults are
@@ -94,12 +96,42 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		textError(w, http.StatusNotFound, "stream "+key.String()+" not found")
 		return
 	}
+	protocol := ProtocolFLV
 	if r.Method == http.MethodGet && websocket.IsWebSocketUpgrade(r) {
-		h.serveWS(w, r, s)
+		protocol = ProtocolWS
+	}
+	req := stream.AccessRequest{
+		Action: stream.ActionPlay, Protocol: protocol, Key: key, Query: r.URL.RawQuery,
+		RemoteAddr: r.RemoteAddr, SessionID: protocol + "-" + strconv.FormatUint(h.nextID.Add(1), 10),
+	}
+	if h.cfg.Authorizer != nil && r.Method == http.MethodGet {
+		if err := h.cfg.Authorizer.Authorize(r.Context(), req); err != nil {
+			h.log.Info("viewer refused", "session", req.SessionID, "stream", key.String(), "remote", r.RemoteAddr, "reason", err)
+			textError(w, http.StatusForbidden, "playing "+key.String()+" is not allowed: "+err.Error())
+			return
+		}
+	}
+	if protocol == ProtocolWS {
+		h.serveWS(w, r, s, req)
 		return
 	}
-	h.serveFLV(w, r, s)
+	h.serveFLV(w, r, s, req)
 }
+
+// BytesSent counts the bytes sent to viewers, those that left included.
+func (h *Handler) BytesSent() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := h.closedBytesOut.Load()
+	for _, sess := range h.sessions {
+		n += sess.bytesOut.Load()
+	}
+	return n
+}
+
+// BytesReceived counts the bytes received from viewers: none worth
+// counting, as viewers only send requests and control frames.
+func (h *Handler) BytesReceived() uint64 { return 0 }
 
 // textError answers with a short plain-text reason.
 func textError(w http.ResponseWriter, code int, reason string) {
@@ -120,9 +152,9 @@ func setFLVHeaders(h http.Header) {
 
 // open creates and registers the session of a viewer of s. It fails with
 // ErrShutdown after Close. The caller must call h.finish.
-func (h *Handler) open(ctx context.Context, protocol, readerProtocol, remote string, s *stream.Stream) (*session, context.Context, error) {
-	id := protocol + "-" + strconv.FormatUint(h.nextID.Add(1), 10)
-	sess := &session{id: id, protocol: protocol, remote: remote, key: s.Key(), start: time.Now()}
+func (h *Handler) open(ctx context.Context, req stream.AccessRequest, readerProtocol string, s *stream.Stream) (*session, context.Context, error) {
+	id := req.SessionID
+	sess := &session{id: id, protocol: req.Protocol, remote: req.RemoteAddr, key: s.Key(), start: time.Now(), req: req}
 	ctx, sess.cancel = context.WithCancelCause(ctx)
 	h.mu.Lock()
 	if h.closed {
@@ -130,7 +162,7 @@ func (h *Handler) open(ctx context.Context, protocol, readerProtocol, remote str
 		sess.cancel(ErrShutdown)
 		return nil, nil, ErrShutdown
 	}
-	sess.reader = s.NewReader(stream.ReaderInfo{ID: id, Protocol: readerProtocol, RemoteAddr: remote})
+	sess.reader = s.NewReader(stream.ReaderInfo{ID: id, Protocol: readerProtocol, RemoteAddr: req.RemoteAddr})
 	h.sessions[id] = sess
 	h.wg.Add(1)
 	h.mu.Unlock()
@@ -143,8 +175,12 @@ func (h *Handler) finish(sess *session, log *slog.Logger, reason error) {
 	sess.reader.Close()
 	h.mu.Lock()
 	delete(h.sessions, sess.id)
+	h.closedBytesOut.Add(sess.bytesOut.Load())
 	h.mu.Unlock()
 	st := sess.snapshot()
+	if l := h.cfg.PlayListener; l != nil {
+		l.PlayStopped(sess.req, st.BytesOut, time.Since(sess.start))
+	}
 	log.Info("viewer left", "reason", reasonText(reason), "bytes_out", st.BytesOut,
 		"frames", st.Frames, "dropped", st.Dropped, "duration", time.Since(sess.start).Round(time.Millisecond))
 	h.wg.Done()
@@ -177,13 +213,13 @@ func endReason(ctx context.Context, err error) error {
 }
 
 // serveFLV streams s to an HTTP-FLV viewer.
-func (h *Handler) serveFLV(w http.ResponseWriter, r *http.Request, s *stream.Stream) {
+func (h *Handler) serveFLV(w http.ResponseWriter, r *http.Request, s *stream.Stream, req stream.AccessRequest) {
 	setFLVHeaders(w.Header())
 	if r.Method == http.MethodHead {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	sess, ctx, err := h.open(r.Context(), ProtocolFLV, readerProtocolFLV, r.RemoteAddr, s)
+	sess, ctx, err := h.open(r.Context(), req, readerProtocolFLV, s)
 	if err != nil {
 		textError(w, http.StatusServiceUnavailable, "server shutting down")
 		return

@@ -56,6 +56,7 @@ type session struct {
 	start    time.Time
 	reader   *stream.Reader
 	bytesOut atomic.Uint64
+	req      stream.AccessRequest // what the viewer was let in for
 
 	// mu orders stop against the owner arming a write: after stop, the
 	// owner does not start another write, and a write already under way is

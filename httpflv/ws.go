@@ -37,8 +37,8 @@ func wsHandshakeError(w http.ResponseWriter, _ *http.Request, status int, reason
 // goroutine, which writes, a session runs a reader goroutine (answers
 // control frames, notices the viewer leaving) and a pinger; both are stopped
 // and waited for before serveWS returns.
-func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request, s *stream.Stream) {
-	sess, ctx, err := h.open(r.Context(), ProtocolWS, readerProtocolWS, r.RemoteAddr, s)
+func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request, s *stream.Stream, req stream.AccessRequest) {
+	sess, ctx, err := h.open(r.Context(), req, readerProtocolWS, s)
 	if err != nil {
 		textError(w, http.StatusServiceUnavailable, "server shutting down")
 		return

@@ -107,7 +107,7 @@ func (c *ServerConn) Serve(ctx context.Context) error {
 		if errors.Is(err, io.EOF) {
 			return nil // closed before sending a byte: a port probe
 		}
-		return fmt.Errorf("handshake: %w", err)
+		return fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
 	c.r = chunk.NewReader(c.rw, chunk.ReaderConfig{
 		MaxMessageSize:  c.cfg.MaxMessageSize,

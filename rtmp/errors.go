@@ -12,6 +12,8 @@ var (
 	// ErrUnexpectedMessage is returned for a message that is not valid in
 	// the connection's current state, such as media before publish.
 	ErrUnexpectedMessage = errors.New("unexpected message")
+	// ErrHandshake wraps the error of a failed RTMP handshake.
+	ErrHandshake = errors.New("handshake failed")
 	// ErrServerClosed is returned by Serve after Close.
 	ErrServerClosed = errors.New("rtmp: server closed")
 )

@@ -8,6 +8,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/mediaserver/mediaserver/flv"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
@@ -31,6 +32,10 @@ type playSession struct {
 	noAudio atomic.Bool
 	noVideo atomic.Bool
 	done    atomic.Bool // the stream ended and the player was told
+
+	req      stream.AccessRequest // what the player was let in for
+	started  time.Time
+	stopOnce sync.Once
 }
 
 // chunkKey identifies a frame's RTMP serialisation: players with the same
@@ -73,7 +78,9 @@ func (c *ServerConn) onPlay(ctx context.Context, streamID uint32, cmd Command) e
 	if err := c.writeData(streamID, "|RtmpSampleAccess", true, true); err != nil {
 		return err
 	}
-	c.play = &playSession{c: c, st: st, streamID: streamID}
+	c.play = &playSession{c: c, st: st, streamID: streamID, started: time.Now(), req: stream.AccessRequest{
+		Action: stream.ActionPlay, Protocol: "rtmp", Key: key, Query: query, RemoteAddr: c.remote, SessionID: c.id,
+	}}
 	c.stats.role.Store("player")
 	c.stats.stream.Store(key.String())
 	c.play.start(ctx)
@@ -144,8 +151,16 @@ func (p *playSession) resume(ctx context.Context) {
 	}
 }
 
-// stop ends the session for good and waits for its goroutine.
-func (p *playSession) stop() { p.halt() }
+// stop ends the session for good, waits for its goroutine and tells the
+// play listener.
+func (p *playSession) stop() {
+	p.stopOnce.Do(func() {
+		p.halt()
+		if l := p.c.cfg.PlayListener; l != nil {
+			l.PlayStopped(p.req, p.c.stats.bytesOut.Load(), time.Since(p.started))
+		}
+	})
+}
 
 // halt cancels the send loop, waits for it and closes the reader.
 func (p *playSession) halt() {

@@ -56,6 +56,14 @@ type ServerConfig struct {
 	RefusalDelay time.Duration `yaml:"refusal_delay"`
 	// Authorizer decides who may publish and play; nil allows everyone.
 	Authorizer Authorizer `yaml:"-"`
+	// PlayListener is told when a player leaves; nil tells no one.
+	PlayListener PlayListener `yaml:"-"`
+}
+
+// PlayListener is told when a player that was let in leaves, with what it
+// was sent and for how long it played.
+type PlayListener interface {
+	PlayStopped(req stream.AccessRequest, bytes uint64, d time.Duration)
 }
 
 // Authorizer decides whether a client may publish or play a stream. An
@@ -102,6 +110,11 @@ type Server struct {
 	conns  map[*ServerConn]struct{}
 	closed bool
 	wg     sync.WaitGroup
+
+	// Totals of connections that have ended; live ones are added on read.
+	handshakeFailures atomic.Uint64
+	closedBytesIn     atomic.Uint64
+	closedBytesOut    atomic.Uint64
 }
 
 // NewServer returns a server that attaches its publishers and players to
@@ -160,15 +173,20 @@ func (s *Server) startConn(nc net.Conn) {
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
-		defer func() {
-			s.mu.Lock()
-			delete(s.conns, c)
-			s.mu.Unlock()
-		}()
-		if err := c.Serve(s.ctx); err != nil {
-			c.log.Warn("connection closed", "reason", err)
-		} else {
+		err := c.Serve(s.ctx)
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.closedBytesIn.Add(c.stats.bytesIn.Load())
+		s.closedBytesOut.Add(c.stats.bytesOut.Load())
+		s.mu.Unlock()
+		switch {
+		case err == nil:
 			c.log.Debug("connection closed")
+		case errors.Is(err, ErrHandshake):
+			s.handshakeFailures.Add(1)
+			c.log.Warn("connection closed", "reason", err)
+		default:
+			c.log.Warn("connection closed", "reason", err)
 		}
 	}()
 }
@@ -226,6 +244,32 @@ func (s *Server) Kick(id string) bool {
 		}
 	}
 	return false
+}
+
+// HandshakeFailures counts connections whose handshake failed.
+func (s *Server) HandshakeFailures() uint64 { return s.handshakeFailures.Load() }
+
+// BytesReceived counts the payload bytes received from clients, ended
+// connections included.
+func (s *Server) BytesReceived() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.closedBytesIn.Load()
+	for c := range s.conns {
+		n += c.stats.bytesIn.Load()
+	}
+	return n
+}
+
+// BytesSent counts the bytes sent to clients, ended connections included.
+func (s *Server) BytesSent() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.closedBytesOut.Load()
+	for c := range s.conns {
+		n += c.stats.bytesOut.Load()
+	}
+	return n
 }
 
 // connStats counts a connection's traffic; read by Sessions while the

@@ -100,14 +100,18 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	s.access = access.New(cfg.Access, log.With("component", "access"))
 	s.hub.AddObserver(s.access)
 	var err error
-	s.hls, err = hls.NewManager(cfg.HLS, s.hub, log.With("component", "hls"))
+	hlsCfg := cfg.HLS
+	hlsCfg.Authorizer = s.access
+	s.hls, err = hls.NewManager(hlsCfg, s.hub, log.With("component", "hls"))
 	if err != nil {
 		s.access.Close()
 		return nil, fmt.Errorf("hls: %w", err)
 	}
-	s.flv = httpflv.New(cfg.FLV, s.hub, log.With("component", "httpflv"))
+	flvCfg := cfg.FLV
+	flvCfg.Authorizer, flvCfg.PlayListener = s.access, s.access
+	s.flv = httpflv.New(flvCfg, s.hub, log.With("component", "httpflv"))
 	rtmpCfg := cfg.RTMP
-	rtmpCfg.Authorizer = s.access
+	rtmpCfg.Authorizer, rtmpCfg.PlayListener = s.access, s.access
 	s.rtmp = rtmp.NewServer(rtmpCfg, s.hub, log)
 	handler, err := s.routes()
 	if err != nil {
@@ -142,7 +146,11 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 // suffix.
 func (s *Server) routes() (http.Handler, error) {
 	src := source.New(source.Deps{Hub: s.hub, RTMP: s.rtmp, HTTPFLV: s.flv, HLS: s.hls})
-	collector := metrics.New(metrics.Deps{Hub: s.hub, HLSViewers: s.hls, Auth: s.access})
+	collector := metrics.New(metrics.Deps{
+		Hub: s.hub, HLSViewers: s.hls, Auth: s.access,
+		HLSSegments: s.hls.SegmentsProduced, HandshakeFailures: s.rtmp.HandshakeFailures,
+		Traffic: map[string]metrics.TrafficSource{"rtmp": s.rtmp, "httpflv": s.flv},
+	})
 	metricsHandler, err := metrics.Handler(collector, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
