@@ -8,7 +8,7 @@ GO        ?= go
 BIN       := bin/mediaserver
 NODE_DEPS := node_modules/.installed
 
-.PHONY: all build run test test-deps test-go vet fmt bench fuzz clean
+.PHONY: all build run test test-deps test-go vet fmt bench bench-load bench-smoke clean
 
 all: build
 
@@ -50,6 +50,25 @@ fmt:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Load test: one 720p30 2.5 Mbit/s publisher and VIEWERS viewers over PROTO
+# (flv, ws, rtmp, hls) for DURATION against a freshly built server on spare
+# ports. Not a CI test; results go to docs/BENCHMARKS.md.
+VIEWERS    ?= 100
+PROTO      ?= flv
+DURATION   ?= 60s
+BENCH_RTMP ?= 127.0.0.1:29350
+BENCH_HTTP ?= 127.0.0.1:28080
+BENCH_SERVER = -server-cmd "$(BIN) -rtmp-addr $(BENCH_RTMP) -http-addr $(BENCH_HTTP) -log-level warn" \
+	-rtmp rtmp://$(BENCH_RTMP)/live -http http://$(BENCH_HTTP)
+
+bench-load: build
+	$(GO) run ./cmd/mediabench -viewers $(VIEWERS) -proto $(PROTO) -duration $(DURATION) $(BENCH_SERVER) -markdown $(BENCH_ARGS)
+
+# A 10-second smoke run of the load tool (small generated input, cached).
+bench-smoke: build
+	$(GO) run ./cmd/mediabench -viewers 10 -proto flv -duration 10s -warmup 2s \
+		-gen-size 640x360 -gen-kbps 800 -gen-duration 10s $(BENCH_SERVER)
 
 clean:
 	rm -rf bin node_modules

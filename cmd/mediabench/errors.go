@@ -1,0 +1,23 @@
+package main
+
+import "errors"
+
+// Errors the viewers branch on or report.
+var (
+	// errNoFLV is returned when a viewer's response is not an FLV stream.
+	errNoFLV = errors.New("response is not FLV")
+	// errTSSync is returned for an MPEG-TS packet that does not start with
+	// the sync byte.
+	errTSSync = errors.New("ts: lost sync")
+	// errMasterPlaylist is returned for a multivariant playlist: the tool
+	// reads media playlists only.
+	errMasterPlaylist = errors.New("playlist: multivariant playlist, want a media playlist")
+	// errStreamEnded is returned when the playlist got EXT-X-ENDLIST.
+	errStreamEnded = errors.New("hls: playlist ended")
+	// errNoSegmentYet is returned when a stream's playlist has no segment
+	// by the end of the connect timeout.
+	errNoSegmentYet = errors.New("hls: playlist has no segment")
+	// errSegmentGone is returned for a segment answered with 404 or 410: it
+	// left the server's window before the viewer fetched it.
+	errSegmentGone = errors.New("hls: segment gone")
+)
