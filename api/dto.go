@@ -42,12 +42,17 @@ type publisherDoc struct {
 	RemoteAddr string    `json:"remote_addr"`
 	StartTime  time.Time `json:"start_time"`
 	Encoder    string    `json:"encoder"`
+	// Capabilities and FourCCs are what an Enhanced RTMP publisher declared.
+	Capabilities []string `json:"capabilities"`
+	FourCCs      []string `json:"fourccs"`
 }
 
-// tracksDoc holds a stream's tracks; absent ones are null.
+// tracksDoc holds a stream's default tracks (absent ones are null) and
+// the list of every track.
 type tracksDoc struct {
-	Video *videoDoc `json:"video"`
-	Audio *audioDoc `json:"audio"`
+	Video *videoDoc  `json:"video"`
+	Audio *audioDoc  `json:"audio"`
+	List  []trackDoc `json:"list"`
 }
 
 // videoDoc is a video track.
@@ -152,6 +157,9 @@ func newStreamDoc(s StreamInfo, now time.Time) streamDoc {
 			RemoteAddr: s.Publisher.RemoteAddr,
 			StartTime:  utc(s.Publisher.StartTime),
 			Encoder:    s.Publisher.Encoder,
+
+			Capabilities: nonNil(s.Publisher.Capabilities),
+			FourCCs:      nonNil(s.Publisher.FourCCs),
 		},
 		BitrateBPS:              bps(s.Bitrate),
 		VideoBitrateBPS:         bps(s.VideoBitrate),
@@ -164,6 +172,7 @@ func newStreamDoc(s StreamInfo, now time.Time) streamDoc {
 		StartTime:               utc(s.StartTime),
 		UptimeSeconds:           seconds(now.Sub(s.StartTime)),
 	}
+	d.Tracks.List = newTrackDocs(s.Tracks)
 	if v := s.Video; v != nil {
 		d.Tracks.Video = &videoDoc{
 			Codec: v.Codec, CodecString: v.CodecString, Profile: v.Profile, Level: v.Level,

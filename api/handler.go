@@ -62,6 +62,7 @@ func (h *handler) routes(auth *authorizer) {
 	r.Get(BasePath+"/streams", h.listStreams)
 	r.Get(BasePath+"/streams/{app}/{name}", h.getStream)
 	r.Delete(BasePath+"/streams/{app}/{name}", h.kickStream)
+	r.Post(BasePath+"/streams/{app}/{name}/reconnect", h.reconnectStream)
 	r.Get(BasePath+"/sessions", h.listSessions)
 	r.Get(BasePath+"/sessions/{id}", h.getSession)
 	r.Delete(BasePath+"/sessions/{id}", h.kickSession)

@@ -151,6 +151,7 @@ func TestOpenAPIMatchesDTOs(t *testing.T) {
 		"Stream":      reflect.TypeFor[streamDoc](),
 		"Publisher":   reflect.TypeFor[publisherDoc](),
 		"Tracks":      reflect.TypeFor[tracksDoc](),
+		"Track":       reflect.TypeFor[trackDoc](),
 		"VideoTrack":  reflect.TypeFor[videoDoc](),
 		"AudioTrack":  reflect.TypeFor[audioDoc](),
 		"Viewers":     reflect.TypeFor[viewersDoc](),

@@ -40,10 +40,13 @@ type StreamInfo struct {
 	App, Name string
 	// Publisher describes the publishing session.
 	Publisher PublisherInfo
-	// Video and Audio describe the tracks; nil when the stream has none (or
-	// its decoder configuration has not arrived yet).
+	// Video and Audio describe the default tracks; nil when the stream has
+	// none (or its decoder configuration has not arrived yet).
 	Video *VideoTrack
 	Audio *AudioTrack
+	// Tracks lists every track, video then audio, by track id (Enhanced
+	// RTMP multitrack streams have several of a kind).
+	Tracks []Track
 	// Bitrate, VideoBitrate and AudioBitrate are measured over the last
 	// seconds, in bits per second.
 	Bitrate, VideoBitrate, AudioBitrate float64
@@ -72,6 +75,10 @@ type PublisherInfo struct {
 	// Encoder is the encoder's self-description (metadata "encoder" or the
 	// RTMP flashVer).
 	Encoder string
+	// Capabilities names the Enhanced RTMP capabilities the publisher
+	// declared ("reconnect", "multitrack", "modex",
+	// "timestamp-nano-offset"); FourCCs the codecs it declared.
+	Capabilities, FourCCs []string
 	// StartTime is when the publisher started.
 	StartTime time.Time
 }

@@ -56,11 +56,12 @@ func newVideoTrack(payload []byte) (*videoTrack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("video sequence header: %w: %w", ErrInvalidFrame, err)
 	}
-	if h.Multitrack {
-		return nil, fmt.Errorf("multitrack video: %w", ErrUnsupportedCodec)
+	track, ok := defaultTrack(h.TrackList(payload))
+	if !ok {
+		return nil, fmt.Errorf("video sequence header without track 0: %w", ErrInvalidFrame)
 	}
-	body := payload[h.HeaderLen:]
-	switch h.Codec {
+	body := track.Data
+	switch track.Codec {
 	case flv.FourCCAVC:
 		c, err := flv.ParseAVCDecoderConfig(body)
 		if err != nil {
@@ -83,12 +84,10 @@ func newVideoTrack(payload []byte) (*videoTrack, error) {
 		}
 		return t, nil
 	case flv.FourCCHEVC:
-		// MPEG-TS carries HEVC as stream type 0x24 (astits.StreamTypeH265Video)
-		// with the NAL unit rules in nalType/isIRAP below; what is missing is an
-		// hvcC parser in flv, which the Enhanced RTMP work adds.
-		return nil, fmt.Errorf("video codec %v: %w", h.Codec, ErrUnsupportedCodec)
+		return newHEVCTrack(body, payload)
 	default:
-		return nil, fmt.Errorf("video codec %v (legacy id %d): %w", h.Codec, h.LegacyCodecID, ErrUnsupportedCodec)
+		return nil, fmt.Errorf("video codec %v (legacy id %d): %w: %s", track.Codec, h.LegacyCodecID,
+			ErrUnsupportedCodec, leftOutReason(track.Codec, h.LegacyCodecID, "video"))
 	}
 }
 
@@ -220,13 +219,15 @@ func newAudioTrack(payload []byte) (*audioTrack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audio sequence header: %w: %w", ErrInvalidFrame, err)
 	}
-	if h.Multitrack {
-		return nil, fmt.Errorf("multitrack audio: %w", ErrUnsupportedCodec)
+	track, ok := defaultTrack(h.TrackList(payload))
+	if !ok {
+		return nil, fmt.Errorf("audio sequence header without track 0: %w", ErrInvalidFrame)
 	}
-	if h.Codec != flv.FourCCAAC {
-		return nil, fmt.Errorf("audio codec %v (sound format %d): %w", h.Codec, h.SoundFormat, ErrUnsupportedCodec)
+	if track.Codec != flv.FourCCAAC {
+		return nil, fmt.Errorf("audio codec %v (sound format %d): %w: %s", track.Codec, h.SoundFormat,
+			ErrUnsupportedCodec, leftOutReason(track.Codec, h.SoundFormat, "audio"))
 	}
-	c, err := flv.ParseAACConfig(payload[h.HeaderLen:])
+	c, err := flv.ParseAACConfig(track.Data)
 	if err != nil {
 		return nil, fmt.Errorf("AudioSpecificConfig: %w: %w", ErrInvalidFrame, err)
 	}

@@ -89,6 +89,9 @@ type SegmenterStats struct {
 	Discontinuities uint64
 	// ForcedCuts counts segments cut by a cap instead of at a keyframe.
 	ForcedCuts uint64
+	// Video and Audio tell whether the default (track 0) video and audio
+	// tracks are segmented, and why not when their codec cannot be.
+	Video, Audio TrackStatus
 }
 
 // Segmenter turns the frames of one live stream (FLV tag bodies: H.264 and
@@ -131,6 +134,9 @@ type Segmenter struct {
 	audioNext      int64  // expected PTS of the next AAC frame
 	au             []byte // scratch: one access unit in Annex-B
 	stats          SegmenterStats
+	// videoLeft and audioLeft are the sequence start payloads of tracks left
+	// out for their codec (nil otherwise).
+	videoLeft, audioLeft []byte
 }
 
 // segmentState describes the segment being written.
@@ -189,6 +195,8 @@ func (s *Segmenter) WriteFrame(f *stream.Frame) (*Segment, error) {
 			s.setMetadata(f.Payload)
 		}
 		return nil, nil
+	case f.Header && !isDefaultSequenceStart(f):
+		return nil, nil // another track's configuration, HDR metadata …
 	case f.Header && f.Type == flv.TagVideo:
 		return nil, s.setVideoConfig(f.Payload)
 	case f.Header && f.Type == flv.TagAudio:
@@ -217,6 +225,8 @@ func (s *Segmenter) Flush() (*Segment, error) {
 func (s *Segmenter) Restart() (*Segment, error) {
 	seg, err := s.Discontinuity()
 	s.video, s.audio = nil, nil
+	s.stats.Video, s.stats.Audio = TrackStatus{}, TrackStatus{}
+	s.videoLeft, s.audioLeft = nil, nil
 	s.expectVideo, s.audioWaiting = false, false
 	s.cutAtRAP, s.trackChange = false, false
 	return seg, err
@@ -248,15 +258,19 @@ func (s *Segmenter) setMetadata(payload []byte) {
 
 // setVideoConfig applies a video sequence header.
 func (s *Segmenter) setVideoConfig(payload []byte) error {
-	if s.video != nil && bytes.Equal(s.video.config, payload) {
+	if s.video != nil && bytes.Equal(s.video.config, payload) || sameLeftOut(s.videoLeft, payload) {
 		return nil
 	}
 	t, err := newVideoTrack(payload)
 	if err != nil {
-		s.stats.Invalid++
+		_, track, _ := videoTrackZero(payload)
+		if !leaveOut(&s.stats.Video, &s.videoLeft, payload, track.Codec, err) {
+			s.stats.Invalid++
+		}
 		s.video = nil
 		return err
 	}
+	include(&s.stats.Video, &s.videoLeft, t.codec)
 	if s.video != nil && s.open {
 		s.cutAtRAP = true
 	}
@@ -266,15 +280,19 @@ func (s *Segmenter) setVideoConfig(payload []byte) error {
 
 // setAudioConfig applies an audio sequence header.
 func (s *Segmenter) setAudioConfig(payload []byte) error {
-	if s.audio != nil && bytes.Equal(s.audio.config, payload) {
+	if s.audio != nil && bytes.Equal(s.audio.config, payload) || sameLeftOut(s.audioLeft, payload) {
 		return nil
 	}
 	t, err := newAudioTrack(payload)
 	if err != nil {
-		s.stats.Invalid++
+		_, track, _ := audioTrackZero(payload)
+		if !leaveOut(&s.stats.Audio, &s.audioLeft, payload, track.Codec, err) {
+			s.stats.Invalid++
+		}
 		s.audio = nil
 		return err
 	}
+	include(&s.stats.Audio, &s.audioLeft, flv.FourCCAAC)
 	if s.audio != nil && s.open {
 		s.cutAtRAP = true
 	}
@@ -295,14 +313,19 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 		s.stats.Invalid++
 		return s.drop(nil, fmt.Errorf("video frame at %d ms: %w: %w", f.Time, ErrInvalidFrame, err))
 	}
-	if h.IsCommand() || h.Multitrack ||
-		(h.PacketType != flv.PacketCodedFrames && h.PacketType != flv.PacketCodedFramesX) {
+	if h.IsCommand() || (h.PacketType != flv.PacketCodedFrames && h.PacketType != flv.PacketCodedFramesX) {
 		return nil, nil // sequence end, command or metadata: nothing to segment
 	}
-	if s.video == nil || h.Codec != s.video.codec {
-		return s.drop(nil, fmt.Errorf("video frame at %d ms (%v): %w", f.Time, h.Codec, ErrNoConfig))
+	track, ok := defaultTrack(h.TrackList(f.Payload))
+	switch {
+	case !ok:
+		return nil, nil // another track of a multitrack stream
+	case leftOutFrame(s.stats.Video, track.Codec):
+		return s.drop(nil, nil)
+	case s.video == nil || track.Codec != s.video.codec:
+		return s.drop(nil, fmt.Errorf("video frame at %d ms (%v): %w", f.Time, track.Codec, ErrNoConfig))
 	}
-	au, rap, err := s.video.appendAccessUnit(s.au[:0], f.Payload[h.HeaderLen:], f.Keyframe)
+	au, rap, err := s.video.appendAccessUnit(s.au[:0], track.Data, f.Keyframe)
 	if err != nil {
 		s.stats.Invalid++
 		return s.drop(nil, fmt.Errorf("video frame at %d ms: %w", f.Time, err))
@@ -346,7 +369,7 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 			return s.drop(seg, err)
 		}
 	}
-	pts := max(dts+int64(f.CompositionTime)*ticksPerMs, dts)
+	pts := max(dts+int64(track.CompositionTime)*ticksPerMs, dts)
 	if s.haveVideoDTS {
 		if step := dts - s.lastVideoDTS; step > 0 && step <= maxFrameTicks {
 			s.videoStep = step
@@ -373,13 +396,21 @@ func (s *Segmenter) writeAudio(f *stream.Frame) (*Segment, error) {
 		s.stats.Invalid++
 		return s.drop(nil, fmt.Errorf("audio frame at %d ms: %w: %w", f.Time, ErrInvalidFrame, err))
 	}
-	if h.Multitrack || h.PacketType != flv.PacketCodedFrames {
+	if h.PacketType != flv.PacketCodedFrames {
 		return nil, nil
 	}
-	if s.audio == nil || h.Codec != flv.FourCCAAC {
-		return s.drop(nil, fmt.Errorf("audio frame at %d ms (%v): %w", f.Time, h.Codec, ErrNoConfig))
+	track, ok := defaultTrack(h.TrackList(f.Payload))
+	switch {
+	case !ok:
+		return nil, nil // another track of a multitrack stream
+	case leftOutFrame(s.stats.Audio, track.Codec):
+		return s.drop(nil, nil)
+	case track.Codec != flv.FourCCAAC:
+		return s.drop(nil, leaveOutUnconfigured(&s.stats.Audio, track.Codec, h.SoundFormat, f.Time))
+	case s.audio == nil || track.Codec != flv.FourCCAAC:
+		return s.drop(nil, fmt.Errorf("audio frame at %d ms (%v): %w", f.Time, track.Codec, ErrNoConfig))
 	}
-	raw := f.Payload[h.HeaderLen:]
+	raw := track.Data
 	if len(raw) == 0 || len(raw) > flv.MaxADTSPayload {
 		s.stats.Invalid++
 		return s.drop(nil, fmt.Errorf("audio frame at %d ms of %d bytes: %w", f.Time, len(raw), ErrInvalidFrame))
@@ -419,7 +450,7 @@ func (s *Segmenter) writeAudio(f *stream.Frame) (*Segment, error) {
 		switch {
 		case s.video != nil:
 			return s.drop(seg, nil) // the first segment starts at a keyframe
-		case s.expectVideo:
+		case s.expectVideo && s.videoLeft == nil:
 			if !s.audioWaiting {
 				s.audioWaiting, s.audioWaitFrom = true, pts
 			}

@@ -26,19 +26,35 @@ type Frame struct {
 	// zero for audio and script data.
 	CompositionTime int32
 	// Keyframe is true for a video frame of frame type key (1) or generated
-	// key (4) that carries coded frames: a random access point.
+	// key (4) that carries coded frames of the default track (a
+	// single-track message, or a multitrack one listing track 0): a random
+	// access point.
 	Keyframe bool
 	// Header is true for decoder configuration: a video or audio sequence
-	// start, or script data named onMetaData (optionally behind
-	// @setDataFrame). A sequence end is not a header.
+	// start (of any track), an Enhanced RTMP video Metadata packet (HDR
+	// colorInfo) or audio MultichannelConfig, or script data named
+	// onMetaData (optionally behind @setDataFrame). A sequence end is not a
+	// header. IsSequenceStart tells the decoder configuration records apart.
 	Header bool
-	// Codec is the codec FourCC (0 for script data and unmapped legacy codecs).
+	// Codec is the codec FourCC (0 for script data and unmapped legacy codecs);
+	// for a multitrack message, the first track's.
 	Codec flv.FourCC
+	// Packet is the normalised packet type of a video or audio tag
+	// (flv.PacketSequenceStart, flv.PacketCodedFrames, flv.PacketMetadata …);
+	// zero for script data.
+	Packet flv.PacketType
+	// Multitrack is set for an Enhanced RTMP multitrack message; Track is
+	// then the id of its first track (0, the default track, otherwise).
+	Multitrack bool
+	Track      uint8
 	// Payload is the FLV tag body exactly as received.
 	Payload []byte
 
 	// seqEnd marks a video/audio sequence end packet.
 	seqEnd bool
+	// gen is the generation of the publisher that wrote the frame (see
+	// Generation).
+	gen uint32
 
 	tagOnce sync.Once
 	tag     []byte
@@ -65,28 +81,13 @@ func NewFrame(t flv.TagType, ts uint32, payload []byte) (*Frame, error) {
 		if err != nil {
 			return nil, fmt.Errorf("video tag at %d ms: %w", ts, err)
 		}
-		f.Codec = h.Codec
-		f.CompositionTime = h.CompositionTime
-		switch h.PacketType {
-		case flv.PacketSequenceStart:
-			f.Header = true
-		case flv.PacketCodedFrames, flv.PacketCodedFramesX:
-			f.Keyframe = h.Keyframe()
-		case flv.PacketSequenceEnd:
-			f.seqEnd = true
-		}
+		f.classifyVideo(h)
 	case flv.TagAudio:
 		h, err := flv.ParseAudioTagHeader(payload)
 		if err != nil {
 			return nil, fmt.Errorf("audio tag at %d ms: %w", ts, err)
 		}
-		f.Codec = h.Codec
-		switch h.PacketType {
-		case flv.PacketSequenceStart:
-			f.Header = true
-		case flv.PacketSequenceEnd:
-			f.seqEnd = true
-		}
+		f.classifyAudio(h)
 	case flv.TagScript:
 		f.Header = flv.IsMetadata(payload)
 	default:
@@ -105,8 +106,12 @@ func (f *Frame) withTime(ts uint32) *Frame {
 		Keyframe:        f.Keyframe,
 		Header:          f.Header,
 		Codec:           f.Codec,
+		Packet:          f.Packet,
+		Multitrack:      f.Multitrack,
+		Track:           f.Track,
 		Payload:         f.Payload,
 		seqEnd:          f.seqEnd,
+		gen:             f.gen,
 	}
 }
 

@@ -185,6 +185,9 @@ func FuzzNewFrame(f *testing.F) {
 	for _, tc := range frameCases {
 		f.Add(uint8(tc.typ), uint32(1000), tc.payload)
 	}
+	for _, tc := range enhancedFrameCases(f) {
+		f.Add(uint8(tc.typ), uint32(1000), tc.payload)
+	}
 	f.Fuzz(func(t *testing.T, typ uint8, ts uint32, payload []byte) {
 		fr, err := NewFrame(flv.TagType(typ), ts, payload)
 		if err != nil {
@@ -204,6 +207,7 @@ func FuzzNewFrame(f *testing.F) {
 		}
 		if again.Type != fr.Type || again.Time != fr.Time || again.Keyframe != fr.Keyframe || again.Header != fr.Header ||
 			again.Codec != fr.Codec || again.CompositionTime != fr.CompositionTime || again.seqEnd != fr.seqEnd ||
+			again.Packet != fr.Packet || again.Multitrack != fr.Multitrack || again.Track != fr.Track ||
 			string(again.Payload) != string(fr.Payload) {
 			t.Fatalf("round trip changed the frame: %+v vs %+v", again, fr)
 		}

@@ -105,7 +105,7 @@ func (s *Source) describe(st *stream.Stream) api.StreamInfo {
 			SessionID: info.ID, Protocol: info.Protocol, RemoteAddr: info.RemoteAddr,
 			Encoder: encoder, StartTime: st.StartTime(),
 		},
-		Video: tr.video, Audio: tr.audio,
+		Video: tr.video, Audio: tr.audio, Tracks: tr.list,
 		Bitrate: stats.Bitrate, VideoBitrate: stats.VideoBitrate, AudioBitrate: stats.AudioBitrate,
 		BytesIn: stats.BytesIn, FramesIn: stats.FramesIn,
 		KeyframeInterval: stats.KeyframeInterval,
@@ -125,6 +125,8 @@ func (s *Source) describe(st *stream.Stream) api.StreamInfo {
 	if s.deps.HLS != nil {
 		out.Viewers.HLS = s.deps.HLS.Viewers(key)
 	}
+	s.hlsStatus(key, out.Tracks)
+	out.Publisher.Capabilities, out.Publisher.FourCCs = publisherCaps(info)
 	return out
 }
 
