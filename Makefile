@@ -8,7 +8,7 @@ GO        ?= go
 BIN       := bin/mediaserver
 NODE_DEPS := node_modules/.installed
 
-.PHONY: all build run test test-deps test-go vet fmt bench bench-load bench-smoke clean
+.PHONY: all build run test test-deps test-go vet fmt bench bench-load bench-smoke web clean
 
 all: build
 
@@ -18,7 +18,21 @@ build:
 run:
 	$(GO) run ./cmd/mediaserver $(ARGS)
 
-test: test-deps vet test-go
+test: test-deps web vet test-go
+
+# The players the web UI embeds, copied from node_modules (as package-lock.json
+# pins them) to web/static/vendor/, where go:embed finds them. The copies are
+# committed, so a plain `go build` works without npm; web's tests check they
+# equal node_modules.
+WEB_VENDOR := web/static/vendor
+
+web: $(NODE_DEPS)
+	@mkdir -p $(WEB_VENDOR)/hls.js $(WEB_VENDOR)/mpegts.js
+	cp node_modules/hls.js/dist/hls.min.js $(WEB_VENDOR)/hls.js/hls.min.js
+	cp node_modules/hls.js/LICENSE $(WEB_VENDOR)/hls.js/LICENSE.txt
+	cp node_modules/mpegts.js/dist/mpegts.js $(WEB_VENDOR)/mpegts.js/mpegts.js
+	cp node_modules/mpegts.js/dist/mpegts.js.LICENSE.txt $(WEB_VENDOR)/mpegts.js/mpegts.js.LICENSE.txt
+	cp node_modules/mpegts.js/LICENSE $(WEB_VENDOR)/mpegts.js/LICENSE.txt
 
 # Tools the integration tests drive as real peers. Installed only when missing.
 APT_PKGS := $(strip \
@@ -36,7 +50,7 @@ test-deps: $(NODE_DEPS)
 # npm packages: the players the web UI embeds and playwright-core for browser tests.
 $(NODE_DEPS): package.json package-lock.json
 	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
-	npm ci --no-audit --no-fund
+	npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
 vet:

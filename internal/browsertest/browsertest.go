@@ -1,7 +1,10 @@
-// Package browsertest plays streams in headless Chromium through the same
-// player libraries a web page uses (mpegts.js for HTTP-FLV and WS-FLV,
-// hls.js for HLS), driven by playwright-core. make test installs Chromium
-// and the npm packages; a test that needs them fails when they are missing.
+// Package browsertest drives headless Chromium with playwright-core. Play
+// (play.mjs) plays a stream through the same player libraries a web page
+// uses (mpegts.js for HTTP-FLV and WS-FLV, hls.js for HLS); Dashboard and
+// CallModules (ui.mjs) drive the server's own web UI: the operator's path
+// through the dashboard, and calls into the UI's JavaScript modules. make
+// test installs Chromium and the npm packages; a test that needs them fails
+// when they are missing.
 package browsertest
 
 import (

@@ -1,0 +1,146 @@
+package browsertest
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// DashboardOptions drive ui.mjs through the operator's path on the web UI.
+type DashboardOptions struct {
+	// URL is the UI's address ("http://127.0.0.1:PORT/").
+	URL string `json:"url"`
+	// Token is the API token to type into the prompt; empty when the API
+	// needs none. With a token, a wrong one is tried first.
+	Token string `json:"token,omitempty"`
+	// Stream is the "app/name" to find, play and kick.
+	Stream string `json:"stream"`
+	// ExpectWarnings maps "app/name" to the warning kinds to wait for
+	// before the dashboard screenshot (all warnings are reported anyway).
+	ExpectWarnings map[string][]string `json:"expectWarnings,omitempty"`
+	// KickSession is a viewer session id to kick from the session table.
+	KickSession string `json:"kickSession,omitempty"`
+	// PlaySeconds is how much media each protocol must play. Default 3.
+	PlaySeconds float64 `json:"playSeconds,omitempty"`
+	// Artifacts is the directory screenshots are written to.
+	Artifacts string `json:"artifacts,omitempty"`
+	// Mode is set by Dashboard.
+	Mode string `json:"mode"`
+}
+
+// PlayResult is what one protocol's playback did.
+type PlayResult struct {
+	Engine   string    `json:"engine"`
+	State    string    `json:"state"`
+	Advanced float64   `json:"advanced"`
+	Width    int       `json:"width"`
+	Height   int       `json:"height"`
+	Errors   []string  `json:"errors"`
+	Samples  []float64 `json:"samples"`
+}
+
+// DashboardResult is what ui.mjs saw on the dashboard.
+type DashboardResult struct {
+	Failure           string                `json:"failure"`
+	Steps             []string              `json:"steps"`
+	Console           []string              `json:"console"`
+	PageErrors        []string              `json:"pageErrors"`
+	Screenshots       []string              `json:"screenshots"`
+	TokenPrompted     bool                  `json:"tokenPrompted"`
+	WrongTokenRefused bool                  `json:"wrongTokenRefused"`
+	TokenRemembered   bool                  `json:"tokenRemembered"`
+	Resolution        string                `json:"resolution"`
+	RowText           string                `json:"rowText"`
+	Warnings          map[string][]string   `json:"warnings"`
+	URLs              map[string]string     `json:"urls"`
+	OBS               map[string]string     `json:"obs"`
+	Play              map[string]PlayResult `json:"play"`
+	SessionKicked     bool                  `json:"sessionKicked"`
+	StreamGone        bool                  `json:"streamGone"`
+}
+
+// Dashboard runs the operator's path on the UI at opts.URL in headless
+// Chromium and returns what happened; the caller asserts.
+func Dashboard(t testing.TB, opts DashboardOptions) DashboardResult {
+	t.Helper()
+	opts.Mode = "dashboard"
+	var r DashboardResult
+	runUI(t, opts, 4*time.Minute, &r)
+	for _, s := range r.Steps {
+		t.Logf("ui: %s", s)
+	}
+	return r
+}
+
+// Call is one call of an exported function of a UI module, made in the
+// page: Module is a file under web/static/js ("health.js").
+type Call struct {
+	Module string `json:"module"`
+	Func   string `json:"fn"`
+	Args   []any  `json:"args"`
+}
+
+// CallResult is the JSON value a call returned, or its error.
+type CallResult struct {
+	Value json.RawMessage `json:"value"`
+	Error string          `json:"error"`
+}
+
+// CallModules opens the UI at url and makes the calls in the page, so
+// that the UI's own modules are tested in the browser that runs them.
+func CallModules(t testing.TB, url string, calls []Call) []CallResult {
+	t.Helper()
+	var r struct {
+		Failure    string       `json:"failure"`
+		PageErrors []string     `json:"pageErrors"`
+		Results    []CallResult `json:"results"`
+	}
+	runUI(t, map[string]any{"mode": "call", "url": url, "calls": calls}, 2*time.Minute, &r)
+	if r.Failure != "" {
+		t.Fatalf("ui harness: %s", r.Failure)
+	}
+	if len(r.Results) != len(calls) {
+		t.Fatalf("ui harness returned %d results for %d calls (page errors %q)", len(r.Results), len(calls), r.PageErrors)
+	}
+	return r.Results
+}
+
+// runUI runs ui.mjs with opts and decodes its JSON report into out.
+func runUI(t testing.TB, opts any, timeout time.Duration, out any) {
+	t.Helper()
+	RequireTools(t)
+	arg, err := json.Marshal(opts)
+	if err != nil {
+		t.Fatalf("ui options: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", filepath.Join(Dir(), "ui.mjs"), string(arg))
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("ui harness: %v (output %q)", err, stdout)
+	}
+	if err := json.Unmarshal(stdout, out); err != nil {
+		t.Fatalf("ui harness output %q: %v", stdout, err)
+	}
+}
+
+// ArtifactDir returns the directory test artifacts (screenshots) go to:
+// $TEST_ARTIFACTS when set, else mediaserver-artifacts in the system's
+// temporary directory. It is created when missing.
+func ArtifactDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("TEST_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "mediaserver-artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("artifact directory: %v", err)
+	}
+	return dir
+}

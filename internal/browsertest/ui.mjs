@@ -1,0 +1,207 @@
+// Drives the web UI in headless Chromium and prints what happened as JSON on
+// stdout. Two modes:
+//
+//   node ui.mjs '{"mode": "dashboard", "url": "http://HOST:PORT/", ...}'
+//     the operator's path: token prompt, stream list, player in every
+//     protocol, kick a viewer, kick the publisher, screenshots.
+//   node ui.mjs '{"mode": "call", "url": "http://HOST:PORT/", "calls": [...]}'
+//     imports UI modules in the page and returns the results of calls to
+//     their exported functions (unit tests of the UI's pure logic).
+//
+// The script records and never asserts: the Go test decides. A step that
+// cannot go on stops the run with "failure" set.
+import { chromium } from 'playwright-core';
+import path from 'node:path';
+
+const opts = JSON.parse(process.argv[2] || '{}');
+const result = { console: [], pageErrors: [], steps: [], screenshots: [] };
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+});
+
+/** Notes a step in the result (the Go test logs them). */
+function step(name, detail = '') {
+  result.steps.push(detail ? `${name}: ${detail}` : name);
+}
+
+try {
+  const page = await browser.newPage({
+    viewport: { width: opts.width || 1440, height: opts.height || 900 },
+    colorScheme: opts.colorScheme || 'dark',
+  });
+  page.setDefaultTimeout(opts.timeoutMs || 30000);
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') result.console.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => result.pageErrors.push(e.message));
+  if (opts.mode === 'call') await calls(page);
+  else await dashboard(page);
+} catch (e) {
+  result.failure = e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : String(e);
+} finally {
+  await browser.close();
+}
+process.stdout.write(JSON.stringify(result) + '\n');
+
+/** Imports modules and runs the calls: [{module: "health.js", fn: "streamWarnings", args: [...]}]. */
+async function calls(page) {
+  await page.goto(opts.url);
+  result.results = await page.evaluate(async (list) => {
+    const out = [];
+    for (const c of list) {
+      try {
+        const mod = await import(`/ui/js/${c.module}`);
+        out.push({ value: await mod[c.fn](...c.args) });
+      } catch (e) {
+        out.push({ error: String(e && e.message ? e.message : e) });
+      }
+    }
+    return out;
+  }, opts.calls || []);
+}
+
+/** The operator's path through the dashboard. */
+async function dashboard(page) {
+  const stream = opts.stream; // "app/name"
+  const row = `tr.stream-row[data-stream="${stream}"]`;
+
+  await page.goto(opts.url);
+  if (opts.token) {
+    await page.locator('#token-dialog[open]').waitFor();
+    result.tokenPrompted = true;
+    step('token prompt shown', await page.locator('#token-reason').textContent());
+    // A wrong token is refused and asked again.
+    await page.fill('#token-input', 'wrong-' + opts.token);
+    await page.click('#token-save');
+    await page.locator('#token-dialog[open]').waitFor();
+    await page.waitForFunction(() => /refused/.test(document.getElementById('token-reason').textContent));
+    result.wrongTokenRefused = true;
+    step('wrong token refused', await page.locator('#token-reason').textContent());
+    await page.fill('#token-input', opts.token);
+    await page.click('#token-save');
+  }
+
+  await page.locator(`${row} [data-field="resolution"]`).waitFor();
+  await page.waitForFunction((sel) => {
+    const el = document.querySelector(sel);
+    return el && /^\d+×\d+$/.test(el.textContent);
+  }, `${row} [data-field="resolution"]`);
+  result.resolution = await page.locator(`${row} [data-field="resolution"]`).textContent();
+  result.rowText = (await page.locator(row).innerText()).replace(/\s+/g, ' ');
+  step('stream listed', result.rowText);
+
+  // Health: wait until every expected warning shows (or the time is up), then read them all.
+  result.warnings = {};
+  for (const [key, kinds] of Object.entries(opts.expectWarnings || {})) {
+    const sel = `tr.warn-row[data-warnings-for="${key}"]`;
+    try {
+      await page.waitForFunction(([s, want]) => {
+        const el = document.querySelector(s);
+        if (!el) return false;
+        const have = [...el.querySelectorAll('[data-kind]')].map((w) => w.dataset.kind);
+        return want.every((k) => have.includes(k));
+      }, [sel, kinds], { timeout: opts.timeoutMs || 30000 });
+    } catch {
+      step('expected warnings did not all show', key);
+    }
+  }
+  result.warnings = await page.evaluate(() => {
+    const out = {};
+    for (const tr of document.querySelectorAll('tr.stream-row')) {
+      const key = tr.dataset.stream;
+      const w = document.querySelector(`tr.warn-row[data-warnings-for="${key}"]`);
+      out[key] = w && !w.hidden ? [...w.querySelectorAll('[data-kind]')].map((e) => e.dataset.kind) : [];
+    }
+    return out;
+  });
+  step('warnings', JSON.stringify(result.warnings));
+  await shot(page, 'dashboard.png');
+
+  if (opts.token) {
+    await page.reload();
+    await page.locator(`${row} [data-field="resolution"]`).waitFor();
+    result.tokenRemembered = !(await page.locator('#token-dialog[open]').count()) &&
+      (await page.evaluate(() => localStorage.getItem('mediaserver.apiToken'))) === opts.token;
+    step('token remembered after reload', String(result.tokenRemembered));
+  }
+
+  await page.click(`${row} [data-action="watch"]`);
+  await page.locator('#detail:not([hidden])').waitFor();
+  result.urls = {};
+  for (const p of ['hls', 'flv', 'ws', 'rtmp']) result.urls[p] = await page.inputValue(`#url-${p}`);
+  result.obs = { server: await page.inputValue('#obs-server'), key: await page.inputValue('#obs-key'),
+    keyframeInterval: await page.locator('#obs-keyint').textContent() };
+  step('play URLs', JSON.stringify(result.urls));
+
+  result.play = {};
+  for (const protocol of ['hls', 'flv', 'ws']) {
+    result.play[protocol] = await play(page, protocol);
+    step(`played ${protocol}`, JSON.stringify(result.play[protocol]));
+  }
+  await shot(page, 'player.png');
+
+  if (opts.kickSession) {
+    const sel = `#sessions-body tr[data-session-id="${opts.kickSession}"]`;
+    await page.locator(sel).waitFor();
+    await page.click(`${sel} [data-action="kick-session"]`);
+    await page.locator('#confirm-dialog[open]').waitFor();
+    await page.click('#confirm-ok');
+    await page.locator(sel).waitFor({ state: 'detached' });
+    result.sessionKicked = true;
+    step('viewer session kicked', opts.kickSession);
+  }
+
+  await page.click(`${row} [data-action="kick-publisher"]`);
+  await page.locator('#confirm-dialog[open]').waitFor();
+  await page.click('#confirm-ok');
+  await page.locator(row).waitFor({ state: 'detached' });
+  await page.locator('#detail-ended:not([hidden])').waitFor();
+  result.streamGone = true;
+  step('publisher kicked, stream gone from the list');
+  await shot(page, 'after-kick.png');
+}
+
+/**
+ * Switches the player to protocol and waits until the video has played
+ * opts.playSeconds of media since it started, or the time is up.
+ */
+async function play(page, protocol) {
+  await page.click(`.seg[data-protocol="${protocol}"]`);
+  const want = opts.playSeconds || 3;
+  const deadline = Date.now() + (opts.playTimeoutMs || 45000);
+  const out = { samples: [] };
+  let first = null;
+  for (;;) {
+    const s = await page.evaluate(() => {
+      const v = document.getElementById('video');
+      return {
+        t: v.currentTime, readyState: v.readyState, width: v.videoWidth, height: v.videoHeight,
+        state: document.getElementById('detail').dataset.playerState || '',
+        engine: document.getElementById('ps-engine').textContent,
+        errors: [...document.querySelectorAll('#player-errors li')].map((li) => li.textContent),
+      };
+    });
+    out.samples.push(Math.round(s.t * 100) / 100);
+    if (first === null && s.state === 'playing' && s.t > 0) first = s.t;
+    Object.assign(out, { engine: s.engine, state: s.state, width: s.width, height: s.height, errors: s.errors });
+    out.advanced = first === null ? 0 : s.t - first;
+    if (out.advanced >= want || s.errors.length > 0 || Date.now() > deadline) break;
+    await page.waitForTimeout(250);
+  }
+  if (out.samples.length > 12) out.samples = out.samples.filter((_, i) => i % Math.ceil(out.samples.length / 12) === 0);
+  return out;
+}
+
+/** Saves a full-page screenshot into the artifact directory. */
+async function shot(page, name) {
+  if (!opts.artifacts) return;
+  const file = path.join(opts.artifacts, name);
+  // Full-page shots are taken from the top, so the sticky header sits there.
+  await page.evaluate(() => window.scrollTo({ top: 0, behavior: 'instant' }));
+  await page.screenshot({ path: file, fullPage: true });
+  result.screenshots.push(file);
+}

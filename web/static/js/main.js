@@ -1,0 +1,304 @@
+// The dashboard: polls the API, keeps a short history per stream for the
+// health rules, and drives the views. Entry point of the page.
+
+import { Api, ApiError } from './api.js';
+import { DetailView } from './detail.js';
+import { confirmKick, copyField, Toast, TokenPrompt } from './dialogs.js';
+import { byId, h, setText } from './dom.js';
+import {
+  formatBitrate, formatBytes, formatClock, formatSeconds, formatUptime, listenPort, parseGoDuration,
+} from './format.js';
+import { defaultSegmentTarget, StreamHistory, streamWarnings } from './health.js';
+import { ObsPanel } from './obs.js';
+import { Player } from './player.js';
+import { StreamTable } from './streams.js';
+import { defaultRTMPPort, validName } from './urls.js';
+
+/** How often the server, the streams and the open stream's sessions are fetched (ms). */
+const pollMs = 2000;
+
+/** Returns local storage, or null when the browser refuses it. */
+function localStore() {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+/** Returns the key of a stream document. */
+const keyOf = (s) => `${s.app}/${s.name}`;
+
+/** Parses "#/app/name" into {app, name} (null for anything else). */
+function parseHash(hash) {
+  const m = /^#\/([^/]+)\/([^/]+)$/.exec(hash);
+  if (!m) return null;
+  let app;
+  let name;
+  try {
+    app = decodeURIComponent(m[1]);
+    name = decodeURIComponent(m[2]);
+  } catch {
+    return null;
+  }
+  return validName(app) && validName(name) ? { app, name } : null;
+}
+
+/** The dashboard application. */
+class App {
+  constructor() {
+    this.api = new Api(localStore());
+    this.prompt = new TokenPrompt();
+    this.toast = new Toast();
+    this.history = new StreamHistory();
+    this.streams = [];
+    this.loaded = false;
+    this.server = null;
+    this.ctx = { rtmpPort: defaultRTMPPort, segmentTarget: defaultSegmentTarget, access: null };
+    this.wanted = null;
+    /** @type {Map<string, object[]>} the warnings of the last render, by stream key */
+    this.warnings = new Map();
+    this.timer = 0;
+    this.busy = false;
+    this.announcer = byId('announcer');
+
+    const body = document.body;
+    const player = new Player(/** @type {HTMLVideoElement} */ (byId('video')), {
+      hlsSrc: body.dataset.hlsSrc, mpegtsSrc: body.dataset.mpegtsSrc,
+    });
+    this.table = new StreamTable(byId('streams-body'), {
+      onWatch: (app, name) => this.select(app, name),
+      onKick: (app, name) => this.kickPublisher(app, name),
+    });
+    this.detail = new DetailView({
+      player,
+      onCopy: (field) => this.copy(field),
+      onClose: () => this.select(null),
+      onKickPublisher: (app, name) => this.kickPublisher(app, name),
+      onKickSession: (session) => this.kickSession(session),
+    });
+    this.obs = new ObsPanel();
+  }
+
+  start() {
+    window.addEventListener('hashchange', () => this.route());
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden) this.refreshSoon(0);
+    });
+    for (const button of document.querySelectorAll('[data-copy]')) {
+      button.addEventListener('click', () => this.copy(byId(button.dataset.copy)));
+    }
+    const forget = byId('token-forget');
+    forget.addEventListener('click', () => {
+      this.api.token = '';
+      this.updateTokenButton();
+      this.toast.show('API token forgotten');
+      this.refreshSoon(0);
+    });
+    this.updateTokenButton();
+    this.obs.update(this.ctx);
+    this.route();
+    this.refresh();
+  }
+
+  /** Schedules the next refresh in ms (replacing a pending one). */
+  refreshSoon(ms) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.refresh(), ms);
+  }
+
+  /** Fetches what the dashboard shows and renders it. */
+  async refresh() {
+    if (this.busy) return;
+    this.busy = true;
+    clearTimeout(this.timer);
+    let delay = pollMs;
+    try {
+      const now = performance.now() / 1000;
+      this.applyServer(await this.api.server());
+      const streams = await this.api.streams();
+      const open = this.wanted;
+      const sessions = open ? await this.api.sessions(open.app, open.name) : null;
+      this.setConnection('ok', 'Connected');
+      this.render(streams, sessions, now);
+    } catch (err) {
+      if (err instanceof ApiError && err.needsToken) {
+        await this.askToken(err);
+        delay = 0;
+      } else {
+        this.setConnection('error', 'Offline');
+        this.showProblem(`Cannot load the dashboard: ${err.message}. Retrying…`);
+      }
+    } finally {
+      this.busy = false;
+    }
+    if (!document.hidden) this.refreshSoon(delay);
+  }
+
+  /** Shows the token prompt for an authorisation failure and stores the answer. */
+  async askToken(err) {
+    this.setConnection('auth', 'Token needed');
+    let reason = 'This server\'s API needs a token.';
+    if (err.status === 403) reason = err.message;
+    else if (this.api.token) reason = 'The API refused the token stored in this browser. Enter the current one.';
+    const token = await this.prompt.ask(reason);
+    this.api.token = token;
+    this.updateTokenButton();
+  }
+
+  updateTokenButton() {
+    byId('token-forget').hidden = !this.api.token;
+  }
+
+  /** Takes the configuration values the views need from GET /server. */
+  applyServer(doc) {
+    this.server = doc;
+    const cfg = doc.config || {};
+    const port = listenPort(cfg.rtmp && cfg.rtmp.addr);
+    const target = parseGoDuration(cfg.hls && cfg.hls.segment_duration);
+    this.ctx = {
+      rtmpPort: port || defaultRTMPPort,
+      segmentTarget: target > 0 ? target : defaultSegmentTarget,
+      access: cfg.access || null,
+    };
+    this.obs.update(this.ctx);
+  }
+
+  render(streams, sessions, now) {
+    const before = new Set(this.streams.map(keyOf));
+    const after = new Set(streams.map(keyOf));
+    if (this.loaded) {
+      const started = [...after].filter((k) => !before.has(k));
+      const ended = [...before].filter((k) => !after.has(k));
+      const news = [...started.map((k) => `${k} is live.`), ...ended.map((k) => `${k} ended.`)];
+      if (news.length) setText(this.announcer, news.join(' '));
+    }
+    this.streams = streams;
+    this.loaded = true;
+    this.history.record(streams, now);
+
+    const warnings = new Map();
+    this.warnings = warnings;
+    for (const s of streams) {
+      warnings.set(keyOf(s), streamWarnings(s, {
+        segmentTarget: this.ctx.segmentTarget, history: this.history.of(keyOf(s)), now,
+      }));
+    }
+    this.table.render(streams, (s) => warnings.get(keyOf(s)),
+      (s) => this.history.of(keyOf(s)).map((p) => p.bps), this.wanted ? `${this.wanted.app}/${this.wanted.name}` : '');
+    byId('streams-table').hidden = streams.length === 0;
+    byId('streams-empty').hidden = streams.length > 0;
+    this.showProblem('');
+    setText(byId('updated'), `Updated ${formatClock(new Date())}`);
+
+    const viewers = streams.reduce((n, s) => n + s.viewers.total, 0);
+    const bitrate = streams.reduce((n, s) => n + s.bitrate_bps, 0);
+    setText(byId('summary'), `${streams.length} live · ${viewers} ${viewers === 1 ? 'viewer' : 'viewers'} · ${formatBitrate(bitrate)} in`);
+    document.title = streams.length ? `(${streams.length}) mediaserver` : 'mediaserver';
+
+    if (this.wanted) {
+      const { app, name } = this.wanted;
+      const stream = streams.find((s) => s.app === app && s.name === name) || null;
+      if (this.detail.key !== `${app}/${name}`) this.detail.open(app, name, stream, this.ctx);
+      this.detail.update(stream, stream ? warnings.get(keyOf(stream)) : [], sessions, this.ctx);
+    }
+    this.renderServer();
+  }
+
+  renderServer() {
+    const doc = this.server;
+    if (!doc) return;
+    const t = doc.totals;
+    const cfg = doc.config || {};
+    const hls = cfg.hls || {};
+    const byProtocol = [['HLS', t.viewers.hls], ['FLV', t.viewers.flv], ['WS', t.viewers.ws], ['RTMP', t.viewers.rtmp]]
+      .filter(([, n]) => n > 0).map(([p, n]) => `${p} ${n}`).join(' · ');
+    const rows = [
+      ['Version', doc.version || 'unknown'],
+      ['Up for', formatUptime(doc.uptime_seconds)],
+      ['Streams', `${t.streams} (${t.publishers} publishing)`],
+      ['Viewers', `${t.viewers.total}${byProtocol ? ` (${byProtocol})` : ''}`],
+      ['Traffic', `${formatBytes(t.bytes_in)} in, ${formatBytes(t.bytes_out)} out`],
+      ['HLS', `${formatSeconds(this.ctx.segmentTarget)} segments, ${hls.storage || 'memory'} storage`],
+      ['RTMP port', String(this.ctx.rtmpPort)],
+    ];
+    byId('server-facts').replaceChildren(...rows.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v))));
+  }
+
+  /** Opens the details of app/name (null closes them) through the address bar. */
+  select(app, name) {
+    if (app) {
+      window.location.hash = `#/${encodeURIComponent(app)}/${encodeURIComponent(name)}`;
+    } else {
+      window.history.pushState(null, '', window.location.pathname + window.location.search);
+      this.route();
+    }
+  }
+
+  /** Follows the address bar: "#/app/name" opens that stream's details. */
+  route() {
+    this.wanted = parseHash(window.location.hash);
+    if (!this.wanted) {
+      this.detail.close();
+      this.table.render(this.streams, (s) => this.warnings.get(keyOf(s)) || [],
+        (s) => this.history.of(keyOf(s)).map((p) => p.bps), '');
+      return;
+    }
+    if (this.loaded) {
+      const { app, name } = this.wanted;
+      const stream = this.streams.find((s) => s.app === app && s.name === name) || null;
+      this.detail.open(app, name, stream, this.ctx);
+      byId('detail').scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    }
+    this.refreshSoon(0);
+  }
+
+  async kickPublisher(app, name) {
+    const key = `${app}/${name}`;
+    if (!(await confirmKick(`Kick the publisher of ${key}?`,
+      `The encoder is disconnected and ${key} ends for every viewer. An encoder set to reconnect will come back.`))) return;
+    try {
+      await this.api.kickPublisher(app, name);
+      this.toast.show(`Publisher of ${key} kicked`);
+    } catch (err) {
+      this.toast.show(err.status === 404 ? `${key} is no longer live` : `Kick failed: ${err.message}`, 'error');
+    }
+    this.refreshSoon(0);
+  }
+
+  async kickSession(session) {
+    if (session.role === 'publisher') {
+      const [app, name] = session.stream.split('/');
+      await this.kickPublisher(app, name);
+      return;
+    }
+    if (!(await confirmKick(`Kick viewer ${session.id}?`,
+      `${session.protocol.toUpperCase()} viewer at ${session.remote_addr} is disconnected. A player set to reconnect will come back.`))) return;
+    try {
+      await this.api.kickSession(session.id);
+      this.toast.show(`Viewer ${session.id} kicked`);
+    } catch (err) {
+      this.toast.show(err.status === 404 ? `${session.id} has already left` : `Kick failed: ${err.message}`, 'error');
+    }
+    this.refreshSoon(0);
+  }
+
+  async copy(field) {
+    const ok = await copyField(field);
+    this.toast.show(ok ? 'Copied to the clipboard' : 'Press Ctrl+C to copy the selected text', ok ? 'info' : 'error');
+  }
+
+  setConnection(state, text) {
+    const conn = byId('conn');
+    conn.dataset.state = state;
+    setText(byId('conn-text'), text);
+  }
+
+  showProblem(message) {
+    const el = byId('api-problem');
+    el.hidden = !message;
+    setText(el, message);
+  }
+}
+
+new App().start();

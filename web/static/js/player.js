@@ -1,0 +1,206 @@
+// The stream player: HLS through hls.js (or the browser's own HLS when it
+// has no Media Source Extensions), HTTP-FLV and WebSocket-FLV through
+// mpegts.js. The libraries are loaded from this server on first use.
+
+/** Protocols the player plays. */
+export const protocols = /** @type {const} */ (['hls', 'flv', 'ws']);
+
+/** Display names of the protocols. */
+export const protocolNames = { hls: 'HLS', flv: 'HTTP-FLV', ws: 'WS-FLV' };
+
+/** Loads a classic script once; resolves when it ran. */
+function loadScript(cache, src) {
+  let p = cache.get(src);
+  if (!p) {
+    p = new Promise((resolve, reject) => {
+      const el = document.createElement('script');
+      el.src = src;
+      el.async = true;
+      el.onload = () => resolve();
+      el.onerror = () => {
+        cache.delete(src);
+        reject(new Error(`cannot load ${src}`));
+      };
+      document.head.append(el);
+    });
+    cache.set(src, p);
+  }
+  return p;
+}
+
+/**
+ * Plays one stream at a time in a video element and reports what happens.
+ * status() is a snapshot for display and for tests; onChange is called
+ * when the state or the error list changes.
+ */
+export class Player {
+  /**
+   * @param {HTMLVideoElement} video
+   * @param {{hlsSrc: string, mpegtsSrc: string, onChange: () => void}} opts
+   */
+  constructor(video, { hlsSrc, mpegtsSrc, onChange }) {
+    this.video = video;
+    this.hlsSrc = hlsSrc;
+    this.mpegtsSrc = mpegtsSrc;
+    this.onChange = onChange || (() => {});
+    this.scripts = new Map();
+    this.generation = 0;
+    this.engine = '';
+    this.state = 'idle';
+    this.errors = [];
+    this.fatal = false;
+    this.instance = null;
+    this.detach = null;
+    for (const [event, state] of [['playing', 'playing'], ['waiting', 'buffering'], ['ended', 'ended']]) {
+      video.addEventListener(event, () => this.setState(state));
+    }
+    video.addEventListener('error', () => {
+      if (this.state === 'idle') return; // emptied on purpose
+      const e = video.error;
+      this.fail(`video element: ${e ? e.message || `media error ${e.code}` : 'error'}`, true);
+    });
+  }
+
+  /** Starts playing url with protocol ("hls", "flv" or "ws"). */
+  async start(protocol, url, { hasAudio = true, hasVideo = true } = {}) {
+    this.stop();
+    const generation = ++this.generation;
+    this.errors = [];
+    this.fatal = false;
+    this.protocol = protocol;
+    this.url = url;
+    this.lastTracks = { hasAudio, hasVideo };
+    this.setState('loading');
+    try {
+      if (protocol === 'hls') await this.startHLS(url, generation);
+      else await this.startFLV(url, generation, { hasAudio, hasVideo });
+    } catch (err) {
+      if (generation === this.generation) this.fail(String(err && err.message ? err.message : err), true);
+      return;
+    }
+    if (generation !== this.generation) return;
+    this.video.play().catch((err) => {
+      // AbortError: a newer load replaced this one; not a failure.
+      if (err && err.name !== 'AbortError' && generation === this.generation) this.fail(`play(): ${err.message}`, false);
+    });
+  }
+
+  async startHLS(url, generation) {
+    await loadScript(this.scripts, this.hlsSrc);
+    if (generation !== this.generation) return;
+    const Hls = window.Hls;
+    if (Hls && Hls.isSupported()) {
+      this.engine = `hls.js ${Hls.version}`;
+      const hls = new Hls({ lowLatencyMode: false, backBufferLength: 30 });
+      hls.on(Hls.Events.ERROR, (_, d) => {
+        this.fail(`hls.js ${d.fatal ? 'fatal' : 'recoverable'} ${d.type}: ${d.details}`, d.fatal);
+      });
+      hls.attachMedia(this.video);
+      hls.loadSource(url);
+      this.instance = hls;
+      this.detach = () => hls.destroy();
+      return;
+    }
+    if (this.video.canPlayType('application/vnd.apple.mpegurl')) {
+      this.engine = 'native HLS';
+      this.video.src = url;
+      this.detach = () => {};
+      return;
+    }
+    throw new Error('this browser can play HLS neither with hls.js (no Media Source Extensions) nor natively');
+  }
+
+  async startFLV(url, generation, { hasAudio, hasVideo }) {
+    await loadScript(this.scripts, this.mpegtsSrc);
+    if (generation !== this.generation) return;
+    const mpegts = window.mpegts;
+    if (!mpegts || !mpegts.isSupported()) {
+      throw new Error('this browser cannot play FLV: mpegts.js needs Media Source Extensions');
+    }
+    mpegts.LoggingControl.enableVerbose = false;
+    mpegts.LoggingControl.enableDebug = false;
+    mpegts.LoggingControl.enableInfo = false;
+    this.engine = `mpegts.js ${mpegts.version || ''}`.trim();
+    const player = mpegts.createPlayer(
+      { type: 'flv', isLive: true, url, hasAudio, hasVideo },
+      {
+        enableWorker: false,
+        lazyLoad: false,
+        liveBufferLatencyChasing: true,
+        liveBufferLatencyMaxLatency: 3,
+        liveBufferLatencyMinRemain: 0.5,
+      },
+    );
+    player.on(mpegts.Events.ERROR, (type, detail, info) => {
+      this.fail(`mpegts.js ${type}: ${detail}${info && info.msg ? ` (${info.msg})` : ''}`, true);
+    });
+    player.on(mpegts.Events.LOADING_COMPLETE, () => this.setState('ended'));
+    player.attachMediaElement(this.video);
+    player.load();
+    this.instance = player;
+    this.detach = () => {
+      player.pause();
+      player.unload();
+      player.detachMediaElement();
+      player.destroy();
+    };
+  }
+
+  /** Stops playback and releases the library instance. */
+  stop() {
+    this.generation++;
+    const detach = this.detach;
+    this.detach = null;
+    this.instance = null;
+    this.state = 'idle';
+    if (detach) {
+      try {
+        detach();
+      } catch {
+        // A player torn down mid-error may throw; nothing is left to free.
+      }
+    }
+    this.video.removeAttribute('src');
+    this.video.load();
+    this.onChange();
+  }
+
+  /** Restarts the current stream. */
+  retry() {
+    if (this.protocol && this.url) this.start(this.protocol, this.url, this.lastTracks);
+  }
+
+  setState(state) {
+    if (this.state === state) return;
+    if (this.fatal && state !== 'loading') return;
+    this.state = state;
+    this.onChange();
+  }
+
+  fail(message, fatal) {
+    this.errors.push(message);
+    if (this.errors.length > 20) this.errors.shift();
+    if (fatal) {
+      this.fatal = true;
+      this.state = 'error';
+    }
+    this.onChange();
+  }
+
+  /** Returns what the player is doing, for display and tests. */
+  status() {
+    const v = this.video;
+    let buffer = 0;
+    if (v.buffered.length > 0) buffer = Math.max(0, v.buffered.end(v.buffered.length - 1) - v.currentTime);
+    return {
+      protocol: this.protocol || '',
+      engine: this.engine,
+      state: this.state,
+      currentTime: v.currentTime,
+      buffer,
+      width: v.videoWidth,
+      height: v.videoHeight,
+      errors: [...this.errors],
+    };
+  }
+}
