@@ -26,9 +26,9 @@ const (
 	// batch of large frames (the first one, carrying the cached GOP, for
 	// example) is written in pieces of about this size.
 	MaxBatchBytes = 128 << 10
-	// maxRetainedBuffer is the largest write buffer a viewer keeps between
-	// batches; a larger one (grown by a big batch) is dropped.
-	maxRetainedBuffer = 256 << 10
+	// maxPooledBuffer is the largest WebSocket batch buffer returned to the
+	// shared pool (a batch is cut near MaxBatchBytes, so most are).
+	maxPooledBuffer = 2 * MaxBatchBytes
 )
 
 // Config configures a Handler. The zero value is usable: every field has a

@@ -65,6 +65,8 @@ type session struct {
 	cancel    context.CancelCauseFunc
 	stopped   bool
 	interrupt func() // makes a blocked write fail at once; may be nil
+	// armedUntil is the write deadline last set by arm.
+	armedUntil time.Time
 }
 
 // snapshot returns the session's public view.
@@ -116,17 +118,25 @@ type deadliner interface {
 	SetWriteDeadline(t time.Time) error
 }
 
-// arm sets the deadline of the coming write to now+timeout through d, unless
-// the session was stopped, in which case it returns the reason. A transport
-// without deadlines (http.ErrNotSupported) is accepted.
+// arm makes sure the coming write has a deadline about timeout away (set
+// through d), unless the session was stopped, in which case it returns the
+// reason. The deadline is moved only when it has come an eighth of timeout
+// closer: resetting a socket deadline on every write costs more than the
+// write's own bookkeeping. A transport without deadlines
+// (http.ErrNotSupported) is accepted.
 func (s *session) arm(d deadliner, timeout time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
 		return errStopped
 	}
-	if err := d.SetWriteDeadline(time.Now().Add(timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+	now := time.Now()
+	if s.armedUntil.Sub(now) > timeout-timeout/8 {
+		return nil
+	}
+	if err := d.SetWriteDeadline(now.Add(timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return fmt.Errorf("set write deadline: %w", err)
 	}
+	s.armedUntil = now.Add(timeout)
 	return nil
 }

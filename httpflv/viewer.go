@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -18,7 +17,9 @@ import (
 type transport interface {
 	// send writes p, a whole number of FLV structures, as one unit within
 	// the write timeout. p is reused by the caller after send returns.
-	send(p []byte) error
+	// send writes one batch, the concatenation of bufs (size bytes in
+	// all). bufs holds shared frame bytes: it must not be modified or kept.
+	send(bufs [][]byte, size int) error
 }
 
 // viewer is the write loop of one viewer: it reads frames from its stream
@@ -32,7 +33,7 @@ type viewer struct {
 	bytesOut *atomic.Uint64
 
 	frames []*stream.Frame // Read's destination, len = Config.MaxBatch
-	buf    []byte          // the batch being assembled
+	bufs   [][]byte        // the batch being sent: shared tag bytes
 	// writeFailed is set when a write failed: the connection is unusable.
 	writeFailed bool
 }
@@ -110,55 +111,44 @@ func (v *viewer) readUntil(ctx context.Context, deadline time.Time) (int, error)
 }
 
 // write sends the FLV file header (when tracks is not nil) and the tags of
-// frames, assembled in one buffer and sent in pieces of at most about
-// MaxBatchBytes. It clears frames so the reader's slice holds no stale
-// pointers.
+// frames. The shared tag bytes are not copied: the batch goes to the
+// transport as a list of slices, in pieces of at most about MaxBatchBytes.
+// It clears frames so the reader's slice holds no stale pointers.
 func (v *viewer) write(tracks *trackSet, frames []*stream.Frame) error {
-	// Size the buffer once for the whole batch (up to the first piece).
-	need := 0
+	bufs, size := v.bufs[:0], 0
 	if tracks != nil {
-		need = flv.HeaderSize + flv.PreviousTagSizeLen
-	}
-	for _, f := range frames {
-		if need >= MaxBatchBytes {
-			break
-		}
-		need += len(f.FLVTag())
-	}
-	buf := slices.Grow(v.buf[:0], need)
-	if tracks != nil {
-		buf = flv.AppendHeader(buf, tracks.header())
-	}
-	for i, f := range frames {
-		buf = append(buf, f.FLVTag()...)
-		frames[i] = nil
-		if len(buf) >= MaxBatchBytes && i < len(frames)-1 {
-			if err := v.send(buf); err != nil {
-				clear(frames[i+1:])
-				return err
-			}
-			buf = buf[:0]
-		}
+		hdr := flv.AppendHeader(make([]byte, 0, flv.HeaderSize+flv.PreviousTagSizeLen), tracks.header())
+		bufs, size = append(bufs, hdr), len(hdr)
 	}
 	var err error
-	if len(buf) > 0 {
-		err = v.send(buf)
+	for i, f := range frames {
+		tag := f.FLVTag()
+		bufs, size = append(bufs, tag), size+len(tag)
+		if size >= MaxBatchBytes && i < len(frames)-1 {
+			if err = v.send(bufs, size); err != nil {
+				break
+			}
+			clear(bufs)
+			bufs, size = bufs[:0], 0
+		}
 	}
-	if cap(buf) > maxRetainedBuffer {
-		buf = nil
+	if err == nil && size > 0 {
+		err = v.send(bufs, size)
 	}
-	v.buf = buf
+	clear(bufs)
+	clear(frames)
+	v.bufs = bufs[:0]
 	return err
 }
 
-// send hands p to the transport and counts it.
-func (v *viewer) send(p []byte) error {
-	if err := v.out.send(p); err != nil {
+// send hands one batch to the transport and counts it.
+func (v *viewer) send(bufs [][]byte, size int) error {
+	if err := v.out.send(bufs, size); err != nil {
 		// A write refused because the session was stopped sent nothing.
 		v.writeFailed = !errors.Is(err, errStopped)
-		return fmt.Errorf("write %d bytes: %w", len(p), err)
+		return fmt.Errorf("write %d bytes: %w", size, err)
 	}
-	v.bytesOut.Add(uint64(len(p)))
+	v.bytesOut.Add(uint64(size))
 	return nil
 }
 

@@ -7,10 +7,14 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,11 +62,10 @@ func (s Source) withDefaults() Source {
 	return s
 }
 
-// Args returns the ffmpeg arguments that publish the source in real time
-// as FLV to url.
-func (s Source) Args(url string) []string {
-	s = s.withDefaults()
-	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error", "-re"}
+// encodeArgs returns the ffmpeg arguments that encode a clip of the
+// source, frames long, to out (FLV).
+func (s Source) encodeArgs(frames int, out string) []string {
+	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error", "-y"}
 	if !s.NoVideo {
 		args = append(args, "-f", "lavfi", "-i",
 			fmt.Sprintf("testsrc2=size=%dx%d:rate=%d", s.Width, s.Height, s.FPS))
@@ -71,9 +74,7 @@ func (s Source) Args(url string) []string {
 		args = append(args, "-f", "lavfi", "-i",
 			fmt.Sprintf("sine=frequency=440:sample_rate=%d", s.SampleRate))
 	}
-	if s.Duration > 0 {
-		args = append(args, "-t", strconv.FormatFloat(s.Duration.Seconds(), 'f', 3, 64))
-	}
+	args = append(args, "-t", strconv.FormatFloat(float64(frames)/float64(s.FPS), 'f', 3, 64))
 	if !s.NoVideo {
 		args = append(args, "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
 			"-pix_fmt", "yuv420p", "-g", strconv.Itoa(s.GOP), "-keyint_min", strconv.Itoa(s.GOP),
@@ -83,7 +84,48 @@ func (s Source) Args(url string) []string {
 		args = append(args, "-c:a", "aac", "-b:a", "96k")
 	}
 	args = append(args, s.Extra...)
-	return append(args, "-f", "flv", url)
+	return append(args, "-f", "flv", out)
+}
+
+// clip returns an FLV file holding a few seconds of the source, encoded
+// once and cached across tests and runs: publishing it with -c copy costs
+// almost no CPU, so the publisher keeps real time on a loaded machine. The
+// clip is a whole number of GOPs (at least two and at least 10 s), so
+// looping keeps the keyframe interval.
+func (s Source) clip(t testing.TB) string {
+	t.Helper()
+	gops := max(2, (10*s.FPS+s.GOP-1)/s.GOP)
+	frames := gops * s.GOP
+	key := sha256.Sum256([]byte(strings.Join(s.encodeArgs(frames, ""), "\x00")))
+	dir := filepath.Join(os.TempDir(), "mediaserver-test-clips")
+	out := filepath.Join(dir, hex.EncodeToString(key[:8])+".flv")
+	if _, err := os.Stat(out); err == nil {
+		return out
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tmp := fmt.Sprintf("%s.%d.tmp", out, os.Getpid())
+	cmd := exec.Command(Tool(t, "ffmpeg"), s.encodeArgs(frames, tmp)...)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("encode test clip: %v\n%s", err, msg)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Args returns the ffmpeg arguments that publish the source in real time
+// as FLV to url: the cached clip, looped, copied without re-encoding.
+func (s Source) Args(t testing.TB, url string) []string {
+	t.Helper()
+	s = s.withDefaults()
+	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", s.clip(t)}
+	if s.Duration > 0 {
+		args = append(args, "-t", strconv.FormatFloat(s.Duration.Seconds(), 'f', 3, 64))
+	}
+	return append(args, "-c", "copy", "-f", "flv", url)
 }
 
 // Process is a running ffmpeg (or other tool) whose output is kept for the
@@ -127,7 +169,7 @@ func Start(t testing.TB, name string, args ...string) *Process {
 // Publish starts ffmpeg publishing src to url.
 func Publish(t testing.TB, url string, src Source) *Process {
 	t.Helper()
-	return Start(t, "ffmpeg", src.Args(url)...)
+	return Start(t, "ffmpeg", src.Args(t, url)...)
 }
 
 type lockedWriter struct{ p *Process }
