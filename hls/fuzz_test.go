@@ -49,6 +49,7 @@ func encodeFuzzFrames(frames []*stream.Frame) []byte {
 func FuzzSegmenter(f *testing.F) {
 	f.Add(encodeFuzzFrames(source{fps: 30, gop: 5, audio: true}.frames(f, 400)))
 	f.Add(encodeFuzzFrames(source{audio: true}.frames(f, 300)))
+	f.Add(encodeFuzzFrames(hevcFuzzFrames(f)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := NewSegmenter(SegmenterConfig{TargetDuration: 500 * time.Millisecond, MaxSegmentBytes: 64 << 10, Now: fixedNow})
 		var segs []*Segment

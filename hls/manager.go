@@ -253,6 +253,7 @@ func (m *Manager) feed(ctx context.Context, st *streamState, f *feeder, prev *fe
 	log.Debug("segmenter started", "token", st.token)
 	buf := make([]*stream.Frame, readBatch)
 	var resyncs, errCount uint64
+	gen, haveGen := uint32(0), false
 	for {
 		n, err := r.Read(ctx, buf)
 		if rs := r.Stats().Resyncs; rs != resyncs {
@@ -261,9 +262,21 @@ func (m *Manager) feed(ctx context.Context, st *streamState, f *feeder, prev *fe
 			m.emit(st, out, derr, log)
 		}
 		for i := range n {
+			if g := buf[i].Generation(); haveGen && g != gen {
+				// A new publisher continues the stream (republish or
+				// takeover): a new coded stream, maybe new codecs.
+				out, rerr := seg.Restart()
+				m.emit(st, out, rerr, log)
+				gen = g
+			} else if !haveGen {
+				gen, haveGen = g, true
+			}
 			out, ferr := seg.WriteFrame(buf[i])
 			buf[i] = nil
-			if ferr != nil {
+			if errors.Is(ferr, ErrUnsupportedCodec) {
+				// Once per configuration: the track stays out (tracks.go).
+				log.Warn("track left out of HLS", "reason", ferr)
+			} else if ferr != nil {
 				errCount++
 				if bits.OnesCount64(errCount) == 1 { // log 1st, 2nd, 4th, 8th … error
 					log.Warn("frame not segmented", "err", ferr, "errors", errCount)

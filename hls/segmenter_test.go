@@ -459,8 +459,10 @@ func TestSegmenterInvalidFrames(t *testing.T) {
 			return []*stream.Frame{frame(t, flv.TagVideo, 0, []byte{0x17, 0, 0, 0, 0, 1, 2})}
 		}, ErrInvalidFrame},
 		{"unsupported audio codec", func(t *testing.T) []*stream.Frame {
-			return []*stream.Frame{frame(t, flv.TagAudio, 0, []byte{0x2f, 0xff, 0xfb})} // MP3 has no sequence header...
-		}, ErrNoConfig},
+			// MP3 has no sequence header: its first frame reports the track
+			// left out.
+			return []*stream.Frame{frame(t, flv.TagAudio, 0, []byte{0x2f, 0xff, 0xfb})}
+		}, ErrUnsupportedCodec},
 		{"empty AAC frame", func(t *testing.T) []*stream.Frame {
 			return []*stream.Frame{
 				frame(t, flv.TagAudio, 0, aacHeaderPayload(testAAC)),

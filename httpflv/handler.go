@@ -47,6 +47,8 @@ type Handler struct {
 	wg       sync.WaitGroup // one per running session
 
 	closedBytesOut atomic.Uint64 // bytes sent to viewers that have left
+	batchBuffers   sync.Pool     // *[]byte batch buffers shared by viewers that need one
+	wsTooLarge     atomic.Uint64 // WebSocket viewers cut off for a message over WSReadLimit
 }
 
 // New returns a Handler serving the streams of hub. cfg defaults are
@@ -67,6 +69,10 @@ func New(cfg Config, hub Hub, log *slog.Logger) *Handler {
 		HandshakeTimeout: cfg.WriteTimeout,
 		CheckOrigin:      func(r *http.Request) bool { return h.cors.Allowed(r.Header.Get("Origin")) },
 		Error:            wsHandshakeError,
+	}
+	h.batchBuffers.New = func() any {
+		b := make([]byte, 0, MaxBatchBytes+64<<10)
+		return &b
 	}
 	return h
 }
@@ -219,36 +225,73 @@ func (h *Handler) serveFLV(w http.ResponseWriter, r *http.Request, s *stream.Str
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	sess, ctx, err := h.open(r.Context(), req, readerProtocolFLV, s)
+	// A response that can be taken over outlives the request: its session
+	// must not end with the request's context.
+	_, takeover := w.(http.Hijacker)
+	takeover = takeover && r.ProtoMajor == 1
+	parent := r.Context()
+	if takeover {
+		parent = context.WithoutCancel(parent)
+	}
+	sess, ctx, err := h.open(parent, req, readerProtocolFLV, s)
 	if err != nil {
 		textError(w, http.StatusServiceUnavailable, "server shutting down")
 		return
 	}
 	log := h.log.With("session", sess.id, "stream", sess.key.String(), "remote", sess.remote)
 	log.Info("viewer joined", "protocol", ProtocolFLV)
+	// Send the response header at once: the player sees the stream start
+	// even while the FLV header waits for the stream's tracks to be known.
+	done := func(err error) {
+		reason := endReason(ctx, err)
+		sess.end(reason)
+		h.finish(sess, log, reason)
+	}
+	var raw *rawTransport
+	if takeover {
+		raw, err = hijack(w, r, sess, h.cfg.WriteTimeout)
+	}
+	switch {
+	case err != nil:
+		done(err)
+	case raw != nil:
+		// The viewer runs on a goroutine of its own, owned by h (open
+		// counted it in h.wg; finish releases it), and the request
+		// returns: net/http then frees the request's buffers and its
+		// deeper stack, most of what a viewer would otherwise hold.
+		go func() {
+			v := newViewer(sess.reader, raw, h.cfg, &sess.bytesOut)
+			err := v.run(ctx)
+			raw.finish(!v.writeFailed)
+			done(err)
+		}()
+	default:
+		_, err = h.serveFLVResponse(ctx, w, sess)
+		done(err)
+	}
+}
+
+// serveFLVResponse runs a viewer through net/http's response writer, for
+// responses that cannot be taken over.
+func (h *Handler) serveFLVResponse(ctx context.Context, w http.ResponseWriter, sess *session) (*viewer, error) {
 	rc := http.NewResponseController(w)
 	sess.mu.Lock()
 	sess.interrupt = func() { _ = rc.SetWriteDeadline(time.Now()) }
 	sess.mu.Unlock()
-
-	out := &httpTransport{w: w, rc: rc, sess: sess, timeout: h.cfg.WriteTimeout}
-	// Send the response header at once: the player sees the stream start
-	// even while the FLV header waits for the stream's tracks to be known.
+	out := &httpTransport{w: w, rc: rc, sess: sess, timeout: h.cfg.WriteTimeout, pool: &h.batchBuffers}
 	w.WriteHeader(http.StatusOK)
 	v := newViewer(sess.reader, out, h.cfg, &sess.bytesOut)
-	err = out.flush()
+	err := out.flush()
 	if err == nil {
 		err = v.run(ctx)
 	}
-	reason := endReason(ctx, err)
-	sess.end(reason)
 	if !v.writeFailed {
 		// The connection is sound (the stream ended, or the viewer was
 		// stopped between writes): give the server time to end the chunked
 		// body cleanly after a stop may have set a past deadline.
 		_ = rc.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
 	}
-	h.finish(sess, log, reason)
+	return v, err
 }
 
 // httpTransport writes a viewer's batches to an HTTP response: one Write
@@ -258,17 +301,21 @@ type httpTransport struct {
 	rc      *http.ResponseController
 	sess    *session
 	timeout time.Duration
+	pool    *sync.Pool // of *[]byte
 }
 
-// send implements transport.
-func (t *httpTransport) send(p []byte) error {
+// send implements transport: the batch is gathered into one pooled
+// buffer and written as one chunk.
+func (t *httpTransport) send(bufs [][]byte, _ int) error {
 	if err := t.sess.arm(t.rc, t.timeout); err != nil {
 		return err
 	}
-	if _, err := t.w.Write(p); err != nil {
-		return err
-	}
-	return t.rc.Flush()
+	return withGathered(t.pool, bufs, func(b []byte) error {
+		if _, err := t.w.Write(b); err != nil {
+			return err
+		}
+		return t.rc.Flush()
+	})
 }
 
 // flush sends what is buffered (the response header) under the timeout.

@@ -21,10 +21,8 @@ type trackSet struct {
 
 // addHeaders records the stream's current header set.
 func (t *trackSet) addHeaders(h stream.Headers) {
-	for _, f := range [...]*stream.Frame{h.Metadata, h.Video, h.Audio} {
-		if f != nil {
-			t.add(f)
-		}
+	for _, f := range h.All() {
+		t.add(f)
 	}
 }
 

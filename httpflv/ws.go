@@ -64,7 +64,7 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request, s *stream.Stre
 	})
 	wg.Go(func() { h.wsPing(ctx, conn, sess) })
 
-	out := &wsTransport{conn: conn, sess: sess, timeout: h.cfg.WriteTimeout}
+	out := &wsTransport{conn: conn, sess: sess, timeout: h.cfg.WriteTimeout, pool: &h.batchBuffers}
 	err = newViewer(sess.reader, out, h.cfg, &sess.bytesOut).run(ctx)
 	reason := endReason(ctx, err)
 	h.wsClose(conn, reason, readerDone, log)
@@ -87,12 +87,17 @@ func (h *Handler) wsRead(conn *websocket.Conn, sess *session) {
 	})
 	for {
 		_, msg, err := conn.NextReader()
-		if err != nil {
-			sess.stop(fmt.Errorf("%w: %w", ErrPeerGone, err))
-			return
+		if err == nil {
+			_, err = io.Copy(io.Discard, msg)
 		}
-		if _, err := io.Copy(io.Discard, msg); err != nil {
-			sess.stop(fmt.Errorf("%w: %w", ErrPeerGone, err))
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				h.wsTooLarge.Add(1)
+				err = fmt.Errorf("%w (%s, %d bytes): %w", ErrPeerGone, LimitWSMessageSize, h.cfg.WSReadLimit, err)
+			} else {
+				err = fmt.Errorf("%w: %w", ErrPeerGone, err)
+			}
+			sess.stop(err)
 			return
 		}
 		_ = conn.SetReadDeadline(time.Now().Add(wait))
@@ -147,17 +152,38 @@ func (h *Handler) wsClose(conn *websocket.Conn, reason error, readerDone <-chan 
 
 // wsTransport writes a viewer's batches as binary messages, one per batch,
 // each under the write timeout. gorilla writes a message held in one buffer
-// with a single writev (frame header + payload).
+// with a single writev (frame header + payload), so the batch is gathered
+// into a buffer borrowed from a pool shared by all viewers: a viewer holds
+// no buffer between batches.
 type wsTransport struct {
 	conn    *websocket.Conn
 	sess    *session
 	timeout time.Duration
+	pool    *sync.Pool // of *[]byte
 }
 
 // send implements transport.
-func (t *wsTransport) send(p []byte) error {
+func (t *wsTransport) send(bufs [][]byte, size int) error {
 	if err := t.sess.arm(t.conn, t.timeout); err != nil {
 		return err
 	}
-	return t.conn.WriteMessage(websocket.BinaryMessage, p)
+	return withGathered(t.pool, bufs, func(msg []byte) error {
+		return t.conn.WriteMessage(websocket.BinaryMessage, msg)
+	})
+}
+
+// withGathered copies bufs into one buffer borrowed from pool and calls
+// write with it; the buffer goes back to the pool afterwards.
+func withGathered(pool *sync.Pool, bufs [][]byte, write func([]byte) error) error {
+	bp := pool.Get().(*[]byte)
+	b := (*bp)[:0]
+	for _, p := range bufs {
+		b = append(b, p...)
+	}
+	err := write(b)
+	if cap(b) <= maxPooledBuffer {
+		*bp = b[:0]
+		pool.Put(bp)
+	}
+	return err
 }

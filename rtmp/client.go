@@ -41,6 +41,9 @@ type Client struct {
 	streamID uint32
 	// Connect is the information object of the connect _result.
 	Connect amf.Object
+	// Properties is the properties object of the connect _result (fmsVer,
+	// and the server's Enhanced RTMP capabilities).
+	Properties amf.Object
 }
 
 // Dial connects to an rtmp:// URL (rtmp://host[:port]/app[/…]) and runs
@@ -109,6 +112,9 @@ func (c *Client) open(u *url.URL) error {
 	}
 	if info, ok := res.Arg(0).(amf.Object); ok {
 		c.Connect = info
+	}
+	if props, ok := res.Object.(amf.Object); ok {
+		c.Properties = props
 	}
 	return nil
 }

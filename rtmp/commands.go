@@ -170,6 +170,8 @@ func (c *ServerConn) onConnect(cmd Command) error {
 		{Key: "capabilities", Value: float64(capabilities)},
 		{Key: "mode", Value: 1.0},
 	}
+	props = append(props, serverCapsProperties()...)
+	c.noteConnect(cmd.Object)
 	if err := c.writeCommand(0, Command{Name: "_result", TransactionID: cmd.TransactionID, Object: props, Args: []any{info}}); err != nil {
 		return err
 	}
@@ -216,6 +218,7 @@ func (c *ServerConn) onPublish(ctx context.Context, streamID uint32, cmd Command
 	}
 	pub, err := c.hub.Publish(key, stream.PublisherInfo{
 		ID: c.id, Protocol: "rtmp", RemoteAddr: c.remote, Query: query, Encoder: c.flashVer,
+		Owner: c.isOwner(key), Caps: c.Caps().ClientCaps(),
 	})
 	if err != nil {
 		desc := fmt.Sprintf("Cannot publish %s: %v.", key, err)
@@ -224,7 +227,8 @@ func (c *ServerConn) onPublish(ctx context.Context, streamID uint32, cmd Command
 		}
 		return c.refuse(ctx, streamID, codePublishBadName, desc, err)
 	}
-	c.pub = newPublishSession(pub, streamID)
+	c.pub = newPublishSession(c, pub, streamID)
+	c.lastMedia = time.Now()
 	c.stats.role.Store("publisher")
 	c.stats.stream.Store(key.String())
 	c.log = c.log.With("stream", key.String())
@@ -268,7 +272,7 @@ func (c *ServerConn) endPublish(reason string) {
 	}
 	c.log.Info("publish ended", "reason", reason)
 	id := c.pub.streamID
-	c.pub.close()
+	c.pub.close(true) // the encoder stopped on purpose: no republish wait
 	c.pub = nil
 	_ = c.writeStatus(id, "status", codeUnpublishSuccess, "Stream is now unpublished.")
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -70,6 +71,23 @@ type ServerConn struct {
 
 	closeOnce sync.Once
 	stats     connStats
+	enh       enhancedConn // Enhanced RTMP capabilities (enhanced.go)
+
+	// setupDeadline is when a client that has neither published nor
+	// played is cut off; lastMedia when a publisher last sent audio or
+	// video. Both are owned by the Serve goroutine.
+	setupDeadline time.Time
+	lastMedia     time.Time
+
+	// dlMu orders read deadline updates with shutdown, so that a deadline
+	// set by Serve cannot undo the one shutdown set.
+	dlMu     sync.Mutex
+	draining bool // guarded by dlMu: Server.Shutdown asked for goodbye
+
+	causeMu sync.Mutex
+	cause   error // why another goroutine closed the connection
+
+	kicked atomic.Bool // an operator closed the connection
 }
 
 // NewServerConn prepares a connection; Serve runs it. id names the session
@@ -102,13 +120,19 @@ func (c *ServerConn) Serve(ctx context.Context) error {
 	defer stopWatch()
 	defer c.endSessions()
 
-	c.setReadDeadline(c.cfg.HandshakeTimeout)
+	c.setReadDeadline(time.Now().Add(c.cfg.HandshakeTimeout))
 	if err := handshake.Server(c.rw, handshake.ServerConfig{}); err != nil {
-		if errors.Is(err, io.EOF) {
+		switch {
+		case c.isDraining() || ctx.Err() != nil:
+			return nil
+		case errors.Is(err, io.EOF):
 			return nil // closed before sending a byte: a port probe
+		case isTimeout(err):
+			return fmt.Errorf("%w: %w after %v: %w", ErrHandshake, ErrHandshakeTimeout, c.cfg.HandshakeTimeout, err)
 		}
 		return fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
+	c.setupDeadline = time.Now().Add(c.cfg.SetupTimeout)
 	c.r = chunk.NewReader(c.rw, chunk.ReaderConfig{
 		MaxMessageSize:  c.cfg.MaxMessageSize,
 		MaxChunkStreams: c.cfg.MaxChunkStreams,
@@ -116,13 +140,10 @@ func (c *ServerConn) Serve(ctx context.Context) error {
 	c.w = chunk.NewWriter(c.rw)
 
 	for {
-		c.setReadDeadline(c.readTimeout())
+		c.setReadDeadline(c.readDeadline())
 		msg, err := c.r.ReadMessage()
 		if err != nil {
-			if ctx.Err() != nil || c.endedByServer() || isClosed(err) {
-				return nil
-			}
-			return fmt.Errorf("read: %w", err)
+			return c.readFailed(ctx, err)
 		}
 		c.stats.addIn(len(msg.Payload))
 		if err := c.handleMessage(ctx, &msg); err != nil {
@@ -152,30 +173,118 @@ func (c *ServerConn) endedByServer() bool {
 	return c.play != nil && c.play.finished()
 }
 
-// readTimeout is how long the next read may take: short until the client
-// has published or started playing, the idle limit for a publisher, and
-// none for a player, which has nothing to send but acknowledgements (a dead
-// player is found by the write deadline).
-func (c *ServerConn) readTimeout() time.Duration {
+// readDeadline is when the next read must have completed: SetupTimeout
+// after the handshake until the client publishes or plays, IdleTimeout
+// after a publisher's last audio or video, and never for a player, which
+// has nothing to send but acknowledgements (a dead player is found by the
+// write deadline).
+func (c *ServerConn) readDeadline() time.Time {
 	switch {
 	case c.pub != nil:
-		return c.cfg.IdleTimeout
+		return c.lastMedia.Add(c.cfg.IdleTimeout)
 	case c.play != nil:
-		return 0
+		return time.Time{}
 	default:
-		return c.cfg.SetupTimeout
+		return c.setupDeadline
 	}
 }
 
-func (c *ServerConn) setReadDeadline(d time.Duration) {
+// setReadDeadline sets the connection's read deadline (zero: none), or a
+// past one once the server is draining.
+func (c *ServerConn) setReadDeadline(t time.Time) {
 	if c.conn == nil {
 		return
 	}
-	var t time.Time
-	if d > 0 {
-		t = time.Now().Add(d)
+	c.dlMu.Lock()
+	defer c.dlMu.Unlock()
+	if c.draining {
+		t = time.Unix(1, 0)
 	}
 	_ = c.conn.SetReadDeadline(t)
+}
+
+// readFailed turns the error that ended the read loop into Serve's result:
+// nil for a clean end (peer gone, session ended, shutdown after saying
+// goodbye), the limit that was hit, or the protocol error.
+func (c *ServerConn) readFailed(ctx context.Context, err error) error {
+	switch {
+	case c.isDraining():
+		c.goodbye()
+		return nil
+	case errors.Is(c.causeErr(), errEndedByHub):
+		return nil
+	case c.causeErr() != nil:
+		return c.causeErr()
+	case ctx.Err() != nil || c.endedByServer() || isClosed(err):
+		return nil
+	case isTimeout(err) && c.pub != nil:
+		return fmt.Errorf("%w (%v): %w", ErrIdleTimeout, c.cfg.IdleTimeout, err)
+	case isTimeout(err) && c.play == nil:
+		return fmt.Errorf("%w (%v): %w", ErrSetupTimeout, c.cfg.SetupTimeout, err)
+	}
+	return fmt.Errorf("read: %w", err)
+}
+
+// shutdown asks the connection to say goodbye and end: its blocked read
+// returns at once and Serve ends the sessions with the messages clients
+// expect (see Server.Shutdown). Without a net.Conn it closes at once.
+func (c *ServerConn) shutdown() {
+	if c.conn == nil {
+		c.Close()
+		return
+	}
+	c.dlMu.Lock()
+	c.draining = true
+	_ = c.conn.SetReadDeadline(time.Unix(1, 0))
+	c.dlMu.Unlock()
+}
+
+// isDraining reports whether shutdown was called.
+func (c *ServerConn) isDraining() bool {
+	c.dlMu.Lock()
+	defer c.dlMu.Unlock()
+	return c.draining
+}
+
+// closeWith records why the connection is being closed from another
+// goroutine (Serve returns it) and closes it.
+func (c *ServerConn) closeWith(cause error) {
+	c.causeMu.Lock()
+	if c.cause == nil {
+		c.cause = cause
+	}
+	c.causeMu.Unlock()
+	c.Close()
+}
+
+// causeErr returns the error recorded by closeWith.
+func (c *ServerConn) causeErr() error {
+	c.causeMu.Lock()
+	defer c.causeMu.Unlock()
+	return c.cause
+}
+
+// goodbye ends the connection's session for a server shutdown: a publisher
+// is told its stream is unpublished, a player that its stream ended.
+// Writes are bounded by the write timeout (and fail at once once the
+// connection is closed when the grace period ends).
+func (c *ServerConn) goodbye() {
+	const why = "Server shutting down."
+	if c.pub != nil {
+		id := c.pub.streamID
+		c.log.Info("publish ended", "reason", "server shutting down")
+		c.pub.close(true)
+		c.pub = nil
+		_ = c.writeStatus(id, "status", codeUnpublishSuccess, "Stream is now unpublished: "+why)
+		_ = c.writeStatus(0, "status", codeConnectClosed, why)
+	}
+	if c.play != nil {
+		c.play.stop()
+		if !c.play.finished() {
+			c.play.sayEnded(why)
+		}
+	}
+	c.Close()
 }
 
 // endSessions releases what the connection holds in the hub and waits for
@@ -185,9 +294,18 @@ func (c *ServerConn) endSessions() {
 		c.play.stop()
 	}
 	if c.pub != nil {
-		c.pub.close()
+		// A connection that dropped may come back (republish window);
+		// one an operator kicked may not.
+		c.pub.close(c.kicked.Load())
 		c.pub = nil
 	}
+	c.Close()
+}
+
+// kick closes the connection for an operator; a publisher's stream ends at
+// once instead of waiting for a republish.
+func (c *ServerConn) kick() {
+	c.kicked.Store(true)
 	c.Close()
 }
 

@@ -16,4 +16,19 @@ var (
 	ErrHandshake = errors.New("handshake failed")
 	// ErrServerClosed is returned by Serve after Close.
 	ErrServerClosed = errors.New("rtmp: server closed")
+	// ErrHandshakeTimeout: the client did not finish the handshake within
+	// ServerConfig.HandshakeTimeout.
+	ErrHandshakeTimeout = errors.New("handshake timeout")
+	// ErrSetupTimeout: the client neither published nor played within
+	// ServerConfig.SetupTimeout of the handshake.
+	ErrSetupTimeout = errors.New("no publish or play in time")
+	// ErrIdleTimeout: a publisher sent no audio or video for
+	// ServerConfig.IdleTimeout.
+	ErrIdleTimeout = errors.New("publisher sent no media in time")
+	// ErrWriteTimeout: a player accepted no data for
+	// ServerConfig.WriteTimeout.
+	ErrWriteTimeout = errors.New("player write timeout")
+	// ErrPublisherCutOff: the hub ended a publisher's session: another
+	// publisher took the stream over, or the stream was closed.
+	ErrPublisherCutOff = errors.New("publisher cut off")
 )

@@ -213,6 +213,10 @@ func (p *playSession) loop(ctx context.Context, r *stream.Reader) {
 		}
 		clear(frames[:n])
 		if err := c.writeBuffers(&bufs); err != nil {
+			if isTimeout(err) {
+				c.closeWith(fmt.Errorf("%w (%v): %w", ErrWriteTimeout, c.cfg.WriteTimeout, err))
+				return
+			}
 			c.log.Info("player write failed", "err", err)
 			c.Close()
 			return
@@ -223,14 +227,24 @@ func (p *playSession) loop(ctx context.Context, r *stream.Reader) {
 // endOfStream tells the player the stream ended, then closes the
 // connection: the player sees a clean stop rather than waiting for more.
 func (p *playSession) endOfStream() {
+	p.sayEnded("")
+	p.c.log.Info("play ended: stream unpublished")
+	p.c.Close()
+}
+
+// sayEnded sends the player StreamEOF, NetStream.Play.UnpublishNotify and
+// NetStream.Play.Stop (with why added to their descriptions) and marks the
+// session finished.
+func (p *playSession) sayEnded(why string) {
 	c := p.c
 	p.done.Store(true)
+	if why != "" {
+		why = " " + why
+	}
 	_ = c.writeControl(chunk.TypeUserControl,
 		chunk.AppendUserControl(nil, chunk.UserControl{Type: chunk.EventStreamEOF, Value: p.streamID}))
-	_ = c.writeStatus(p.streamID, "status", codePlayUnpublish, p.st.Key().String()+" is now unpublished.")
-	_ = c.writeStatus(p.streamID, "status", codePlayStop, "Stopped playing "+p.st.Key().String()+".")
-	c.log.Info("play ended: stream unpublished")
-	c.Close()
+	_ = c.writeStatus(p.streamID, "status", codePlayUnpublish, p.st.Key().String()+" is now unpublished."+why)
+	_ = c.writeStatus(p.streamID, "status", codePlayStop, "Stopped playing "+p.st.Key().String()+"."+why)
 }
 
 // writeBuffers writes pre-built chunk bytes in one call.

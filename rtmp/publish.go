@@ -1,7 +1,11 @@
 package rtmp
 
 import (
+	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/mediaserver/mediaserver/flv"
 	"github.com/mediaserver/mediaserver/rtmp/amf"
@@ -9,17 +13,60 @@ import (
 	"github.com/mediaserver/mediaserver/stream"
 )
 
-// publishSession is a connection's publish to the hub.
+// errEndedByHub records that the hub closed a publisher's stream: the
+// connection ends cleanly.
+var errEndedByHub = errors.New("stream closed by the server")
+
+// codeConnectClosed is the onStatus code telling a client the server
+// closes its connection.
+const codeConnectClosed = "NetConnection.Connect.Closed"
+
+// publishSession is a connection's publish to the hub. A goroutine watches
+// the hub's publisher: when the hub cuts it off (another publisher took the
+// stream over, or the stream was closed) the client is told and the
+// connection closed.
 type publishSession struct {
 	pub      *stream.Publisher
 	streamID uint32
+	leaving  atomic.Bool // the connection itself ends the publish
+	wg       sync.WaitGroup
 }
 
-func newPublishSession(pub *stream.Publisher, streamID uint32) *publishSession {
-	return &publishSession{pub: pub, streamID: streamID}
+// newPublishSession starts the session of pub on c's message stream
+// streamID, with its watcher.
+func newPublishSession(c *ServerConn, pub *stream.Publisher, streamID uint32) *publishSession {
+	p := &publishSession{pub: pub, streamID: streamID}
+	p.wg.Go(func() {
+		<-pub.Done()
+		if p.leaving.Load() {
+			return
+		}
+		if pub.TakenOver() {
+			const reason = "another publisher took the stream over"
+			_ = c.writeStatus(streamID, "status", codeUnpublishSuccess, "Stream is now unpublished: "+reason+".")
+			c.closeWith(fmt.Errorf("%w: %s", ErrPublisherCutOff, reason))
+			return
+		}
+		// The hub closed the stream: the server is shutting down.
+		c.log.Info("publish ended", "reason", "stream closed by the server")
+		_ = c.writeStatus(streamID, "status", codeUnpublishSuccess, "Stream is now unpublished: the server closed it.")
+		_ = c.writeStatus(0, "status", codeConnectClosed, "Server shutting down.")
+		c.closeWith(errEndedByHub)
+	})
+	return p
 }
 
-func (p *publishSession) close() { p.pub.Close() }
+// close gives the stream up and waits for the watcher. With end set the
+// stream ends at once instead of waiting for a republish.
+func (p *publishSession) close(end bool) {
+	p.leaving.Store(true)
+	if end {
+		p.pub.End()
+	} else {
+		p.pub.Close()
+	}
+	p.wg.Wait()
+}
 
 // handleMedia turns an audio or video message into a frame for the hub.
 func (c *ServerConn) handleMedia(typ uint8, ts uint32, payload []byte) error {
@@ -30,6 +77,7 @@ func (c *ServerConn) handleMedia(typ uint8, ts uint32, payload []byte) error {
 		// Encoders send empty audio/video messages as keep-alives.
 		return nil
 	}
+	c.lastMedia = time.Now()
 	f, err := stream.NewFrame(flv.TagType(typ), ts, payload)
 	if err != nil {
 		return fmt.Errorf("%s message at %d ms: %w", flv.TagType(typ), ts, err)

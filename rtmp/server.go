@@ -33,13 +33,13 @@ type ServerConfig struct {
 	// WindowAckSize is the acknowledgement window the server announces.
 	// Default 2500000 bytes.
 	WindowAckSize uint32 `yaml:"window_ack_size"`
-	// HandshakeTimeout bounds the handshake. Default 10s.
+	// HandshakeTimeout bounds the whole handshake. Default 10s.
 	HandshakeTimeout time.Duration `yaml:"handshake_timeout"`
-	// SetupTimeout bounds each read before the client publishes or plays.
-	// Default 15s.
+	// SetupTimeout is the time a client has after the handshake to publish
+	// or play (connect, createStream … included). Default 15s.
 	SetupTimeout time.Duration `yaml:"setup_timeout"`
-	// IdleTimeout ends a publisher that sends nothing for this long.
-	// Default 30s.
+	// IdleTimeout ends a publisher that sends no audio or video for this
+	// long (other messages do not count). Default 30s.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
 	// WriteTimeout ends a player that accepts no data for this long.
 	// Default 10s.
@@ -50,6 +50,12 @@ type ServerConfig struct {
 	// MaxChunkStreams caps the chunk streams one connection may open.
 	// Default 64.
 	MaxChunkStreams int `yaml:"max_chunk_streams"`
+	// MaxConns caps the connections served at once; one more is closed
+	// right after accept. Default DefaultMaxConns (10000); negative: no cap.
+	MaxConns int `yaml:"max_conns"`
+	// MaxConnsPerIP caps the connections from one client address. Default
+	// DefaultMaxConnsPerIP (100); negative: no cap.
+	MaxConnsPerIP int `yaml:"max_conns_per_ip"`
 	// RefusalDelay is how long a refused publisher or player is kept
 	// before its connection is closed, so that an encoder retrying at once
 	// does not reconnect in a tight loop. Default 2s.
@@ -84,6 +90,8 @@ func (c ServerConfig) withDefaults() ServerConfig {
 	setDefault(&c.MaxMessageSize, chunk.DefaultMaxMessageSize)
 	setDefault(&c.MaxChunkStreams, 64)
 	setDefault(&c.RefusalDelay, 2*time.Second)
+	setDefault(&c.MaxConns, DefaultMaxConns)
+	setDefault(&c.MaxConnsPerIP, DefaultMaxConnsPerIP)
 	return c
 }
 
@@ -111,6 +119,11 @@ type Server struct {
 	closed bool
 	wg     sync.WaitGroup
 
+	adm      admission     // guarded by mu
+	limits   limitCounters // limits hit, by name
+	refusals logLimiter    // rate-limits the logs of refused connections
+	draining atomic.Bool   // Shutdown is telling sessions goodbye
+
 	// Totals of connections that have ended; live ones are added on read.
 	handshakeFailures atomic.Uint64
 	closedBytesIn     atomic.Uint64
@@ -127,6 +140,7 @@ func NewServer(cfg ServerConfig, hub Hub, log *slog.Logger) *Server {
 	return &Server{
 		cfg: cfg.withDefaults(), hub: hub, log: log.With("component", "rtmp"),
 		ctx: ctx, cancel: cancel, conns: make(map[*ServerConn]struct{}),
+		adm: admission{perIP: make(map[string]int)},
 	}
 }
 
@@ -143,7 +157,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
-			if s.ctx.Err() != nil {
+			if s.ctx.Err() != nil || s.draining.Load() {
 				return ErrServerClosed
 			}
 			var ne net.Error
@@ -158,16 +172,27 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // startConn registers a connection and runs it in a goroutine the server
-// owns.
+// owns. A connection over MaxConns or MaxConnsPerIP is closed at once: the
+// refusal is counted, and logged at most once per refusalLogInterval per
+// address.
 func (s *Server) startConn(nc net.Conn) {
-	id := "rtmp-" + strconv.FormatUint(s.nextID.Add(1), 10)
-	c := NewServerConn(nc, id, s.cfg, s.hub, s.log)
+	host := hostOf(nc.RemoteAddr())
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		_ = nc.Close()
 		return
 	}
+	if limit := s.admitLocked(host); limit != "" {
+		s.mu.Unlock()
+		_ = nc.Close()
+		s.limits.hit(limit)
+		s.refusals.log(s.log, limit+" "+host, "connection refused", "remote", host, "reason", limit,
+			"max_conns", s.cfg.MaxConns, "max_conns_per_ip", s.cfg.MaxConnsPerIP)
+		return
+	}
+	id := "rtmp-" + strconv.FormatUint(s.nextID.Add(1), 10)
+	c := NewServerConn(nc, id, s.cfg, s.hub, s.log)
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
@@ -176,9 +201,18 @@ func (s *Server) startConn(nc net.Conn) {
 		err := c.Serve(s.ctx)
 		s.mu.Lock()
 		delete(s.conns, c)
+		s.releaseLocked(host)
 		s.closedBytesIn.Add(c.stats.bytesIn.Load())
 		s.closedBytesOut.Add(c.stats.bytesOut.Load())
 		s.mu.Unlock()
+		if limit := limitOf(err); limit != "" {
+			s.limits.hit(limit)
+			c.log.Warn("connection closed", "reason", err, "limit", limit)
+			if errors.Is(err, ErrHandshake) {
+				s.handshakeFailures.Add(1)
+			}
+			return
+		}
 		switch {
 		case err == nil:
 			c.log.Debug("connection closed")
@@ -189,6 +223,54 @@ func (s *Server) startConn(nc net.Conn) {
 			c.log.Warn("connection closed", "reason", err)
 		}
 	}()
+}
+
+// Shutdown stops accepting and ends every connection gracefully: a
+// publisher is told its stream is unpublished (onStatus
+// NetStream.Unpublish.Success) and a player that the stream ended
+// (StreamEOF, NetStream.Play.UnpublishNotify, NetStream.Play.Stop) before
+// its connection is closed. Connections still open when ctx ends are
+// closed as by Close. It returns ctx's error in that case.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	ln := s.ln
+	conns := make([]*ServerConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	s.draining.Store(true)
+	var err error
+	if ln != nil {
+		if cerr := ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
+			err = cerr
+		}
+	}
+	for _, c := range conns {
+		c.shutdown()
+	}
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.log.Warn("shutdown grace period over, closing the remaining connections", "left", s.connCount())
+		err = errors.Join(err, ctx.Err())
+	}
+	s.cancel()
+	<-done
+	return err
+}
+
+// connCount returns the number of live connections.
+func (s *Server) connCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
 }
 
 // Close stops accepting, ends every connection and waits for them.
@@ -232,14 +314,14 @@ func (s *Server) Sessions() []Session {
 	return list
 }
 
-// Kick closes the connection with the given id. It reports whether one
-// was found.
+// Kick closes the connection with the given id; a publisher's stream ends
+// at once (no republish wait). It reports whether one was found.
 func (s *Server) Kick(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
 		if c.id == id {
-			c.Close()
+			c.kick()
 			return true
 		}
 	}

@@ -58,9 +58,15 @@ type testServer struct {
 // startServer runs an RTMP server on a free loopback port.
 func startServer(t *testing.T, cfg rtmp.ServerConfig) *testServer {
 	t.Helper()
+	return startServerWith(t, cfg, stream.Config{})
+}
+
+// startServerWith is startServer with a hub configured by scfg.
+func startServerWith(t *testing.T, cfg rtmp.ServerConfig, scfg stream.Config) *testServer {
+	t.Helper()
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hub := stream.NewRegistry(stream.Config{}, log)
+	hub := stream.NewRegistry(scfg, log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

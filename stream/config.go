@@ -1,5 +1,7 @@
 package stream
 
+import "time"
+
 // Default values applied by Config for zero or negative fields.
 const (
 	// DefaultGOPCacheFrames is the default Config.GOPCacheFrames.
@@ -8,22 +10,56 @@ const (
 	DefaultGOPCacheBytes = 32 << 20
 	// MaxGOPCacheFrames caps Config.GOPCacheFrames so the ring stays a sane size.
 	MaxGOPCacheFrames = 1 << 20
+	// DefaultRepublishWindow is the republish window the server configures
+	// (server.DefaultConfig); the zero Config has republishing off.
+	DefaultRepublishWindow = 10 * time.Second
+	// DefaultReclaimStalled is the ReclaimStalled the server configures.
+	DefaultReclaimStalled = 2 * time.Second
+)
+
+// Takeover policies of Config.Takeover.
+const (
+	// TakeoverRefuse refuses a publisher on a live name (ErrStreamBusy).
+	TakeoverRefuse = "refuse"
+	// TakeoverAllow lets a publisher whose PublisherInfo.Owner is set take
+	// a live name over: the old publisher is cut off (Publisher.Done).
+	TakeoverAllow = "allow"
 )
 
 // Config bounds the per-stream cache and the reader backlog.
 type Config struct {
 	// GOPCacheFrames is the most entries (frames of all types) a stream keeps.
 	// Default DefaultGOPCacheFrames (2048); capped at MaxGOPCacheFrames.
-	GOPCacheFrames int
+	GOPCacheFrames int `yaml:"gop_cache_frames"`
 	// GOPCacheBytes is the most payload bytes a stream keeps; the newest frame
 	// is always kept even if it alone is larger. Default DefaultGOPCacheBytes
 	// (32 MiB).
-	GOPCacheBytes int
+	GOPCacheBytes int `yaml:"gop_cache_bytes"`
 	// MaxReaderLagBytes, when positive, makes a reader that is more than this
 	// many payload bytes behind the live edge skip ahead to the newest
 	// keyframe even though its position is still cached. Default 0: readers
 	// are bounded by the cache only.
-	MaxReaderLagBytes int
+	MaxReaderLagBytes int `yaml:"max_reader_lag_bytes"`
+	// RepublishWindow is how long a stream whose publisher left waits for a
+	// publisher of the same key to come back (an encoder reconnecting): the
+	// readers stay attached and the new publisher continues the stream with
+	// rebased timestamps. 0 (the zero Config) ends a stream as soon as its
+	// publisher leaves; the server sets DefaultRepublishWindow (10 s).
+	// Negative is treated as 0.
+	RepublishWindow time.Duration `yaml:"republish_window"`
+	// Takeover decides what happens when a publisher asks for a key that is
+	// live: TakeoverRefuse (default; any value but "allow") refuses it;
+	// TakeoverAllow
+	// lets it take the stream over when it was authorised as the stream's
+	// owner (PublisherInfo.Owner).
+	Takeover string `yaml:"takeover"`
+	// ReclaimStalled lets a publisher take over a live key when it comes
+	// from the same host as the current publisher and the current one has
+	// sent nothing for this long: an encoder that lost its network
+	// reconnects before the server noticed the old connection died (that
+	// takes IdleTimeout). It continues the stream as a republish. 0 (the
+	// zero Config) is off; the server sets DefaultReclaimStalled (2 s).
+	ReclaimStalled time.Duration `yaml:"reclaim_stalled"`
 }
 
 // withDefaults returns c with defaults applied to unset or invalid fields.
@@ -39,6 +75,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxReaderLagBytes < 0 {
 		c.MaxReaderLagBytes = 0
+	}
+	if c.RepublishWindow < 0 {
+		c.RepublishWindow = 0
 	}
 	return c
 }

@@ -3,6 +3,7 @@ package stream
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/mediaserver/mediaserver/flv"
 )
@@ -14,31 +15,52 @@ type Publisher struct {
 	reg *Registry
 	s   *Stream
 
-	// tsOffset is added to every frame's timestamp. It is zero for the
-	// stream's first publisher; a publisher that takes over a live stream
-	// (seamless republish) will set it so the stream's timeline continues
-	// from the previous publisher's last timestamps.
+	// gen is the publisher's generation in its stream (0 for the first).
+	gen uint32
+	// base is where a continuing publisher's timeline starts (ms).
+	base uint32
+	// tsOffset is added to every frame's timestamp once rebased is set (the
+	// first media frame of a continuing publisher fixes it). Guarded by
+	// Stream.statsMu.
 	tsOffset uint32
+	rebased  bool
 
 	closed    atomic.Bool
+	takenOver atomic.Bool
 	closeOnce sync.Once
+	done      chan struct{}
+	doneOnce  sync.Once
 }
 
 // Stream returns the stream this publisher writes to.
 func (p *Publisher) Stream() *Stream { return p.s }
 
+// Done returns a channel closed when the publisher can no longer publish:
+// after Close, after another publisher took the stream over (TakenOver), or
+// when the stream was ended by the registry (Registry.Close). An ingest
+// session watches it to close a connection that was cut off.
+func (p *Publisher) Done() <-chan struct{} { return p.done }
+
+// TakenOver reports whether another publisher took the stream over from
+// this one (Config.Takeover).
+func (p *Publisher) TakenOver() bool { return p.takenOver.Load() }
+
+// release closes Done once.
+func (p *Publisher) release() {
+	p.doneOnce.Do(func() { close(p.done) })
+}
+
 // WriteFrame appends f to the stream and wakes its readers. It never blocks
 // on readers and never copies the payload. f.Time is taken as set by the
-// caller. A header frame updates the stream's header set; one identical to
-// the header already in effect is counted but not appended again. Metadata
-// sent as "@setDataFrame onMetaData …" is stored as "onMetaData …", the form
-// players expect. Frames written after Close are ignored.
+// caller, rebased for a publisher that continues a stream (see
+// Frame.Generation). A header frame updates the stream's header set; one
+// identical to the header already in effect is counted but not appended
+// again. Metadata sent as "@setDataFrame onMetaData …" is stored as
+// "onMetaData …", the form players expect. Frames written after Close or a
+// takeover are ignored.
 func (p *Publisher) WriteFrame(f *Frame) {
 	if f == nil || p.closed.Load() {
 		return
-	}
-	if p.tsOffset != 0 {
-		f = f.withTime(f.Time + p.tsOffset)
 	}
 	if f.Header && f.Type == flv.TagScript {
 		if body := flv.StripSetDataFrame(f.Payload); len(body) != len(f.Payload) {
@@ -47,17 +69,36 @@ func (p *Publisher) WriteFrame(f *Frame) {
 	}
 	s := p.s
 	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	if s.repub.current != p {
+		return // taken over or closed meanwhile
+	}
+	f = p.rebase(f)
+	s.repub.lastWrite = time.Now()
 	s.meter.record(f)
-	s.statsMu.Unlock()
-	s.append(f)
+	if s.append(f) {
+		s.repub.track(f)
+	}
 }
 
-// Close ends the stream: its key is free for a new publisher at once,
-// readers drain what is cached and then get io.EOF, and observers are
-// notified. It is idempotent.
+// Close gives up the stream. With Config.RepublishWindow set the stream
+// waits that long for a publisher of the same key, its readers attached;
+// otherwise it ends: its key is free for a new publisher at once, readers
+// drain what is cached and then get io.EOF, and observers are notified. It
+// is idempotent.
 func (p *Publisher) Close() {
 	p.closeOnce.Do(func() {
 		p.closed.Store(true)
-		p.reg.end(p.s)
+		p.reg.leave(p, true)
+	})
+}
+
+// End is Close without the republish window: the stream ends at once (an
+// operator kicked the publisher). It is idempotent, and does nothing after
+// Close.
+func (p *Publisher) End() {
+	p.closeOnce.Do(func() {
+		p.closed.Store(true)
+		p.reg.leave(p, false)
 	})
 }

@@ -51,7 +51,7 @@ type Reader struct {
 	initial    bool   // nothing positioned yet: skipped frames are not drops
 	videoSync  bool   // a video keyframe was delivered since the last seek
 	sent       Headers
-	pend       [3]*Frame // header frames queued for delivery
+	pend       []*Frame // header frames queued for delivery
 	pendN      int
 	pendI      int
 
@@ -161,7 +161,7 @@ func (r *Reader) fill(dst []*Frame) (n int, size uint64, wake <-chan struct{}, e
 		f := r.pend[r.pendI]
 		r.pend[r.pendI] = nil
 		r.pendI++
-		r.sent.set(f.kind(), f)
+		r.sent.set(f.slot(), f)
 		dst[n] = f
 		n++
 		size += uint64(len(f.Payload))
@@ -174,7 +174,7 @@ func (r *Reader) fill(dst []*Frame) (n int, size uint64, wake <-chan struct{}, e
 			r.nextOffset = e.offset + uint64(len(f.Payload))
 			r.nextMedia = e.media
 			if f.Header {
-				k := f.kind()
+				k := f.slot()
 				if r.sent.get(k) == f {
 					continue // already delivered as part of a header set
 				}
@@ -265,14 +265,12 @@ func (r *Reader) position(seq, media, offset uint64, h *Headers) {
 	r.videoSync = false
 	clear(r.pend[:])
 	r.pendN, r.pendI = 0, 0
-	for _, f := range [3]*Frame{h.Metadata, h.Video, h.Audio} {
-		if f == nil {
+	r.pend = r.pend[:0]
+	for _, f := range h.All() {
+		if cur := r.sent.get(f.slot()); cur == f || (cur != nil && bytes.Equal(cur.Payload, f.Payload)) {
 			continue
 		}
-		if cur := r.sent.get(f.kind()); cur == f || (cur != nil && bytes.Equal(cur.Payload, f.Payload)) {
-			continue
-		}
-		r.pend[r.pendN] = f
-		r.pendN++
+		r.pend = append(r.pend, f)
 	}
+	r.pendN = len(r.pend)
 }

@@ -53,8 +53,14 @@ func (r *Registry) AddObserver(o Observer) {
 	r.mu.Unlock()
 }
 
-// Publish creates the stream for key and returns its publisher. It fails
-// with ErrStreamBusy when key is live and ErrClosed after Close.
+// Publish creates the stream for key and returns its publisher. When key
+// is waiting for its publisher to come back (Config.RepublishWindow) the
+// new publisher continues that stream instead: readers stay attached and
+// see its timestamps rebased and its sequence headers. When key is live it
+// fails with ErrStreamBusy, unless Config.Takeover is TakeoverAllow and
+// info.Owner is set: then the new publisher takes the stream over and the
+// old one is cut off (its Done closes). It fails with ErrClosed after
+// Close.
 func (r *Registry) Publish(key Key, info PublisherInfo) (*Publisher, error) {
 	r.notifyMu.Lock()
 	defer r.notifyMu.Unlock()
@@ -63,11 +69,30 @@ func (r *Registry) Publish(key Key, info PublisherInfo) (*Publisher, error) {
 		r.mu.Unlock()
 		return nil, fmt.Errorf("publish %s: %w", key, ErrClosed)
 	}
-	if _, ok := r.streams[key]; ok {
+	if s, ok := r.streams[key]; ok {
+		waiting := s.repub.waiting.Load()
+		reclaim := !waiting && r.reclaims(s, info)
+		if !waiting && !reclaim && (r.cfg.Takeover != TakeoverAllow || !info.Owner) {
+			r.mu.Unlock()
+			return nil, fmt.Errorf("publish %s: %w", key, ErrStreamBusy)
+		}
+		prev := s.Info()
+		p := r.continueLocked(s, info)
 		r.mu.Unlock()
-		return nil, fmt.Errorf("publish %s: %w", key, ErrStreamBusy)
+		what := "stream republished"
+		switch {
+		case reclaim:
+			what = "stream reclaimed from a stalled publisher on the same host"
+		case !waiting:
+			what = "stream taken over"
+		}
+		r.log.Info(what, "stream", key.String(), "publisher", info.ID, "previous", prev.ID,
+			"protocol", info.Protocol, "remote", info.RemoteAddr, "generation", p.gen)
+		return p, nil
 	}
 	s := newStream(key, info, r.cfg, time.Now())
+	p := &Publisher{reg: r, s: s, done: make(chan struct{})}
+	s.repub.current = p
 	r.streams[key] = s
 	obs := r.observers
 	r.mu.Unlock()
@@ -77,7 +102,7 @@ func (r *Registry) Publish(key Key, info PublisherInfo) (*Publisher, error) {
 	for _, o := range obs {
 		o.StreamStarted(s)
 	}
-	return &Publisher{reg: r, s: s}, nil
+	return p, nil
 }
 
 // Lookup returns the live stream for key.
@@ -130,6 +155,25 @@ func (r *Registry) Close() {
 func (r *Registry) end(s *Stream) {
 	r.notifyMu.Lock()
 	defer r.notifyMu.Unlock()
+	r.endLocked(s)
+}
+
+// endLocked is end with r.notifyMu held. It also stops a republish wait and
+// cuts off the stream's publisher, if any.
+func (r *Registry) endLocked(s *Stream) {
+	if s.repub.timer != nil {
+		s.repub.timer.Stop()
+		s.repub.timer = nil
+	}
+	s.repub.waiting.Store(false)
+	s.statsMu.Lock()
+	cur := s.repub.current
+	s.repub.current = nil
+	s.statsMu.Unlock()
+	if cur != nil {
+		cur.closed.Store(true)
+		cur.release()
+	}
 	r.mu.Lock()
 	if r.streams[s.key] == s {
 		delete(r.streams, s.key)
@@ -140,7 +184,7 @@ func (r *Registry) end(s *Stream) {
 		return
 	}
 	st := s.Stats()
-	r.log.Info("stream ended", "stream", s.key.String(), "publisher", s.info.ID,
+	r.log.Info("stream ended", "stream", s.key.String(), "publisher", s.Info().ID,
 		"bytes_in", st.BytesIn, "frames_in", st.FramesIn, "dropped", st.Dropped)
 	for _, o := range obs {
 		o.StreamEnded(s)

@@ -46,6 +46,12 @@ type PublisherInfo struct {
 	Query string
 	// Encoder is the encoder's self-description, when known.
 	Encoder string
+	// Caps is what an Enhanced RTMP publisher declared it supports.
+	Caps ClientCaps
+	// Owner is set by an ingest that authorised the publisher as the owner
+	// of the key (publish key or hook accepted it): with Config.Takeover
+	// TakeoverAllow it may take a live stream over.
+	Owner bool
 }
 
 // Headers is the decoder configuration in effect at some point of a stream:
@@ -58,31 +64,12 @@ type Headers struct {
 	Video *Frame
 	// Audio is the audio sequence start (for example AudioSpecificConfig).
 	Audio *Frame
-}
-
-// get returns the slot for kind k.
-func (h *Headers) get(k headerKind) *Frame {
-	switch k {
-	case kindMetadata:
-		return h.Metadata
-	case kindVideo:
-		return h.Video
-	case kindAudio:
-		return h.Audio
-	}
-	return nil
-}
-
-// set stores f in the slot for kind k.
-func (h *Headers) set(k headerKind, f *Frame) {
-	switch k {
-	case kindMetadata:
-		h.Metadata = f
-	case kindVideo:
-		h.Video = f
-	case kindAudio:
-		h.Audio = f
-	}
+	// Tracks holds every other configuration frame (see tracks.go): the
+	// sequence starts of Enhanced RTMP tracks other than track 0, video
+	// Metadata (colorInfo) and audio MultichannelConfig packets, ordered
+	// video before audio and by track id. Video and Audio describe the
+	// default track (0) only.
+	Tracks []*Frame
 }
 
 // entry is one slot of a stream's ring.
@@ -122,7 +109,7 @@ type Stream struct {
 	lastKey    uint64 // sequence number of the newest keyframe (if hasKey)
 	hasKey     bool
 	hasVideo   bool
-	seqEnded   [kindAudio + 1]bool // a sequence end passed: next header is not a duplicate
+	seqEnded   map[headerSlot]bool // true: a sequence end passed, the next header is not a duplicate
 	ended      bool
 	// wake is closed (and replaced) to wake every waiting reader at once.
 	wake chan struct{}
@@ -136,6 +123,10 @@ type Stream struct {
 
 	statsMu sync.Mutex
 	meter   meter
+
+	// repub is the publisher succession: current publisher, generation,
+	// waiting state and the timeline to continue (republish.go).
+	repub republish
 }
 
 // newStream returns an empty live stream.
@@ -168,7 +159,12 @@ func ringCapacity(frames int) int {
 func (s *Stream) Key() Key { return s.key }
 
 // Info returns the publisher's description.
-func (s *Stream) Info() PublisherInfo { return s.info }
+func (s *Stream) Info() PublisherInfo {
+	if info := s.repub.info.Load(); info != nil {
+		return *info
+	}
+	return s.info
+}
 
 // StartTime returns when the stream was published.
 func (s *Stream) StartTime() time.Time { return s.start }
@@ -205,7 +201,7 @@ func (s *Stream) append(f *Frame) bool {
 		return false
 	}
 	if f.Header {
-		k := f.kind()
+		k := f.slot()
 		if cur := s.headers.get(k); cur != nil && !s.seqEnded[k] && bytes.Equal(cur.Payload, f.Payload) {
 			s.mu.Unlock()
 			return false
@@ -213,13 +209,9 @@ func (s *Stream) append(f *Frame) bool {
 		h := *s.headers
 		h.set(k, f)
 		s.headers = &h
-		s.seqEnded[k] = false
+		s.noteHeader(k)
 	} else if f.seqEnd {
-		if f.Type == flv.TagVideo {
-			s.seqEnded[kindVideo] = true
-		} else if f.Type == flv.TagAudio {
-			s.seqEnded[kindAudio] = true
-		}
+		s.markSeqEnded(f)
 	}
 	if n := s.tail - s.head; n >= uint64(s.cfg.GOPCacheFrames) {
 		s.trimOldest()

@@ -4,6 +4,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,6 +83,40 @@ func TestNewLogger(t *testing.T) {
 	for _, cfg := range []server.LogConfig{{Level: "loud", Format: "text"}, {Level: "info", Format: "xml"}} {
 		if _, err := newLogger(cfg, io.Discard); err == nil {
 			t.Errorf("%+v: no error", cfg)
+		}
+	}
+}
+
+// TestREADMEDocumentsEveryKey keeps the configuration table honest: every
+// key the server reads must be in README.md.
+func TestREADMEDocumentsEveryKey(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	var walk func(reflect.Type, string)
+	walk = func(typ reflect.Type, prefix string) {
+		for i := 0; i < typ.NumField(); i++ {
+			f := typ.Field(i)
+			key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if key == "-" || !f.IsExported() {
+				continue
+			}
+			if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Duration(0)) {
+				walk(f.Type, prefix+key+".")
+				continue
+			}
+			keys = append(keys, prefix+key)
+		}
+	}
+	walk(reflect.TypeOf(server.Config{}), "")
+	if len(keys) < 40 {
+		t.Fatalf("found only %d keys: %v", len(keys), keys)
+	}
+	for _, k := range keys {
+		if !strings.Contains(string(readme), "`"+k+"`") {
+			t.Errorf("README.md does not document %s", k)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/mediaserver/mediaserver/internal/server"
 )
@@ -50,12 +51,31 @@ func run(args, environ []string, stderr io.Writer) error {
 	}
 	log.Info("mediaserver started", "version", version, "rtmp", srv.RTMPAddr(), "http", srv.HTTPAddr())
 	err = srv.Wait(ctx)
-	log.Info("shutting down")
-	if shutdownErr := srv.Shutdown(); shutdownErr != nil {
-		err = errors.Join(err, shutdownErr)
+	stop() // a second signal ends the process at once
+	grace := cfg.HTTP.ShutdownGrace
+	if grace <= 0 {
+		grace = server.DefaultConfig().HTTP.ShutdownGrace
 	}
+	log.Info("shutting down", "grace", grace)
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown() }()
+	select {
+	case shutdownErr := <-done:
+		if shutdownErr != nil {
+			err = errors.Join(err, shutdownErr)
+		}
+	case <-time.After(grace + shutdownSlack):
+		err = errors.Join(err, fmt.Errorf("shutdown did not finish within %v", grace+shutdownSlack))
+	}
+	log.Info("stopped", "took", time.Since(start).Round(time.Millisecond), "err", err)
 	return err
 }
+
+// shutdownSlack is how long past the grace period the process waits for
+// the shutdown steps that are not bounded by it (hook flushing) before it
+// exits anyway.
+const shutdownSlack = 2 * time.Second
 
 // newLogger builds the process logger from the log settings.
 func newLogger(cfg server.LogConfig, w io.Writer) (*slog.Logger, error) {

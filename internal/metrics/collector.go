@@ -67,6 +67,12 @@ var (
 		"Measured bit rate of a live stream.", []string{"app", "name"}, nil)
 	descStreamFPS = prometheus.NewDesc(namespace+"_stream_video_fps",
 		"Measured video frame rate of a live stream.", []string{"app", "name"}, nil)
+	descLimitHits = prometheus.NewDesc(namespace+"_limit_hits_total",
+		"Times a resource limit was hit (connection refused or ended), by component and limit.",
+		[]string{"component", "limit"}, nil)
+	descStreamState = prometheus.NewDesc(namespace+"_stream_waiting",
+		"1 while a stream waits for its publisher to come back (republish window), else 0.",
+		[]string{"app", "name"}, nil)
 	descStreamViewers = prometheus.NewDesc(namespace+"_stream_viewers",
 		"Current viewers of a live stream (HLS: distinct recent clients).", []string{"app", "name"}, nil)
 )
@@ -136,7 +142,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descStreams, descPublished, descSessions, descStreamBytes, descStreamFrames, descDropped,
 		descReceived, descSent, descSegments, descHandshakeFailures, descAuthFailures,
-		descStreamBitrate, descStreamFPS, descStreamViewers,
+		descStreamBitrate, descStreamFPS, descStreamViewers, descLimitHits, descStreamState,
 	} {
 		ch <- d
 	}
@@ -220,6 +226,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descReceived, t.BytesReceived(), proto)
 		counter(descSent, t.BytesSent(), proto)
 	}
+	for component, l := range c.deps.Limits {
+		if l == nil {
+			continue
+		}
+		for limit, n := range l.LimitsHit() {
+			counter(descLimitHits, n, component, limit)
+		}
+	}
 	c.mu.Unlock()
 
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
@@ -248,6 +262,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descStreamBitrate, smp.stats.Bitrate, k.App, k.Name)
 		gauge(descStreamFPS, smp.stats.VideoFPS, k.App, k.Name)
 		gauge(descStreamViewers, float64(total), k.App, k.Name)
+		waiting := 0.0
+		if smp.s.State() == stream.StateWaiting {
+			waiting = 1
+		}
+		gauge(descStreamState, waiting, k.App, k.Name)
 	}
 	for p, n := range publishers {
 		gauge(descSessions, float64(n), p, rolePublisher)

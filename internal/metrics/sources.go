@@ -32,6 +32,14 @@ type TrafficSource interface {
 	BytesSent() uint64
 }
 
+// LimitSource counts the times a component's resource limits were hit
+// (connections refused, timeouts, oversized messages …) since start;
+// *rtmp.Server is one.
+type LimitSource interface {
+	// LimitsHit returns the count per limit name.
+	LimitsHit() map[string]uint64
+}
+
 // CounterFunc reads a cumulative counter at scrape time. A method value
 // such as rtmpServer.HandshakeFailures is one.
 type CounterFunc func() uint64
@@ -73,4 +81,7 @@ type Deps struct {
 	// Traffic maps a protocol label ("rtmp", "httpflv", "hls") to its
 	// endpoint's byte counters.
 	Traffic map[string]TrafficSource
+	// Limits maps a component label ("rtmp", "http", "flv") to its limit
+	// counters (mediaserver_limit_hits_total{component,limit}).
+	Limits map[string]LimitSource
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/mediaserver/mediaserver/internal/metrics"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
+	"github.com/mediaserver/mediaserver/web"
 )
 
 // Config is the whole server configuration. Each package owns its part and
@@ -55,9 +57,28 @@ type HTTPConfig struct {
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
 	// IdleTimeout closes idle keep-alive connections. Default 120s.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
-	// ShutdownGrace is how long shutdown waits for responses to end.
-	// Default 5s.
+	// MaxConns caps the HTTP connections open at once; one more is closed
+	// right after accept. Default DefaultHTTPMaxConns (10000); negative:
+	// no cap.
+	MaxConns int `yaml:"max_conns"`
+	// MaxConnsPerIP caps the HTTP connections from one client address.
+	// Default DefaultHTTPMaxConnsPerIP (256); negative: no cap.
+	MaxConnsPerIP int `yaml:"max_conns_per_ip"`
+	// MaxHeaderBytes caps a request's line and headers; a larger request
+	// is answered 431. Default DefaultMaxHeaderBytes (64 KiB).
+	MaxHeaderBytes int `yaml:"max_header_bytes"`
+	// ShutdownLinger is how long HTTP keeps answering during a shutdown
+	// after every HLS playlist got EXT-X-ENDLIST, so that players polling
+	// them see the end (bounded by ShutdownGrace; only when there are
+	// playlists). Default 1s; negative: none.
+	ShutdownLinger time.Duration `yaml:"shutdown_linger"`
+	// ShutdownGrace bounds the whole shutdown on SIGTERM: publishers and
+	// viewers are told and closed, playlists ended, then responses still
+	// running are cut. Default 5s.
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// Pprof serves Go's profiler at /debug/pprof/ to loopback clients, for
+	// performance work. Default false.
+	Pprof bool `yaml:"pprof"`
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -68,6 +89,11 @@ func DefaultConfig() Config {
 		HTTP: HTTPConfig{
 			Addr: ":8080", ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout: 120 * time.Second, ShutdownGrace: 5 * time.Second,
+			MaxHeaderBytes: DefaultMaxHeaderBytes, ShutdownLinger: time.Second,
+			MaxConns: DefaultHTTPMaxConns, MaxConnsPerIP: DefaultHTTPMaxConnsPerIP,
+		},
+		Stream: stream.Config{
+			RepublishWindow: stream.DefaultRepublishWindow, ReclaimStalled: stream.DefaultReclaimStalled,
 		},
 	}
 }
@@ -88,6 +114,8 @@ type Server struct {
 	rtmpLn net.Listener
 	httpLn net.Listener
 	errc   chan error
+
+	httpLimits *httpLimits
 }
 
 // New builds the server, binds both listeners and starts serving.
@@ -95,7 +123,21 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	if err := cfg.Access.Validate(); err != nil {
 		return nil, fmt.Errorf("access: %w", err)
 	}
+	if cfg.HTTP.MaxHeaderBytes <= 0 {
+		cfg.HTTP.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if cfg.HTTP.MaxConns == 0 {
+		cfg.HTTP.MaxConns = DefaultHTTPMaxConns
+	}
+	if cfg.HTTP.MaxConnsPerIP == 0 {
+		cfg.HTTP.MaxConnsPerIP = DefaultHTTPMaxConnsPerIP
+	}
+	if cfg.HTTP.ShutdownGrace <= 0 {
+		cfg.HTTP.ShutdownGrace = 5 * time.Second
+	}
 	s := &Server{cfg: cfg, log: log, version: version, start: time.Now(), errc: make(chan error, 2)}
+	s.httpLimits = &httpLimits{log: log.With("component", "http"),
+		maxConns: cfg.HTTP.MaxConns, maxPerIP: cfg.HTTP.MaxConnsPerIP}
 	s.hub = stream.NewRegistry(cfg.Stream, log.With("component", "stream"))
 	s.access = access.New(cfg.Access, log.With("component", "access"))
 	s.hub.AddObserver(s.access)
@@ -120,10 +162,12 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.http = &http.Server{
-		Handler:           handler,
+		Handler:           s.httpLimits.handler(handler),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
 		IdleTimeout:       cfg.HTTP.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    cfg.HTTP.MaxHeaderBytes,
+		ConnContext:       s.httpLimits.connContext,
+		ConnState:         s.httpLimits.connState,
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
 	}
 	if s.rtmpLn, err = net.Listen("tcp", cfg.RTMP.Addr); err != nil {
@@ -138,7 +182,7 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("http listen: %w", err)
 	}
 	go func() { s.errc <- s.rtmp.Serve(s.rtmpLn) }()
-	go func() { s.errc <- s.http.Serve(s.httpLn) }()
+	go func() { s.errc <- s.http.Serve(s.httpLimits.listener(s.httpLn)) }()
 	return s, nil
 }
 
@@ -150,10 +194,15 @@ func (s *Server) routes() (http.Handler, error) {
 		Hub: s.hub, HLSViewers: s.hls, Auth: s.access,
 		HLSSegments: s.hls.SegmentsProduced, HandshakeFailures: s.rtmp.HandshakeFailures,
 		Traffic: map[string]metrics.TrafficSource{"rtmp": s.rtmp, "httpflv": s.flv},
+		Limits:  map[string]metrics.LimitSource{"rtmp": s.rtmp, "http": s.httpLimits, "flv": s.flv},
 	})
 	metricsHandler, err := metrics.Handler(collector, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	ui, err := web.New()
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle(api.BasePath+"/", api.New(s.cfg.API, api.Deps{
@@ -161,7 +210,11 @@ func (s *Server) routes() (http.Handler, error) {
 	}, s.log.With("component", "api")))
 	mux.Handle("/metrics", metricsHandler)
 	mux.Handle("/healthz", metrics.HealthHandler(nil))
-	mux.Handle("/", mediaRouter{flv: s.flv, hls: s.hls})
+	if s.cfg.HTTP.Pprof {
+		mux.Handle("/debug/pprof/", loopbackOnly(http.HandlerFunc(pprof.Index)))
+		mux.Handle("/debug/pprof/profile", loopbackOnly(http.HandlerFunc(pprof.Profile)))
+	}
+	mux.Handle("/", mediaRouter{flv: s.flv, hls: s.hls, ui: ui})
 	return mux, nil
 }
 
@@ -177,10 +230,22 @@ func (s *Server) info() api.ServerInfo {
 	}
 }
 
-// mediaRouter sends /{app}/{name}.flv to HTTP-FLV/WS-FLV and playlists and
-// segments to HLS.
+// loopbackOnly answers 403 to clients that are not on this machine.
+func loopbackOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			http.Error(w, "profiling is served to loopback clients only", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// mediaRouter sends /{app}/{name}.flv to HTTP-FLV/WS-FLV, playlists and
+// segments to HLS, and every other path to the web UI.
 type mediaRouter struct {
-	flv, hls http.Handler
+	flv, hls, ui http.Handler
 }
 
 func (m mediaRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -190,7 +255,7 @@ func (m mediaRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasSuffix(p, ".m3u8"), strings.HasSuffix(p, ".ts"):
 		m.hls.ServeHTTP(w, r)
 	default:
-		http.NotFound(w, r)
+		m.ui.ServeHTTP(w, r)
 	}
 }
 
@@ -213,22 +278,43 @@ func (s *Server) Wait(ctx context.Context) error {
 	}
 }
 
-// Shutdown stops in order: no new connections, sessions ended, HTTP
-// responses drained within the grace period, streams closed, hooks
-// flushed.
+// Shutdown stops gracefully within HTTPConfig.ShutdownGrace, in order:
+//  1. HTTP-FLV responses end (a clean chunked end) and WebSocket-FLV
+//     viewers get close 1001 (going away); new ones get 503;
+//  2. every stream ends: RTMP players get StreamEOF and
+//     NetStream.Play.UnpublishNotify, HLS segmenters flush;
+//  3. RTMP stops accepting; publishers get onStatus
+//     NetStream.Unpublish.Success and are closed;
+//  4. every HLS playlist gets EXT-X-ENDLIST, and HTTP lingers for
+//     ShutdownLinger so that polling players see it;
+//  5. the HTTP listener stops and in-flight requests (players fetching the
+//     ended playlists) finish; the rest are cut when the grace ends;
+//  6. hooks are flushed.
+//
+// HTTP keeps accepting until step 5 so that HLS players can see the end.
 func (s *Server) Shutdown() error {
-	var errs []error
-	if err := s.rtmp.Close(); err != nil && !errors.Is(err, rtmp.ErrServerClosed) {
-		errs = append(errs, fmt.Errorf("rtmp: %w", err))
-	}
-	s.flv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.HTTP.ShutdownGrace)
 	defer cancel()
+	var errs []error
+	s.flv.Close()
+	s.hub.Close()
+	if err := s.rtmp.Shutdown(ctx); err != nil && !errors.Is(err, rtmp.ErrServerClosed) {
+		errs = append(errs, fmt.Errorf("rtmp: %w", err))
+	}
+	s.hls.EndPlaylists(ctx)
+	if linger := s.cfg.HTTP.ShutdownLinger; linger > 0 && len(s.hls.AllStats()) > 0 {
+		t := time.NewTimer(linger)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
 	if err := s.http.Shutdown(ctx); err != nil {
+		_ = s.http.Close()
 		errs = append(errs, fmt.Errorf("http: %w", err))
 	}
 	s.hls.Close()
-	s.hub.Close()
 	s.access.Close()
 	return errors.Join(errs...)
 }

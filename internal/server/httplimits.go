@@ -1,0 +1,270 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// HTTP limit names reported by the metrics (component "http").
+const (
+	// LimitHTTPHeaderTimeout: a client did not send a request's headers
+	// within HTTPConfig.ReadHeaderTimeout (slowloris, or a connection that
+	// never sends).
+	LimitHTTPHeaderTimeout = "header_timeout"
+	// LimitHTTPHeaderSize: a request line and headers larger than
+	// HTTPConfig.MaxHeaderBytes, answered 431.
+	LimitHTTPHeaderSize = "header_size"
+	// LimitHTTPConns: HTTPConfig.MaxConns connections were open; one more
+	// is closed right after accept.
+	LimitHTTPConns = "connections"
+	// LimitHTTPConnsPerIP: HTTPConfig.MaxConnsPerIP connections from the
+	// client's address were open.
+	LimitHTTPConnsPerIP = "connections_per_ip"
+)
+
+// Defaults of the HTTP connection caps.
+const (
+	// DefaultHTTPMaxConns is the default HTTPConfig.MaxConns.
+	DefaultHTTPMaxConns = 10000
+	// DefaultHTTPMaxConnsPerIP is the default HTTPConfig.MaxConnsPerIP.
+	DefaultHTTPMaxConnsPerIP = 256
+)
+
+// DefaultMaxHeaderBytes is the default HTTPConfig.MaxHeaderBytes.
+const DefaultMaxHeaderBytes = 64 << 10
+
+// limitLogInterval is how often a limit hit by the same address is logged.
+const limitLogInterval = 10 * time.Second
+
+// maxLimitLogKeys bounds the addresses remembered for rate-limiting logs.
+const maxLimitLogKeys = 4096
+
+// status431 starts the response net/http writes itself when a request's
+// headers exceed MaxHeaderBytes.
+var status431 = []byte("HTTP/1.1 431 ")
+
+// connKey keys the guarded connection in a request's context.
+type connKey struct{}
+
+// httpLimits counts the HTTP limits the standard server enforces without
+// telling: it wraps every accepted connection to see header timeouts and
+// 431 answers, and logs each hit (at most once per address per
+// limitLogInterval).
+type httpLimits struct {
+	log                *slog.Logger
+	maxConns, maxPerIP int // <= 0: no cap
+	headerTimeouts     atomic.Uint64
+	headerTooLarge     atomic.Uint64
+	connsRefused       atomic.Uint64
+	perIPRefused       atomic.Uint64
+
+	mu     sync.Mutex
+	logged map[string]time.Time
+
+	connMu sync.Mutex
+	conns  int
+	perIP  map[string]int
+}
+
+// LimitsHit implements metrics.LimitSource.
+func (l *httpLimits) LimitsHit() map[string]uint64 {
+	return map[string]uint64{
+		LimitHTTPHeaderTimeout: l.headerTimeouts.Load(),
+		LimitHTTPHeaderSize:    l.headerTooLarge.Load(),
+		LimitHTTPConns:         l.connsRefused.Load(),
+		LimitHTTPConnsPerIP:    l.perIPRefused.Load(),
+	}
+}
+
+// admit reserves a connection slot for host, or names the limit that
+// refuses it.
+func (l *httpLimits) admit(host string) string {
+	l.connMu.Lock()
+	defer l.connMu.Unlock()
+	if l.maxConns > 0 && l.conns >= l.maxConns {
+		return LimitHTTPConns
+	}
+	if l.maxPerIP > 0 && l.perIP[host] >= l.maxPerIP {
+		return LimitHTTPConnsPerIP
+	}
+	if l.perIP == nil {
+		l.perIP = make(map[string]int)
+	}
+	l.conns++
+	l.perIP[host]++
+	return ""
+}
+
+// release frees the slot of a connection from host.
+func (l *httpLimits) release(host string) {
+	l.connMu.Lock()
+	defer l.connMu.Unlock()
+	l.conns--
+	if n := l.perIP[host] - 1; n > 0 {
+		l.perIP[host] = n
+	} else {
+		delete(l.perIP, host)
+	}
+}
+
+// hit counts a limit and logs it unless the address was logged recently.
+func (l *httpLimits) hit(limit string, remote net.Addr) {
+	switch limit {
+	case LimitHTTPHeaderTimeout:
+		l.headerTimeouts.Add(1)
+	case LimitHTTPHeaderSize:
+		l.headerTooLarge.Add(1)
+	case LimitHTTPConns:
+		l.connsRefused.Add(1)
+	case LimitHTTPConnsPerIP:
+		l.perIPRefused.Add(1)
+	}
+	host := hostOf(remote)
+	key := limit + " " + host
+	now := time.Now()
+	l.mu.Lock()
+	if l.logged == nil || len(l.logged) >= maxLimitLogKeys {
+		l.logged = make(map[string]time.Time)
+	}
+	last, seen := l.logged[key]
+	quiet := seen && now.Sub(last) < limitLogInterval
+	if !quiet {
+		l.logged[key] = now
+	}
+	l.mu.Unlock()
+	if !quiet {
+		l.log.Warn("http connection closed", "remote", host, "reason", limit)
+	}
+}
+
+// listener wraps ln so that its connections are watched.
+func (l *httpLimits) listener(ln net.Listener) net.Listener { return guardListener{Listener: ln, l: l} }
+
+// connContext stores the guarded connection in the request context.
+func (l *httpLimits) connContext(ctx context.Context, c net.Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, c)
+}
+
+// connState notes hijacked connections (WebSocket), whose later timeouts
+// are not header timeouts.
+func (l *httpLimits) connState(c net.Conn, state http.ConnState) {
+	if gc, ok := c.(*guardConn); ok && state == http.StateHijacked {
+		gc.hijacked.Store(true)
+	}
+}
+
+// handler marks the connection as inside a request while h runs, so that
+// reads by handlers are not taken for header reads.
+func (l *httpLimits) handler(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gc, _ := r.Context().Value(connKey{}).(*guardConn)
+		if gc != nil {
+			gc.requests.Add(1)
+			gc.inHandler.Add(1)
+			gc.pending.Store(0)
+			defer func() {
+				gc.pending.Store(0)
+				gc.inHandler.Add(-1)
+			}()
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// guardListener wraps accepted connections in guardConn.
+type guardListener struct {
+	net.Listener
+	l *httpLimits
+}
+
+// Accept implements net.Listener. Connections over the caps are closed at
+// once, counted and (rate-limited) logged.
+func (g guardListener) Accept() (net.Conn, error) {
+	for {
+		c, err := g.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		host := hostOf(c.RemoteAddr())
+		if limit := g.l.admit(host); limit != "" {
+			_ = c.Close()
+			g.l.hit(limit, c.RemoteAddr())
+			continue
+		}
+		return &guardConn{Conn: c, l: g.l, host: host}, nil
+	}
+}
+
+// hostOf returns the host part of a network address.
+func hostOf(addr net.Addr) string {
+	if addr == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	return host
+}
+
+// guardConn watches one HTTP connection: a read deadline that expires with
+// header bytes pending (or before any request) is a header timeout; a 431
+// written outside a handler is an oversized header.
+type guardConn struct {
+	net.Conn
+	l         *httpLimits
+	host      string
+	closeOnce sync.Once
+	requests  atomic.Int64 // requests handed to a handler
+	inHandler atomic.Int64
+	pending   atomic.Int64 // bytes read since the last handler started or ended
+	hijacked  atomic.Bool
+	reported  atomic.Bool
+}
+
+// Read implements net.Conn.
+func (c *guardConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.pending.Add(int64(n))
+	if err != nil && !c.hijacked.Load() && c.inHandler.Load() == 0 {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() && (c.requests.Load() == 0 || c.pending.Load() > 0) {
+			c.report(LimitHTTPHeaderTimeout)
+		}
+	}
+	return n, err
+}
+
+// Write implements net.Conn.
+func (c *guardConn) Write(p []byte) (int, error) {
+	if c.inHandler.Load() == 0 && !c.hijacked.Load() && bytes.HasPrefix(p, status431) {
+		c.report(LimitHTTPHeaderSize)
+	}
+	return c.Conn.Write(p)
+}
+
+// NetConn returns the wrapped connection, for writers that need its own
+// methods: vectored writes (net.Buffers) reach writev only on the
+// connection itself.
+func (c *guardConn) NetConn() net.Conn { return c.Conn }
+
+// Close implements net.Conn and frees the connection's slot once.
+func (c *guardConn) Close() error {
+	err := c.Conn.Close()
+	c.closeOnce.Do(func() { c.l.release(c.host) })
+	return err
+}
+
+// report counts a limit once per connection.
+func (c *guardConn) report(limit string) {
+	if c.reported.CompareAndSwap(false, true) {
+		c.l.hit(limit, c.RemoteAddr())
+	}
+}
