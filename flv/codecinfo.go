@@ -64,7 +64,7 @@ func avcConfigInfo(config []byte) (VideoConfigInfo, error) {
 		return VideoConfigInfo{}, err
 	}
 	v := VideoConfigInfo{
-		Codec: FourCCAVC, Profile: c.Profile, ProfileName: avcProfileName(c.Profile, c.Compatibility),
+		Codec: FourCCAVC, Profile: c.Profile, ProfileName: AVCProfileName(c.Profile, c.Compatibility),
 		Level: c.Level, LevelName: avcLevelName(c.Level, c.Profile, c.Compatibility),
 		BitDepth: 8, ChromaFormat: 1, CodecString: c.CodecString(),
 	}
@@ -163,8 +163,10 @@ func vpConfigInfo(codec FourCC, config []byte) (VideoConfigInfo, error) {
 	return v, nil
 }
 
-// avcProfileName names H.264 profile_idc values (Annex A).
-func avcProfileName(p, constraints uint8) string {
+// AVCProfileName names an H.264 profile_idc (Annex A); constraints is the
+// constraint_set flags byte, which tells Constrained Baseline from Baseline.
+// It returns "" for a profile_idc it does not know.
+func AVCProfileName(p, constraints uint8) string {
 	switch p {
 	case 66:
 		if constraints&0x40 != 0 {

@@ -93,17 +93,9 @@ func ParseHEVCSPS(nalu []byte) (SPSInfo, error) {
 		return SPSInfo{}, fmt.Errorf("H.265 log2_max_pic_order_cnt_lsb %d: %w", pocLSBBits, ErrInvalidSPS)
 	}
 	// Conformance window offsets count chroma samples (Table 6-1).
-	subWidth, subHeight := int64(1), int64(1)
-	if !separateColourPlane {
-		if s.ChromaFormat == 1 || s.ChromaFormat == 2 {
-			subWidth = 2
-		}
-		if s.ChromaFormat == 1 {
-			subHeight = 2
-		}
-	}
-	w := int64(width) - subWidth*(int64(cropLeft)+int64(cropRight))
-	h := int64(height) - subHeight*(int64(cropTop)+int64(cropBottom))
+	subWidth, subHeight := chromaSubsampling(s.ChromaFormat, separateColourPlane)
+	w := int64(width) - int64(subWidth)*(int64(cropLeft)+int64(cropRight))
+	h := int64(height) - int64(subHeight)*(int64(cropTop)+int64(cropBottom))
 	if w <= 0 || h <= 0 {
 		return SPSInfo{}, fmt.Errorf("H.265 conformance window leaves %dx%d: %w", w, h, ErrInvalidSPS)
 	}
@@ -265,31 +257,7 @@ func skipHEVCShortTermRPS(r *bitReader, idx int, numDeltaPocs []int) error {
 
 // parseHEVCVUI reads vui_parameters() (E.2.1) up to the timing information.
 func parseHEVCVUI(r *bitReader, s *SPSInfo) {
-	if r.flag() { // aspect_ratio_info_present_flag
-		idc := r.u(8)
-		switch {
-		case idc == 255: // EXTENDED_SAR
-			w, h := r.u(16), r.u(16)
-			if r.err == nil {
-				s.SARWidth, s.SARHeight = int(w), int(h)
-			}
-		case idc > 0 && idc < uint32(len(sarTable)) && r.err == nil:
-			s.SARWidth, s.SARHeight = int(sarTable[idc][0]), int(sarTable[idc][1])
-		}
-	}
-	if r.flag() { // overscan_info_present_flag
-		r.skip(1)
-	}
-	if r.flag() { // video_signal_type_present_flag
-		r.skip(4)     // video_format, video_full_range_flag
-		if r.flag() { // colour_description_present_flag
-			r.skip(24)
-		}
-	}
-	if r.flag() { // chroma_loc_info_present_flag
-		r.ue()
-		r.ue()
-	}
+	parseVUIHead(r, s)
 	r.skip(1) // neutral_chroma_indication_flag
 	fieldSeq := r.flag()
 	r.skip(1)     // frame_field_info_present_flag

@@ -144,17 +144,8 @@ func ParseSPS(nalu []byte) (SPSInfo, error) {
 	if s.Interlaced {
 		fieldFactor = 2
 	}
-	cropUnitX, cropUnitY := 1, fieldFactor
-	if !separateColourPlane && s.ChromaFormat != 0 {
-		subWidth, subHeight := 1, 1
-		if s.ChromaFormat == 1 || s.ChromaFormat == 2 {
-			subWidth = 2
-		}
-		if s.ChromaFormat == 1 {
-			subHeight = 2
-		}
-		cropUnitX, cropUnitY = subWidth, subHeight*fieldFactor
-	}
+	subWidth, subHeight := chromaSubsampling(s.ChromaFormat, separateColourPlane)
+	cropUnitX, cropUnitY := subWidth, subHeight*fieldFactor
 	width := int64(widthMBs) * 16
 	height := int64(heightMapUnits) * 16 * int64(fieldFactor)
 	width -= int64(cropUnitX) * (int64(cropLeft) + int64(cropRight))
@@ -188,8 +179,27 @@ func skipScalingList(r *bitReader, size int) {
 	}
 }
 
-// parseVUI reads the VUI up to the timing info (E.1.1).
-func parseVUI(r *bitReader, s *SPSInfo) {
+// chromaSubsampling returns SubWidthC and SubHeightC (Table 6-1 of both
+// H.264 and H.265): the luma samples per chroma sample across and down, 1 and
+// 1 for monochrome, 4:4:4 and separately coded colour planes. Cropping and
+// conformance window offsets count in these units.
+func chromaSubsampling(chromaFormat int, separateColourPlane bool) (subWidth, subHeight int) {
+	if separateColourPlane {
+		return 1, 1
+	}
+	switch chromaFormat {
+	case 1: // 4:2:0
+		return 2, 2
+	case 2: // 4:2:2
+		return 2, 1
+	}
+	return 1, 1
+}
+
+// parseVUIHead reads the fields H.264 (E.1.1) and H.265 (E.2.1)
+// vui_parameters() share ahead of where they part: the aspect ratio
+// (recorded in s), overscan, video signal type and chroma location.
+func parseVUIHead(r *bitReader, s *SPSInfo) {
 	if r.flag() { // aspect_ratio_info_present_flag
 		idc := r.u(8)
 		switch {
@@ -206,8 +216,8 @@ func parseVUI(r *bitReader, s *SPSInfo) {
 		r.skip(1)
 	}
 	if r.flag() { // video_signal_type_present_flag
-		r.skip(4) // video_format, video_full_range_flag
-		if r.flag() {
+		r.skip(4)     // video_format, video_full_range_flag
+		if r.flag() { // colour_description_present_flag
 			r.skip(24) // colour_primaries, transfer_characteristics, matrix_coefficients
 		}
 	}
@@ -215,6 +225,11 @@ func parseVUI(r *bitReader, s *SPSInfo) {
 		r.ue()
 		r.ue()
 	}
+}
+
+// parseVUI reads the VUI up to the timing info (E.1.1).
+func parseVUI(r *bitReader, s *SPSInfo) {
+	parseVUIHead(r, s)
 	if r.flag() { // timing_info_present_flag
 		units, scale := r.u(32), r.u(32)
 		if r.err == nil && units > 0 && scale > 0 {

@@ -1,40 +1,20 @@
 package flv
 
 import (
-	"encoding/hex"
-	"strings"
 	"testing"
+
+	"github.com/mediaserver/mediaserver/internal/testenv"
 )
 
-// unhex decodes a hex string that may contain spaces and newlines.
+// unhex decodes a hex fixture that may contain spaces and newlines.
 func unhex(t testing.TB, s string) []byte {
 	t.Helper()
-	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
-	if err != nil {
-		t.Fatalf("bad hex %q: %v", s, err)
-	}
-	return b
+	return testenv.Hex(t, s)
 }
 
-// cat concatenates byte slices and strings.
-func cat(parts ...any) []byte {
-	var b []byte
-	for _, p := range parts {
-		switch x := p.(type) {
-		case []byte:
-			b = append(b, x...)
-		case string:
-			b = append(b, x...)
-		case byte:
-			b = append(b, x)
-		case int:
-			b = append(b, byte(x))
-		default:
-			panic("cat: unsupported part")
-		}
-	}
-	return b
-}
+// cat concatenates byte slices, strings (taken as raw bytes) and single
+// bytes.
+func cat(parts ...any) []byte { return testenv.Cat(parts...) }
 
 // spsWriter builds SPS NAL units bit by bit for tests.
 type spsWriter struct{ bitWriter }

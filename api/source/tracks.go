@@ -234,30 +234,11 @@ func fillAudioFromMetadata(a *api.Track, md flv.Metadata) {
 }
 
 // avcProfileName names an H.264 profile_idc (constraints: the
-// constraint_set flags byte).
+// constraint_set flags byte) as flv does, falling back to the number for a
+// profile flv does not know.
 func avcProfileName(profile, constraints uint8) string {
-	switch profile {
-	case 66:
-		if constraints&0x40 != 0 {
-			return "Constrained Baseline"
-		}
-		return "Baseline"
-	case 77:
-		return "Main"
-	case 88:
-		return "Extended"
-	case 100:
-		return "High"
-	case 110:
-		return "High 10"
-	case 122:
-		return "High 4:2:2"
-	case 244:
-		return "High 4:4:4 Predictive"
-	case 44:
-		return "CAVLC 4:4:4 Intra"
-	case 0:
-		return ""
+	if name := flv.AVCProfileName(profile, constraints); name != "" || profile == 0 {
+		return name
 	}
 	return strconv.Itoa(int(profile))
 }

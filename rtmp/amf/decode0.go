@@ -1,9 +1,6 @@
 package amf
 
-import (
-	"fmt"
-	"io"
-)
+import "fmt"
 
 // AMF0 type markers.
 const (
@@ -29,59 +26,26 @@ const (
 
 // Decoder0 decodes the AMF0 values of one message one at a time. Its
 // reference tables span the whole message.
-type Decoder0 struct {
-	d     decoder
-	index int
-	err   error
-}
+type Decoder0 struct{ r valueReader }
 
 // NewDecoder0 returns a decoder over b. The decoder does not modify b, and
 // decoded values do not alias it (strings and byte arrays are copies).
 func NewDecoder0(b []byte) *Decoder0 {
 	dec := &Decoder0{}
-	dec.d.reset(b)
+	dec.r.reset(b, false)
 	return dec
 }
 
 // Len returns the number of input bytes not yet decoded.
-func (dec *Decoder0) Len() int { return dec.d.remaining() }
+func (dec *Decoder0) Len() int { return dec.r.d.remaining() }
 
 // Next decodes the next value. It returns io.EOF when the input is exhausted;
 // after any other error it keeps returning that error.
-func (dec *Decoder0) Next() (any, error) {
-	if dec.err != nil {
-		return nil, dec.err
-	}
-	if dec.d.remaining() == 0 {
-		return nil, io.EOF
-	}
-	start := dec.d.off
-	v, err := dec.d.value0()
-	if err != nil {
-		dec.err = fmt.Errorf("amf0 value %d at offset %d: %w", dec.index, start, err)
-		return nil, dec.err
-	}
-	dec.index++
-	return v, nil
-}
+func (dec *Decoder0) Next() (any, error) { return dec.r.next() }
 
 // Decode0 decodes every AMF0 value in b. On error it returns the values
 // decoded before the failing one together with the error.
-func Decode0(b []byte) ([]any, error) {
-	var dec Decoder0
-	dec.d.reset(b)
-	vals := make([]any, 0, 4)
-	for {
-		v, err := dec.Next()
-		if err == io.EOF {
-			return vals, nil
-		}
-		if err != nil {
-			return vals, err
-		}
-		vals = append(vals, v)
-	}
-}
+func Decode0(b []byte) ([]any, error) { return decodeAll(b, false) }
 
 // value0 decodes one AMF0 value.
 func (d *decoder) value0() (any, error) {
@@ -191,8 +155,7 @@ func longName(m byte) string {
 // count or class name) up to and including the object-end marker. The value
 // takes its reference table slot before its members, as on the wire.
 func (d *decoder) complex0(kind string, build func([]Property) any) (any, error) {
-	idx := addEntry(&d.refs0)
-	mark, err := d.enter()
+	c, err := d.beginContainer(&d.refs0)
 	if err != nil {
 		return nil, fmt.Errorf("amf0 %s: %w", kind, err)
 	}
@@ -200,10 +163,7 @@ func (d *decoder) complex0(kind string, build func([]Property) any) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	height, weight := d.leave(mark)
-	v := build(props)
-	fillEntry(d.refs0, idx, v, height, weight)
-	return v, nil
+	return d.endContainer(c, build(props)), nil
 }
 
 // props0 decodes properties up to and including the object-end marker. An
@@ -241,8 +201,7 @@ func (d *decoder) strictArray0() (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("amf0 strict array: %w", err)
 	}
-	idx := addEntry(&d.refs0)
-	mark, err := d.enter()
+	c, err := d.beginContainer(&d.refs0)
 	if err != nil {
 		return nil, fmt.Errorf("amf0 strict array: %w", err)
 	}
@@ -252,10 +211,7 @@ func (d *decoder) strictArray0() (any, error) {
 			return nil, fmt.Errorf("amf0 strict array element %d: %w", i, err)
 		}
 	}
-	height, weight := d.leave(mark)
-	v := any(arr) // box once for the table and the caller
-	fillEntry(d.refs0, idx, v, height, weight)
-	return v, nil
+	return d.endContainer(c, arr), nil
 }
 
 func (d *decoder) typedObject0() (any, error) {

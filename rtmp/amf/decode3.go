@@ -1,9 +1,6 @@
 package amf
 
-import (
-	"fmt"
-	"io"
-)
+import "fmt"
 
 // AMF3 type markers.
 const (
@@ -36,59 +33,26 @@ const (
 
 // Decoder3 decodes the AMF3 values of one message one at a time. Its
 // reference tables span the whole message.
-type Decoder3 struct {
-	d     decoder
-	index int
-	err   error
-}
+type Decoder3 struct{ r valueReader }
 
 // NewDecoder3 returns a decoder over b. The decoder does not modify b, and
 // decoded values do not alias it.
 func NewDecoder3(b []byte) *Decoder3 {
 	dec := &Decoder3{}
-	dec.d.reset(b)
+	dec.r.reset(b, true)
 	return dec
 }
 
 // Len returns the number of input bytes not yet decoded.
-func (dec *Decoder3) Len() int { return dec.d.remaining() }
+func (dec *Decoder3) Len() int { return dec.r.d.remaining() }
 
 // Next decodes the next value. It returns io.EOF when the input is exhausted;
 // after any other error it keeps returning that error.
-func (dec *Decoder3) Next() (any, error) {
-	if dec.err != nil {
-		return nil, dec.err
-	}
-	if dec.d.remaining() == 0 {
-		return nil, io.EOF
-	}
-	start := dec.d.off
-	v, err := dec.d.value3()
-	if err != nil {
-		dec.err = fmt.Errorf("amf3 value %d at offset %d: %w", dec.index, start, err)
-		return nil, dec.err
-	}
-	dec.index++
-	return v, nil
-}
+func (dec *Decoder3) Next() (any, error) { return dec.r.next() }
 
 // Decode3 decodes every AMF3 value in b. On error it returns the values
 // decoded before the failing one together with the error.
-func Decode3(b []byte) ([]any, error) {
-	var dec Decoder3
-	dec.d.reset(b)
-	vals := make([]any, 0, 4)
-	for {
-		v, err := dec.Next()
-		if err == io.EOF {
-			return vals, nil
-		}
-		if err != nil {
-			return vals, err
-		}
-		vals = append(vals, v)
-	}
-}
+func Decode3(b []byte) ([]any, error) { return decodeAll(b, true) }
 
 // value3 decodes one AMF3 value.
 func (d *decoder) value3() (any, error) {
@@ -251,8 +215,7 @@ func (d *decoder) array3() (any, error) {
 	if ref {
 		return v, nil
 	}
-	idx := addEntry(&d.objs3)
-	mark, err := d.enter()
+	c, err := d.beginContainer(&d.objs3)
 	if err != nil {
 		return nil, fmt.Errorf("amf3 array: %w", err)
 	}
@@ -274,10 +237,7 @@ func (d *decoder) array3() (any, error) {
 		}
 	}
 	arr := Array3{Dense: dense, Assoc: assoc}
-	height, weight := d.leave(mark)
-	v = arr // box once for the table and the caller
-	fillEntry(d.objs3, idx, v, height, weight)
-	return v, nil
+	return d.endContainer(c, arr), nil
 }
 
 // dynamic3 reads name/value pairs up to the empty name (array associative
@@ -312,8 +272,7 @@ func (d *decoder) object3() (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("amf3 object traits: %w", err)
 	}
-	idx := addEntry(&d.objs3)
-	mark, err := d.enter()
+	c, err := d.beginContainer(&d.objs3)
 	if err != nil {
 		return nil, fmt.Errorf("amf3 object %q: %w", t.class, err)
 	}
@@ -333,10 +292,7 @@ func (d *decoder) object3() (any, error) {
 			return nil, fmt.Errorf("amf3 object %q: %w", t.class, err)
 		}
 	}
-	height, weight := d.leave(mark)
-	v = obj // box once for the table and the caller
-	fillEntry(d.objs3, idx, v, height, weight)
-	return v, nil
+	return d.endContainer(c, obj), nil
 }
 
 // traits reads inline traits or resolves a traits reference; h is the object
@@ -461,8 +417,7 @@ func (d *decoder) objectVector3() (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("amf3 object vector: %w", err)
 	}
-	idx := addEntry(&d.objs3)
-	mark, err := d.enter()
+	c, err := d.beginContainer(&d.objs3)
 	if err != nil {
 		return nil, fmt.Errorf("amf3 object vector: %w", err)
 	}
@@ -475,10 +430,7 @@ func (d *decoder) objectVector3() (any, error) {
 			return nil, fmt.Errorf("amf3 object vector element %d: %w", i, err)
 		}
 	}
-	height, weight := d.leave(mark)
-	v = vec // box once for the table and the caller
-	fillEntry(d.objs3, idx, v, height, weight)
-	return v, nil
+	return d.endContainer(c, vec), nil
 }
 
 func (d *decoder) dictionary3() (any, error) {
@@ -497,8 +449,7 @@ func (d *decoder) dictionary3() (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("amf3 dictionary: %w", err)
 	}
-	idx := addEntry(&d.objs3)
-	mark, err := d.enter()
+	c, err := d.beginContainer(&d.objs3)
 	if err != nil {
 		return nil, fmt.Errorf("amf3 dictionary: %w", err)
 	}
@@ -515,10 +466,7 @@ func (d *decoder) dictionary3() (any, error) {
 			return nil, fmt.Errorf("amf3 dictionary entry %d value: %w", i, err)
 		}
 	}
-	height, weight := d.leave(mark)
-	v = dict // box once for the table and the caller
-	fillEntry(d.objs3, idx, v, height, weight)
-	return v, nil
+	return d.endContainer(c, dict), nil
 }
 
 func vectorName(m byte) string {

@@ -2,11 +2,11 @@ package amf
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"math"
 	"reflect"
-	"strings"
 	"testing"
+
+	"github.com/mediaserver/mediaserver/internal/testenv"
 )
 
 // equalValues reports whether a and b are deeply equal, comparing floats by
@@ -53,35 +53,15 @@ func equalReflect(a, b reflect.Value) bool {
 	return a.Interface() == b.Interface()
 }
 
-// hx decodes hex written with optional spaces and newlines.
+// hx decodes a hex fixture that may contain spaces and newlines.
 func hx(t testing.TB, s string) []byte {
 	t.Helper()
-	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
-	if err != nil {
-		t.Fatalf("bad hex %q: %v", s, err)
-	}
-	return b
+	return testenv.Hex(t, s)
 }
 
-// cat concatenates byte slices and strings (taken as raw bytes).
-func cat(parts ...any) []byte {
-	var b []byte
-	for _, p := range parts {
-		switch p := p.(type) {
-		case []byte:
-			b = append(b, p...)
-		case string:
-			b = append(b, p...)
-		case byte:
-			b = append(b, p)
-		case int:
-			b = append(b, byte(p))
-		default:
-			panic("cat: bad part")
-		}
-	}
-	return b
-}
+// cat concatenates byte slices, strings (taken as raw bytes) and single
+// bytes.
+func cat(parts ...any) []byte { return testenv.Cat(parts...) }
 
 // Independent little builders for expected wire bytes.
 

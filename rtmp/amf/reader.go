@@ -3,6 +3,7 @@ package amf
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 )
 
@@ -242,6 +243,30 @@ func fillEntry(table []tableEntry, idx int, v any, height, weight int) {
 	}
 }
 
+// container is a container value being decoded: its reserved slot in a
+// reference table and what enter saved.
+type container struct {
+	table *[]tableEntry
+	idx   int
+	mark  openMark
+}
+
+// beginContainer reserves the table slot of a container value (before its
+// members, as on the wire) and opens a nesting level for it.
+func (d *decoder) beginContainer(table *[]tableEntry) (container, error) {
+	idx := addEntry(table)
+	mark, err := d.enter()
+	return container{table: table, idx: idx, mark: mark}, err
+}
+
+// endContainer closes the nesting level of c, records v (boxed once for the
+// table and the caller) in its slot and returns it.
+func (d *decoder) endContainer(c container, v any) any {
+	height, weight := d.leave(c.mark)
+	fillEntry(*c.table, c.idx, v, height, weight)
+	return v
+}
+
 // takeProps pops the properties pushed on the scratch stack since base into a
 // new exact-size slice (nil when there are none and nilEmpty is set).
 func (d *decoder) takeProps(base int, nilEmpty bool) []Property {
@@ -254,4 +279,64 @@ func (d *decoder) takeProps(base int, nilEmpty bool) []Property {
 	clear(d.scratch[base:])
 	d.scratch = d.scratch[:base]
 	return props
+}
+
+// valueReader is the core of Decoder0 and Decoder3: it decodes the values of
+// one message one at a time in one format, numbering them for error context,
+// and keeps the first error.
+type valueReader struct {
+	d     decoder
+	amf3  bool // values are AMF3, not AMF0
+	index int  // index of the next value
+	err   error
+}
+
+func (r *valueReader) reset(b []byte, amf3 bool) {
+	r.d.reset(b)
+	r.amf3, r.index, r.err = amf3, 0, nil
+}
+
+// next decodes the next value. It returns io.EOF when the input is
+// exhausted; after any other error it keeps returning that error.
+func (r *valueReader) next() (any, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	if r.d.remaining() == 0 {
+		return nil, io.EOF
+	}
+	start := r.d.off
+	var v any
+	var err error
+	format := "amf0"
+	if r.amf3 {
+		format = "amf3"
+		v, err = r.d.value3()
+	} else {
+		v, err = r.d.value0()
+	}
+	if err != nil {
+		r.err = fmt.Errorf("%s value %d at offset %d: %w", format, r.index, start, err)
+		return nil, r.err
+	}
+	r.index++
+	return v, nil
+}
+
+// decodeAll decodes every value in b. On error it returns the values decoded
+// before the failing one together with the error.
+func decodeAll(b []byte, amf3 bool) ([]any, error) {
+	var r valueReader
+	r.reset(b, amf3)
+	vals := make([]any, 0, 4)
+	for {
+		v, err := r.next()
+		if err == io.EOF {
+			return vals, nil
+		}
+		if err != nil {
+			return vals, err
+		}
+		vals = append(vals, v)
+	}
 }

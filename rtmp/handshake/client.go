@@ -99,13 +99,7 @@ func Client(rw io.ReadWriter, cfg ClientConfig) (ClientResult, error) {
 	res.EchoValid = string(s2) == string(c1)
 
 	var serverDigest []byte
-	if res.ServerVersion != 0 {
-		var off int
-		res.Schema, off = findDigest(s1, serverKeyText)
-		if res.Schema != SchemaNone {
-			serverDigest = s1[off : off+DigestSize]
-		}
-	}
+	res.Schema, serverDigest = peerDigest(s1, serverKeyText)
 	if clientDigest != nil && res.ServerVersion != 0 {
 		if serverDigest == nil {
 			return res, fmt.Errorf("S1: no valid server digest: %w", ErrInvalidDigest)

@@ -133,6 +133,21 @@ func findDigest(p []byte, key string) (Schema, int) {
 	return SchemaNone, 0
 }
 
+// peerDigest returns the schema and the digest of a C1 or S1 that announces
+// a digest handshake (a non-zero version field) and carries a valid digest
+// keyed with key; SchemaNone and nil otherwise (a plain handshake, or a
+// digest that does not verify).
+func peerDigest(p []byte, key string) (Schema, []byte) {
+	if packetVersion(p) == 0 {
+		return SchemaNone, nil
+	}
+	s, off := findDigest(p, key)
+	if s == SchemaNone {
+		return SchemaNone, nil
+	}
+	return s, p[off : off+DigestSize]
+}
+
 // imprintDigest writes into p the digest for schema s keyed with key and
 // returns its position.
 func imprintDigest(p []byte, s Schema, key string) int {

@@ -72,13 +72,7 @@ func Accept(rw io.ReadWriter, cfg ServerConfig) (ServerResult, error) {
 	res.ClientVersion = packetVersion(c1)
 
 	var clientDigest []byte
-	if res.ClientVersion != 0 {
-		var off int
-		res.Schema, off = findDigest(c1, playerKeyText)
-		if res.Schema != SchemaNone {
-			clientDigest = c1[off : off+DigestSize]
-		}
-	}
+	res.Schema, clientDigest = peerDigest(c1, playerKeyText)
 
 	out := make([]byte, 1+2*PacketSize)
 	out[0] = Version
