@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/mediaserver/mediaserver/flv"
+	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/stream"
 )
 
@@ -201,7 +202,7 @@ func TestHeaderFlags(t *testing.T) {
 					tr = readTags(get(t, f.url("/live/test.flv")).Body)
 				} else {
 					tr = readTags(get(t, f.url("/live/test.flv")).Body)
-					waitFor(t, "viewer", func() bool { return len(f.h.Sessions()) == 1 })
+					testenv.WaitFor(t, waitTimeout, "viewer", func() bool { return len(f.h.Sessions()) == 1 })
 					tc.publish(t, f)
 				}
 				if h := tr.waitHeader(t); h != tc.want {

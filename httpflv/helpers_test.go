@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/mediaserver/mediaserver/flv"
+	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/stream"
 )
 
@@ -233,7 +234,7 @@ func (tr *tagReader) waitHeader(t testing.TB) flv.Header {
 // waitTags waits until at least n tags arrived and returns them all.
 func (tr *tagReader) waitTags(t testing.TB, n int) []flv.Tag {
 	t.Helper()
-	waitFor(t, "tags", func() bool { return len(tr.snapshot()) >= n })
+	testenv.WaitFor(t, waitTimeout, "tags", func() bool { return len(tr.snapshot()) >= n })
 	return tr.snapshot()
 }
 
@@ -251,17 +252,9 @@ func (tr *tagReader) waitEnd(t testing.TB) ([]flv.Tag, error) {
 	return append([]flv.Tag(nil), tr.tags...), tr.err
 }
 
-// waitFor polls cond for up to 20 s.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+// waitTimeout is how long the tests wait for a condition with
+// testenv.WaitFor.
+const waitTimeout = 20 * time.Second
 
 // describeTag is a short form of a tag for failure messages: type letter,
 // K for a video keyframe, H for a sequence header, then the timestamp.

@@ -2,7 +2,6 @@ package httpflv
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,24 +19,6 @@ import (
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
 )
-
-// syncBuffer is a log sink shown when a test fails.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // liveServer is an RTMP server and the HTTP-FLV handler over one registry,
 // both on loopback ports.
@@ -52,8 +32,8 @@ type liveServer struct {
 // startLive starts the servers; wrap, when not nil, wraps the HTTP listener.
 func startLive(t *testing.T, cfg Config, wrap func(net.Listener) net.Listener) *liveServer {
 	t.Helper()
-	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &testenv.LogBuffer{} // shown when the test fails
+	log := logs.Logger(slog.LevelDebug)
 	reg := stream.NewRegistry(stream.Config{}, log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -94,7 +74,7 @@ func (s *liveServer) wsURL(name string) string {
 func (s *liveServer) waitStream(t *testing.T, name string, media bool) *stream.Stream {
 	t.Helper()
 	var st *stream.Stream
-	waitFor(t, "stream "+name, func() bool {
+	testenv.WaitFor(t, waitTimeout, "stream "+name, func() bool {
 		var ok bool
 		st, ok = s.reg.Lookup(stream.Key{App: "live", Name: name})
 		if !ok || !media {
@@ -322,9 +302,9 @@ func TestFFmpegStalledViewer(t *testing.T) {
 	if line, err := bufio.NewReader(conn).ReadString('\n'); err != nil || !strings.Contains(line, "200") {
 		t.Fatalf("stalled viewer: %q %v", line, err)
 	}
-	waitFor(t, "two viewers", func() bool { return len(s.h.Sessions()) == 2 })
+	testenv.WaitFor(t, waitTimeout, "two viewers", func() bool { return len(s.h.Sessions()) == 2 })
 	stalled := s.h.Sessions()[1]
-	waitFor(t, "the stalled viewer to be dropped", func() bool {
+	testenv.WaitFor(t, waitTimeout, "the stalled viewer to be dropped", func() bool {
 		for _, x := range s.h.Sessions() {
 			if x.ID == stalled.ID {
 				return false

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mediaserver/mediaserver/flv"
+	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/stream"
 )
 
@@ -113,7 +114,7 @@ func TestSlowViewerResyncsWhileOtherSeesNoGap(t *testing.T) {
 		defer close(served)
 		f.h.ServeHTTP(slow, httptest.NewRequestWithContext(ctx, "GET", "/live/test.flv", nil))
 	}()
-	waitFor(t, "slow viewer's first batch", func() bool { return slow.writeCount() == 1 })
+	testenv.WaitFor(t, waitTimeout, "slow viewer's first batch", func() bool { return slow.writeCount() == 1 })
 
 	// 30 more GOPs, 600 frames against a cache of 64. The publisher only
 	// waits for the healthy viewer, never for the slow one.
@@ -132,7 +133,7 @@ func TestSlowViewerResyncsWhileOtherSeesNoGap(t *testing.T) {
 		}
 	}
 	close(slow.release)
-	waitFor(t, "the slow viewer to resync", func() bool {
+	testenv.WaitFor(t, waitTimeout, "the slow viewer to resync", func() bool {
 		for _, s := range f.h.Sessions() {
 			if s.ID == slowID && s.Dropped > 0 {
 				return true
@@ -266,7 +267,7 @@ func TestStalledViewerIsDropped(t *testing.T) {
 	if _, err := fmt.Fprintf(conn, "GET /live/test.flv HTTP/1.1\r\nHost: test\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "two viewers", func() bool { return len(h.Sessions()) == 2 })
+	testenv.WaitFor(t, waitTimeout, "two viewers", func() bool { return len(h.Sessions()) == 2 })
 	stalledID := h.Sessions()[1].ID
 
 	// Publish (at about 10 GOPs a second, never waiting for the stalled

@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/mediaserver/mediaserver/flv"
+	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/stream"
 )
 
@@ -51,7 +52,7 @@ func TestWebSocketFLV(t *testing.T) {
 		t.Fatalf("WS tags %s\nHTTP tags %s", describeTags(got), describeTags(want))
 	}
 	checkMonotonic(t, got)
-	waitFor(t, "sessions to end", func() bool { return len(f.h.Sessions()) == 0 })
+	testenv.WaitFor(t, waitTimeout, "sessions to end", func() bool { return len(f.h.Sessions()) == 0 })
 }
 
 // TestWebSocketPing: the server pings; a viewer that never reads (so never
@@ -68,19 +69,19 @@ func TestWebSocketPing(t *testing.T) {
 	})
 	liveReader := newWSReader(live)
 	go func() { _, _ = io.Copy(io.Discard, liveReader) }()
-	waitFor(t, "live viewer", func() bool { return len(f.h.Sessions()) == 1 })
+	testenv.WaitFor(t, waitTimeout, "live viewer", func() bool { return len(f.h.Sessions()) == 1 })
 	liveID := f.h.Sessions()[0].ID
 
 	deaf := wsDial(t, f.wsURL("/live/test.flv"), nil) // never reads, so never answers a ping
 	_ = deaf
-	waitFor(t, "deaf viewer", func() bool { return len(f.h.Sessions()) == 2 })
-	waitFor(t, "deaf viewer to be dropped", func() bool {
+	testenv.WaitFor(t, waitTimeout, "deaf viewer", func() bool { return len(f.h.Sessions()) == 2 })
+	testenv.WaitFor(t, waitTimeout, "deaf viewer to be dropped", func() bool {
 		s := f.h.Sessions()
 		return len(s) == 1 && s[0].ID == liveID
 	})
 	// The reading viewer answers pings and stays: more pings keep coming.
 	n := pings.Load()
-	waitFor(t, "more pings", func() bool { return pings.Load() >= n+3 })
+	testenv.WaitFor(t, waitTimeout, "more pings", func() bool { return pings.Load() >= n+3 })
 	if s := f.h.Sessions(); len(s) != 1 || s[0].ID != liveID {
 		t.Fatalf("sessions %+v, want only %s", s, liveID)
 	}
@@ -90,10 +91,10 @@ func TestKick(t *testing.T) {
 	f := newFixture(t, Config{}, stream.Config{})
 	f.publish(audioHeaderFrame(t), audioFrame(t, 0, 10))
 	flvTags := readTags(get(t, f.url("/live/test.flv")).Body)
-	waitFor(t, "HTTP viewer", func() bool { return len(f.h.Sessions()) == 1 })
+	testenv.WaitFor(t, waitTimeout, "HTTP viewer", func() bool { return len(f.h.Sessions()) == 1 })
 	ws := newWSReader(wsDial(t, f.wsURL("/live/test.flv"), nil))
 	go func() { _, _ = io.Copy(io.Discard, ws) }()
-	waitFor(t, "WS viewer", func() bool { return len(f.h.Sessions()) == 2 })
+	testenv.WaitFor(t, waitTimeout, "WS viewer", func() bool { return len(f.h.Sessions()) == 2 })
 
 	s := f.h.Sessions()
 	if s[0].ID != "flv-1" || s[0].Protocol != ProtocolFLV || s[1].ID != "ws-2" || s[1].Protocol != ProtocolWS {
@@ -105,7 +106,7 @@ func TestKick(t *testing.T) {
 		}
 	}
 	flvTags.waitTags(t, 2)
-	waitFor(t, "bytes out", func() bool {
+	testenv.WaitFor(t, waitTimeout, "bytes out", func() bool {
 		s := f.h.Sessions()
 		return len(s) == 2 && s[0].BytesOut >= 13+2*flv.TagHeaderSize && s[0].Frames == 2
 	})
@@ -125,7 +126,7 @@ func TestKick(t *testing.T) {
 	if ce := ws.closeError(t); ce.Code != websocket.ClosePolicyViolation || ce.Text != closeTextKicked {
 		t.Fatalf("close frame %d %q", ce.Code, ce.Text)
 	}
-	waitFor(t, "sessions to end", func() bool { return len(f.h.Sessions()) == 0 })
+	testenv.WaitFor(t, waitTimeout, "sessions to end", func() bool { return len(f.h.Sessions()) == 0 })
 	if f.h.Kick("ws-2") {
 		t.Fatal("Kick of an ended viewer reported true")
 	}
@@ -139,7 +140,7 @@ func TestCloseEndsViewers(t *testing.T) {
 	flvTags := readTags(get(t, f.url("/live/test.flv")).Body)
 	ws := newWSReader(wsDial(t, f.wsURL("/live/test.flv"), nil))
 	go func() { _, _ = io.Copy(io.Discard, ws) }()
-	waitFor(t, "viewers", func() bool { return len(f.h.Sessions()) == 2 })
+	testenv.WaitFor(t, waitTimeout, "viewers", func() bool { return len(f.h.Sessions()) == 2 })
 
 	f.h.Close()
 	if n := len(f.h.Sessions()); n != 0 {

@@ -256,7 +256,7 @@ func TestBadInputClosesOnlyItsOwnConnection(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t)
-			waitFor(t, 5*time.Second, "a logged reason containing "+tc.reason, func() bool {
+			testenv.WaitFor(t, 5*time.Second, "a logged reason containing "+tc.reason, func() bool {
 				for _, line := range strings.Split(s.logs.String(), "\n") {
 					if strings.Contains(line, "connection closed") && strings.Contains(line, tc.reason) {
 						return true

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/rtmp/amf"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
@@ -197,7 +198,7 @@ func TestRequestReconnect(t *testing.T) {
 	if err := legacy.WriteMedia(chunk.TypeVideo, 40, []byte{0x27, 1, 0, 0, 0, 0, 0, 0, 1, 0x41}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the legacy publisher's frame", func() bool {
+	testenv.WaitFor(t, 5*time.Second, "the legacy publisher's frame", func() bool {
 		st, ok := s.hub.Lookup(stream.Key{App: "live", Name: "legacy"})
 		return ok && st.Stats().VideoFrames >= 2
 	})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/rtmp/amf"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
@@ -58,7 +59,7 @@ func TestEncoderQuirks(t *testing.T) {
 		if err := c.WriteMessage(&chunk.Message{Type: chunk.TypeCommandAMF0, ChunkStreamID: 3, Payload: payload}); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 5*time.Second, "name to be free", func() bool {
+		testenv.WaitFor(t, 5*time.Second, "name to be free", func() bool {
 			_, ok := s.hub.Lookup(stream.Key{App: "live", Name: "byname"})
 			return !ok
 		})
@@ -139,7 +140,7 @@ func TestEncoderQuirks(t *testing.T) {
 			t.Fatal(err)
 		}
 		var st *stream.Stream
-		waitFor(t, 5*time.Second, "frames from the aggregate", func() bool {
+		testenv.WaitFor(t, 5*time.Second, "frames from the aggregate", func() bool {
 			var ok bool
 			st, ok = s.hub.Lookup(stream.Key{App: "live", Name: "agg"})
 			return ok && st.Stats().FramesIn == 5
@@ -167,7 +168,7 @@ func TestEncoderQuirks(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		waitFor(t, 5*time.Second, "stream headers", func() bool {
+		testenv.WaitFor(t, 5*time.Second, "stream headers", func() bool {
 			st, ok := s.hub.Lookup(stream.Key{App: "live", Name: "meta"})
 			return ok && st.Stats().FramesIn == 3
 		})

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
 	"github.com/mediaserver/mediaserver/stream"
@@ -99,20 +100,20 @@ func TestTakeoverClosesOldPublisher(t *testing.T) {
 	old := publishClient(t, s, "cam", 0, 3)
 	st := s.waitLive(t, "cam")
 	viewer := play(t, s.url("cam"), "cam")
-	waitFor(t, 5*time.Second, "viewer frames", func() bool { return len(viewer.snapshot()) > 0 })
+	testenv.WaitFor(t, 5*time.Second, "viewer frames", func() bool { return len(viewer.snapshot()) > 0 })
 
 	publishClient(t, s, "cam", 0, 3)
 	codes, _ := statusCodes(t, old, 5*time.Second)
 	if len(codes) == 0 || codes[len(codes)-1] != "NetStream.Unpublish.Success" {
 		t.Errorf("old publisher got %v, want NetStream.Unpublish.Success before the close", codes)
 	}
-	waitFor(t, 5*time.Second, "the cut-off logged", func() bool {
+	testenv.WaitFor(t, 5*time.Second, "the cut-off logged", func() bool {
 		return strings.Contains(s.logs.String(), "another publisher took the stream over")
 	})
 	if now, ok := s.hub.Lookup(stream.Key{App: "live", Name: "cam"}); !ok || now != st || st.Republishes() != 1 {
 		t.Fatal("takeover did not continue the same stream")
 	}
-	waitFor(t, 5*time.Second, "the viewer to get the new publisher's frames", func() bool {
+	testenv.WaitFor(t, 5*time.Second, "the viewer to get the new publisher's frames", func() bool {
 		return len(viewer.snapshot()) >= 6
 	})
 	if gaps := videoGaps(viewer.snapshot(), 100); len(gaps) > 0 {
@@ -140,12 +141,12 @@ func TestRepublishKeepsRTMPPlayer(t *testing.T) {
 	first := publishClient(t, s, "cam", 1000, 5)
 	st := s.waitLive(t, "cam")
 	viewer := play(t, s.url("cam"), "cam")
-	waitFor(t, 5*time.Second, "viewer frames", func() bool { return len(viewer.snapshot()) >= 5 })
+	testenv.WaitFor(t, 5*time.Second, "viewer frames", func() bool { return len(viewer.snapshot()) >= 5 })
 	_ = first.Close() // the encoder's connection drops
-	waitFor(t, 5*time.Second, "the stream to wait", func() bool { return st.State() == stream.StateWaiting })
+	testenv.WaitFor(t, 5*time.Second, "the stream to wait", func() bool { return st.State() == stream.StateWaiting })
 
 	publishClient(t, s, "cam", 0, 5) // the encoder is back, its clock restarted
-	waitFor(t, 5*time.Second, "frames after the republish", func() bool { return len(viewer.snapshot()) >= 11 })
+	testenv.WaitFor(t, 5*time.Second, "frames after the republish", func() bool { return len(viewer.snapshot()) >= 11 })
 	frames := viewer.snapshot()
 	if gaps := videoGaps(frames, 100); len(gaps) > 0 {
 		t.Errorf("viewer timestamps across the republish: %v", gaps)

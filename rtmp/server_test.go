@@ -1,7 +1,6 @@
 package rtmp_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -17,42 +16,11 @@ import (
 	"github.com/mediaserver/mediaserver/stream"
 )
 
-// logBuffer collects log lines so tests can assert that a closed
-// connection was logged with its reason.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 type testServer struct {
 	addr string
 	hub  *stream.Registry
 	srv  *rtmp.Server
-	logs *logBuffer
+	logs *testenv.LogBuffer // so tests can assert that a closed connection was logged with its reason
 }
 
 // startServer runs an RTMP server on a free loopback port.
@@ -64,8 +32,8 @@ func startServer(t *testing.T, cfg rtmp.ServerConfig) *testServer {
 // startServerWith is startServer with a hub configured by scfg.
 func startServerWith(t *testing.T, cfg rtmp.ServerConfig, scfg stream.Config) *testServer {
 	t.Helper()
-	logs := &logBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &testenv.LogBuffer{}
+	log := logs.Logger(slog.LevelDebug)
 	hub := stream.NewRegistry(scfg, log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -101,7 +69,7 @@ func (s *testServer) url(name string) string { return "rtmp://" + s.addr + "/liv
 func (s *testServer) waitLive(t *testing.T, name string) *stream.Stream {
 	t.Helper()
 	var st *stream.Stream
-	waitFor(t, 20*time.Second, "stream "+name+" to go live", func() bool {
+	testenv.WaitFor(t, 20*time.Second, "stream "+name+" to go live", func() bool {
 		var ok bool
 		st, ok = s.hub.Lookup(stream.Key{App: "live", Name: name})
 		return ok && st.Headers().Video != nil && st.Stats().VideoFrames > 0
@@ -216,7 +184,7 @@ func TestFFmpegPublishProbeAndPlay(t *testing.T) {
 		// player within a second.
 		start := time.Now()
 		p := play(t, s.url("cam"), "cam")
-		waitFor(t, 5*time.Second, "first video frame", func() bool {
+		testenv.WaitFor(t, 5*time.Second, "first video frame", func() bool {
 			for _, f := range p.snapshot() {
 				if f.typ == chunk.TypeVideo && !f.hdr {
 					return true
@@ -266,7 +234,7 @@ func TestFFmpegPublishProbeAndPlay(t *testing.T) {
 	if !strings.Contains(s.logs.String(), "play ended: stream unpublished") {
 		t.Error("no log of the play ending with the stream")
 	}
-	waitFor(t, 5*time.Second, "name to be free", func() bool {
+	testenv.WaitFor(t, 5*time.Second, "name to be free", func() bool {
 		_, ok := s.hub.Lookup(stream.Key{App: "live", Name: "cam"})
 		return !ok
 	})

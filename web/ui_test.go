@@ -16,6 +16,7 @@ import (
 
 	"github.com/mediaserver/mediaserver/internal/browsertest"
 	"github.com/mediaserver/mediaserver/internal/server"
+	"github.com/mediaserver/mediaserver/internal/servertest"
 	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/stream"
 )
@@ -32,22 +33,13 @@ func TestDashboardInBrowser(t *testing.T) {
 	testenv.Tool(t, "ffmpeg")
 	browsertest.RequireTools(t)
 
-	cfg := server.DefaultConfig()
-	// The UI builds RTMP URLs from the configured port, so the test gives
-	// the server a port the system just handed out rather than ":0".
-	cfg.RTMP.Addr = freeLoopbackAddr(t)
-	cfg.HTTP.Addr = "127.0.0.1:0"
-	cfg.HLS.SegmentDuration = time.Second
-	cfg.API.Token = uiTestToken
-	srv, err := server.New(cfg, "ui-test", slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Shutdown(); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
+	srv := servertest.StartWithLogger(t, func(cfg *server.Config) {
+		// The UI builds RTMP URLs from the configured port, so the test
+		// gives the server a port the system just handed out rather than
+		// ":0".
+		cfg.RTMP.Addr = freeLoopbackAddr(t)
+		cfg.API.Token = uiTestToken
+	}, testenv.TestLogger(t, slog.LevelWarn))
 	base := "http://" + srv.HTTPAddr()
 	rtmpBase := "rtmp://" + srv.RTMPAddr() + "/live/"
 
@@ -243,12 +235,4 @@ func waitForSession(t *testing.T, base, stream, protocol string) string {
 	}
 	t.Fatalf("%s: no %s viewer session within 30 s", stream, protocol)
 	return ""
-}
-
-// testLog writes server logs into the test log.
-type testLog struct{ t *testing.T }
-
-func (w testLog) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }

@@ -99,7 +99,7 @@ func TestRunAgainstServer(t *testing.T) {
 	protos := []string{protoFLV, protoWS, protoRTMP, protoHLS}
 	results := make([]*Result, len(protos))
 	errs := make([]error, len(protos))
-	logs := make([]syncBuffer, len(protos))
+	logs := make([]testenv.LogBuffer, len(protos))
 	var wg sync.WaitGroup
 	for i, proto := range protos {
 		cfg := Config{
@@ -112,7 +112,7 @@ func TestRunAgainstServer(t *testing.T) {
 			ServerPID: os.Getpid(),
 		}
 		wg.Go(func() {
-			results[i], errs[i] = runBench(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs[i], nil)))
+			results[i], errs[i] = runBench(context.Background(), cfg, logs[i].Logger(slog.LevelInfo))
 		})
 	}
 	wg.Wait()
@@ -169,22 +169,4 @@ func TestRunFailsWithoutServer(t *testing.T) {
 	if _, err := runBench(context.Background(), cfg, nil); err == nil {
 		t.Fatal("run without a server succeeded")
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

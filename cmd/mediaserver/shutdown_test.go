@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,24 +21,6 @@ import (
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
 )
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 var startedRE = regexp.MustCompile(`msg="mediaserver started".* rtmp=(\S+) http=(\S+)`)
 
@@ -54,7 +34,7 @@ func TestSIGTERMEndsEveryoneCleanly(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	cmd := exec.Command(bin, "-rtmp-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "MEDIASERVER_HTTP_SHUTDOWN_GRACE="+grace.String(),
 		"MEDIASERVER_HLS_SEGMENT_DURATION=1s")
@@ -71,7 +51,7 @@ func TestSIGTERMEndsEveryoneCleanly(t *testing.T) {
 		}
 	})
 	var rtmpAddr, httpAddr string
-	waitUntil(t, 10*time.Second, "the server to start", func() bool {
+	testenv.WaitFor(t, 10*time.Second, "the server to start", func() bool {
 		m := startedRE.FindStringSubmatch(logs.String())
 		if m != nil {
 			rtmpAddr, httpAddr = m[1], m[2]
@@ -80,7 +60,7 @@ func TestSIGTERMEndsEveryoneCleanly(t *testing.T) {
 	})
 	base := "http://" + httpAddr + "/live/cam"
 	testenv.Publish(t, "rtmp://"+rtmpAddr+"/live/cam", testenv.Source{Duration: 60 * time.Second})
-	waitUntil(t, 20*time.Second, "an HLS segment", func() bool {
+	testenv.WaitFor(t, 20*time.Second, "an HLS segment", func() bool {
 		resp, err := http.Get(base + ".m3u8")
 		if err != nil {
 			return false
@@ -217,18 +197,6 @@ func TestSIGTERMEndsEveryoneCleanly(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `msg="publish ended"`) {
 		t.Error("the publisher's end was not logged")
-	}
-}
-
-// waitUntil polls cond until it holds or the timeout passes.
-func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -12,47 +11,9 @@ import (
 	"time"
 
 	"github.com/mediaserver/mediaserver/internal/server"
+	"github.com/mediaserver/mediaserver/internal/servertest"
 	"github.com/mediaserver/mediaserver/internal/testenv"
 )
-
-// start runs the whole server on loopback ports with 1 s HLS segments.
-func start(t *testing.T) *server.Server {
-	t.Helper()
-	cfg := server.DefaultConfig()
-	cfg.RTMP.Addr, cfg.HTTP.Addr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.HLS.SegmentDuration = time.Second
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srv, err := server.New(cfg, "test", log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Shutdown(); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	return srv
-}
-
-// testWriter sends log lines to the test log.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // apiTrack is the part of the API's track document the tests read.
 type apiTrack struct {
@@ -155,7 +116,7 @@ func checkPeerProbe(t *testing.T, rb readBack) error {
 // HTTP-FLV and RTMP play (HLS carries its audio only, and says why). The
 // API reports codec and picture size.
 func TestEnhancedRTMPPeer(t *testing.T) {
-	srv := start(t)
+	srv := servertest.Start(t, nil)
 	dir := t.TempDir()
 	cases := []struct {
 		video, codec, display string
@@ -171,7 +132,7 @@ func TestEnhancedRTMPPeer(t *testing.T) {
 			name := c.video
 			pub := testenv.PublishEnhanced(t, clip, "rtmp://"+srv.RTMPAddr()+"/live/"+name)
 			var st apiStream
-			waitFor(t, 20*time.Second, name+" live with its video configuration", func() bool {
+			testenv.WaitFor(t, 20*time.Second, name+" live with its video configuration", func() bool {
 				var ok bool
 				st, ok = getStream(t, srv, name)
 				return ok && st.Tracks.Video != nil && st.Tracks.Video.Width > 0
@@ -188,7 +149,7 @@ func TestEnhancedRTMPPeer(t *testing.T) {
 				{name: "HTTP-FLV", url: base + ".flv", codec: c.codec},
 				{name: "RTMP play", url: "rtmp://" + srv.RTMPAddr() + "/live/" + name, codec: c.codec},
 			}
-			waitFor(t, 10*time.Second, "an HLS segment", func() bool { return playlistReady(base + ".m3u8") })
+			testenv.WaitFor(t, 10*time.Second, "an HLS segment", func() bool { return playlistReady(base + ".m3u8") })
 			hlsRead := readBack{name: "HLS", url: base + ".m3u8"}
 			if c.hls {
 				hlsRead.codec = c.codec

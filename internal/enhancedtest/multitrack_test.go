@@ -13,6 +13,8 @@ import (
 
 	"github.com/mediaserver/mediaserver/flv"
 	"github.com/mediaserver/mediaserver/internal/server"
+	"github.com/mediaserver/mediaserver/internal/servertest"
+	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/rtmp"
 )
 
@@ -141,7 +143,7 @@ func dial(t *testing.T, srv *server.Server, name string, caps rtmp.EnhancedCaps)
 // (the late viewer gets them from the header set) and coded frames of
 // both, unchanged. The API lists both tracks.
 func TestMultitrackKeepsBothVideoTracksInHTTPFLV(t *testing.T) {
-	srv := start(t)
+	srv := servertest.Start(t, nil)
 	file := multitrackFile(t, 3)
 	c := dial(t, srv, "mt", multitrackCaps)
 	if err := publishFile(c, file, 0, 1000, false); err != nil { // headers and the first GOP
@@ -232,7 +234,7 @@ func TestMultitrackKeepsBothVideoTracksInHTTPFLV(t *testing.T) {
 // a publisher that declared the Reconnect capability, over RTMP; one that
 // did not is a conflict.
 func TestReconnectThroughAPI(t *testing.T) {
-	srv := start(t)
+	srv := servertest.Start(t, nil)
 	file := multitrackFile(t, 1)
 	capable := dial(t, srv, "capable", multitrackCaps)
 	legacy := dial(t, srv, "legacy", rtmp.EnhancedCaps{})
@@ -249,7 +251,7 @@ func TestReconnectThroughAPI(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	waitFor(t, 10*time.Second, "both streams", func() bool {
+	testenv.WaitFor(t, 10*time.Second, "both streams", func() bool {
 		_, a := getStream(t, srv, "capable")
 		_, b := getStream(t, srv, "legacy")
 		return a && b

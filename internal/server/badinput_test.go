@@ -2,66 +2,35 @@ package server_test
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/mediaserver/mediaserver/internal/server"
+	"github.com/mediaserver/mediaserver/internal/servertest"
 	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/stream"
 )
 
-// logBuffer collects the server log so tests can find logged reasons.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// startLogged is start with the log kept in a buffer (and shown when the
-// test fails).
-func startLogged(t *testing.T, edit func(*server.Config)) (*server.Server, *logBuffer) {
+// startLogged is servertest.Start with the log kept in a buffer, so tests
+// can find logged reasons (and shown when the test fails).
+func startLogged(t *testing.T, edit func(*server.Config)) (*server.Server, *testenv.LogBuffer) {
 	t.Helper()
-	cfg := server.DefaultConfig()
-	cfg.RTMP.Addr, cfg.HTTP.Addr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.HLS.SegmentDuration = time.Second
-	if edit != nil {
-		edit(&cfg)
-	}
-	logs := &logBuffer{}
-	srv, err := server.New(cfg, "test", slog.New(slog.NewTextHandler(logs, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	logs := &testenv.LogBuffer{}
+	// Registered first, so it runs after the shutdown and shows its log too.
 	t.Cleanup(func() {
-		if err := srv.Shutdown(); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return srv, logs
+	return servertest.StartWithLogger(t, edit, logs.Logger(slog.LevelInfo)), logs
 }
 
 // metric returns the /metrics line that starts with prefix.
@@ -83,7 +52,7 @@ func TestHTTPBadInputKeepsViewersWatching(t *testing.T) {
 		c.FLV.WSReadLimit = 1024
 	})
 	testenv.Publish(t, "rtmp://"+srv.RTMPAddr()+"/live/legit", testenv.Source{Duration: 60 * time.Second})
-	waitFor(t, 20*time.Second, "the stream to go live", func() bool {
+	testenv.WaitFor(t, 20*time.Second, "the stream to go live", func() bool {
 		st, ok := srv.Hub().Lookup(stream.Key{App: "live", Name: "legit"})
 		return ok && st.Stats().Keyframes > 0
 	})
@@ -110,7 +79,7 @@ func TestHTTPBadInputKeepsViewersWatching(t *testing.T) {
 			t.Errorf("status %d, want 431", resp.StatusCode)
 		}
 		t.Logf("431 after %v", time.Since(start).Round(time.Millisecond))
-		waitFor(t, 5*time.Second, "the refusal logged", func() bool {
+		testenv.WaitFor(t, 5*time.Second, "the refusal logged", func() bool {
 			return strings.Contains(logs.String(), "reason="+server.LimitHTTPHeaderSize)
 		})
 	})
@@ -127,7 +96,7 @@ func TestHTTPBadInputKeepsViewersWatching(t *testing.T) {
 			_, _ = io.WriteString(conn, "X-Slow: 1\r\n")
 		}
 		expectEOF(t, conn, 5*time.Second)
-		waitFor(t, 5*time.Second, "the header timeout logged", func() bool {
+		testenv.WaitFor(t, 5*time.Second, "the header timeout logged", func() bool {
 			return strings.Contains(logs.String(), "reason="+server.LimitHTTPHeaderTimeout)
 		})
 	})
@@ -158,7 +127,7 @@ func TestHTTPBadInputKeepsViewersWatching(t *testing.T) {
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("status %d, want 400", resp.StatusCode)
 		}
-		waitFor(t, 5*time.Second, "the failed handshake logged", func() bool {
+		testenv.WaitFor(t, 5*time.Second, "the failed handshake logged", func() bool {
 			return strings.Contains(logs.String(), "websocket handshake")
 		})
 	})
@@ -179,7 +148,7 @@ func TestHTTPBadInputKeepsViewersWatching(t *testing.T) {
 				break
 			}
 		}
-		waitFor(t, 5*time.Second, "the limit counted", func() bool {
+		testenv.WaitFor(t, 5*time.Second, "the limit counted", func() bool {
 			return strings.HasSuffix(metric(t, srv, `mediaserver_limit_hits_total{component="flv",limit="ws_message_size"}`), " 1")
 		})
 	})

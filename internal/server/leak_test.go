@@ -47,7 +47,7 @@ func heapInUse() uint64 {
 func TestNoLeakAfterHundredsOfClients(t *testing.T) {
 	srv, _ := startLogged(t, nil)
 	testenv.Publish(t, "rtmp://"+srv.RTMPAddr()+"/live/cam", testenv.Source{Duration: 90 * time.Second})
-	waitFor(t, 20*time.Second, "the stream to go live", func() bool {
+	testenv.WaitFor(t, 20*time.Second, "the stream to go live", func() bool {
 		st, ok := srv.Hub().Lookup(stream.Key{App: "live", Name: "cam"})
 		return ok && st.Stats().Keyframes > 0
 	})

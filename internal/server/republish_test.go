@@ -11,6 +11,7 @@ import (
 	"github.com/mediaserver/mediaserver/flv"
 	"github.com/mediaserver/mediaserver/internal/browsertest"
 	"github.com/mediaserver/mediaserver/internal/server"
+	"github.com/mediaserver/mediaserver/internal/servertest"
 	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/stream"
 )
@@ -21,7 +22,7 @@ import (
 // error, and hls.js plays on across the discontinuity.
 func TestRepublishAfterPublisherKilled(t *testing.T) {
 	browsertest.RequireTools(t)
-	srv := start(t, func(c *server.Config) { c.HLS.SegmentDuration = time.Second })
+	srv := servertest.Start(t, func(c *server.Config) { c.HLS.SegmentDuration = time.Second })
 	key := stream.Key{App: "live", Name: "cam"}
 	url := "rtmp://" + srv.RTMPAddr() + "/live/cam"
 	base := "http://" + srv.HTTPAddr() + "/live/cam"
@@ -29,12 +30,12 @@ func TestRepublishAfterPublisherKilled(t *testing.T) {
 
 	first := testenv.Publish(t, url, src)
 	var st *stream.Stream
-	waitFor(t, 20*time.Second, "the stream to go live", func() bool {
+	testenv.WaitFor(t, 20*time.Second, "the stream to go live", func() bool {
 		var ok bool
 		st, ok = srv.Hub().Lookup(key)
 		return ok && st.Stats().Keyframes > 0
 	})
-	waitFor(t, 20*time.Second, "two HLS segments", func() bool { return playlistSegments(t, base+".m3u8") >= 2 })
+	testenv.WaitFor(t, 20*time.Second, "two HLS segments", func() bool { return playlistSegments(t, base+".m3u8") >= 2 })
 
 	viewer := watchFLV(t, base+".flv")
 	// Play fails the test from its goroutine when the harness breaks; the
@@ -50,13 +51,13 @@ func TestRepublishAfterPublisherKilled(t *testing.T) {
 
 	time.Sleep(5 * time.Second)
 	first.Kill() // SIGKILL: no FCUnpublish, no deleteStream, the TCP connection just drops
-	waitFor(t, 5*time.Second, "the stream to wait for its publisher", func() bool {
+	testenv.WaitFor(t, 5*time.Second, "the stream to wait for its publisher", func() bool {
 		return st.State() == stream.StateWaiting
 	})
 	before := len(viewer.snapshot())
 	time.Sleep(time.Second)
 	testenv.Publish(t, url, src)
-	waitFor(t, 20*time.Second, "the new publisher's frames at the viewer", func() bool {
+	testenv.WaitFor(t, 20*time.Second, "the new publisher's frames at the viewer", func() bool {
 		return len(viewer.snapshot()) > before+50
 	})
 	if now, ok := srv.Hub().Lookup(key); !ok || now != st || st.Republishes() != 1 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,51 +15,10 @@ import (
 
 	"github.com/mediaserver/mediaserver/internal/access"
 	"github.com/mediaserver/mediaserver/internal/server"
+	"github.com/mediaserver/mediaserver/internal/servertest"
 	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/stream"
 )
-
-// start runs the whole server on loopback ports.
-func start(t *testing.T, edit func(*server.Config)) *server.Server {
-	t.Helper()
-	cfg := server.DefaultConfig()
-	cfg.RTMP.Addr, cfg.HTTP.Addr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.HLS.SegmentDuration = time.Second
-	if edit != nil {
-		edit(&cfg)
-	}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srv, err := server.New(cfg, "test", log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Shutdown(); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	return srv
-}
-
-// testWriter sends log lines to the test log.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // hookServer answers play hooks: 2xx when the query carries token=good,
 // 403 otherwise; it records play_stop notifications.
@@ -104,12 +62,12 @@ func TestPlayHookGuardsEveryProtocol(t *testing.T) {
 	hooks := &hookServer{}
 	hookSrv := httptest.NewServer(hooks)
 	defer hookSrv.Close()
-	srv := start(t, func(c *server.Config) {
+	srv := servertest.Start(t, func(c *server.Config) {
 		c.Access.OnPlay = hookSrv.URL
 		c.Access.OnPlayStop = hookSrv.URL
 	})
 	testenv.Publish(t, "rtmp://"+srv.RTMPAddr()+"/live/cam", testenv.Source{Duration: 20 * time.Second})
-	waitFor(t, 20*time.Second, "stream to go live", func() bool {
+	testenv.WaitFor(t, 20*time.Second, "stream to go live", func() bool {
 		st, ok := srv.Hub().Lookup(stream.Key{App: "live", Name: "cam"})
 		return ok && st.Stats().Keyframes > 0
 	})
@@ -136,7 +94,7 @@ func TestPlayHookGuardsEveryProtocol(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		waitFor(t, 10*time.Second, "on_play_stop for the FLV viewer", func() bool { return hooks.stopped("flv") })
+		testenv.WaitFor(t, 10*time.Second, "on_play_stop for the FLV viewer", func() bool { return hooks.stopped("flv") })
 	})
 
 	t.Run("WebSocket-FLV", func(t *testing.T) {
@@ -154,7 +112,7 @@ func TestPlayHookGuardsEveryProtocol(t *testing.T) {
 			t.Fatalf("first message: %d %q %v", typ, msg[:min(len(msg), 8)], err)
 		}
 		conn.Close()
-		waitFor(t, 10*time.Second, "on_play_stop for the WS viewer", func() bool { return hooks.stopped("ws") })
+		testenv.WaitFor(t, 10*time.Second, "on_play_stop for the WS viewer", func() bool { return hooks.stopped("ws") })
 	})
 
 	t.Run("HLS playlist", func(t *testing.T) {
