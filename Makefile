@@ -56,8 +56,11 @@ $(NODE_DEPS): package.json package-lock.json
 vet:
 	$(GO) vet ./...
 
+# Packages run one at a time (-p 1): the integration tests drive real ffmpeg
+# and Chromium peers in real time, and on a 2-core machine two packages of
+# them at once would starve each other.
 test-go:
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -p 1 -timeout 25m ./...
 
 fmt:
 	gofmt -l -w $$(git ls-files '*.go')

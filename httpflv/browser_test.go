@@ -27,9 +27,9 @@ func TestBrowserPlays(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startLive(t, Config{}, nil)
-			src := tc.src
-			src.Duration = 15 * time.Second
-			testenv.Publish(t, s.publishURL("cam"), src)
+			// The publisher runs until the subtest ends, however long the
+			// browser takes to start.
+			testenv.Publish(t, s.publishURL("cam"), tc.src)
 			s.waitStream(t, "cam", true)
 			url := s.flvURL("cam")
 			if tc.ws {
@@ -48,7 +48,7 @@ func TestBrowserPlays(t *testing.T) {
 					advance, r.Samples, r.Console)
 			}
 			wantW, wantH := 640, 360
-			if src.NoVideo {
+			if tc.src.NoVideo {
 				wantW, wantH = 0, 0
 			}
 			if r.VideoWidth != wantW || r.VideoHeight != wantH {

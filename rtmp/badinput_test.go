@@ -275,6 +275,7 @@ func TestBadInputClosesOnlyItsOwnConnection(t *testing.T) {
 				_ = c.Close()
 			}
 		}()
+		floodStart := time.Now()
 		for range n {
 			c, err := net.Dial("tcp", s.addr)
 			if err != nil {
@@ -282,6 +283,7 @@ func TestBadInputClosesOnlyItsOwnConnection(t *testing.T) {
 			}
 			conns = append(conns, c)
 		}
+		flood := time.Since(floodStart)
 		// Every connection ends: the ones over the cap at once, the others
 		// at the handshake timeout.
 		for _, c := range conns {
@@ -293,9 +295,12 @@ func TestBadInputClosesOnlyItsOwnConnection(t *testing.T) {
 		}
 		refused := s.srv.LimitsHit()[rtmp.LimitConnsPerIP]
 		t.Logf("%d connections: %d refused at once", n, refused)
-		// The legitimate publisher and viewer hold 2 of the slots.
-		if refused < n-badMaxConnsPerIP {
-			t.Errorf("%d connections refused, want at least %d", refused, n-badMaxConnsPerIP)
+		// The legitimate publisher and viewer hold 2 of the slots. On a slow
+		// machine the flood outlasts the handshake timeout, and every
+		// timeout period frees at most the cap's worth of slots again.
+		periods := 1 + int(flood/badHandshakeTimeout)
+		if want := n - badMaxConnsPerIP*periods; int(refused) < want {
+			t.Errorf("%d connections refused (flood took %v), want at least %d", refused, flood, want)
 		}
 		if logged := strings.Count(s.logs.String(), "reason="+rtmp.LimitConnsPerIP); logged != 1 {
 			t.Errorf("refusals logged %d times, want once (rate-limited)", logged)

@@ -247,7 +247,16 @@ func TestFFplayStyleStopEndsPlayer(t *testing.T) {
 	// ffmpeg as a player: it must exit by itself when the publisher stops.
 	reader := testenv.Start(t, "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
 		"-i", s.url("stop"), "-c", "copy", "-f", "null", "-")
-	time.Sleep(2 * time.Second)
+	// Stop the publisher once the player is well into the stream: attached
+	// and fed for a while (on a slow machine ffmpeg takes seconds to start).
+	testenv.WaitFor(t, 30*time.Second, "the ffmpeg player to be playing", func() bool {
+		for _, sess := range s.srv.Sessions() {
+			if sess.Role == "player" && sess.BytesOut > 300_000 && time.Since(sess.Start) > time.Second {
+				return true
+			}
+		}
+		return false
+	})
 	if err := pub.Stop(10 * time.Second); err != nil {
 		t.Fatalf("stop publisher: %v", err)
 	}
