@@ -122,8 +122,11 @@ func (v *viewer) write(tracks *trackSet, frames []*stream.Frame) error {
 	}
 	var err error
 	for i, f := range frames {
-		tag := f.FLVTag()
-		bufs, size = append(bufs, tag), size+len(tag)
+		// The tag goes out as header, shared payload and trailer: the
+		// payload is never copied into a second, contiguous tag.
+		head, tail := f.FLVTagParts()
+		bufs = append(bufs, head, f.Payload, tail)
+		size += len(head) + len(f.Payload) + len(tail)
 		if size >= MaxBatchBytes && i < len(frames)-1 {
 			if err = v.send(bufs, size); err != nil {
 				break

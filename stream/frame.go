@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sync"
 
@@ -58,6 +59,9 @@ type Frame struct {
 
 	tagOnce sync.Once
 	tag     []byte
+
+	partsOnce sync.Once
+	parts     [flv.TagHeaderSize + 4]byte // tag header, then previous-tag-size
 
 	encMu   sync.Mutex
 	enc0    encoding   // the first cached serialisation (usually the only one)
@@ -131,6 +135,19 @@ func (f *Frame) FLVTag() []byte {
 		f.tag = flv.AppendTag(buf, f.Type, f.Time, f.Payload)
 	})
 	return f.tag
+}
+
+// FLVTagParts returns the FLV tag of f in two pieces around the payload: the
+// 11-byte tag header and the 4-byte previous-tag-size. Written as head,
+// Payload, tail (one vectored write), they are the bytes of FLVTag without a
+// copy of the payload. Built on first use and shared; callers must not
+// modify them.
+func (f *Frame) FLVTagParts() (head, tail []byte) {
+	f.partsOnce.Do(func() {
+		b := flv.AppendTagHeader(f.parts[:0], f.Type, f.Time, len(f.Payload))
+		binary.BigEndian.PutUint32(f.parts[len(b):], uint32(len(b)+len(f.Payload)))
+	})
+	return f.parts[:flv.TagHeaderSize], f.parts[flv.TagHeaderSize:]
 }
 
 // Encoded returns the serialisation of f identified by key (a comparable

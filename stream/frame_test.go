@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -212,4 +213,14 @@ func FuzzNewFrame(f *testing.F) {
 			t.Fatalf("round trip changed the frame: %+v vs %+v", again, fr)
 		}
 	})
+}
+
+func TestFLVTagPartsAroundPayloadEqualFLVTag(t *testing.T) {
+	for _, f := range []*Frame{vidKey(0x01020304, 700), aud(70000, 9), metaFrame(0x0b)} {
+		head, tail := f.FLVTagParts()
+		got := append(append(append([]byte(nil), head...), f.Payload...), tail...)
+		if !bytes.Equal(got, f.FLVTag()) {
+			t.Errorf("%s at %d: parts %x, tag %x", f.Type, f.Time, got, f.FLVTag())
+		}
+	}
 }
