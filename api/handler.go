@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -56,7 +55,7 @@ func New(cfg Config, deps Deps, log *slog.Logger) http.Handler {
 // test walks the router to check).
 func (h *handler) routes(auth *authorizer) {
 	r := h.mux
-	r.Use(h.recoverer, auth.middleware)
+	r.Use(auth.middleware)
 	r.NotFound(h.notFound)
 	r.MethodNotAllowed(h.methodNotAllowed)
 	r.Get(BasePath+"/streams", h.listStreams)
@@ -68,22 +67,6 @@ func (h *handler) routes(auth *authorizer) {
 	r.Delete(BasePath+"/sessions/{id}", h.kickSession)
 	r.Get(BasePath+"/server", h.server)
 	r.Get(BasePath+"/openapi.json", serveOpenAPI)
-}
-
-// recoverer turns a handler panic into a 500 error document.
-func (h *handler) recoverer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
-					panic(v)
-				}
-				h.log.Error("API handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
-				writeError(w, http.StatusInternalServerError, CodeInternal, "internal error")
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
 }
 
 // notFound answers paths that match no route.

@@ -364,12 +364,6 @@ func TestRoutingErrors(t *testing.T) {
 	}
 }
 
-func TestPanicIsInternalError(t *testing.T) {
-	f := newFixture(t, "")
-	f.streams.panics = true
-	wantError(t, f.do(t, http.MethodGet, "/api/v1/streams", "", ""), http.StatusInternalServerError, CodeInternal)
-}
-
 func TestOpenAPIServed(t *testing.T) {
 	f := newFixture(t, "")
 	rec := f.do(t, http.MethodGet, "/api/v1/openapi.json", "", "")

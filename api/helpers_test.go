@@ -19,13 +19,9 @@ type fakeStreams struct {
 	mu     sync.Mutex
 	list   []StreamInfo
 	kicked []string
-	panics bool
 }
 
 func (f *fakeStreams) Streams() []StreamInfo {
-	if f.panics {
-		panic("source broke")
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]StreamInfo(nil), f.list...)
