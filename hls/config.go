@@ -32,7 +32,6 @@ const (
 	DefaultEndListDelay       = 5 * time.Second
 	DefaultEndedRetention     = 60 * time.Second
 	DefaultIdleTimeout        = 60 * time.Second
-	DefaultViewerTimeout      = 30 * time.Second
 	DefaultMaxSegmentBytes    = 32 << 20
 	DefaultMaxSegmentDuration = 30 * time.Second
 )
@@ -48,6 +47,11 @@ const (
 	// minMaxSegmentBytes is the smallest accepted Config.MaxSegmentBytes.
 	minMaxSegmentBytes = 64 << 10
 )
+
+// viewerTargetDurations is how many target durations a client counts as an
+// HLS viewer after its last request, unless Config.ViewerTimeout says
+// otherwise.
+const viewerTargetDurations = 3
 
 // Authorizer decides whether a client may play a stream. An error refuses
 // the playlist request with 403 and the error's text.
@@ -92,7 +96,8 @@ type Config struct {
 	// StartOnPublish.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
 	// ViewerTimeout is how long a client (remote IP + User-Agent) counts as
-	// a viewer after its last request. Default 30s.
+	// a viewer after its last request. Default: three of the stream's
+	// target durations.
 	ViewerTimeout time.Duration `yaml:"viewer_timeout"`
 	// AllowedOrigins lists the origins allowed to read HLS responses
 	// (CORS). Empty or "*": any origin.
@@ -138,9 +143,6 @@ func (c Config) withDefaults() Config {
 	c.EndedRetention = max(c.EndedRetention, c.EndListDelay)
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = DefaultIdleTimeout
-	}
-	if c.ViewerTimeout == 0 {
-		c.ViewerTimeout = DefaultViewerTimeout
 	}
 	if c.MaxSegmentBytes == 0 {
 		c.MaxSegmentBytes = DefaultMaxSegmentBytes

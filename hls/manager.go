@@ -404,7 +404,7 @@ func (m *Manager) sweep(now time.Time) []*streamState {
 			}
 		}
 		st.mu.Lock()
-		st.pruneClients(now, m.cfg.ViewerTimeout)
+		st.pruneClients(now, m.viewerTimeout(st))
 		free := false
 		if st.feeder == nil && !st.live {
 			gone := now.Sub(st.leftAt)
@@ -557,7 +557,19 @@ func (m *Manager) Viewers(key stream.Key) int {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.viewers(m.now(), m.cfg.ViewerTimeout)
+	return st.viewers(m.now(), m.viewerTimeout(st))
+}
+
+// viewerTimeout is how long a client of st counts as a viewer after its
+// last request: Config.ViewerTimeout when set, else three of the stream's
+// target durations (a player reloads the playlist about once per target
+// duration). st.mu must be held.
+func (m *Manager) viewerTimeout(st *streamState) time.Duration {
+	if m.cfg.ViewerTimeout > 0 {
+		return m.cfg.ViewerTimeout
+	}
+	target := max(time.Duration(st.target)*time.Second, m.cfg.SegmentDuration)
+	return viewerTargetDurations * target
 }
 
 // statsOf snapshots one state.
@@ -573,7 +585,7 @@ func (m *Manager) statsOf(st *streamState) StreamStats {
 		LastSegmentDuration: st.lastDur,
 		TargetDuration:      time.Duration(st.target) * time.Second,
 		Segmenter:           st.segStats,
-		Viewers:             st.viewers(m.now(), m.cfg.ViewerTimeout),
+		Viewers:             st.viewers(m.now(), m.viewerTimeout(st)),
 	}
 	if win := st.windowEntries(); len(win) > 0 {
 		s.MediaSequence, s.LastSequence = win[0].seq, win[len(win)-1].seq
