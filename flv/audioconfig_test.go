@@ -3,7 +3,6 @@ package flv
 import (
 	"bytes"
 	"errors"
-	"reflect"
 	"testing"
 )
 
@@ -32,20 +31,7 @@ func TestOpusHeadBothDirections(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			wire := unhex(t, c.wire)
-			got, err := ParseOpusHead(wire)
-			if err != nil {
-				t.Fatalf("parse: %v", err)
-			}
-			if !reflect.DeepEqual(got, c.h) {
-				t.Fatalf("parse:\n got %+v\nwant %+v", got, c.h)
-			}
-			if err := c.h.Validate(); err != nil {
-				t.Fatalf("validate: %v", err)
-			}
-			if enc := c.h.Append(nil); !bytes.Equal(enc, wire) {
-				t.Fatalf("append:\n got %x\nwant %x", enc, wire)
-			}
+			checkRecord(t, unhex(t, c.wire), c.h, ParseOpusHead)
 		})
 	}
 }

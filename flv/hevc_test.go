@@ -109,20 +109,7 @@ func TestHEVCDecoderConfigBothDirections(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			wire := unhex(t, c.wire)
-			got, err := ParseHEVCDecoderConfig(wire)
-			if err != nil {
-				t.Fatalf("parse: %v", err)
-			}
-			if !reflect.DeepEqual(got, c.c) {
-				t.Fatalf("parse:\n got %+v\nwant %+v", got, c.c)
-			}
-			if err := c.c.Validate(); err != nil {
-				t.Fatalf("validate: %v", err)
-			}
-			if enc := c.c.Append(nil); !bytes.Equal(enc, wire) {
-				t.Fatalf("append:\n got %x\nwant %x", enc, wire)
-			}
+			checkRecord(t, unhex(t, c.wire), c.c, ParseHEVCDecoderConfig)
 		})
 	}
 }

@@ -1,6 +1,8 @@
 package flv
 
 import (
+	"bytes"
+	"reflect"
 	"testing"
 
 	"github.com/mediaserver/mediaserver/internal/testenv"
@@ -193,4 +195,30 @@ func craftedSPS444(separate bool) []byte {
 	w.ue(1)
 	w.put(0, 1) // vui_parameters_present_flag
 	return w.finish()
+}
+
+// record is what every codec configuration record type offers.
+type record interface {
+	Validate() error
+	Append(dst []byte) []byte
+}
+
+// checkRecord parses wire and checks that it gives want, that want
+// validates, and that want appends (after a byte already in dst) back to
+// exactly wire: the case table runs in both directions.
+func checkRecord[R record](t *testing.T, wire []byte, want R, parse func([]byte) (R, error)) {
+	t.Helper()
+	got, err := parse(wire)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("parse:\n got %+v\nwant %+v", got, want)
+	}
+	if err := want.Validate(); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	if enc := want.Append([]byte{0xee}); enc[0] != 0xee || !bytes.Equal(enc[1:], wire) {
+		t.Fatalf("append:\n got %x\nwant ee%x", enc, wire)
+	}
 }
