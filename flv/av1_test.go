@@ -47,19 +47,7 @@ func TestAV1CodecConfigBothDirections(t *testing.T) {
 			if len(wire) > av1ConfigHeaderSize {
 				want.ConfigOBUs = wire[av1ConfigHeaderSize:]
 			}
-			got, err := ParseAV1CodecConfig(wire)
-			if err != nil {
-				t.Fatalf("parse: %v", err)
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("parse:\n got %+v\nwant %+v", got, want)
-			}
-			if err := want.Validate(); err != nil {
-				t.Fatalf("validate: %v", err)
-			}
-			if enc := want.Append(nil); !bytes.Equal(enc, wire) {
-				t.Fatalf("append:\n got %x\nwant %x", enc, wire)
-			}
+			checkRecord(t, wire, want, ParseAV1CodecConfig)
 		})
 	}
 }
