@@ -15,6 +15,8 @@ const (
 	DefaultRepublishWindow = 10 * time.Second
 	// DefaultReclaimStalled is the ReclaimStalled the server configures.
 	DefaultReclaimStalled = 2 * time.Second
+	// DefaultAudioHold is the AudioHold the server configures.
+	DefaultAudioHold = 50 * time.Millisecond
 )
 
 // Takeover policies of Config.Takeover.
@@ -60,6 +62,15 @@ type Config struct {
 	// takes IdleTimeout). It continues the stream as a republish. 0 (the
 	// zero Config) is off; the server sets DefaultReclaimStalled (2 s).
 	ReclaimStalled time.Duration `yaml:"reclaim_stalled"`
+	// AudioHold lets the audio frames of a stream with video wait for the
+	// next video frame, at most this long, before readers are woken: each
+	// video frame then reaches a viewer together with the audio before it,
+	// in one write instead of two or three, which roughly halves the cost
+	// of a viewer. Video frames and headers are never held; audio reaches
+	// viewers up to one video frame interval later. 0 (the zero Config)
+	// wakes readers for every frame; the server sets DefaultAudioHold
+	// (50 ms). Negative is treated as 0.
+	AudioHold time.Duration `yaml:"audio_hold"`
 }
 
 // withDefaults returns c with defaults applied to unset or invalid fields.
@@ -78,6 +89,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RepublishWindow < 0 {
 		c.RepublishWindow = 0
+	}
+	if c.AudioHold < 0 {
+		c.AudioHold = 0
 	}
 	return c
 }

@@ -55,6 +55,13 @@ type Reader struct {
 	pendN      int
 	pendI      int
 
+	// Parking state, guarded by the stream's delivery.mu (deliver.go):
+	// the index in the parked readers (-1: not parked), where the delivery
+	// goroutine writes, and what it calls when the reader leaves it.
+	parkIdx int
+	sink    Sink
+	resume  func(error)
+
 	frames, bytes, dropped, resyncs atomic.Uint64
 }
 
@@ -71,6 +78,7 @@ func (s *Stream) NewReader(info ReaderInfo) *Reader {
 		closed:  make(chan struct{}),
 		seeking: true,
 		initial: true,
+		parkIdx: -1,
 	}
 	s.mu.RLock()
 	r.seek()

@@ -116,6 +116,13 @@ type Stream struct {
 	// waiters is set by a reader about to wait on wake, so the publisher only
 	// replaces the channel when someone listens.
 	waiters atomic.Bool
+	// held is set while audio frames wait for a video frame before readers
+	// are woken (Config.AudioHold); holdTimer wakes them at the latest.
+	held      bool
+	holdTimer *time.Timer
+
+	// deliv writes parked readers' frames (deliver.go).
+	deliv delivery
 
 	readersMu     sync.Mutex
 	readers       map[*Reader]struct{}
@@ -236,13 +243,51 @@ func (s *Stream) append(f *Frame) bool {
 	for s.cached > s.cfg.GOPCacheBytes && s.tail-s.head > 1 {
 		s.trimOldest()
 	}
+	if !s.holdAudio(f) {
+		s.wakeReaders()
+	}
+	s.mu.Unlock()
+	return true
+}
+
+// holdAudio decides whether the audio frame f may wait for the next video
+// frame before readers are woken (Config.AudioHold), and if so makes sure a
+// timer wakes them at the latest AudioHold from now. s.mu must be held
+// exclusively.
+func (s *Stream) holdAudio(f *Frame) bool {
+	if f.Type != flv.TagAudio || f.Header || !s.hasVideo || s.cfg.AudioHold <= 0 {
+		return false
+	}
+	if !s.held {
+		s.held = true
+		if s.holdTimer == nil {
+			s.holdTimer = time.AfterFunc(s.cfg.AudioHold, s.releaseHeld)
+		} else {
+			s.holdTimer.Reset(s.cfg.AudioHold)
+		}
+	}
+	return true
+}
+
+// releaseHeld wakes readers for audio frames that waited AudioHold for a
+// video frame in vain.
+func (s *Stream) releaseHeld() {
+	s.mu.Lock()
+	if s.held && !s.ended {
+		s.wakeReaders()
+	}
+	s.mu.Unlock()
+}
+
+// wakeReaders wakes every waiting reader at once. s.mu must be held
+// exclusively.
+func (s *Stream) wakeReaders() {
+	s.held = false
 	if s.waiters.Load() {
 		close(s.wake)
 		s.wake = make(chan struct{})
 		s.waiters.Store(false)
 	}
-	s.mu.Unlock()
-	return true
 }
 
 // trimOldest drops the oldest cached entry. s.mu must be held exclusively.
@@ -276,6 +321,10 @@ func (s *Stream) end() bool {
 		return false
 	}
 	s.ended = true
+	s.held = false
+	if s.holdTimer != nil {
+		s.holdTimer.Stop()
+	}
 	close(s.wake)
 	s.waiters.Store(false)
 	s.mu.Unlock()
