@@ -16,3 +16,8 @@ var (
 // errStopped is returned by a write attempted after the session was
 // stopped; the session's context cause says why.
 var errStopped = errors.New("httpflv: session stopped")
+
+// errParked is returned by a viewer's loop when it handed the viewer to the
+// stream's delivery goroutine: its goroutine ends without ending the
+// session.
+var errParked = errors.New("httpflv: viewer parked")

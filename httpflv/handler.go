@@ -188,7 +188,8 @@ func (h *Handler) finish(sess *session, log *slog.Logger, reason error) {
 		l.PlayStopped(sess.req, st.BytesOut, time.Since(sess.start))
 	}
 	log.Info("viewer left", "reason", reasonText(reason), "bytes_out", st.BytesOut,
-		"frames", st.Frames, "dropped", st.Dropped, "duration", time.Since(sess.start).Round(time.Millisecond))
+		"frames", st.Frames, "dropped", st.Dropped, "socket_full", sess.fullSocket.Load(),
+		"duration", time.Since(sess.start).Round(time.Millisecond))
 	h.wg.Done()
 }
 
@@ -259,12 +260,29 @@ func (h *Handler) serveFLV(w http.ResponseWriter, r *http.Request, s *stream.Str
 		// counted it in h.wg; finish releases it), and the request
 		// returns: net/http then frees the request's buffers and its
 		// deeper stack, most of what a viewer would otherwise hold.
-		go func() {
-			v := newViewer(sess.reader, raw, h.cfg, &sess.bytesOut)
-			err := v.run(ctx)
+		v := newViewer(sess.reader, raw, h.cfg, &sess.bytesOut)
+		end := func(err error) {
+			if errors.Is(err, errParked) {
+				return // the delivery goroutine writes; resume comes back here
+			}
 			raw.finish(!v.writeFailed)
 			done(err)
-		}()
+		}
+		if raw.canTrySend() {
+			// A viewer that keeps up is written by the stream's delivery
+			// goroutine and has no goroutine of its own: it is parked
+			// whenever it catches up, and its goroutine starts again when
+			// it falls behind, the stream ends or the session stops.
+			v.direct = raw
+			resume := func(reason error) {
+				if errors.Is(reason, stream.ErrWouldBlock) {
+					sess.fullSocket.Add(1)
+				}
+				go func() { end(v.resume(ctx, reason)) }()
+			}
+			v.park = func() bool { return sess.park(v, raw.prepareDirect, resume) }
+		}
+		go func() { end(v.run(ctx)) }()
 	default:
 		_, err = h.serveFLVResponse(ctx, w, sess)
 		done(err)

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/mediaserver/mediaserver/stream"
 )
 
 // rawTransport writes a viewer's batches straight to the connection of an
@@ -21,6 +23,14 @@ type rawTransport struct {
 	chunked bool
 	iov     net.Buffers
 	line    [18]byte // chunk size line: up to 16 hex digits and CRLF
+
+	// sock writes to w's descriptor, when the platform allows
+	// (writev_linux.go): without waiting, which lets the stream's delivery
+	// goroutine write to the viewer (trySend), or waiting.
+	sock *socketWriter
+	// rest is what a non-blocking write left unwritten: the tail of a
+	// batch, written by the owner before anything else (flushRest).
+	rest net.Buffers
 }
 
 // crlf ends a chunk.
@@ -43,6 +53,7 @@ func hijack(w http.ResponseWriter, r *http.Request, sess *session, timeout time.
 	if u, ok := conn.(interface{ NetConn() net.Conn }); ok {
 		t.w = u.NetConn()
 	}
+	t.sock = newSocketWriter(t.w)
 	h := w.Header()
 	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 	h.Set("Connection", "close")
@@ -77,6 +88,21 @@ func (t *rawTransport) send(bufs [][]byte, size int) error {
 	if err := t.sess.arm(t.w, t.timeout); err != nil {
 		return err
 	}
+	iov := t.frame(bufs, size)
+	var err error
+	if t.sock != nil {
+		_, err = t.sock.writevAll(iov)
+	} else {
+		_, err = iov.WriteTo(t.w) // WriteTo consumes its copy of the slice header
+	}
+	clear(t.iov)
+	t.iov = t.iov[:0]
+	return err
+}
+
+// frame returns the batch bufs (size bytes) framed for the response body
+// as t.iov: a chunk for a chunked body, the bare bytes otherwise.
+func (t *rawTransport) frame(bufs [][]byte, size int) net.Buffers {
 	iov := t.iov[:0]
 	if t.chunked {
 		line := append(strconv.AppendUint(t.line[:0], uint64(size), 16), crlf...)
@@ -87,10 +113,73 @@ func (t *rawTransport) send(bufs [][]byte, size int) error {
 		iov = append(iov, crlf)
 	}
 	t.iov = iov
-	_, err := iov.WriteTo(t.w) // WriteTo consumes its copy of the slice header
+	return iov
+}
+
+// canTrySend implements directTransport.
+func (t *rawTransport) canTrySend() bool { return t.sock != nil }
+
+// trySend implements directTransport: one non-blocking vectored write of
+// the framed batch. What the socket did not take is kept in t.rest, and
+// the error is then stream.ErrWouldBlock.
+func (t *rawTransport) trySend(bufs [][]byte, size int) error {
+	iov := t.frame(bufs, size)
+	n, err := t.sock.writev(iov)
+	if err == nil && n < iovLen(iov) {
+		t.rest = appendRest(t.rest[:0], iov, n)
+		err = stream.ErrWouldBlock
+	}
 	clear(t.iov)
 	t.iov = t.iov[:0]
 	return err
+}
+
+// flushRest implements directTransport: it writes what trySend left, under
+// the write timeout.
+func (t *rawTransport) flushRest() error {
+	if len(t.rest) == 0 {
+		return nil
+	}
+	if err := t.sess.arm(t.w, t.timeout); err != nil {
+		return err
+	}
+	_, err := t.sock.writevAll(t.rest)
+	clear(t.rest)
+	t.rest = t.rest[:0]
+	return err
+}
+
+// prepareDirect implements directTransport: the socket's deadline is
+// cleared, since non-blocking writes have no use for one and would fail
+// once it passed. The session's mu is held.
+func (t *rawTransport) prepareDirect() error {
+	if cap(t.iov) > parkedBufs+2 {
+		t.iov = nil // from catching up; TryWrite's batches are small
+	}
+	t.sock.release()
+	t.sess.armedUntil = time.Time{}
+	return t.w.SetWriteDeadline(time.Time{})
+}
+
+// iovLen returns the number of bytes in iov.
+func iovLen(iov [][]byte) int {
+	n := 0
+	for _, b := range iov {
+		n += len(b)
+	}
+	return n
+}
+
+// appendRest appends to dst what is left of iov after its first n bytes.
+func appendRest(dst net.Buffers, iov [][]byte, n int) net.Buffers {
+	for i, b := range iov {
+		if n < len(b) {
+			dst = append(dst, b[n:])
+			return append(dst, iov[i+1:]...)
+		}
+		n -= len(b)
+	}
+	return dst
 }
 
 // finish ends the body (the last chunk) when the connection is sound, and

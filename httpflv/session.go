@@ -56,7 +56,10 @@ type session struct {
 	start    time.Time
 	reader   *stream.Reader
 	bytesOut atomic.Uint64
-	req      stream.AccessRequest // what the viewer was let in for
+	// fullSocket counts the times the stream's delivery goroutine found the
+	// viewer's socket full and handed the viewer back to its own goroutine.
+	fullSocket atomic.Uint64
+	req        stream.AccessRequest // what the viewer was let in for
 
 	// mu orders stop against the owner arming a write: after stop, the
 	// owner does not start another write, and a write already under way is
@@ -67,6 +70,9 @@ type session struct {
 	interrupt func() // makes a blocked write fail at once; may be nil
 	// armedUntil is the write deadline last set by arm.
 	armedUntil time.Time
+	// resume restarts the owner's goroutine while the viewer is parked on
+	// the stream's delivery goroutine (park); nil otherwise.
+	resume func(error)
 }
 
 // snapshot returns the session's public view.
@@ -94,9 +100,40 @@ func (s *session) stop(cause error) {
 	}
 	s.stopped = true
 	s.cancel(cause)
+	if s.resume != nil && s.reader.Unpark() {
+		// Parked: nothing is being written. The owner's goroutine starts
+		// again and finds the session stopped.
+		resume := s.resume
+		s.resume = nil
+		resume(nil)
+		return
+	}
 	if s.interrupt != nil {
 		s.interrupt()
 	}
+}
+
+// park hands the viewer to the stream's delivery goroutine, which writes
+// to sink from now on, unless the session was stopped. prepare runs first,
+// under the session's lock. When the viewer leaves the delivery goroutine
+// (its sink could not keep up or failed, the stream ended) or the session
+// is stopped, resume is called once, with the reason (nil for a stop), and
+// must start the owner's goroutine again. park reports whether the viewer
+// was parked.
+func (s *session) park(sink stream.Sink, prepare func() error, resume func(error)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped || prepare() != nil {
+		return false
+	}
+	s.resume = resume
+	s.reader.Park(sink, func(err error) {
+		s.mu.Lock()
+		s.resume = nil
+		s.mu.Unlock()
+		resume(err)
+	})
+	return true
 }
 
 // end marks the session finished by its owner: later writes are refused

@@ -22,6 +22,28 @@ type transport interface {
 	send(bufs [][]byte, size int) error
 }
 
+// directTransport is a transport that can also be written without waiting,
+// which lets a viewer that keeps up be written by the stream's delivery
+// goroutine instead of a goroutine of its own.
+type directTransport interface {
+	transport
+	// canTrySend reports whether trySend works on this connection.
+	canTrySend() bool
+	// trySend writes the batch bufs (size bytes) as far as the connection
+	// takes it at once. When it could not take all of it, it keeps the
+	// rest and returns stream.ErrWouldBlock.
+	trySend(bufs [][]byte, size int) error
+	// flushRest writes what trySend kept, waiting as send does.
+	flushRest() error
+	// prepareDirect readies the connection for trySend (clears its
+	// deadline); called with the session's lock held.
+	prepareDirect() error
+}
+
+// parkedBufs is the most slice headers a parked viewer keeps for its
+// batches: enough for a video frame and the audio held for it.
+const parkedBufs = 16
+
 // viewer is the write loop of one viewer: it reads frames from its stream
 // reader and writes their shared FLV tag bytes in batches. It runs on the
 // goroutine that owns the session.
@@ -32,10 +54,19 @@ type viewer struct {
 	// bytesOut counts bytes handed to the transport successfully.
 	bytesOut *atomic.Uint64
 
-	frames []*stream.Frame // Read's destination, len = Config.MaxBatch
-	bufs   [][]byte        // the batch being sent: shared tag bytes
+	maxBatch int
+	frames   []*stream.Frame // Read's destination, len = maxBatch; nil while parked
+	bufs     [][]byte        // the batch being sent: shared tag bytes
 	// writeFailed is set when a write failed: the connection is unusable.
 	writeFailed bool
+
+	// direct is out as a directTransport, when it can be written without
+	// waiting; park then hands the viewer to the stream's delivery
+	// goroutine, reporting whether it did.
+	direct directTransport
+	park   func() bool
+	// restSize is the size of the batch trySend could not finish.
+	restSize int
 }
 
 // newViewer returns a viewer that reads r and writes to out.
@@ -45,17 +76,28 @@ func newViewer(r *stream.Reader, out transport, cfg Config, bytesOut *atomic.Uin
 		out:        out,
 		headerWait: cfg.HeaderWait,
 		bytesOut:   bytesOut,
+		maxBatch:   cfg.MaxBatch,
 		frames:     make([]*stream.Frame, cfg.MaxBatch),
 	}
 }
 
 // run writes the FLV header and the stream until the stream ends (io.EOF),
-// ctx is done (its error or cause) or a write fails.
+// ctx is done (its error or cause) or a write fails; or, with park set,
+// until the viewer has caught up with the live edge and was parked
+// (errParked).
 func (v *viewer) run(ctx context.Context) error {
 	if err := v.start(ctx); err != nil {
 		return err
 	}
+	return v.loop(ctx)
+}
+
+// loop reads and writes batches (see run).
+func (v *viewer) loop(ctx context.Context) error {
 	for {
+		if v.frames == nil {
+			v.frames = make([]*stream.Frame, v.maxBatch)
+		}
 		n, err := v.r.Read(ctx, v.frames)
 		if err != nil {
 			return readError(ctx, err)
@@ -63,7 +105,67 @@ func (v *viewer) run(ctx context.Context) error {
 		if err := v.write(nil, v.frames[:n]); err != nil {
 			return err
 		}
+		if n < len(v.frames) && v.park != nil {
+			// Caught up. A parked viewer keeps only what TryWrite needs.
+			v.frames = nil
+			if cap(v.bufs) > parkedBufs {
+				v.bufs = nil
+			}
+			if v.park() {
+				return errParked
+			}
+		}
 	}
+}
+
+// resume continues a viewer that left the stream's delivery goroutine for
+// reason (nil when its session was stopped), like run.
+func (v *viewer) resume(ctx context.Context, reason error) error {
+	switch {
+	case reason == nil:
+	case errors.Is(reason, stream.ErrWouldBlock):
+		if err := v.direct.flushRest(); err != nil {
+			// The body ends inside a batch: the connection is unusable.
+			v.writeFailed = true
+			return fmt.Errorf("write %d bytes: %w", v.restSize, err)
+		}
+		v.bytesOut.Add(uint64(v.restSize))
+		v.restSize = 0
+	default:
+		return reason
+	}
+	return v.loop(ctx)
+}
+
+// TryWrite implements stream.Sink for the delivery goroutine: the frames'
+// tags go out in one write that does not wait.
+func (v *viewer) TryWrite(frames []*stream.Frame) error {
+	bufs, size := appendTags(v.bufs[:0], frames)
+	err := v.direct.trySend(bufs, size)
+	clear(bufs)
+	v.bufs = bufs[:0]
+	switch {
+	case err == nil:
+		v.bytesOut.Add(uint64(size))
+	case errors.Is(err, stream.ErrWouldBlock):
+		v.restSize = size
+	default:
+		v.writeFailed = true
+		err = fmt.Errorf("write %d bytes: %w", size, err)
+	}
+	return err
+}
+
+// appendTags appends the tags of frames to bufs as header, shared payload
+// and trailer, and returns bufs and the bytes added.
+func appendTags(bufs [][]byte, frames []*stream.Frame) ([][]byte, int) {
+	size := 0
+	for _, f := range frames {
+		head, tail := f.FLVTagParts()
+		bufs = append(bufs, head, f.Payload, tail)
+		size += len(head) + len(f.Payload) + len(tail)
+	}
+	return bufs, size
 }
 
 // start decides the FLV header flags and writes the header followed by what
@@ -121,12 +223,12 @@ func (v *viewer) write(tracks *trackSet, frames []*stream.Frame) error {
 		bufs, size = append(bufs, hdr), len(hdr)
 	}
 	var err error
-	for i, f := range frames {
+	for i := range frames {
 		// The tag goes out as header, shared payload and trailer: the
 		// payload is never copied into a second, contiguous tag.
-		head, tail := f.FLVTagParts()
-		bufs = append(bufs, head, f.Payload, tail)
-		size += len(head) + len(f.Payload) + len(tail)
+		var n int
+		bufs, n = appendTags(bufs, frames[i:i+1])
+		size += n
 		if size >= MaxBatchBytes && i < len(frames)-1 {
 			if err = v.send(bufs, size); err != nil {
 				break

@@ -94,6 +94,7 @@ func DefaultConfig() Config {
 		},
 		Stream: stream.Config{
 			RepublishWindow: stream.DefaultRepublishWindow, ReclaimStalled: stream.DefaultReclaimStalled,
+			AudioHold: stream.DefaultAudioHold,
 		},
 	}
 }
