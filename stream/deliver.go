@@ -3,7 +3,9 @@ package stream
 import (
 	"errors"
 	"io"
+	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // deliverBatch is the most frames the delivery goroutine hands a sink in
@@ -27,15 +29,46 @@ type Sink interface {
 	TryWrite(frames []*Frame) error
 }
 
-// delivery is the state of a stream's delivery goroutine: the readers
-// parked on it. The goroutine runs while at least one reader is parked.
+// maxDeliveryShards bounds the delivery goroutines of one stream.
+const maxDeliveryShards = 16
+
+// delivery is the state of a stream's delivery goroutines: one shard of
+// the parked readers per core, each written by a goroutine of its own
+// while it holds a parked reader, so a pass over many readers is split
+// between cores.
 type delivery struct {
+	once   sync.Once
+	shards []deliveryShard
+}
+
+// shard returns the shard with the fewest parked readers.
+func (d *delivery) shard() *deliveryShard {
+	d.once.Do(func() {
+		d.shards = make([]deliveryShard, min(runtime.GOMAXPROCS(0), maxDeliveryShards))
+		for i := range d.shards {
+			d.shards[i].kick = make(chan struct{}, 1)
+		}
+	})
+	best := &d.shards[0]
+	for i := range d.shards {
+		if n := d.shards[i].count.Load(); n < best.count.Load() {
+			best = &d.shards[i]
+		}
+	}
+	return best
+}
+
+// deliveryShard is one delivery goroutine's readers. The goroutine runs
+// while at least one reader is parked on it.
+type deliveryShard struct {
 	// mu guards parked and running, and is held for a whole pass over the
 	// parked readers, so Unpark returns only once no write to the reader's
 	// sink is under way.
 	mu      sync.Mutex
 	parked  []*Reader
 	running bool
+	// count is len(parked), for choosing a shard without its lock.
+	count atomic.Int32
 	// kick wakes the goroutine for a newly parked reader (capacity 1).
 	kick chan struct{}
 }
@@ -59,22 +92,21 @@ type parkedExit struct {
 // consumer's goroutine again, which continues with Read. While parked,
 // the reader must not be read by anyone else.
 func (r *Reader) Park(sink Sink, resume func(error)) {
-	d := &r.s.deliv
+	d := r.s.deliv.shard()
 	d.mu.Lock()
 	r.sink, r.resume = sink, resume
+	r.shard.Store(d)
 	r.parkIdx = len(d.parked)
 	d.parked = append(d.parked, r)
+	d.count.Store(int32(len(d.parked)))
 	start := !d.running
 	d.running = true
-	if d.kick == nil {
-		d.kick = make(chan struct{}, 1)
-	}
 	if !start {
 		d.nudge() // the reader may have frames pending already
 	}
 	d.mu.Unlock()
 	if start {
-		go r.s.deliverLoop()
+		go r.s.deliverLoop(d)
 	}
 }
 
@@ -83,7 +115,10 @@ func (r *Reader) Park(sink Sink, resume func(error)) {
 // caller owns the reader again. It waits for a pass of the delivery
 // goroutine that is under way to end.
 func (r *Reader) Unpark() bool {
-	d := &r.s.deliv
+	d := r.shard.Load()
+	if d == nil {
+		return false // never parked
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if r.parkIdx < 0 {
@@ -98,7 +133,7 @@ func (r *Reader) Unpark() bool {
 }
 
 // nudge wakes the delivery goroutine for another pass.
-func (d *delivery) nudge() {
+func (d *deliveryShard) nudge() {
 	select {
 	case d.kick <- struct{}{}:
 	default:
@@ -106,22 +141,22 @@ func (d *delivery) nudge() {
 }
 
 // removeLocked drops r from the parked readers. d.mu must be held.
-func (d *delivery) removeLocked(r *Reader) {
+func (d *deliveryShard) removeLocked(r *Reader) {
 	last := len(d.parked) - 1
 	moved := d.parked[last]
 	d.parked[r.parkIdx] = moved
 	moved.parkIdx = r.parkIdx
 	d.parked[last] = nil
 	d.parked = d.parked[:last]
+	d.count.Store(int32(last))
 	r.parkIdx = -1
 	r.sink = nil
 }
 
-// deliverLoop is the delivery goroutine: after every wake-up of the
-// stream's readers it writes each parked reader's pending frames to its
-// sink. It returns once no reader is parked.
-func (s *Stream) deliverLoop() {
-	d := &s.deliv
+// deliverLoop is the delivery goroutine of shard d: after every wake-up
+// of the stream's readers it writes each parked reader's pending frames to
+// its sink. It returns once no reader is parked on d.
+func (s *Stream) deliverLoop(d *deliveryShard) {
 	frames := make([]*Frame, deliverBatch)
 	var exits []parkedExit
 	for {

@@ -90,9 +90,13 @@ func deliveryIdle(t *testing.T, s *Stream) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		s.deliv.mu.Lock()
-		running := s.deliv.running
-		s.deliv.mu.Unlock()
+		running := false
+		for i := range s.deliv.shards {
+			d := &s.deliv.shards[i]
+			d.mu.Lock()
+			running = running || d.running
+			d.mu.Unlock()
+		}
 		if !running {
 			return
 		}

@@ -55,9 +55,11 @@ type Reader struct {
 	pendN      int
 	pendI      int
 
-	// Parking state, guarded by the stream's delivery.mu (deliver.go):
-	// the index in the parked readers (-1: not parked), where the delivery
-	// goroutine writes, and what it calls when the reader leaves it.
+	// Parking state (deliver.go): the delivery shard the reader was last
+	// parked on, and guarded by its mu, the index in its parked readers
+	// (-1: not parked), where the delivery goroutine writes, and what it
+	// calls when the reader leaves it.
+	shard   atomic.Pointer[deliveryShard]
 	parkIdx int
 	sink    Sink
 	resume  func(error)
