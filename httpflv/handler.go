@@ -248,7 +248,7 @@ func (h *Handler) serveFLV(w http.ResponseWriter, r *http.Request, s *stream.Str
 		sess.end(reason)
 		h.finish(sess, log, reason)
 	}
-	var raw *rawTransport
+	var raw *rawResponse
 	if takeover {
 		raw, err = hijack(w, r, sess, h.cfg.WriteTimeout)
 	}
@@ -260,33 +260,43 @@ func (h *Handler) serveFLV(w http.ResponseWriter, r *http.Request, s *stream.Str
 		// counted it in h.wg; finish releases it), and the request
 		// returns: net/http then frees the request's buffers and its
 		// deeper stack, most of what a viewer would otherwise hold.
-		v := newViewer(sess.reader, raw, h.cfg, &sess.bytesOut)
-		end := func(err error) {
-			if errors.Is(err, errParked) {
-				return // the delivery goroutine writes; resume comes back here
-			}
-			raw.finish(!v.writeFailed)
+		v := newViewer(sess.reader, raw.connWriter, h.cfg, &sess.bytesOut)
+		h.runViewer(ctx, sess, v, raw.connWriter, func(err error) {
+			raw.close(!v.writeFailed)
 			done(err)
-		}
-		if raw.canTrySend() {
-			// A viewer that keeps up is written by the stream's delivery
-			// goroutine and has no goroutine of its own: it is parked
-			// whenever it catches up, and its goroutine starts again when
-			// it falls behind, the stream ends or the session stops.
-			v.direct = raw
-			resume := func(reason error) {
-				if errors.Is(reason, stream.ErrWouldBlock) {
-					sess.fullSocket.Add(1)
-				}
-				go func() { end(v.resume(ctx, reason)) }()
-			}
-			v.park = func() bool { return sess.park(v, raw.prepareDirect, resume) }
-		}
-		go func() { end(v.run(ctx)) }()
+		})
 	default:
 		_, err = h.serveFLVResponse(ctx, w, sess)
 		done(err)
 	}
+}
+
+// runViewer runs v on a goroutine of its own, owned by h (open counted it
+// in h.wg; end must release it through finish), and returns at once. Where
+// out allows, a viewer that keeps up is written by the stream's delivery
+// goroutine and has no goroutine of its own: it is parked whenever it
+// catches up, and its goroutine starts again when it falls behind, the
+// stream ends or the session stops. end is called once, when the viewer
+// is done, with the reason.
+func (h *Handler) runViewer(ctx context.Context, sess *session, v *viewer, out *connWriter, end func(error)) {
+	finish := func(err error) {
+		if !errors.Is(err, errParked) {
+			end(err)
+		}
+	}
+	if out.canTrySend() {
+		v.direct = out
+		resume := func(reason error) {
+			if errors.Is(reason, stream.ErrWouldBlock) {
+				sess.fullSocket.Add(1)
+			}
+			go func() { finish(v.resume(ctx, reason)) }()
+		}
+		v.park = func() bool {
+			return out.prepareDirect() == nil && sess.park(v, resume)
+		}
+	}
+	go func() { finish(v.run(ctx)) }()
 }
 
 // serveFLVResponse runs a viewer through net/http's response writer, for

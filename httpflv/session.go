@@ -114,16 +114,15 @@ func (s *session) stop(cause error) {
 }
 
 // park hands the viewer to the stream's delivery goroutine, which writes
-// to sink from now on, unless the session was stopped. prepare runs first,
-// under the session's lock. When the viewer leaves the delivery goroutine
+// to sink from now on, unless the session was stopped. When the viewer leaves the delivery goroutine
 // (its sink could not keep up or failed, the stream ended) or the session
 // is stopped, resume is called once, with the reason (nil for a stop), and
 // must start the owner's goroutine again. park reports whether the viewer
 // was parked.
-func (s *session) park(sink stream.Sink, prepare func() error, resume func(error)) bool {
+func (s *session) park(sink stream.Sink, resume func(error)) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.stopped || prepare() != nil {
+	if s.stopped {
 		return false
 	}
 	s.resume = resume
@@ -176,4 +175,11 @@ func (s *session) arm(d deadliner, timeout time.Duration) error {
 	}
 	s.armedUntil = now.Add(timeout)
 	return nil
+}
+
+// disarm forgets the deadline arm set: the connection's was cleared.
+func (s *session) disarm() {
+	s.mu.Lock()
+	s.armedUntil = time.Time{}
+	s.mu.Unlock()
 }

@@ -10,9 +10,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/mediaserver/mediaserver/flv"
 	"github.com/mediaserver/mediaserver/internal/testenv"
@@ -320,75 +323,101 @@ func (p *pausingReader) Read(b []byte) (int, error) {
 // that reads in bursts keeps filling its socket, so the stream's delivery
 // goroutine hands it back to its own goroutine (often in the middle of a
 // batch) and takes it again once it has caught up. The viewer still gets
-// every frame, byte for byte, in order, and a clean end of the body.
+// every frame, byte for byte, in order, and a clean end: over HTTP-FLV,
+// and over WebSocket-FLV with pings every few milliseconds, which must
+// never land inside a message.
 func TestViewerWithFullSocketGetsEveryByte(t *testing.T) {
-	reg := stream.NewRegistry(stream.Config{}, nil)
-	defer reg.Close()
-	pub, err := reg.Publish(testKey, stream.PublisherInfo{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := New(Config{WriteTimeout: 10 * time.Second}, reg, nil)
-	srv := httptest.NewUnstartedServer(h)
-	srv.Listener = smallBufListener{srv.Listener}
-	srv.Start()
-	defer srv.Close()
-	defer h.Close()
-
-	var published []*stream.Frame
-	publish := func(fs ...*stream.Frame) {
-		for _, f := range fs {
-			pub.WriteFrame(f)
-		}
-		published = append(published, fs...)
-	}
-	publish(videoHeaderFrame(t), audioHeaderFrame(t))
-	publish(gop(t, 0, 16<<10)...)
-
 	// A fixed receive buffer (no autotuning): every burst of frames fills
 	// the socket. (Much smaller ones stall loopback TCP itself: the window
 	// stays below the segment size until the persist timer fires.)
-	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 		if tc, ok := c.(*net.TCPConn); ok {
 			_ = tc.SetReadBuffer(64 << 10)
 		}
 		return c, err
-	}}}
-	resp, err := client.Get(srv.URL + "/live/test.flv")
-	if err != nil {
-		t.Fatal(err)
 	}
-	tags := readTags(&pausingReader{r: resp.Body, every: 64 << 10, pause: time.Millisecond})
-	testenv.WaitFor(t, waitTimeout, "the viewer", func() bool { return len(h.Sessions()) == 1 })
-	for ts := uint32(200); ts < 200*30; ts += 200 {
-		publish(gop(t, ts, 32<<10)...) // 320 KiB at once
-		time.Sleep(30 * time.Millisecond)
+	for _, proto := range []string{ProtocolFLV, ProtocolWS} {
+		t.Run(proto, func(t *testing.T) {
+			reg := stream.NewRegistry(stream.Config{}, nil)
+			defer reg.Close()
+			pub, err := reg.Publish(testKey, stream.PublisherInfo{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := New(Config{WriteTimeout: 10 * time.Second, PingInterval: 5 * time.Millisecond}, reg, nil)
+			srv := httptest.NewUnstartedServer(h)
+			srv.Listener = smallBufListener{srv.Listener}
+			srv.Start()
+			defer srv.Close()
+			defer h.Close()
+
+			var published []*stream.Frame
+			publish := func(fs ...*stream.Frame) {
+				for _, f := range fs {
+					pub.WriteFrame(f)
+				}
+				published = append(published, fs...)
+			}
+			publish(videoHeaderFrame(t), audioHeaderFrame(t))
+			publish(gop(t, 0, 16<<10)...)
+
+			var body io.Reader
+			var ws *wsReader
+			if proto == ProtocolWS {
+				d := websocket.Dialer{NetDialContext: dial}
+				c, _, err := d.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/live/test.flv", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				ws = newWSReader(c)
+				body = ws
+			} else {
+				client := &http.Client{Transport: &http.Transport{DialContext: dial}}
+				resp, err := client.Get(srv.URL + "/live/test.flv")
+				if err != nil {
+					t.Fatal(err)
+				}
+				body = resp.Body
+			}
+			tags := readTags(&pausingReader{r: body, every: 64 << 10, pause: time.Millisecond})
+			testenv.WaitFor(t, waitTimeout, "the viewer", func() bool { return len(h.Sessions()) == 1 })
+			for ts := uint32(200); ts < 200*30; ts += 200 {
+				publish(gop(t, ts, 32<<10)...) // 320 KiB at once
+				time.Sleep(30 * time.Millisecond)
+			}
+			var sess *session
+			h.mu.Lock()
+			for _, s := range h.sessions {
+				sess = s
+			}
+			h.mu.Unlock()
+			pub.Close()
+			got, err := tags.waitEnd(t)
+			if err != io.EOF {
+				t.Fatalf("viewer ended with %v, want a clean end", err)
+			}
+			if ws != nil {
+				if ce := ws.closeError(t); ce.Code != websocket.CloseNormalClosure {
+					t.Fatalf("close frame %d %q, want %d", ce.Code, ce.Text, websocket.CloseNormalClosure)
+				}
+			}
+			if len(got) != len(published) {
+				t.Fatalf("viewer got %d tags, want %d", len(got), len(published))
+			}
+			for i, tag := range got {
+				f := published[i]
+				if tag.Type != f.Type || tag.Timestamp != f.Time || !bytes.Equal(tag.Data, f.Payload) {
+					t.Fatalf("tag %d: %s with %d bytes, want %s with %d", i, describeTag(tag), len(tag.Data),
+						frameTags(published[i:i+1])[0], len(f.Payload))
+				}
+			}
+			full := sess.fullSocket.Load()
+			if full < 5 {
+				t.Fatalf("the viewer's socket filled %d times: the test did not exercise the hand-back enough", full)
+			}
+			t.Logf("%d tags; the delivery goroutine found the socket full %d times", len(got), full)
+		})
 	}
-	var sess *session
-	h.mu.Lock()
-	for _, s := range h.sessions {
-		sess = s
-	}
-	h.mu.Unlock()
-	pub.Close()
-	got, err := tags.waitEnd(t)
-	if err != io.EOF {
-		t.Fatalf("viewer ended with %v, want a clean end", err)
-	}
-	if len(got) != len(published) {
-		t.Fatalf("viewer got %d tags, want %d", len(got), len(published))
-	}
-	for i, tag := range got {
-		f := published[i]
-		if tag.Type != f.Type || tag.Timestamp != f.Time || !bytes.Equal(tag.Data, f.Payload) {
-			t.Fatalf("tag %d: %s with %d bytes, want %s with %d", i, describeTag(tag), len(tag.Data),
-				frameTags(published[i:i+1])[0], len(f.Payload))
-		}
-	}
-	full := sess.fullSocket.Load()
-	if full < 5 {
-		t.Fatalf("the viewer's socket filled %d times: the test did not exercise the hand-back enough", full)
-	}
-	t.Logf("%d tags; the delivery goroutine found the socket full %d times", len(got), full)
 }

@@ -36,7 +36,7 @@ type directTransport interface {
 	// flushRest writes what trySend kept, waiting as send does.
 	flushRest() error
 	// prepareDirect readies the connection for trySend (clears its
-	// deadline); called with the session's lock held.
+	// deadline) before the viewer is parked.
 	prepareDirect() error
 }
 
@@ -89,12 +89,23 @@ func (v *viewer) run(ctx context.Context) error {
 	if err := v.start(ctx); err != nil {
 		return err
 	}
-	return v.loop(ctx)
+	return v.loop(ctx, true)
 }
 
-// loop reads and writes batches (see run).
-func (v *viewer) loop(ctx context.Context) error {
+// loop reads and writes batches (see run). caughtUp says the last write
+// left nothing pending that the viewer knows of.
+func (v *viewer) loop(ctx context.Context, caughtUp bool) error {
 	for {
+		if caughtUp && v.park != nil {
+			// A parked viewer keeps only what TryWrite needs.
+			v.frames = nil
+			if cap(v.bufs) > parkedBufs {
+				v.bufs = nil
+			}
+			if v.park() {
+				return errParked
+			}
+		}
 		if v.frames == nil {
 			v.frames = make([]*stream.Frame, v.maxBatch)
 		}
@@ -105,16 +116,7 @@ func (v *viewer) loop(ctx context.Context) error {
 		if err := v.write(nil, v.frames[:n]); err != nil {
 			return err
 		}
-		if n < len(v.frames) && v.park != nil {
-			// Caught up. A parked viewer keeps only what TryWrite needs.
-			v.frames = nil
-			if cap(v.bufs) > parkedBufs {
-				v.bufs = nil
-			}
-			if v.park() {
-				return errParked
-			}
-		}
+		caughtUp = n < len(v.frames)
 	}
 }
 
@@ -134,7 +136,7 @@ func (v *viewer) resume(ctx context.Context, reason error) error {
 	default:
 		return reason
 	}
-	return v.loop(ctx)
+	return v.loop(ctx, false)
 }
 
 // TryWrite implements stream.Sink for the delivery goroutine: the frames'

@@ -31,14 +31,19 @@ func wsHandshakeError(w http.ResponseWriter, _ *http.Request, status int, reason
 	textError(w, status, "websocket: "+reason.Error())
 }
 
-// serveWS streams s to a WebSocket-FLV viewer: one binary message per batch
-// of FLV bytes, pings every PingInterval, a close frame when the stream ends,
-// the viewer is kicked or the server shuts down. Besides the request
-// goroutine, which writes, a session runs a reader goroutine (answers
-// control frames, notices the viewer leaving) and a pinger; both are stopped
-// and waited for before serveWS returns.
+// serveWS streams s to a WebSocket-FLV viewer: one binary message per
+// batch of FLV bytes, the first starting with the FLV header. The session
+// ends with a close frame when the stream ends, the viewer is kicked or
+// the server shuts down. Besides the viewer's writer (a goroutine, or the
+// stream's delivery goroutine while the viewer keeps up), a session runs a
+// reader goroutine (answers control frames, notices the viewer leaving)
+// and a pinger; both are stopped and waited for before the session ends.
+// Every frame goes out through one connWriter, so control frames never
+// come between the parts of a message.
 func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request, s *stream.Stream, req stream.AccessRequest) {
-	sess, ctx, err := h.open(r.Context(), req, readerProtocolWS, s)
+	// The connection outlives the request: its session must not end with
+	// the request's context.
+	sess, ctx, err := h.open(context.WithoutCancel(r.Context()), req, readerProtocolWS, s)
 	if err != nil {
 		textError(w, http.StatusServiceUnavailable, "server shutting down")
 		return
@@ -52,9 +57,20 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request, s *stream.Stre
 	}
 	log.Info("viewer joined", "protocol", ProtocolWS)
 	netConn := conn.NetConn()
+	out := newConnWriter(netConn, sess, h.cfg.WriteTimeout, framingWebSocket)
 	sess.mu.Lock()
 	sess.interrupt = func() { _ = netConn.SetWriteDeadline(time.Now()) }
 	sess.mu.Unlock()
+	// gorilla would answer pings and close frames by writing itself; they
+	// go through out instead. A failed answer shows on the next write.
+	conn.SetPingHandler(func(data string) error {
+		_ = out.writeControl(wsOpPong, []byte(data))
+		return nil
+	})
+	conn.SetCloseHandler(func(code int, _ string) error {
+		_ = out.writeControl(wsOpClose, websocket.FormatCloseMessage(code, ""))
+		return nil
+	})
 
 	var wg sync.WaitGroup
 	readerDone := make(chan struct{})
@@ -62,16 +78,19 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request, s *stream.Stre
 		defer close(readerDone)
 		h.wsRead(conn, sess)
 	})
-	wg.Go(func() { h.wsPing(ctx, conn, sess) })
+	wg.Go(func() { h.wsPing(ctx, out, sess) })
 
-	out := &wsTransport{conn: conn, sess: sess, timeout: h.cfg.WriteTimeout, pool: &h.batchBuffers}
-	err = newViewer(sess.reader, out, h.cfg, &sess.bytesOut).run(ctx)
-	reason := endReason(ctx, err)
-	h.wsClose(conn, reason, readerDone, log)
-	sess.stop(reason) // stops the pinger
-	_ = conn.Close()  // releases the reader goroutine
-	wg.Wait()
-	h.finish(sess, log, reason)
+	v := newViewer(sess.reader, out, h.cfg, &sess.bytesOut)
+	h.runViewer(ctx, sess, v, out, func(err error) {
+		reason := endReason(ctx, err)
+		if !v.writeFailed {
+			h.wsClose(out, reason, readerDone, log)
+		}
+		sess.stop(reason) // stops the pinger
+		_ = conn.Close()  // releases the reader goroutine
+		wg.Wait()
+		h.finish(sess, log, reason)
+	})
 }
 
 // wsRead reads from the viewer until the connection fails or closes,
@@ -105,7 +124,7 @@ func (h *Handler) wsRead(conn *websocket.Conn, sess *session) {
 }
 
 // wsPing pings the viewer every PingInterval until ctx is done.
-func (h *Handler) wsPing(ctx context.Context, conn *websocket.Conn, sess *session) {
+func (h *Handler) wsPing(ctx context.Context, out *connWriter, sess *session) {
 	t := time.NewTicker(h.cfg.PingInterval)
 	defer t.Stop()
 	for {
@@ -113,7 +132,7 @@ func (h *Handler) wsPing(ctx context.Context, conn *websocket.Conn, sess *sessio
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(h.cfg.WriteTimeout)); err != nil {
+			if err := out.writeControl(wsOpPing, nil); err != nil {
 				sess.stop(fmt.Errorf("ping: %w", err))
 				return
 			}
@@ -124,7 +143,7 @@ func (h *Handler) wsPing(ctx context.Context, conn *websocket.Conn, sess *sessio
 // wsClose sends the close frame that fits reason and waits a little for the
 // viewer to answer (the reader goroutine ends when it does). Nothing is sent
 // when the viewer is gone or a write failed: the connection is unusable.
-func (h *Handler) wsClose(conn *websocket.Conn, reason error, readerDone <-chan struct{}, log *slog.Logger) {
+func (h *Handler) wsClose(out *connWriter, reason error, readerDone <-chan struct{}, log *slog.Logger) {
 	var code int
 	var text string
 	switch {
@@ -138,7 +157,7 @@ func (h *Handler) wsClose(conn *websocket.Conn, reason error, readerDone <-chan 
 		return
 	}
 	msg := websocket.FormatCloseMessage(code, text)
-	if err := conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(h.cfg.WriteTimeout)); err != nil {
+	if err := out.writeControl(wsOpClose, msg); err != nil {
 		log.Debug("close frame not sent", "err", err)
 		return
 	}
@@ -148,28 +167,6 @@ func (h *Handler) wsClose(conn *websocket.Conn, reason error, readerDone <-chan 
 	case <-readerDone:
 	case <-t.C:
 	}
-}
-
-// wsTransport writes a viewer's batches as binary messages, one per batch,
-// each under the write timeout. gorilla writes a message held in one buffer
-// with a single writev (frame header + payload), so the batch is gathered
-// into a buffer borrowed from a pool shared by all viewers: a viewer holds
-// no buffer between batches.
-type wsTransport struct {
-	conn    *websocket.Conn
-	sess    *session
-	timeout time.Duration
-	pool    *sync.Pool // of *[]byte
-}
-
-// send implements transport.
-func (t *wsTransport) send(bufs [][]byte, size int) error {
-	if err := t.sess.arm(t.conn, t.timeout); err != nil {
-		return err
-	}
-	return withGathered(t.pool, bufs, func(msg []byte) error {
-		return t.conn.WriteMessage(websocket.BinaryMessage, msg)
-	})
 }
 
 // withGathered copies bufs into one buffer borrowed from pool and calls

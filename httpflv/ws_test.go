@@ -58,7 +58,10 @@ func TestWebSocketFLV(t *testing.T) {
 // TestWebSocketPing: the server pings; a viewer that never reads (so never
 // answers) is disconnected, one that reads stays.
 func TestWebSocketPing(t *testing.T) {
-	f := newFixture(t, Config{PingInterval: 50 * time.Millisecond, WriteTimeout: time.Second}, stream.Config{})
+	// A short header wait: the audio-only viewer is written by the delivery
+	// goroutine soon after it joins.
+	f := newFixture(t, Config{PingInterval: 400 * time.Millisecond, WriteTimeout: 100 * time.Millisecond,
+		HeaderWait: 10 * time.Millisecond}, stream.Config{})
 	f.publish(audioHeaderFrame(t), audioFrame(t, 0, 10))
 
 	var pings atomic.Int32
@@ -67,8 +70,7 @@ func TestWebSocketPing(t *testing.T) {
 		pings.Add(1)
 		return live.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
 	})
-	liveReader := newWSReader(live)
-	go func() { _, _ = io.Copy(io.Discard, liveReader) }()
+	liveTags := readTags(newWSReader(live))
 	testenv.WaitFor(t, waitTimeout, "live viewer", func() bool { return len(f.h.Sessions()) == 1 })
 	liveID := f.h.Sessions()[0].ID
 
@@ -80,8 +82,17 @@ func TestWebSocketPing(t *testing.T) {
 		return len(s) == 1 && s[0].ID == liveID
 	})
 	// The reading viewer answers pings and stays: more pings keep coming.
+	liveTags.waitTags(t, 2)
 	n := pings.Load()
-	testenv.WaitFor(t, waitTimeout, "more pings", func() bool { return pings.Load() >= n+3 })
+	testenv.WaitFor(t, waitTimeout, "more pings", func() bool { return pings.Load() >= n+2 })
+	// A frame published longer than the write timeout after a ping still
+	// arrives: the ping must not leave a deadline behind on the socket of
+	// a viewer the stream's delivery goroutine writes to.
+	n = pings.Load()
+	testenv.WaitFor(t, waitTimeout, "a ping", func() bool { return pings.Load() > n })
+	time.Sleep(250 * time.Millisecond) // past the write timeout, before the next ping
+	f.publish(audioFrame(t, 100, 10))
+	liveTags.waitTags(t, 3)
 	if s := f.h.Sessions(); len(s) != 1 || s[0].ID != liveID {
 		t.Fatalf("sessions %+v, want only %s", s, liveID)
 	}
