@@ -410,7 +410,7 @@ func TestViewerWithFullSocketGetsEveryByte(t *testing.T) {
 				f := published[i]
 				if tag.Type != f.Type || tag.Timestamp != f.Time || !bytes.Equal(tag.Data, f.Payload) {
 					t.Fatalf("tag %d: %s with %d bytes, want %s with %d", i, describeTag(tag), len(tag.Data),
-						frameTags(published[i:i+1])[0], len(f.Payload))
+						frameTags(published[i : i+1])[0], len(f.Payload))
 				}
 			}
 			full := sess.fullSocket.Load()
