@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mediaserver/mediaserver/internal/writev"
 	"github.com/mediaserver/mediaserver/stream"
 )
 
@@ -41,7 +42,7 @@ type connWriter struct {
 	sess    *session
 	timeout time.Duration
 	framing framing
-	sock    *socketWriter // nil where the platform has none: no trySend
+	sock    *writev.Writer // nil where the platform has none: no trySend
 
 	// mu lets one frame onto the wire at a time: batches, and the control
 	// frames the WebSocket reader and pinger write. A trySend that wrote
@@ -66,7 +67,7 @@ func newConnWriter(conn net.Conn, sess *session, timeout time.Duration, f framin
 	if u, ok := conn.(interface{ NetConn() net.Conn }); ok {
 		conn = u.NetConn()
 	}
-	return &connWriter{conn: conn, sess: sess, timeout: timeout, framing: f, sock: newSocketWriter(conn)}
+	return &connWriter{conn: conn, sess: sess, timeout: timeout, framing: f, sock: writev.New(conn)}
 }
 
 // send implements transport: the batch is written within the write
@@ -108,7 +109,7 @@ func (w *connWriter) clearIOV() {
 // writeAll writes iov, waiting for the socket within its deadline.
 func (w *connWriter) writeAll(iov net.Buffers) error {
 	if w.sock != nil {
-		_, err := w.sock.writevAll(iov)
+		_, err := w.sock.All(iov)
 		return err
 	}
 	_, err := iov.WriteTo(w.conn) // WriteTo consumes its copy of the slice header
@@ -129,9 +130,9 @@ func (w *connWriter) trySend(bufs [][]byte, size int) error {
 		return stream.ErrWouldBlock
 	}
 	iov := w.frame(bufs, size)
-	n, err := w.sock.writev(iov)
-	if err == nil && n < iovLen(iov) {
-		w.rest = appendRest(w.rest[:0], iov, n)
+	n, err := w.sock.Try(iov)
+	if err == nil && n < writev.Len(iov) {
+		w.rest = writev.AppendRest(w.rest[:0], iov, n)
 		w.restLocked = true // nothing may come between the parts of a frame
 		err = stream.ErrWouldBlock
 	}
@@ -169,7 +170,7 @@ func (w *connWriter) prepareDirect() error {
 	if cap(w.iov) > parkedBufs+2 {
 		w.iov = nil // from catching up; TryWrite's batches are small
 	}
-	w.sock.release()
+	w.sock.Release()
 	w.parked = true
 	w.sess.disarm()
 	return w.conn.SetWriteDeadline(time.Time{})
@@ -216,25 +217,4 @@ func appendWSHeader(dst []byte, op byte, n int) []byte {
 	default:
 		return binary.BigEndian.AppendUint64(append(dst, 127), uint64(n))
 	}
-}
-
-// iovLen returns the number of bytes in iov.
-func iovLen(iov [][]byte) int {
-	n := 0
-	for _, b := range iov {
-		n += len(b)
-	}
-	return n
-}
-
-// appendRest appends to dst what is left of iov after its first n bytes.
-func appendRest(dst net.Buffers, iov [][]byte, n int) net.Buffers {
-	for i, b := range iov {
-		if n < len(b) {
-			dst = append(dst, b[n:])
-			return append(dst, iov[i+1:]...)
-		}
-		n -= len(b)
-	}
-	return dst
 }

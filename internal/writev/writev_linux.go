@@ -1,4 +1,4 @@
-package httpflv
+package writev
 
 import (
 	"errors"
@@ -7,12 +7,13 @@ import (
 	"unsafe"
 )
 
-// socketWriter makes vectored writes straight to a socket's descriptor,
-// either without waiting for room in the send buffer (writev) or waiting
-// as a net.Conn write does, within the socket's write deadline (writeAll).
-// Unlike a net.Conn's own vectored write, it keeps no iovec array sized
-// for the largest batch ever written once release is called.
-type socketWriter struct {
+// Writer makes vectored writes straight to a socket's descriptor,
+// either without waiting for room in the send buffer (Try) or waiting as a
+// net.Conn write does, within the socket's write deadline (All). Unlike a
+// net.Conn's own vectored write, it keeps no iovec array sized for the
+// largest batch ever written once Release is called. A Writer is used by
+// one goroutine at a time.
+type Writer struct {
 	rc  syscall.RawConn
 	vec []syscall.Iovec
 	// write and writeAll are the bound writeFD and writeAllFD, made once so
@@ -22,9 +23,9 @@ type socketWriter struct {
 	errno           syscall.Errno
 }
 
-// newSocketWriter returns a writer for c, or nil when c is not a socket of
-// the Go runtime.
-func newSocketWriter(c net.Conn) *socketWriter {
+// New returns a writer for c, or nil when c is not a socket of the Go
+// runtime.
+func New(c net.Conn) *Writer {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return nil
@@ -33,31 +34,36 @@ func newSocketWriter(c net.Conn) *socketWriter {
 	if err != nil {
 		return nil
 	}
-	w := &socketWriter{rc: rc}
+	w := &Writer{rc: rc}
 	w.write, w.writeAll = w.writeFD, w.writeAllFD
 	return w
 }
 
-// writev writes as much of iov as the socket takes now with one writev
-// (of at most maxIovecs slices) and returns how many bytes that was: 0 with a nil error when the send buffer is full.
-func (w *socketWriter) writev(iov [][]byte) (int, error) {
+// Try writes as much of iov as the socket takes now, with one writev of
+// at most maxIovecs slices, and returns how many bytes that was: 0 with a
+// nil error when the send buffer is full.
+func (w *Writer) Try(iov [][]byte) (int, error) {
 	return w.do(iov, w.write)
 }
 
-// writevAll writes all of iov, waiting for the socket to take it.
-func (w *socketWriter) writevAll(iov [][]byte) (int, error) {
+// All writes all of iov, waiting for the socket to take it within its
+// write deadline.
+func (w *Writer) All(iov [][]byte) (int, error) {
 	return w.do(iov, w.writeAll)
 }
 
-// release drops an iovec array grown for a large batch.
-func (w *socketWriter) release() {
-	if cap(w.vec) > parkedBufs+2 {
+// keepIovecs is the most iovecs Release keeps.
+const keepIovecs = 32
+
+// Release drops an iovec array grown for a large batch.
+func (w *Writer) Release() {
+	if cap(w.vec) > keepIovecs {
 		w.vec = nil
 	}
 }
 
 // do fills w.vec from iov and runs fn on the descriptor.
-func (w *socketWriter) do(iov [][]byte, fn func(fd uintptr) bool) (int, error) {
+func (w *Writer) do(iov [][]byte, fn func(fd uintptr) bool) (int, error) {
 	vec := w.vec[:0]
 	for _, b := range iov {
 		if len(b) == 0 {
@@ -95,7 +101,7 @@ const maxIovecs = 1024
 
 // writev1 makes one writev of (the first maxIovecs of) w.vec, retrying
 // when interrupted.
-func (w *socketWriter) writev1(fd uintptr) (int, syscall.Errno) {
+func (w *Writer) writev1(fd uintptr) (int, syscall.Errno) {
 	for {
 		r, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&w.vec[0])), uintptr(min(len(w.vec), maxIovecs)))
 		if e != syscall.EINTR {
@@ -104,8 +110,8 @@ func (w *socketWriter) writev1(fd uintptr) (int, syscall.Errno) {
 	}
 }
 
-// writeFD is the RawConn callback of writev.
-func (w *socketWriter) writeFD(fd uintptr) bool {
+// writeFD is the RawConn callback of Try.
+func (w *Writer) writeFD(fd uintptr) bool {
 	n, e := w.writev1(fd)
 	if e == 0 {
 		w.n = n
@@ -114,9 +120,9 @@ func (w *socketWriter) writeFD(fd uintptr) bool {
 	return true // never wait for the socket to become writable
 }
 
-// writeAllFD is the RawConn callback of writevAll: it writes until w.vec is
+// writeAllFD is the RawConn callback of All: it writes until w.vec is
 // empty, returning false (wait until writable) when the socket is full.
-func (w *socketWriter) writeAllFD(fd uintptr) bool {
+func (w *Writer) writeAllFD(fd uintptr) bool {
 	for len(w.vec) > 0 {
 		n, e := w.writev1(fd)
 		if e == syscall.EAGAIN {
@@ -133,7 +139,7 @@ func (w *socketWriter) writeAllFD(fd uintptr) bool {
 }
 
 // advance drops the first n written bytes from w.vec.
-func (w *socketWriter) advance(n int) {
+func (w *Writer) advance(n int) {
 	for n > 0 && len(w.vec) > 0 {
 		v := &w.vec[0]
 		if uint64(n) < uint64(v.Len) {
