@@ -51,7 +51,11 @@ type ServerConn struct {
 
 	r *chunk.Reader
 
-	wmu sync.Mutex // guards w, and every write to rw
+	wmu sync.Mutex // guards w, parked, and every write to rw
+	// parked is set while the stream's delivery goroutine writes to the
+	// player without waiting: the socket then has no write deadline, and
+	// other writes clear theirs again afterwards.
+	parked bool
 	w   *chunk.Writer
 
 	// Set by connect.
@@ -381,10 +385,23 @@ func (c *ServerConn) writeMessage(m *chunk.Message) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.setWriteDeadline()
-	if err := c.w.WriteMessage(m); err != nil {
+	err := c.w.WriteMessage(m)
+	if c.parked {
+		_ = c.conn.SetWriteDeadline(time.Time{})
+	}
+	if err != nil {
 		return fmt.Errorf("write message type %d: %w", m.Type, err)
 	}
 	return nil
+}
+
+// netConn returns the connection's socket, unwrapped from any listener
+// wrapper (vectored writes reach writev only on the socket itself), or nil.
+func (c *ServerConn) netConn() net.Conn {
+	if u, ok := c.conn.(interface{ NetConn() net.Conn }); ok {
+		return u.NetConn()
+	}
+	return c.conn
 }
 
 // writeCommand encodes and sends a command on the given message stream.

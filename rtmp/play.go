@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mediaserver/mediaserver/flv"
+	"github.com/mediaserver/mediaserver/internal/writev"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
 	"github.com/mediaserver/mediaserver/stream"
 )
@@ -24,10 +25,13 @@ type playSession struct {
 	st       *stream.Stream
 	streamID uint32
 
-	mu      sync.Mutex // guards cancel, reader, paused
-	cancel  context.CancelFunc
-	reader  *stream.Reader
-	paused  bool
+	mu     sync.Mutex // guards cancel, reader, paused, and parking against halt
+	cancel context.CancelFunc
+	reader *stream.Reader
+	paused bool
+	// wg counts the send loop from start until it ends, also while its
+	// reader is parked on the stream's delivery goroutine and it has no
+	// goroutine of its own.
 	wg      sync.WaitGroup
 	noAudio atomic.Bool
 	noVideo atomic.Bool
@@ -36,6 +40,19 @@ type playSession struct {
 	req      stream.AccessRequest // what the player was let in for
 	started  time.Time
 	stopOnce sync.Once
+
+	// Direct writing (see TryWrite): sock writes to the connection's
+	// socket; nil when there is none, and the send loop never parks.
+	sock *writev.Writer
+	key  chunkKey
+	bufs net.Buffers // TryWrite's batch
+	// rest is what a non-blocking write left unwritten; restLocked says
+	// TryWrite kept c.wmu locked for it (a partial message on the wire).
+	rest       net.Buffers
+	restLocked bool
+	// fullSocket counts the times the delivery goroutine found the
+	// player's socket full and handed the player back to the send loop.
+	fullSocket atomic.Uint64
 }
 
 // chunkKey identifies a frame's RTMP serialisation: players with the same
@@ -122,10 +139,22 @@ func (p *playSession) start(ctx context.Context) {
 	ctx, p.cancel = context.WithCancel(ctx)
 	p.reader = p.st.NewReader(stream.ReaderInfo{ID: p.c.id, Protocol: "rtmp", RemoteAddr: p.c.remote})
 	p.paused = false
+	p.key = chunkKey{chunkSize: p.c.cfg.ChunkSize, streamID: p.streamID}
+	if p.sock == nil {
+		p.sock = writev.New(p.c.netConn())
+	}
 	p.wg.Add(1)
+	p.goLoop(ctx, p.reader, nil)
+}
+
+// goLoop runs the send loop on a goroutine, continuing after the reader
+// left the delivery goroutine for reason (nil to start).
+func (p *playSession) goLoop(ctx context.Context, r *stream.Reader, reason error) {
 	go func() {
-		defer p.wg.Done()
-		p.loop(ctx, p.reader)
+		if p.loop(ctx, r, reason) {
+			return // parked: wg stays counted
+		}
+		p.wg.Done()
 	}()
 }
 
@@ -166,10 +195,13 @@ func (p *playSession) stop() {
 func (p *playSession) halt() {
 	p.mu.Lock()
 	cancel, reader := p.cancel, p.reader
-	p.mu.Unlock()
 	if cancel != nil {
 		cancel()
 	}
+	if reader != nil && reader.Unpark() {
+		p.wg.Done() // the loop was parked: nothing runs
+	}
+	p.mu.Unlock()
 	p.wg.Wait()
 	if reader != nil {
 		reader.Close()
@@ -189,46 +221,156 @@ func (p *playSession) setReceive(audio, on bool) {
 }
 
 // loop moves frames from the hub to the player, batching every frame that
-// is pending into one vectored write.
-func (p *playSession) loop(ctx context.Context, r *stream.Reader) {
+// is pending into one vectored write. Once caught up it parks the reader
+// on the stream's delivery goroutine, which writes to the player from
+// then on (TryWrite), and returns true; the loop runs again (goLoop) when
+// the reader leaves it for reason. It returns false when the session is
+// over.
+func (p *playSession) loop(ctx context.Context, r *stream.Reader, reason error) bool {
 	c := p.c
+	switch {
+	case reason == nil:
+	case errors.Is(reason, stream.ErrWouldBlock):
+		if err := p.flushRest(); err != nil {
+			p.writeFailed(err)
+			return false
+		}
+	case errors.Is(reason, io.EOF):
+		p.endOfStream()
+		return false
+	case errors.Is(reason, stream.ErrClosed):
+		return false
+	default:
+		p.writeFailed(reason)
+		return false
+	}
 	frames := make([]*stream.Frame, playBatch)
-	bufs := make(net.Buffers, 0, playBatch)
-	key := chunkKey{chunkSize: c.cfg.ChunkSize, streamID: p.streamID}
-	build := func(f *stream.Frame) []byte { return appendFrameChunks(nil, f, key) }
+	var bufs net.Buffers
+	caughtUp := reason == nil
 	for {
+		if caughtUp && p.park(ctx, r) {
+			return true
+		}
 		n, err := r.Read(ctx, frames)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				p.endOfStream()
 			}
-			return
+			return false
 		}
-		bufs = bufs[:0]
-		for _, f := range frames[:n] {
-			if (f.Type == flv.TagAudio && p.noAudio.Load()) || (f.Type == flv.TagVideo && p.noVideo.Load()) {
-				continue
-			}
-			bufs = append(bufs, f.Encoded(key, build))
-		}
+		bufs = p.appendChunks(bufs[:0], frames[:n])
 		clear(frames[:n])
-		if err := c.writeBuffers(&bufs); err != nil {
-			if isTimeout(err) {
-				c.closeWith(fmt.Errorf("%w (%v): %w", ErrWriteTimeout, c.cfg.WriteTimeout, err))
-				return
-			}
-			c.log.Info("player write failed", "err", err)
-			c.Close()
-			return
+		err = c.writeBuffers(&bufs)
+		clear(bufs)
+		if err != nil {
+			p.writeFailed(err)
+			return false
 		}
+		caughtUp = n < len(frames)
 	}
+}
+
+// appendChunks appends the shared chunk serialisations of the frames the
+// player wants to bufs.
+func (p *playSession) appendChunks(bufs net.Buffers, frames []*stream.Frame) net.Buffers {
+	key := p.key
+	build := func(f *stream.Frame) []byte { return appendFrameChunks(nil, f, key) }
+	for _, f := range frames {
+		if (f.Type == flv.TagAudio && p.noAudio.Load()) || (f.Type == flv.TagVideo && p.noVideo.Load()) {
+			continue
+		}
+		bufs = append(bufs, f.Encoded(key, build))
+	}
+	return bufs
+}
+
+// writeFailed ends the connection after a write to the player failed.
+func (p *playSession) writeFailed(err error) {
+	c := p.c
+	if isTimeout(err) {
+		c.closeWith(fmt.Errorf("%w (%v): %w", ErrWriteTimeout, c.cfg.WriteTimeout, err))
+		return
+	}
+	c.log.Info("player write failed", "err", err)
+	c.Close()
+}
+
+// park hands r to the stream's delivery goroutine, unless the session was
+// halted meanwhile. It reports whether it did.
+func (p *playSession) park(ctx context.Context, r *stream.Reader) bool {
+	if p.sock == nil {
+		return false
+	}
+	c := p.c
+	c.wmu.Lock()
+	c.parked = true
+	_ = c.conn.SetWriteDeadline(time.Time{}) // non-blocking writes need none
+	p.sock.Release()
+	c.wmu.Unlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if ctx.Err() != nil {
+		return false
+	}
+	r.Park(p, func(reason error) {
+		if errors.Is(reason, stream.ErrWouldBlock) {
+			p.fullSocket.Add(1)
+		}
+		p.goLoop(ctx, r, reason)
+	})
+	return true
+}
+
+// TryWrite implements stream.Sink: the delivery goroutine writes the
+// frames' chunks with one non-blocking vectored write. While c.wmu is
+// held by another write (a control message) the whole batch is kept.
+func (p *playSession) TryWrite(frames []*stream.Frame) error {
+	c := p.c
+	bufs := p.appendChunks(p.bufs[:0], frames)
+	defer func() {
+		clear(bufs)
+		p.bufs = bufs[:0]
+	}()
+	if len(bufs) == 0 {
+		return nil
+	}
+	if !c.wmu.TryLock() {
+		p.rest = append(p.rest[:0], bufs...)
+		return stream.ErrWouldBlock
+	}
+	n, err := p.sock.Try(bufs)
+	c.stats.addOut(n)
+	if err == nil && n < writev.Len(bufs) {
+		p.rest = writev.AppendRest(p.rest[:0], bufs, n)
+		p.restLocked = true // nothing may come between the chunks of a message
+		return stream.ErrWouldBlock
+	}
+	c.wmu.Unlock()
+	return err
+}
+
+// flushRest writes what TryWrite left, within the write timeout.
+func (p *playSession) flushRest() error {
+	c := p.c
+	if !p.restLocked {
+		c.wmu.Lock()
+	}
+	p.restLocked = false
+	c.parked = false
+	defer c.wmu.Unlock()
+	c.setWriteDeadline()
+	n, err := p.sock.All(p.rest)
+	c.stats.addOut(n)
+	clear(p.rest)
+	p.rest = p.rest[:0]
+	return err
 }
 
 // endOfStream tells the player the stream ended, then closes the
 // connection: the player sees a clean stop rather than waiting for more.
 func (p *playSession) endOfStream() {
 	p.sayEnded("")
-	p.c.log.Info("play ended: stream unpublished")
+	p.c.log.Info("play ended: stream unpublished", "socket_full", p.fullSocket.Load())
 	p.c.Close()
 }
 
@@ -254,6 +396,7 @@ func (c *ServerConn) writeBuffers(bufs *net.Buffers) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	c.parked = false
 	c.setWriteDeadline()
 	n, err := bufs.WriteTo(c.rw)
 	c.stats.addOut(int(n))
