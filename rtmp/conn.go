@@ -56,7 +56,7 @@ type ServerConn struct {
 	// player without waiting: the socket then has no write deadline, and
 	// other writes clear theirs again afterwards.
 	parked bool
-	w   *chunk.Writer
+	w      *chunk.Writer
 
 	// Set by connect.
 	connected      bool
