@@ -126,13 +126,16 @@ func (s *session) park(sink stream.Sink, resume func(error)) bool {
 		return false
 	}
 	s.resume = resume
-	s.reader.Park(sink, func(err error) {
+	parked := s.reader.Park(sink, func(err error) {
 		s.mu.Lock()
 		s.resume = nil
 		s.mu.Unlock()
 		resume(err)
 	})
-	return true
+	if !parked {
+		s.resume = nil // the stream has ended: the owner reads the rest
+	}
+	return parked
 }
 
 // end marks the session finished by its owner: later writes are refused

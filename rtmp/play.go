@@ -296,7 +296,7 @@ func (p *playSession) writeFailed(err error) {
 }
 
 // park hands r to the stream's delivery goroutine, unless the session was
-// halted meanwhile. It reports whether it did.
+// halted or the stream ended meanwhile. It reports whether it did.
 func (p *playSession) park(ctx context.Context, r *stream.Reader) bool {
 	if p.sock == nil {
 		return false
@@ -312,13 +312,12 @@ func (p *playSession) park(ctx context.Context, r *stream.Reader) bool {
 	if ctx.Err() != nil {
 		return false
 	}
-	r.Park(p, func(reason error) {
+	return r.Park(p, func(reason error) {
 		if errors.Is(reason, stream.ErrWouldBlock) {
 			p.fullSocket.Add(1)
 		}
 		p.goLoop(ctx, r, reason)
 	})
-	return true
 }
 
 // TryWrite implements stream.Sink: the delivery goroutine writes the

@@ -1,7 +1,6 @@
 package stream
 
 import (
-	"errors"
 	"io"
 	"runtime"
 	"sync"
@@ -11,11 +10,6 @@ import (
 // deliverBatch is the most frames the delivery goroutine hands a sink in
 // one TryWrite.
 const deliverBatch = 64
-
-// ErrWouldBlock is what a Sink returns from TryWrite when it could not
-// take everything without waiting. The sink keeps what it has not written
-// yet; its owner finishes that with a blocking write once resumed.
-var ErrWouldBlock = errors.New("stream: write would block")
 
 // Sink is where the stream's delivery goroutine writes a parked reader's
 // frames (Reader.Park).
@@ -39,6 +33,19 @@ const maxDeliveryShards = 16
 type delivery struct {
 	once   sync.Once
 	shards []deliveryShard
+	// wg is the registry's count of running delivery goroutines, which
+	// Registry.Close waits for. startMu orders starting one against the
+	// stream's end: once ended is set, no reader is parked any more.
+	wg      *sync.WaitGroup
+	startMu sync.Mutex
+	ended   bool
+}
+
+// end refuses further Park calls; the stream has ended.
+func (d *delivery) end() {
+	d.startMu.Lock()
+	d.ended = true
+	d.startMu.Unlock()
 }
 
 // shard returns the shard with the fewest parked readers.
@@ -82,7 +89,9 @@ type parkedExit struct {
 // Park hands the reader to its stream's delivery goroutine, which writes
 // the reader's frames to sink as they arrive, for every parked reader in
 // turn, with no goroutine of the reader's own. A consumer that has caught
-// up with the live edge parks its reader instead of waiting in Read.
+// up with the live edge parks its reader instead of waiting in Read. Park
+// reports false, and does nothing, once the stream has ended: the consumer
+// reads what is left itself.
 //
 // The reader stays parked until sink returns an error (ErrWouldBlock for
 // a sink that could not keep up), the stream ends (io.EOF, once every
@@ -91,8 +100,14 @@ type parkedExit struct {
 // goroutine, with that error; it must not block, and typically starts the
 // consumer's goroutine again, which continues with Read. While parked,
 // the reader must not be read by anyone else.
-func (r *Reader) Park(sink Sink, resume func(error)) {
-	d := r.s.deliv.shard()
+func (r *Reader) Park(sink Sink, resume func(error)) bool {
+	s := r.s
+	s.deliv.startMu.Lock()
+	defer s.deliv.startMu.Unlock()
+	if s.deliv.ended {
+		return false
+	}
+	d := s.deliv.shard()
 	d.mu.Lock()
 	r.sink, r.resume = sink, resume
 	r.shard.Store(d)
@@ -106,8 +121,14 @@ func (r *Reader) Park(sink Sink, resume func(error)) {
 	}
 	d.mu.Unlock()
 	if start {
-		go r.s.deliverLoop(d)
+		wg := s.deliv.wg
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.deliverLoop(d)
+		}()
 	}
+	return true
 }
 
 // Unpark takes a parked reader back from the delivery goroutine. It reports

@@ -140,6 +140,9 @@ func TestParkDeliversInOrderAndEnds(t *testing.T) {
 		t.Error("Unpark after the reader left: true")
 	}
 	deliveryIdle(t, s)
+	if r.Park(sink, rec.resume) {
+		t.Error("Park on an ended stream: true")
+	}
 }
 
 func TestParkWouldBlockResumesWhereTheSinkStopped(t *testing.T) {
@@ -310,4 +313,34 @@ func TestAudioOnlyStreamIsNotHeld(t *testing.T) {
 	a1 := aud(0, 3)
 	p.WriteFrame(a1)
 	assertFrames(t, waitFrames(t, sink, 1), []*Frame{a1})
+}
+
+func TestRegistryCloseWaitsForDelivery(t *testing.T) {
+	reg, p := newTestStream(t, Config{})
+	s := p.Stream()
+	p.WriteFrame(vidKey(0, 10))
+	var recs []*resumeRecorder
+	for range 8 {
+		r := s.NewReader(ReaderInfo{ID: "v"})
+		defer r.Close()
+		rec := newResumeRecorder()
+		recs = append(recs, rec)
+		r.Park(&recordingSink{}, rec.resume)
+	}
+	reg.Close()
+	// Every delivery goroutine has returned by now, each reader told why.
+	for i := range s.deliv.shards {
+		d := &s.deliv.shards[i]
+		d.mu.Lock()
+		running, parked := d.running, len(d.parked)
+		d.mu.Unlock()
+		if running || parked != 0 {
+			t.Fatalf("shard %d after Registry.Close: running %v, %d parked", i, running, parked)
+		}
+	}
+	for _, rec := range recs {
+		if err := rec.wait(t); !errors.Is(err, io.EOF) {
+			t.Fatalf("resume(%v), want io.EOF", err)
+		}
+	}
 }

@@ -9,4 +9,11 @@
 // ring resumes at the newest keyframe, receiving the decoder configuration
 // again only when it changed, so it never sees a partial GOP or reordered
 // frames.
+//
+// A consumer that keeps up need not wait in Read on a goroutine of its own:
+// it parks its Reader with a Sink, and the stream's delivery goroutines (one
+// per core) write every parked reader's frames without blocking, handing a
+// reader back to its consumer when its sink cannot take more. Config.AudioHold
+// lets audio wait for the next video frame, so a viewer gets both in one
+// write.
 package stream

@@ -15,4 +15,9 @@ var (
 	// ErrUnsupportedTag is returned by NewFrame for a tag type other than
 	// audio, video or script data.
 	ErrUnsupportedTag = errors.New("stream: unsupported tag type")
+	// ErrWouldBlock is what a Sink returns from TryWrite when it could not
+	// take everything without waiting. The sink keeps what it has not
+	// written yet; its owner finishes that with a blocking write once
+	// resumed.
+	ErrWouldBlock = errors.New("stream: write would block")
 )

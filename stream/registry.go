@@ -31,6 +31,9 @@ type Registry struct {
 	streams   map[Key]*Stream
 	observers []Observer
 	closed    bool
+
+	// delivering counts the streams' running delivery goroutines.
+	delivering sync.WaitGroup
 }
 
 // NewRegistry returns an empty registry. cfg defaults are applied; a nil log
@@ -91,6 +94,7 @@ func (r *Registry) Publish(key Key, info PublisherInfo) (*Publisher, error) {
 		return p, nil
 	}
 	s := newStream(key, info, r.cfg, time.Now())
+	s.deliv.wg = &r.delivering
 	p := &Publisher{reg: r, s: s, done: make(chan struct{})}
 	s.repub.current = p
 	r.streams[key] = s
@@ -134,8 +138,9 @@ func (r *Registry) Streams() []*Stream {
 	return out
 }
 
-// Close ends every stream and makes later Publish calls fail with
-// ErrClosed. It is idempotent.
+// Close ends every stream, waits for the streams' delivery goroutines to
+// return, and makes later Publish calls fail with ErrClosed. It is
+// idempotent.
 func (r *Registry) Close() {
 	r.mu.Lock()
 	r.closed = true
@@ -148,6 +153,9 @@ func (r *Registry) Close() {
 	for _, s := range live {
 		r.end(s)
 	}
+	// Ended streams let their parked readers go at once: wait for the
+	// delivery goroutines to see it.
+	r.delivering.Wait()
 }
 
 // end removes s from the registry (if still registered), ends it and

@@ -150,6 +150,7 @@ func newStream(key Key, info PublisherInfo, cfg Config, now time.Time) *Stream {
 		headers: &Headers{},
 		wake:    make(chan struct{}),
 		readers: make(map[*Reader]struct{}),
+		deliv:   delivery{wg: new(sync.WaitGroup)},
 	}
 }
 
@@ -328,6 +329,7 @@ func (s *Stream) end() bool {
 	close(s.wake)
 	s.waiters.Store(false)
 	s.mu.Unlock()
+	s.deliv.end()
 	close(s.done)
 	return true
 }
