@@ -152,6 +152,12 @@ func TestCloseEndsViewers(t *testing.T) {
 	ws := newWSReader(wsDial(t, f.wsURL("/live/test.flv"), nil))
 	go func() { _, _ = io.Copy(io.Discard, ws) }()
 	testenv.WaitFor(t, waitTimeout, "viewers", func() bool { return len(f.h.Sessions()) == 2 })
+	// Both are playing (a viewer registers before it has written anything).
+	flvTags.waitTags(t, 2)
+	testenv.WaitFor(t, waitTimeout, "WS bytes", func() bool {
+		s := f.h.Sessions()
+		return len(s) == 2 && s[1].BytesOut > 0
+	})
 
 	f.h.Close()
 	if n := len(f.h.Sessions()); n != 0 {
