@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -21,7 +22,10 @@ func Handler(c *Collector, log *slog.Logger) (http.Handler, error) {
 	reg := prometheus.NewRegistry()
 	for _, col := range []prometheus.Collector{
 		c,
-		collectors.NewGoCollector(),
+		// The live heap after the last collection, besides the defaults:
+		// what memory the server needs, apart from the collector's headroom.
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)})),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
 		if err := reg.Register(col); err != nil {
