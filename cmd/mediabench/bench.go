@@ -42,6 +42,9 @@ type runner struct {
 
 	// samples, written by the monitor only.
 	rssMax  int64
+	// liveHeapBase and liveHeapEnd are the server's live heap before the
+	// viewers and at the end (-1: unknown).
+	liveHeapBase, liveHeapEnd int64
 	threads int
 }
 
@@ -172,6 +175,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	// Baseline, then viewers.
 	base := r.snapshot()
 	r.rssMax = base.mem.RSS
+	r.liveHeapBase = liveHeap(ctx, r.cfg.HTTPURL)
 	r.viewers = make([]*viewer, cfg.Viewers)
 	for i := range r.viewers {
 		r.viewers[i] = r.newViewer(i)
@@ -210,6 +214,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	stopMonitor()
 	monWG.Wait()
 	end := r.snapshot()
+	r.liveHeapEnd = liveHeap(ctx, r.cfg.HTTPURL)
 	res.fill(r, base, end, phaseStart)
 	stopViewers()
 	viewWG.Wait()
@@ -244,7 +249,7 @@ func (r *runner) startPublishers(ctx context.Context, wg *sync.WaitGroup) error 
 			wg.Go(func() { _ = p.runFFmpeg(ctx, signal) })
 			continue
 		}
-		p.sends = new(sendTable)
+		p.sends, p.audioSends = new(sendTable), new(sendTable)
 		wg.Go(func() {
 			if err := p.runGo(ctx, signal); err != nil {
 				p.log.Warn("publisher ended", "err", err)
@@ -266,11 +271,14 @@ func (r *runner) newViewer(i int) *viewer {
 	name := r.pubs[pub].name
 	v := &viewer{
 		id: i, pub: pub, name: name, url: r.cfg.viewerURL(r.app, name),
-		sends: r.pubs[pub].sends, clock: r.clock, interval: r.in.frameInterval,
+		sends: r.pubs[pub].sends, audioSends: r.pubs[pub].audioSends, clock: r.clock, interval: r.in.frameInterval,
 		stallAfter: r.cfg.StallAfter,
 	}
 	if v.sends != nil || r.cfg.Proto == protoHLS {
 		v.lat = new(histogram)
+	}
+	if v.audioSends != nil && r.cfg.Proto != protoHLS {
+		v.audioLat = new(histogram)
 	}
 	return v
 }

@@ -52,6 +52,8 @@ type publisher struct {
 	name  string
 	in    *input
 	sends *sendTable // nil for the ffmpeg publisher
+	// audioSends records the audio frames' send times (nil with sends).
+	audioSends *sendTable
 	clock clock
 	log   *slog.Logger
 	res   publisherResult
@@ -152,6 +154,8 @@ func (p *publisher) loop(ctx context.Context, c *rtmp.Client) error {
 			}
 			if m.video {
 				p.sends.record(ts, now)
+			} else if m.typ == flv.TagAudio {
+				p.audioSends.record(ts, now)
 			}
 			if err := c.WriteMedia(uint8(m.typ), ts, m.data); err != nil {
 				return fmt.Errorf("write at %d ms: %w", ts, err)

@@ -47,6 +47,12 @@ type Result struct {
 	SampledRSSMaxBytes int64   `json:"sampled_rss_max_bytes"`
 	PeakRSSBytes       int64   `json:"peak_rss_bytes"` // VmHWM: the process's lifetime peak
 	RSSPerViewerBytes  float64 `json:"rss_per_viewer_bytes"`
+	// LiveHeap* are the server's live heap after its last collection
+	// (go_gc_heap_live_bytes): what it keeps, without the collector's
+	// headroom that RSS also holds. Zero when unknown.
+	BaselineLiveHeapBytes  int64   `json:"baseline_live_heap_bytes,omitempty"`
+	EndLiveHeapBytes       int64   `json:"end_live_heap_bytes,omitempty"`
+	LiveHeapPerViewerBytes float64 `json:"live_heap_per_viewer_bytes,omitempty"`
 	ServerThreads      int     `json:"server_threads"`
 	ServerDied         bool    `json:"server_died,omitempty"`
 	ClientCPUSeconds   float64 `json:"client_cpu_s"` // the tool itself, on the same machine
@@ -72,6 +78,12 @@ type Result struct {
 	LatencyP99ms   float64 `json:"latency_p99_ms"`
 	LatencyMaxms   float64 `json:"latency_max_ms"`
 	LatencyMeanms  float64 `json:"latency_mean_ms"`
+	// AudioLatency* are arrival − send of live audio frames (the server
+	// may hold audio for the next video frame: stream.audio_hold).
+	AudioLatencySamples uint64  `json:"audio_latency_samples,omitempty"`
+	AudioLatencyP50ms   float64 `json:"audio_latency_p50_ms,omitempty"`
+	AudioLatencyP99ms   float64 `json:"audio_latency_p99_ms,omitempty"`
+	AudioLatencyMaxms   float64 `json:"audio_latency_max_ms,omitempty"`
 
 	HLS           hlsCounters       `json:"hls"`
 	PublisherRes  []publisherResult `json:"publisher_results"`
@@ -133,13 +145,17 @@ func (res *Result) fill(r *runner, base, end snapshot, phaseStart time.Duration)
 	res.ServerThreads = max(r.threads, end.mem.Threads)
 	if end.playing > 0 {
 		res.RSSPerViewerBytes = float64(end.mem.RSS-base.mem.RSS) / float64(end.playing)
+		if r.liveHeapBase > 0 && r.liveHeapEnd > 0 {
+			res.BaselineLiveHeapBytes, res.EndLiveHeapBytes = r.liveHeapBase, r.liveHeapEnd
+			res.LiveHeapPerViewerBytes = float64(r.liveHeapEnd-r.liveHeapBase) / float64(end.playing)
+		}
 	}
 }
 
 // fillViewers records the per-viewer figures; the viewers have ended.
 func (res *Result) fillViewers(viewers []*viewer) {
 	var ttffs []time.Duration
-	var lat histogram
+	var lat, audioLat histogram
 	errs := map[string]int{}
 	var maxSilence time.Duration
 	for _, v := range viewers {
@@ -164,6 +180,9 @@ func (res *Result) fillViewers(viewers []*viewer) {
 		if v.lat != nil {
 			lat.merge(v.lat)
 		}
+		if v.audioLat != nil {
+			audioLat.merge(v.audioLat)
+		}
 		res.HLS.Segments += v.hls.Segments
 		res.HLS.Missed += v.hls.Missed
 		res.HLS.Playlists += v.hls.Playlists
@@ -186,6 +205,12 @@ func (res *Result) fillViewers(viewers []*viewer) {
 		res.LatencyP99ms = ms(lat.quantile(0.99))
 		res.LatencyMaxms = ms(lat.max)
 		res.LatencyMeanms = ms(lat.mean())
+	}
+	if audioLat.n > 0 {
+		res.AudioLatencySamples = audioLat.n
+		res.AudioLatencyP50ms = ms(audioLat.quantile(0.50))
+		res.AudioLatencyP99ms = ms(audioLat.quantile(0.99))
+		res.AudioLatencyMaxms = ms(audioLat.max)
 	}
 	// The most frequent errors first.
 	texts := slices.SortedFunc(maps.Keys(errs), func(a, b string) int {
@@ -245,6 +270,11 @@ func (res *Result) writeSummary(w io.Writer) {
 		p("server RSS", "%s before viewers, %s with them (%.0f KiB per viewer), sampled max %s, peak (VmHWM) %s; %d threads",
 			mib(res.BaselineRSSBytes), mib(res.EndRSSBytes), res.RSSPerViewerBytes/1024,
 			mib(res.SampledRSSMaxBytes), mib(res.PeakRSSBytes), res.ServerThreads)
+		if res.LiveHeapPerViewerBytes != 0 {
+			p("live heap", "%s before viewers, %s with them (%.1f KiB per viewer): kept after a collection; RSS adds the\n"+
+				"%14s collector's headroom (up to twice the live heap with GOGC=100) and freed memory not yet returned",
+				mib(res.BaselineLiveHeapBytes), mib(res.EndLiveHeapBytes), res.LiveHeapPerViewerBytes/1024, "")
+		}
 		if res.Proto == protoHLS {
 			p("", "(HLS: the segment store keeps filling for playlist + retained segments after the warm-up, so RSS per viewer\n"+
 				"%14s includes that growth unless -warmup covers it, about 30 s with the server's defaults)", "")
@@ -264,6 +294,10 @@ func (res *Result) writeSummary(w io.Writer) {
 	case "frame":
 		p("latency", "server-added, per video frame: p50 %.1f ms, p99 %.1f ms, max %.1f ms, mean %.1f ms (%d samples)",
 			res.LatencyP50ms, res.LatencyP99ms, res.LatencyMaxms, res.LatencyMeanms, res.LatencySamples)
+		if res.AudioLatencySamples > 0 {
+			p("", "per audio frame: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d samples)",
+				res.AudioLatencyP50ms, res.AudioLatencyP99ms, res.AudioLatencyMaxms, res.AudioLatencySamples)
+		}
 	case "segment":
 		p("latency", "HLS segment availability (downloaded − program date-time − duration, incl. polling): p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d segments)",
 			res.LatencyP50ms, res.LatencyP99ms, res.LatencyMaxms, res.LatencySamples)
@@ -293,8 +327,8 @@ func (res *Result) writeSummary(w io.Writer) {
 }
 
 // markdownHeader is the table header matching markdownRow.
-const markdownHeader = "| date | proto | pubs | viewers ok/asked | s | Mbit/s out | srv CPU s | CPU s/GB | srv CPU % | peak RSS MiB | RSS/viewer KiB | TTFF p50/p95 ms | stalled | gap viewers | latency p50/p99 ms | load 1m start→end |\n" +
-	"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+const markdownHeader = "| date | proto | pubs | viewers ok/asked | s | Mbit/s out | srv CPU s | CPU s/GB | srv CPU % | peak RSS MiB | RSS/viewer KiB | TTFF p50/p95 ms | stalled | gap viewers | latency p50/p99 ms | audio p50/p99 ms | load 1m start→end |\n" +
+	"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
 
 // markdownRow formats the result as one row of the docs/BENCHMARKS.md
 // table.
@@ -310,11 +344,12 @@ func (res *Result) markdownRow() string {
 	if res.LatencyKind == "segment" {
 		lat += " (segment)"
 	}
-	return fmt.Sprintf("| %s | %s | %d | %d/%d | %.0f | %.0f | %s | %s | %s | %s | %s | %.0f / %.0f | %d | %d | %s | %.2f → %.2f |\n",
+	audioLat := na(res.AudioLatencySamples > 0, "%.1f / %.1f", res.AudioLatencyP50ms, res.AudioLatencyP99ms)
+	return fmt.Sprintf("| %s | %s | %d | %d/%d | %.0f | %.0f | %s | %s | %s | %s | %s | %.0f / %.0f | %d | %d | %s | %s | %.2f → %.2f |\n",
 		res.Time.Format("2006-01-02"), res.Proto, res.Publishers, res.Connected, res.Viewers, res.Seconds,
 		res.DeliveredMbs,
 		na(srv, "%.1f", res.ServerCPUSeconds), na(srv, "%.2f", res.CPUSecondsPerGB),
 		na(srv, "%.0f", res.ServerCPUPercent), na(srv, "%.1f", float64(res.PeakRSSBytes)/(1<<20)),
 		na(srv && res.PlayingAtEnd > 0, "%.0f", res.RSSPerViewerBytes/1024),
-		res.TTFFP50ms, res.TTFFP95ms, res.Stalled, res.GapViewers, lat, res.LoadStart, res.LoadEnd)
+		res.TTFFP50ms, res.TTFFP95ms, res.Stalled, res.GapViewers, lat, audioLat, res.LoadStart, res.LoadEnd)
 }

@@ -45,6 +45,7 @@ type viewer struct {
 	url        string
 	name       string // stream name (RTMP play)
 	sends      *sendTable
+	audioSends *sendTable
 	clock      clock
 	interval   time.Duration // nominal video frame interval
 	stallAfter time.Duration
@@ -59,6 +60,7 @@ type viewer struct {
 
 	connectStart time.Duration
 	lat          *histogram
+	audioLat     *histogram // arrival − send of live audio frames
 	maxSilence   time.Duration
 	gaps         uint64 // forward DTS gaps and, for HLS, missed segments
 	backwards    uint64 // DTS going back
@@ -126,6 +128,17 @@ func (v *viewer) frameLatency(ts uint32, now time.Duration) {
 	}
 	if sent, ok := v.sends.lookup(ts); ok && sent >= v.connectStart {
 		v.lat.add(now - sent)
+	}
+}
+
+// audioLatency records arrival − send of the audio frame with DTS ts, on
+// the terms of frameLatency.
+func (v *viewer) audioLatency(ts uint32, now time.Duration) {
+	if v.audioLat == nil || v.audioSends == nil || v.firstFrame.Load() == 0 {
+		return
+	}
+	if sent, ok := v.audioSends.lookup(ts); ok && sent >= v.connectStart {
+		v.audioLat.add(now - sent)
 	}
 }
 
@@ -214,9 +227,12 @@ func (v *viewer) scanFLV(r io.Reader, br *bufio.Reader) error {
 func (v *viewer) onFLVTag(t flvTag, wire int) {
 	now := v.clock.since()
 	v.arrived(wire, now)
-	if t.coded {
+	switch {
+	case t.coded:
 		v.video(t.ts, t.key, now)
 		v.frameLatency(t.ts, now)
+	case t.typ == flv.TagAudio && t.size > 1:
+		v.audioLatency(t.ts, now)
 	}
 }
 
@@ -328,6 +344,9 @@ func (v *viewer) runRTMP(ctx context.Context, base string) error {
 // rtmpTag handles one media message of an RTMP viewer.
 func (v *viewer) rtmpTag(typ uint8, ts uint32, payload []byte, now time.Duration) {
 	v.arrived(len(payload), now)
+	if typ == chunk.TypeAudio && len(payload) > 1 {
+		v.audioLatency(ts, now)
+	}
 	if typ != chunk.TypeVideo {
 		return
 	}

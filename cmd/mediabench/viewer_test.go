@@ -162,6 +162,22 @@ func TestFrameLatency(t *testing.T) {
 	}
 }
 
+func TestAudioLatency(t *testing.T) {
+	var sends, audio sendTable
+	vw := newTestViewer(&sends)
+	vw.audioSends, vw.audioLat = &audio, new(histogram)
+	vw.connectStart = 10 * time.Second
+	audio.record(21, 11*time.Second)
+	vw.audioLatency(21, 11*time.Second+time.Millisecond) // before the first keyframe: not playing yet
+	vw.video(33, true, 11*time.Second+2*time.Millisecond)
+	audio.record(42, 11*time.Second+10*time.Millisecond)
+	vw.audioLatency(42, 11*time.Second+40*time.Millisecond)
+	vw.audioLatency(64, 12*time.Second) // never sent
+	if vw.audioLat.n != 1 || vw.audioLat.max != 30*time.Millisecond {
+		t.Errorf("audio latency samples %d max %v; want 1 of 30ms", vw.audioLat.n, vw.audioLat.max)
+	}
+}
+
 // FuzzReadFLV: never a panic; the tags read, encoded again with their
 // bodies, read back the same.
 func FuzzReadFLV(f *testing.F) {
