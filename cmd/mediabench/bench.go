@@ -41,11 +41,11 @@ type runner struct {
 	wsDialer  *websocket.Dialer
 
 	// samples, written by the monitor only.
-	rssMax  int64
+	rssMax int64
 	// liveHeapBase and liveHeapEnd are the server's live heap before the
 	// viewers and at the end (-1: unknown).
 	liveHeapBase, liveHeapEnd int64
-	threads int
+	threads                   int
 }
 
 // runBench runs one load test: it prepares the input (and the server, with

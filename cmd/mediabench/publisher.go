@@ -54,9 +54,9 @@ type publisher struct {
 	sends *sendTable // nil for the ffmpeg publisher
 	// audioSends records the audio frames' send times (nil with sends).
 	audioSends *sendTable
-	clock clock
-	log   *slog.Logger
-	res   publisherResult
+	clock      clock
+	log        *slog.Logger
+	res        publisherResult
 }
 
 // runGo publishes the input in a loop with the tool's RTMP client, paced

@@ -53,11 +53,11 @@ type Result struct {
 	BaselineLiveHeapBytes  int64   `json:"baseline_live_heap_bytes,omitempty"`
 	EndLiveHeapBytes       int64   `json:"end_live_heap_bytes,omitempty"`
 	LiveHeapPerViewerBytes float64 `json:"live_heap_per_viewer_bytes,omitempty"`
-	ServerThreads      int     `json:"server_threads"`
-	ServerDied         bool    `json:"server_died,omitempty"`
-	ClientCPUSeconds   float64 `json:"client_cpu_s"` // the tool itself, on the same machine
-	LoadStart          float64 `json:"load1_start"`
-	LoadEnd            float64 `json:"load1_end"`
+	ServerThreads          int     `json:"server_threads"`
+	ServerDied             bool    `json:"server_died,omitempty"`
+	ClientCPUSeconds       float64 `json:"client_cpu_s"` // the tool itself, on the same machine
+	LoadStart              float64 `json:"load1_start"`
+	LoadEnd                float64 `json:"load1_end"`
 
 	TTFFP50ms float64 `json:"ttff_p50_ms"`
 	TTFFP95ms float64 `json:"ttff_p95_ms"`
