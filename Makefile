@@ -8,7 +8,7 @@ GO        ?= go
 BIN       := bin/mediaserver
 NODE_DEPS := node_modules/.installed
 
-.PHONY: all build run test test-deps test-go vet fmt bench bench-load bench-smoke web clean
+.PHONY: all build run test test-deps test-go vet fmt bench bench-load bench-floor bench-smoke web clean
 
 all: build
 
@@ -79,8 +79,19 @@ BENCH_HTTP ?= 127.0.0.1:28080
 BENCH_SERVER = -server-cmd "$(BIN) -rtmp-addr $(BENCH_RTMP) -http-addr $(BENCH_HTTP) -log-level warn" \
 	-rtmp rtmp://$(BENCH_RTMP)/live -http http://$(BENCH_HTTP)
 
+# Every viewer comes from 127.0.0.1: the per-address caps are lifted. The
+# profiler lets the tool read the server's exact live heap.
+BENCH_ENV := MEDIASERVER_HTTP_MAX_CONNS_PER_IP=-1 MEDIASERVER_RTMP_MAX_CONNS_PER_IP=-1 MEDIASERVER_HTTP_PPROF=true
+
 bench-load: build
-	$(GO) run ./cmd/mediabench -viewers $(VIEWERS) -proto $(PROTO) -duration $(DURATION) $(BENCH_SERVER) -markdown $(BENCH_ARGS)
+	$(BENCH_ENV) $(GO) run ./cmd/mediabench -viewers $(VIEWERS) -proto $(PROTO) -duration $(DURATION) $(BENCH_SERVER) -markdown $(BENCH_ARGS)
+
+# The bare fan-out (cmd/flvfloor) under the same load, for comparison.
+bench-floor:
+	$(GO) build -o bin/flvfloor ./cmd/flvfloor
+	$(GO) run ./cmd/mediabench -viewers $(VIEWERS) -proto flv -duration $(DURATION) -markdown $(BENCH_ARGS) \
+		-server-cmd "bin/flvfloor -rtmp-addr $(BENCH_RTMP) -http-addr $(BENCH_HTTP)" \
+		-rtmp rtmp://$(BENCH_RTMP)/live -http http://$(BENCH_HTTP)
 
 # A 10-second smoke run of the load tool (small generated input, cached).
 bench-smoke: build

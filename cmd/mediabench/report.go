@@ -47,9 +47,10 @@ type Result struct {
 	SampledRSSMaxBytes int64   `json:"sampled_rss_max_bytes"`
 	PeakRSSBytes       int64   `json:"peak_rss_bytes"` // VmHWM: the process's lifetime peak
 	RSSPerViewerBytes  float64 `json:"rss_per_viewer_bytes"`
-	// LiveHeap* are the server's live heap after its last collection
-	// (go_gc_heap_live_bytes): what it keeps, without the collector's
-	// headroom that RSS also holds. Zero when unknown.
+	// LiveHeap* are the server's live heap after a collection (forced
+	// through /debug/pprof when served, else the last one, from /metrics):
+	// what it keeps, without the collector's headroom that RSS also
+	// holds. Zero when unknown.
 	BaselineLiveHeapBytes  int64   `json:"baseline_live_heap_bytes,omitempty"`
 	EndLiveHeapBytes       int64   `json:"end_live_heap_bytes,omitempty"`
 	LiveHeapPerViewerBytes float64 `json:"live_heap_per_viewer_bytes,omitempty"`
@@ -272,7 +273,7 @@ func (res *Result) writeSummary(w io.Writer) {
 			mib(res.SampledRSSMaxBytes), mib(res.PeakRSSBytes), res.ServerThreads)
 		if res.LiveHeapPerViewerBytes != 0 {
 			p("live heap", "%s before viewers, %s with them (%.1f KiB per viewer): kept after a collection; RSS adds the\n"+
-				"%14s collector's headroom (up to twice the live heap with GOGC=100) and freed memory not yet returned",
+				"%14s collector's headroom (GOGC) and freed memory not yet returned",
 				mib(res.BaselineLiveHeapBytes), mib(res.EndLiveHeapBytes), res.LiveHeapPerViewerBytes/1024, "")
 		}
 		if res.Proto == protoHLS {
