@@ -97,26 +97,13 @@ func BenchmarkFanout(b *testing.B) {
 			}
 		})
 	}
-	slowest := func() int64 {
-		low := int64(1 << 62)
-		for i := range progress {
-			low = min(low, progress[i].Load())
-		}
-		return low
-	}
+	slowest := func() int64 { return slowestOf(readers, func(i int) int64 { return progress[i].Load() }) }
 
 	b.SetBytes(size / int64(len(gop)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
-	for i := range b.N {
-		if i%256 == 0 {
-			for int64(i)-slowest() > window {
-				runtime.Gosched()
-			}
-		}
-		p.WriteFrame(gop[i%len(gop)])
-	}
+	publishPaced(b.N, p, gop, window, slowest)
 	p.Close()
 	wg.Wait()
 	elapsed := time.Since(start)
@@ -158,24 +145,11 @@ func BenchmarkDeliverParked(b *testing.B) {
 		defer r.Close()
 		r.Park(&sinks[i], func(err error) { ended <- err })
 	}
-	slowest := func() int64 {
-		low := int64(1 << 62)
-		for i := range sinks {
-			low = min(low, sinks[i].frames.Load())
-		}
-		return low
-	}
+	slowest := func() int64 { return slowestOf(readers, func(i int) int64 { return sinks[i].frames.Load() }) }
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
-	for i := range b.N {
-		if i%256 == 0 {
-			for int64(i)-slowest() > window {
-				runtime.Gosched()
-			}
-		}
-		p.WriteFrame(gop[i%len(gop)])
-	}
+	publishPaced(b.N, p, gop, window, slowest)
 	reg.Close() // ends the stream and waits for the delivery goroutines
 	elapsed := time.Since(start)
 	b.StopTimer()
@@ -188,4 +162,27 @@ func BenchmarkDeliverParked(b *testing.B) {
 		b.Fatalf("slowest reader got %d of %d frames", got, b.N)
 	}
 	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(b.N)/readers, "ns/delivery")
+}
+
+// slowestOf returns the least of count(0) … count(n-1).
+func slowestOf(n int, count func(i int) int64) int64 {
+	low := int64(1 << 62)
+	for i := range n {
+		low = min(low, count(i))
+	}
+	return low
+}
+
+// publishPaced writes n frames, cycling through gop, and holds the
+// publisher back while the slowest consumer (slowest returns how many
+// frames it has) is more than window frames behind.
+func publishPaced(n int, p *Publisher, gop []*Frame, window int64, slowest func() int64) {
+	for i := range n {
+		if i%256 == 0 {
+			for int64(i)-slowest() > window {
+				runtime.Gosched()
+			}
+		}
+		p.WriteFrame(gop[i%len(gop)])
+	}
 }

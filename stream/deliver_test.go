@@ -107,6 +107,21 @@ func deliveryIdle(t *testing.T, s *Stream) {
 	}
 }
 
+// parkedOnKeyframe publishes keyframe k on a fresh stream, parks a reader
+// on a recording sink and waits until the sink has k. Cleanup closes all.
+func parkedOnKeyframe(t *testing.T, cfg Config, k *Frame) (*Publisher, *Reader, *recordingSink, *resumeRecorder) {
+	t.Helper()
+	reg, p := newTestStream(t, cfg)
+	t.Cleanup(reg.Close)
+	p.WriteFrame(k)
+	r := p.Stream().NewReader(ReaderInfo{ID: "v"})
+	t.Cleanup(r.Close)
+	sink, rec := &recordingSink{}, newResumeRecorder()
+	r.Park(sink, rec.resume)
+	waitFrames(t, sink, 1)
+	return p, r, sink, rec
+}
+
 func TestParkDeliversInOrderAndEnds(t *testing.T) {
 	reg, p := newTestStream(t, Config{})
 	defer reg.Close()
@@ -146,16 +161,9 @@ func TestParkDeliversInOrderAndEnds(t *testing.T) {
 }
 
 func TestParkWouldBlockResumesWhereTheSinkStopped(t *testing.T) {
-	reg, p := newTestStream(t, Config{})
-	defer reg.Close()
-	s := p.Stream()
 	k := vidKey(0, 10)
-	p.WriteFrame(k)
-	r := s.NewReader(ReaderInfo{ID: "v"})
-	defer r.Close()
-	sink, rec := &recordingSink{}, newResumeRecorder()
-	r.Park(sink, rec.resume)
-	waitFrames(t, sink, 1)
+	p, r, sink, rec := parkedOnKeyframe(t, Config{}, k)
+	s := p.Stream()
 
 	// The sink takes the next batch only partly: it keeps the rest, and the
 	// owner continues after the batch.
@@ -217,15 +225,8 @@ func TestParkFailureAndClose(t *testing.T) {
 }
 
 func TestUnparkTakesTheReaderBack(t *testing.T) {
-	reg, p := newTestStream(t, Config{})
-	defer reg.Close()
+	p, r, sink, rec := parkedOnKeyframe(t, Config{}, vidKey(0, 10))
 	s := p.Stream()
-	p.WriteFrame(vidKey(0, 10))
-	r := s.NewReader(ReaderInfo{ID: "v"})
-	defer r.Close()
-	sink, rec := &recordingSink{}, newResumeRecorder()
-	r.Park(sink, rec.resume)
-	waitFrames(t, sink, 1)
 	if !r.Unpark() {
 		t.Fatal("Unpark of a parked reader: false")
 	}
@@ -247,15 +248,7 @@ func TestUnparkTakesTheReaderBack(t *testing.T) {
 }
 
 func TestAudioHoldWaitsForVideo(t *testing.T) {
-	reg, p := newTestStream(t, Config{AudioHold: time.Hour})
-	defer reg.Close()
-	s := p.Stream()
-	p.WriteFrame(vidKey(0, 10))
-	r := s.NewReader(ReaderInfo{ID: "v"})
-	defer r.Close()
-	sink, rec := &recordingSink{}, newResumeRecorder()
-	r.Park(sink, rec.resume)
-	waitFrames(t, sink, 1)
+	p, _, sink, rec := parkedOnKeyframe(t, Config{AudioHold: time.Hour}, vidKey(0, 10))
 
 	a1, a2, v1 := aud(10, 3), aud(31, 3), vidInter(33, 5)
 	p.WriteFrame(a1)
@@ -287,15 +280,7 @@ func TestAudioHoldWaitsForVideo(t *testing.T) {
 }
 
 func TestAudioHoldIsBounded(t *testing.T) {
-	reg, p := newTestStream(t, Config{AudioHold: 10 * time.Millisecond})
-	defer reg.Close()
-	s := p.Stream()
-	p.WriteFrame(vidKey(0, 10))
-	r := s.NewReader(ReaderInfo{ID: "v"})
-	defer r.Close()
-	sink := &recordingSink{}
-	r.Park(sink, newResumeRecorder().resume)
-	waitFrames(t, sink, 1)
+	p, _, sink, _ := parkedOnKeyframe(t, Config{AudioHold: 10 * time.Millisecond}, vidKey(0, 10))
 	// No video follows: the timer releases the audio.
 	a1 := aud(10, 3)
 	p.WriteFrame(a1)
