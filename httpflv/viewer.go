@@ -45,8 +45,10 @@ type directTransport interface {
 const parkedBufs = 16
 
 // viewer is the write loop of one viewer: it reads frames from its stream
-// reader and writes their shared FLV tag bytes in batches. It runs on the
-// goroutine that owns the session.
+// reader and writes their shared FLV tag bytes in batches. It runs on a
+// goroutine of the session's while it catches up; once caught up (with a
+// directTransport) it is parked and the stream's delivery goroutine calls
+// TryWrite instead, until resume hands it back.
 type viewer struct {
 	r          *stream.Reader
 	out        transport
