@@ -399,3 +399,19 @@ func (h *Handler) Close() {
 	}
 	h.wg.Wait()
 }
+
+// withGathered copies bufs into one buffer borrowed from pool and calls
+// write with it; the buffer goes back to the pool afterwards.
+func withGathered(pool *sync.Pool, bufs [][]byte, write func([]byte) error) error {
+	bp := pool.Get().(*[]byte)
+	b := (*bp)[:0]
+	for _, p := range bufs {
+		b = append(b, p...)
+	}
+	err := write(b)
+	if cap(b) <= maxPooledBuffer {
+		*bp = b[:0]
+		pool.Put(bp)
+	}
+	return err
+}
