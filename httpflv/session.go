@@ -114,11 +114,11 @@ func (s *session) stop(cause error) {
 }
 
 // park hands the viewer to the stream's delivery goroutine, which writes
-// to sink from now on, unless the session was stopped. When the viewer leaves the delivery goroutine
-// (its sink could not keep up or failed, the stream ended) or the session
-// is stopped, resume is called once, with the reason (nil for a stop), and
-// must start the owner's goroutine again. park reports whether the viewer
-// was parked.
+// to sink from now on, unless the session was stopped or the stream has
+// ended. When the viewer leaves the delivery goroutine (its sink could not
+// keep up or failed, the stream ended) or the session is stopped, resume
+// is called once, with the reason (nil for a stop), and must start the
+// owner's goroutine again. park reports whether the viewer was parked.
 func (s *session) park(sink stream.Sink, resume func(error)) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
