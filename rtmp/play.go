@@ -44,8 +44,11 @@ type playSession struct {
 	// Direct writing (see TryWrite): sock writes to the connection's
 	// socket; nil when there is none, and the send loop never parks.
 	sock *writev.Writer
-	key  chunkKey
-	bufs net.Buffers // TryWrite's batch
+	// encKey is the chunkKey of the player's serialisations, boxed once,
+	// and build makes one: neither allocates per frame.
+	encKey any
+	build  func(*stream.Frame) []byte
+	bufs   net.Buffers // TryWrite's batch
 	// rest is what a non-blocking write left unwritten; restLocked says
 	// TryWrite kept c.wmu locked for it (a partial message on the wire).
 	rest       net.Buffers
@@ -139,7 +142,9 @@ func (p *playSession) start(ctx context.Context) {
 	ctx, p.cancel = context.WithCancel(ctx)
 	p.reader = p.st.NewReader(stream.ReaderInfo{ID: p.c.id, Protocol: "rtmp", RemoteAddr: p.c.remote})
 	p.paused = false
-	p.key = chunkKey{chunkSize: p.c.cfg.ChunkSize, streamID: p.streamID}
+	key := chunkKey{chunkSize: p.c.cfg.ChunkSize, streamID: p.streamID}
+	p.encKey = key
+	p.build = func(f *stream.Frame) []byte { return appendFrameChunks(nil, f, key) }
 	if p.sock == nil {
 		p.sock = writev.New(p.c.netConn())
 	}
@@ -273,13 +278,11 @@ func (p *playSession) loop(ctx context.Context, r *stream.Reader, reason error) 
 // appendChunks appends the shared chunk serialisations of the frames the
 // player wants to bufs.
 func (p *playSession) appendChunks(bufs net.Buffers, frames []*stream.Frame) net.Buffers {
-	key := p.key
-	build := func(f *stream.Frame) []byte { return appendFrameChunks(nil, f, key) }
 	for _, f := range frames {
 		if (f.Type == flv.TagAudio && p.noAudio.Load()) || (f.Type == flv.TagVideo && p.noVideo.Load()) {
 			continue
 		}
-		bufs = append(bufs, f.Encoded(key, build))
+		bufs = append(bufs, f.Encoded(p.encKey, p.build))
 	}
 	return bufs
 }
