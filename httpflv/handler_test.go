@@ -1,7 +1,9 @@
 package httpflv
 
 import (
+	"bufio"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -279,4 +281,43 @@ func TestMonotonicAcrossCacheToLive(t *testing.T) {
 	if got, want := describeTags(tags), "[d0 vH0 aH0 "+strings.Join(want, " ")+"]"; got != want {
 		t.Fatalf("tags\n%s\nwant\n%s", got, want)
 	}
+}
+
+// TestHTTP10ViewerGetsABareBody: an HTTP/1.0 client gets the FLV stream as
+// the bare body, ended by closing the connection, written directly like a
+// chunked one.
+func TestHTTP10ViewerGetsABareBody(t *testing.T) {
+	f := newFixture(t, Config{}, stream.Config{})
+	f.publish(videoHeaderFrame(t), audioHeaderFrame(t))
+	f.publish(gop(t, 0, 1000)...)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(f.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /live/test.flv HTTP/1.0\r\nHost: test\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || resp.ProtoMinor != 0 || len(resp.TransferEncoding) != 0 {
+		t.Fatalf("response %s %s, transfer encoding %v", resp.Proto, resp.Status, resp.TransferEncoding)
+	}
+	tags := readTags(resp.Body)
+	tags.waitTags(t, 2+20)
+	more := gop(t, 200, 1000)
+	f.publish(more...) // live frames, written by the delivery goroutine
+	tags.waitTags(t, 2+40)
+	f.pub.Close()
+	got, err := tags.waitEnd(t)
+	if err != io.EOF {
+		t.Fatalf("body ended with %v, want the connection's end at a tag boundary", err)
+	}
+	if len(got) != 42 {
+		t.Fatalf("got %d tags, want 42", len(got))
+	}
+	checkMonotonic(t, got)
 }
