@@ -27,6 +27,8 @@ type ClientConfig struct {
 	// ConnectObject adds properties to the connect command object (for
 	// example fourCcList for Enhanced RTMP).
 	ConnectObject amf.Object
+	// Dial opens the TCP connection. Default: a net.Dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Client is a minimal RTMP client: connect, then publish or play. It is
@@ -70,8 +72,11 @@ func Dial(ctx context.Context, rawURL string, cfg ClientConfig) (*Client, error)
 	if u.RawQuery != "" {
 		app += "?" + u.RawQuery // encoders pass auth tokens this way
 	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", host)
+	dial := cfg.Dial
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	conn, err := dial(ctx, "tcp", host)
 	if err != nil {
 		return nil, err
 	}

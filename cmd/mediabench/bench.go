@@ -39,6 +39,7 @@ type runner struct {
 	flvClient *http.Client
 	hlsClient *http.Client
 	wsDialer  *websocket.Dialer
+	stampDial func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	// samples, written by the monitor only.
 	rssMax int64
@@ -127,9 +128,11 @@ func (r *runner) startServer(ctx context.Context) error {
 // makeClients builds the shared HTTP clients and WebSocket dialer.
 func (r *runner) makeClients() {
 	dialer := &net.Dialer{Timeout: r.cfg.ConnectTimeout}
+	// Streaming viewers' connections record when data arrives (stampConn).
+	r.stampDial = dialStamped(dialer)
 	// HTTP-FLV: one long response per connection, never reused.
 	r.flvClient = &http.Client{Transport: &http.Transport{
-		DialContext:           dialer.DialContext,
+		DialContext:           r.stampDial,
 		DisableKeepAlives:     true,
 		DisableCompression:    true,
 		ResponseHeaderTimeout: r.cfg.ConnectTimeout,
@@ -144,7 +147,7 @@ func (r *runner) makeClients() {
 		ResponseHeaderTimeout: r.cfg.ConnectTimeout,
 	}, Timeout: time.Minute}
 	r.wsDialer = &websocket.Dialer{
-		NetDialContext:   dialer.DialContext,
+		NetDialContext:   r.stampDial,
 		HandshakeTimeout: r.cfg.ConnectTimeout,
 		ReadBufferSize:   4 << 10,
 		WriteBufferSize:  1 << 10,
@@ -277,6 +280,10 @@ func (r *runner) newViewer(i int) *viewer {
 	if v.sends != nil || r.cfg.Proto == protoHLS {
 		v.lat = new(histogram)
 	}
+	if v.sends != nil && r.cfg.Proto != protoHLS {
+		v.latRead = new(histogram)
+	}
+	v.dial = r.stampDial
 	if v.audioSends != nil && r.cfg.Proto != protoHLS {
 		v.audioLat = new(histogram)
 	}

@@ -79,6 +79,12 @@ type Result struct {
 	LatencyP99ms   float64 `json:"latency_p99_ms"`
 	LatencyMaxms   float64 `json:"latency_max_ms"`
 	LatencyMeanms  float64 `json:"latency_mean_ms"`
+	// Latency* are taken when a frame arrived in the viewer's socket
+	// (kernel receive timestamps, where the platform has them): on
+	// loopback, when the server wrote it. ReadLatency* are the same frames
+	// taken when the tool read them, which adds the tool's own delays.
+	ReadLatencyP50ms float64 `json:"read_latency_p50_ms,omitempty"`
+	ReadLatencyP99ms float64 `json:"read_latency_p99_ms,omitempty"`
 	// AudioLatency* are arrival − send of live audio frames (the server
 	// may hold audio for the next video frame: stream.audio_hold).
 	AudioLatencySamples uint64  `json:"audio_latency_samples,omitempty"`
@@ -156,7 +162,7 @@ func (res *Result) fill(r *runner, base, end snapshot, phaseStart time.Duration)
 // fillViewers records the per-viewer figures; the viewers have ended.
 func (res *Result) fillViewers(viewers []*viewer) {
 	var ttffs []time.Duration
-	var lat, audioLat histogram
+	var lat, latRead, audioLat histogram
 	errs := map[string]int{}
 	var maxSilence time.Duration
 	for _, v := range viewers {
@@ -184,6 +190,9 @@ func (res *Result) fillViewers(viewers []*viewer) {
 		if v.audioLat != nil {
 			audioLat.merge(v.audioLat)
 		}
+		if v.latRead != nil {
+			latRead.merge(v.latRead)
+		}
 		res.HLS.Segments += v.hls.Segments
 		res.HLS.Missed += v.hls.Missed
 		res.HLS.Playlists += v.hls.Playlists
@@ -206,6 +215,10 @@ func (res *Result) fillViewers(viewers []*viewer) {
 		res.LatencyP99ms = ms(lat.quantile(0.99))
 		res.LatencyMaxms = ms(lat.max)
 		res.LatencyMeanms = ms(lat.mean())
+	}
+	if latRead.n > 0 {
+		res.ReadLatencyP50ms = ms(latRead.quantile(0.50))
+		res.ReadLatencyP99ms = ms(latRead.quantile(0.99))
 	}
 	if audioLat.n > 0 {
 		res.AudioLatencySamples = audioLat.n
@@ -293,10 +306,13 @@ func (res *Result) writeSummary(w io.Writer) {
 	p("gaps", "%d viewers with timestamp gaps (%d gaps, %d steps back)", res.GapViewers, res.Gaps, res.Backwards)
 	switch res.LatencyKind {
 	case "frame":
-		p("latency", "server-added, per video frame: p50 %.1f ms, p99 %.1f ms, max %.1f ms, mean %.1f ms (%d samples)",
+		p("latency", "server-added, per video frame, arrival in the viewer's socket: p50 %.1f ms, p99 %.1f ms, max %.1f ms, mean %.1f ms (%d samples)",
 			res.LatencyP50ms, res.LatencyP99ms, res.LatencyMaxms, res.LatencyMeanms, res.LatencySamples)
+		if res.ReadLatencyP99ms > 0 {
+			p("", "read by the tool (adds its own scheduling): p50 %.1f ms, p99 %.1f ms", res.ReadLatencyP50ms, res.ReadLatencyP99ms)
+		}
 		if res.AudioLatencySamples > 0 {
-			p("", "per audio frame: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d samples)",
+			p("", "per audio frame, arrival in the viewer's socket: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d samples)",
 				res.AudioLatencyP50ms, res.AudioLatencyP99ms, res.AudioLatencyMaxms, res.AudioLatencySamples)
 		}
 	case "segment":

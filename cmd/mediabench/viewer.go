@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -58,9 +60,17 @@ type viewer struct {
 	stalled     atomic.Bool
 	done        atomic.Bool
 
+	// stamps is the viewer's connection when it records when data
+	// arrived in the socket (stampConn); nil otherwise.
+	stamps *stampConn
+	// dial opens the viewer's TCP connection (RTMP; the HTTP client and
+	// WebSocket dialer have their own).
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+
 	connectStart time.Duration
-	lat          *histogram
-	audioLat     *histogram // arrival − send of live audio frames
+	lat          *histogram // arrival in the socket − send of live video frames
+	latRead      *histogram // the same, taken when the tool read the frame
+	audioLat     *histogram // arrival in the socket − send of live audio frames
 	maxSilence   time.Duration
 	gaps         uint64 // forward DTS gaps and, for HLS, missed segments
 	backwards    uint64 // DTS going back
@@ -121,25 +131,43 @@ func (v *viewer) video(ts uint32, key bool, now time.Duration) {
 
 // frameLatency records arrival − send of the video frame with DTS ts when
 // the publisher's send time is known and the frame was sent after the
-// viewer started connecting (frames from the server's cache are not live).
+// viewer started connecting (frames from the server's cache are not live):
+// arrival in the viewer's socket when known, and when the tool read it.
 func (v *viewer) frameLatency(ts uint32, now time.Duration) {
 	if v.lat == nil || v.sends == nil || v.firstFrame.Load() == 0 {
 		return
 	}
 	if sent, ok := v.sends.lookup(ts); ok && sent >= v.connectStart {
-		v.lat.add(now - sent)
+		v.lat.add(max(v.socketTime(now)-sent, 0))
+		if v.latRead != nil {
+			v.latRead.add(now - sent)
+		}
 	}
 }
 
 // audioLatency records arrival − send of the audio frame with DTS ts, on
-// the terms of frameLatency.
+// the terms of frameLatency (socket arrival only).
 func (v *viewer) audioLatency(ts uint32, now time.Duration) {
 	if v.audioLat == nil || v.audioSends == nil || v.firstFrame.Load() == 0 {
 		return
 	}
 	if sent, ok := v.audioSends.lookup(ts); ok && sent >= v.connectStart {
-		v.audioLat.add(now - sent)
+		v.audioLat.add(max(v.socketTime(now)-sent, 0))
 	}
+}
+
+// socketTime returns when the data the tool just read arrived in the
+// viewer's socket (time since the clock base), or now when that is not
+// known.
+func (v *viewer) socketTime(now time.Duration) time.Duration {
+	if v.stamps == nil {
+		return now
+	}
+	a := v.stamps.arrival()
+	if a == 0 {
+		return now
+	}
+	return min(time.Unix(0, a).Sub(v.clock.base), now)
 }
 
 // videoKind classifies a video tag body from its first bytes: whether it
@@ -238,6 +266,9 @@ func (v *viewer) onFLVTag(t flvTag, wire int) {
 
 // runHTTPFLV plays the stream over HTTP-FLV.
 func (v *viewer) runHTTPFLV(ctx context.Context, client *http.Client, br *bufio.Reader) error {
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		v.stamps, _ = info.Conn.(*stampConn)
+	}})
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.url, nil)
 	if err != nil {
 		return err
@@ -269,6 +300,7 @@ func (v *viewer) runWSFLV(ctx context.Context, dialer *websocket.Dialer, br *buf
 		}
 		return fmt.Errorf("websocket: %w", err)
 	}
+	v.stamps, _ = conn.NetConn().(*stampConn)
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
 	defer conn.Close()
@@ -310,10 +342,11 @@ func (s *wsStream) Read(p []byte) (int, error) {
 // runRTMP plays the stream over RTMP. Bytes counted are message payloads
 // (the client does not expose chunk headers).
 func (v *viewer) runRTMP(ctx context.Context, base string) error {
-	c, err := rtmp.Dial(ctx, base, rtmp.ClientConfig{})
+	c, err := rtmp.Dial(ctx, base, rtmp.ClientConfig{Dial: v.dial})
 	if err != nil {
 		return err
 	}
+	v.stamps, _ = c.Conn().(*stampConn)
 	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
 	defer stop()
 	defer c.Close()
