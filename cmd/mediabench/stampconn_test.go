@@ -36,14 +36,27 @@ func TestStampConnRecordsArrival(t *testing.T) {
 	defer srv.Close()
 
 	// Turning timestamps on enables the kernel's receive stamping with a
-	// short delay; the load tool's viewers connect well before live data.
-	time.Sleep(100 * time.Millisecond)
+	// short delay (the load tool's viewers connect well before live data):
+	// wait until a read comes back stamped.
+	buf := make([]byte, 16)
+	deadline := time.Now().Add(5 * time.Second)
+	for sc.arrival() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no read came back with a receive timestamp")
+		}
+		if _, err := srv.Write([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sc.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	before := time.Now()
 	if _, err := srv.Write([]byte("hello")); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(50 * time.Millisecond) // the data waits in the socket
-	buf := make([]byte, 16)
 	n, err := sc.Read(buf)
 	if err != nil || string(buf[:n]) != "hello" {
 		t.Fatalf("read %q, %v", buf[:n], err)
