@@ -3,37 +3,22 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/mediaserver/mediaserver/internal/testenv"
 )
 
 // TestStampConnRecordsArrival: a read through a stamped connection
 // records when its data arrived, before the read itself.
 func TestStampConnRecordsArrival(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	c, err := dialStamped(&net.Dialer{})(context.Background(), "tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	srv, c := testenv.LoopbackPair(t, dialStamped(&net.Dialer{}))
 	sc, ok := c.(*stampConn)
 	if !ok {
 		t.Fatalf("dialStamped returned a %T", c)
 	}
-	srv := <-accepted
-	defer srv.Close()
 
 	// Turning timestamps on enables the kernel's receive stamping with a
 	// short delay (the load tool's viewers connect well before live data):

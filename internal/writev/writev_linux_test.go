@@ -6,31 +6,16 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/mediaserver/mediaserver/internal/testenv"
 )
 
 // pair returns both ends of a loopback TCP connection; the server end's
-// send buffer is small so it fills quickly.
+// send buffer and the client's receive buffer are small, so they fill
+// quickly.
 func pair(t *testing.T) (server, client *net.TCPConn) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := <-accepted
-	if s == nil {
-		t.Fatal("accept failed")
-	}
-	t.Cleanup(func() { s.Close(); c.Close() })
+	s, c := testenv.LoopbackPair(t, nil)
 	_ = s.(*net.TCPConn).SetWriteBuffer(16 << 10)
 	_ = c.(*net.TCPConn).SetReadBuffer(16 << 10)
 	return s.(*net.TCPConn), c.(*net.TCPConn)
