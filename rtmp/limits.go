@@ -2,12 +2,10 @@ package rtmp
 
 import (
 	"errors"
-	"log/slog"
 	"net"
-	"sync"
 	"sync/atomic"
-	"time"
 
+	"github.com/mediaserver/mediaserver/internal/conns"
 	"github.com/mediaserver/mediaserver/rtmp/amf"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
 	"github.com/mediaserver/mediaserver/stream"
@@ -19,12 +17,6 @@ const (
 	DefaultMaxConns = 10000
 	// DefaultMaxConnsPerIP is the default ServerConfig.MaxConnsPerIP.
 	DefaultMaxConnsPerIP = 100
-	// refusalLogInterval is how often a refusal for the same reason and
-	// address is logged; refusals in between are only counted.
-	refusalLogInterval = 10 * time.Second
-	// maxRefusalLogKeys bounds the addresses remembered for rate-limiting
-	// refusal logs.
-	maxRefusalLogKeys = 4096
 )
 
 // Limit names, as counted by Server.LimitsHit and logged as the reason a
@@ -116,93 +108,20 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// admission tracks the connections per client address.
-type admission struct {
-	perIP map[string]int
-	total int
+// admission returns the connection counter for the configured caps.
+func admission(cfg ServerConfig) *conns.Counter {
+	return &conns.Counter{Max: cfg.MaxConns, MaxPerHost: cfg.MaxConnsPerIP}
 }
 
-// hostOf returns the host part of a network address.
-func hostOf(addr net.Addr) string {
-	if addr == nil {
-		return ""
-	}
-	host, _, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		return addr.String()
-	}
-	return host
-}
-
-// admit reserves a slot for a connection from host, or names the limit
-// that refuses it. s.mu must be held.
-func (s *Server) admitLocked(host string) string {
-	if s.cfg.MaxConns > 0 && s.adm.total >= s.cfg.MaxConns {
+// limitOfRefusal names the limit behind a refusal.
+func limitOfRefusal(r conns.Refusal) string {
+	switch r {
+	case conns.TooMany:
 		return LimitConns
-	}
-	if s.cfg.MaxConnsPerIP > 0 && s.adm.perIP[host] >= s.cfg.MaxConnsPerIP {
+	case conns.TooManyFromHost:
 		return LimitConnsPerIP
 	}
-	s.adm.total++
-	s.adm.perIP[host]++
 	return ""
-}
-
-// releaseLocked frees the slot of a connection from host. s.mu must be
-// held.
-func (s *Server) releaseLocked(host string) {
-	s.adm.total--
-	if n := s.adm.perIP[host] - 1; n > 0 {
-		s.adm.perIP[host] = n
-	} else {
-		delete(s.adm.perIP, host)
-	}
-}
-
-// logLimiter logs an event at most once per interval per key, counting the
-// occurrences it kept quiet about, so a flood of refusals cannot flood the
-// log.
-type logLimiter struct {
-	mu   sync.Mutex
-	last map[string]logEntry
-}
-
-type logEntry struct {
-	at         time.Time
-	suppressed uint64
-}
-
-// log logs msg with args when key was not logged within
-// refusalLogInterval, adding how many were suppressed since.
-func (l *logLimiter) log(log *slog.Logger, key, msg string, args ...any) {
-	now := time.Now()
-	l.mu.Lock()
-	if l.last == nil {
-		l.last = make(map[string]logEntry)
-	}
-	e, ok := l.last[key]
-	if ok && now.Sub(e.at) < refusalLogInterval {
-		e.suppressed++
-		l.last[key] = e
-		l.mu.Unlock()
-		return
-	}
-	if !ok && len(l.last) >= maxRefusalLogKeys {
-		for k, v := range l.last {
-			if now.Sub(v.at) >= refusalLogInterval {
-				delete(l.last, k)
-			}
-		}
-		if len(l.last) >= maxRefusalLogKeys {
-			clear(l.last)
-		}
-	}
-	l.last[key] = logEntry{at: now}
-	l.mu.Unlock()
-	if e.suppressed > 0 {
-		args = append(args, "suppressed_since_last_log", e.suppressed)
-	}
-	log.Warn(msg, args...)
 }
 
 // OwnerChecker is implemented by an Authorizer that can tell whether its

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mediaserver/mediaserver/internal/conns"
 	"github.com/mediaserver/mediaserver/rtmp/amf"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
 	"github.com/mediaserver/mediaserver/stream"
@@ -119,10 +120,10 @@ type Server struct {
 	closed bool
 	wg     sync.WaitGroup
 
-	adm      admission     // guarded by mu
-	limits   limitCounters // limits hit, by name
-	refusals logLimiter    // rate-limits the logs of refused connections
-	draining atomic.Bool   // Shutdown is telling sessions goodbye
+	adm      *conns.Counter   // connections in total and per address
+	limits   limitCounters    // limits hit, by name
+	refusals conns.LogLimiter // rate-limits the logs of refused connections
+	draining atomic.Bool      // Shutdown is telling sessions goodbye
 
 	// Totals of connections that have ended; live ones are added on read.
 	handshakeFailures atomic.Uint64
@@ -140,7 +141,7 @@ func NewServer(cfg ServerConfig, hub Hub, log *slog.Logger) *Server {
 	return &Server{
 		cfg: cfg.withDefaults(), hub: hub, log: log.With("component", "rtmp"),
 		ctx: ctx, cancel: cancel, conns: make(map[*ServerConn]struct{}),
-		adm: admission{perIP: make(map[string]int)},
+		adm: admission(cfg.withDefaults()),
 	}
 }
 
@@ -173,21 +174,21 @@ func (s *Server) Serve(ln net.Listener) error {
 
 // startConn registers a connection and runs it in a goroutine the server
 // owns. A connection over MaxConns or MaxConnsPerIP is closed at once: the
-// refusal is counted, and logged at most once per refusalLogInterval per
+// refusal is counted, and logged at most once per conns.LogInterval per
 // address.
 func (s *Server) startConn(nc net.Conn) {
-	host := hostOf(nc.RemoteAddr())
+	host := conns.HostOf(nc.RemoteAddr())
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		_ = nc.Close()
 		return
 	}
-	if limit := s.admitLocked(host); limit != "" {
+	if limit := limitOfRefusal(s.adm.Admit(host)); limit != "" {
 		s.mu.Unlock()
 		_ = nc.Close()
 		s.limits.hit(limit)
-		s.refusals.log(s.log, limit+" "+host, "connection refused", "remote", host, "reason", limit,
+		s.refusals.Warn(s.log, limit+" "+host, "connection refused", "remote", host, "reason", limit,
 			"max_conns", s.cfg.MaxConns, "max_conns_per_ip", s.cfg.MaxConnsPerIP)
 		return
 	}
@@ -201,7 +202,7 @@ func (s *Server) startConn(nc net.Conn) {
 		err := c.Serve(s.ctx)
 		s.mu.Lock()
 		delete(s.conns, c)
-		s.releaseLocked(host)
+		s.adm.Release(host)
 		s.closedBytesIn.Add(c.stats.bytesIn.Load())
 		s.closedBytesOut.Add(c.stats.bytesOut.Load())
 		s.mu.Unlock()

@@ -1,11 +1,11 @@
 package stream
 
 import (
-	"net"
 	"sync/atomic"
 	"time"
 
 	"github.com/mediaserver/mediaserver/flv"
+	"github.com/mediaserver/mediaserver/internal/conns"
 )
 
 // State is where a stream is in its life.
@@ -217,7 +217,7 @@ func (r *Registry) reclaims(s *Stream, info PublisherInfo) bool {
 	if r.cfg.ReclaimStalled <= 0 {
 		return false
 	}
-	host, cur := hostOf(info.RemoteAddr), hostOf(s.Info().RemoteAddr)
+	host, cur := conns.Host(info.RemoteAddr), conns.Host(s.Info().RemoteAddr)
 	if host == "" || host != cur {
 		return false
 	}
@@ -228,15 +228,6 @@ func (r *Registry) reclaims(s *Stream, info PublisherInfo) bool {
 	}
 	s.statsMu.Unlock()
 	return time.Since(last) >= r.cfg.ReclaimStalled
-}
-
-// hostOf returns the host of a host:port address (the address itself when
-// it has no port).
-func hostOf(addr string) string {
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
-	}
-	return addr
 }
 
 // leave handles a publisher closing: with wait set, a stream with a

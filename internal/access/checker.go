@@ -6,11 +6,11 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"log/slog"
-	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/mediaserver/mediaserver/internal/conns"
 	"github.com/mediaserver/mediaserver/stream"
 )
 
@@ -175,7 +175,7 @@ func (c *Checker) authorizePlay(ctx context.Context, req stream.AccessRequest) e
 	if req.Protocol != "hls" || c.cfg.PlayCacheTTL < 0 {
 		return c.ask(ctx, "on_play", c.cfg.OnPlay, req)
 	}
-	ck := cacheKey{key: req.Key, query: req.Query, host: hostOf(req.RemoteAddr)}
+	ck := cacheKey{key: req.Key, query: req.Query, host: conns.Host(req.RemoteAddr)}
 	now := c.now()
 	c.cacheMu.Lock()
 	e, ok := c.cache[ck]
@@ -229,15 +229,6 @@ func hookRequest(action string, req stream.AccessRequest) HookRequest {
 		Action: action, Protocol: req.Protocol, App: req.Key.App, Name: req.Key.Name,
 		Query: req.Query, RemoteAddr: req.RemoteAddr, SessionID: req.SessionID,
 	}
-}
-
-// hostOf returns the host part of host:port (addr itself when it has no
-// port).
-func hostOf(addr string) string {
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
-	}
-	return addr
 }
 
 // Stats returns the Checker's counters.

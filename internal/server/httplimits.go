@@ -9,7 +9,8 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"time"
+
+	"github.com/mediaserver/mediaserver/internal/conns"
 )
 
 // HTTP limit names reported by the metrics (component "http").
@@ -40,12 +41,6 @@ const (
 // DefaultMaxHeaderBytes is the default HTTPConfig.MaxHeaderBytes.
 const DefaultMaxHeaderBytes = 64 << 10
 
-// limitLogInterval is how often a limit hit by the same address is logged.
-const limitLogInterval = 10 * time.Second
-
-// maxLimitLogKeys bounds the addresses remembered for rate-limiting logs.
-const maxLimitLogKeys = 4096
-
 // status431 starts the response net/http writes itself when a request's
 // headers exceed MaxHeaderBytes.
 var status431 = []byte("HTTP/1.1 431 ")
@@ -56,21 +51,15 @@ type connKey struct{}
 // httpLimits counts the HTTP limits the standard server enforces without
 // telling: it wraps every accepted connection to see header timeouts and
 // 431 answers, and logs each hit (at most once per address per
-// limitLogInterval).
+// conns.LogInterval).
 type httpLimits struct {
-	log                *slog.Logger
-	maxConns, maxPerIP int // <= 0: no cap
-	headerTimeouts     atomic.Uint64
-	headerTooLarge     atomic.Uint64
-	connsRefused       atomic.Uint64
-	perIPRefused       atomic.Uint64
-
-	mu     sync.Mutex
-	logged map[string]time.Time
-
-	connMu sync.Mutex
-	conns  int
-	perIP  map[string]int
+	log            *slog.Logger
+	adm            conns.Counter // connections in total and per address
+	headerTimeouts atomic.Uint64
+	headerTooLarge atomic.Uint64
+	connsRefused   atomic.Uint64
+	perIPRefused   atomic.Uint64
+	logged         conns.LogLimiter
 }
 
 // LimitsHit implements metrics.LimitSource.
@@ -86,32 +75,13 @@ func (l *httpLimits) LimitsHit() map[string]uint64 {
 // admit reserves a connection slot for host, or names the limit that
 // refuses it.
 func (l *httpLimits) admit(host string) string {
-	l.connMu.Lock()
-	defer l.connMu.Unlock()
-	if l.maxConns > 0 && l.conns >= l.maxConns {
+	switch l.adm.Admit(host) {
+	case conns.TooMany:
 		return LimitHTTPConns
-	}
-	if l.maxPerIP > 0 && l.perIP[host] >= l.maxPerIP {
+	case conns.TooManyFromHost:
 		return LimitHTTPConnsPerIP
 	}
-	if l.perIP == nil {
-		l.perIP = make(map[string]int)
-	}
-	l.conns++
-	l.perIP[host]++
 	return ""
-}
-
-// release frees the slot of a connection from host.
-func (l *httpLimits) release(host string) {
-	l.connMu.Lock()
-	defer l.connMu.Unlock()
-	l.conns--
-	if n := l.perIP[host] - 1; n > 0 {
-		l.perIP[host] = n
-	} else {
-		delete(l.perIP, host)
-	}
 }
 
 // hit counts a limit and logs it unless the address was logged recently.
@@ -126,22 +96,8 @@ func (l *httpLimits) hit(limit string, remote net.Addr) {
 	case LimitHTTPConnsPerIP:
 		l.perIPRefused.Add(1)
 	}
-	host := hostOf(remote)
-	key := limit + " " + host
-	now := time.Now()
-	l.mu.Lock()
-	if l.logged == nil || len(l.logged) >= maxLimitLogKeys {
-		l.logged = make(map[string]time.Time)
-	}
-	last, seen := l.logged[key]
-	quiet := seen && now.Sub(last) < limitLogInterval
-	if !quiet {
-		l.logged[key] = now
-	}
-	l.mu.Unlock()
-	if !quiet {
-		l.log.Warn("http connection closed", "remote", host, "reason", limit)
-	}
+	host := conns.HostOf(remote)
+	l.logged.Warn(l.log, limit+" "+host, "http connection closed", "remote", host, "reason", limit)
 }
 
 // listener wraps ln so that its connections are watched.
@@ -192,7 +148,7 @@ func (g guardListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		host := hostOf(c.RemoteAddr())
+		host := conns.HostOf(c.RemoteAddr())
 		if limit := g.l.admit(host); limit != "" {
 			_ = c.Close()
 			g.l.hit(limit, c.RemoteAddr())
@@ -200,18 +156,6 @@ func (g guardListener) Accept() (net.Conn, error) {
 		}
 		return &guardConn{Conn: c, l: g.l, host: host}, nil
 	}
-}
-
-// hostOf returns the host part of a network address.
-func hostOf(addr net.Addr) string {
-	if addr == nil {
-		return ""
-	}
-	host, _, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		return addr.String()
-	}
-	return host
 }
 
 // guardConn watches one HTTP connection: a read deadline that expires with
@@ -258,7 +202,7 @@ func (c *guardConn) NetConn() net.Conn { return c.Conn }
 // Close implements net.Conn and frees the connection's slot once.
 func (c *guardConn) Close() error {
 	err := c.Conn.Close()
-	c.closeOnce.Do(func() { c.l.release(c.host) })
+	c.closeOnce.Do(func() { c.l.adm.Release(c.host) })
 	return err
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/mediaserver/mediaserver/hls"
 	"github.com/mediaserver/mediaserver/httpflv"
 	"github.com/mediaserver/mediaserver/internal/access"
+	"github.com/mediaserver/mediaserver/internal/conns"
 	"github.com/mediaserver/mediaserver/internal/metrics"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
@@ -138,7 +139,7 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: log, version: version, start: time.Now(), errc: make(chan error, 2)}
 	s.httpLimits = &httpLimits{log: log.With("component", "http"),
-		maxConns: cfg.HTTP.MaxConns, maxPerIP: cfg.HTTP.MaxConnsPerIP}
+		adm: conns.Counter{Max: cfg.HTTP.MaxConns, MaxPerHost: cfg.HTTP.MaxConnsPerIP}}
 	s.hub = stream.NewRegistry(cfg.Stream, log.With("component", "stream"))
 	s.access = access.New(cfg.Access, log.With("component", "access"))
 	s.hub.AddObserver(s.access)
