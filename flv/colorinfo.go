@@ -3,7 +3,7 @@ package flv
 import (
 	"fmt"
 
-	"github.com/mediaserver/mediaserver/rtmp/amf"
+	"github.com/mediaserver/mediaserver/amf"
 )
 
 // Enhanced RTMP video Metadata packets (PacketMetadata) carry AMF-encoded

@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/mediaserver/mediaserver/rtmp/amf"
+	"github.com/mediaserver/mediaserver/amf"
 )
 
 // hdr10 is the colorInfo an HDR10 (PQ, BT.2020) encoder sends.

@@ -7,7 +7,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/mediaserver/mediaserver/rtmp/amf"
+	"github.com/mediaserver/mediaserver/amf"
 )
 
 // ffmpegMetadata is the onMetaData tag ffmpeg 5.1 wrote for a 1280x720

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediaserver/mediaserver/amf"
 	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/rtmp"
-	"github.com/mediaserver/mediaserver/rtmp/amf"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
 	"github.com/mediaserver/mediaserver/rtmp/handshake"
 	"github.com/mediaserver/mediaserver/stream"

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mediaserver/mediaserver/rtmp/amf"
+	"github.com/mediaserver/mediaserver/amf"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
 	"github.com/mediaserver/mediaserver/rtmp/handshake"
 )

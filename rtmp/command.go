@@ -3,7 +3,7 @@ package rtmp
 import (
 	"fmt"
 
-	"github.com/mediaserver/mediaserver/rtmp/amf"
+	"github.com/mediaserver/mediaserver/amf"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
 )
 

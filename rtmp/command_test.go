@@ -6,8 +6,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/mediaserver/mediaserver/amf"
 	"github.com/mediaserver/mediaserver/rtmp"
-	"github.com/mediaserver/mediaserver/rtmp/amf"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
 )
 

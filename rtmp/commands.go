@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mediaserver/mediaserver/rtmp/amf"
+	"github.com/mediaserver/mediaserver/amf"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
 	"github.com/mediaserver/mediaserver/stream"
 )

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"sync/atomic"
 
-	"github.com/mediaserver/mediaserver/rtmp/amf"
+	"github.com/mediaserver/mediaserver/amf"
 	"github.com/mediaserver/mediaserver/stream"
 )
 

@@ -5,8 +5,8 @@ import (
 	"net"
 	"sync/atomic"
 
+	"github.com/mediaserver/mediaserver/amf"
 	"github.com/mediaserver/mediaserver/internal/conns"
-	"github.com/mediaserver/mediaserver/rtmp/amf"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
 	"github.com/mediaserver/mediaserver/stream"
 )

@@ -30,8 +30,8 @@ if [ ${#targets[@]} -eq 0 ]; then
 		rtmp/handshake:FuzzServerHandshake
 		rtmp/chunk:FuzzChunkReader
 		rtmp/chunk:FuzzAggregate
-		rtmp/amf:FuzzDecode0
-		rtmp/amf:FuzzDecode3
+		amf:FuzzDecode0
+		amf:FuzzDecode3
 		rtmp:FuzzParseCommand
 		flv:FuzzTagReader
 		flv:FuzzCodecConfigInfo

@@ -10,9 +10,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mediaserver/mediaserver/amf"
 	"github.com/mediaserver/mediaserver/flv"
 	"github.com/mediaserver/mediaserver/rtmp"
-	"github.com/mediaserver/mediaserver/rtmp/amf"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
 )
 
