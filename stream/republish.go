@@ -1,11 +1,11 @@
 package stream
 
 import (
+	"net"
 	"sync/atomic"
 	"time"
 
 	"github.com/mediaserver/mediaserver/flv"
-	"github.com/mediaserver/mediaserver/internal/conns"
 )
 
 // State is where a stream is in its life.
@@ -217,8 +217,7 @@ func (r *Registry) reclaims(s *Stream, info PublisherInfo) bool {
 	if r.cfg.ReclaimStalled <= 0 {
 		return false
 	}
-	host, cur := conns.Host(info.RemoteAddr), conns.Host(s.Info().RemoteAddr)
-	if host == "" || host != cur {
+	if !sameHost(info.RemoteAddr, s.Info().RemoteAddr) {
 		return false
 	}
 	s.statsMu.Lock()
@@ -274,4 +273,17 @@ func (r *Registry) expire(s *Stream, gen uint32) {
 		r.log.Info("no publisher came back", "stream", s.key.String(), "window", r.cfg.RepublishWindow)
 		r.endLocked(s)
 	}
+}
+
+// sameHost reports whether two remote addresses ("host:port", or a bare
+// host) name the same, non-empty host.
+func sameHost(a, b string) bool {
+	host := func(addr string) string {
+		if h, _, err := net.SplitHostPort(addr); err == nil {
+			return h
+		}
+		return addr
+	}
+	ha := host(a)
+	return ha != "" && ha == host(b)
 }
