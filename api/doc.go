@@ -7,7 +7,7 @@
 // running server through the small interfaces it declares (StreamSource,
 // SessionSource, a ServerInfo function) and their runtime-independent
 // structs (StreamInfo, SessionInfo, ServerInfo); the JSON documents it
-// writes are separate DTOs. Package api/source adapts the stream hub and the
+// writes are separate DTOs. Package internal/apisource adapts the stream hub and the
 // protocol servers to these interfaces.
 //
 // Every route requires authorisation: a bearer token when Config.Token is

@@ -1,4 +1,4 @@
-package source_test
+package apisource_test
 
 import (
 	"context"
@@ -19,9 +19,9 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/mediaserver/mediaserver/api"
-	"github.com/mediaserver/mediaserver/api/source"
 	"github.com/mediaserver/mediaserver/httpflv"
 	"github.com/mediaserver/mediaserver/internal/access"
+	"github.com/mediaserver/mediaserver/internal/apisource"
 	"github.com/mediaserver/mediaserver/internal/metrics"
 	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/rtmp"
@@ -58,7 +58,7 @@ func startServer(t *testing.T, accessCfg access.Config) *server {
 	}()
 
 	flvHandler := httpflv.New(httpflv.Config{}, hub, nil)
-	src := source.New(source.Deps{Hub: hub, RTMP: rtmpSrv, HTTPFLV: flvHandler})
+	src := apisource.New(apisource.Deps{Hub: hub, RTMP: rtmpSrv, HTTPFLV: flvHandler})
 	metricsHandler, err := metrics.Handler(collector, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package source
+package apisource
 
 import (
 	"encoding/hex"
@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediaserver/mediaserver/amf"
 	"github.com/mediaserver/mediaserver/api"
 	"github.com/mediaserver/mediaserver/flv"
 	"github.com/mediaserver/mediaserver/httpflv"
 	"github.com/mediaserver/mediaserver/rtmp"
-	"github.com/mediaserver/mediaserver/rtmp/amf"
 	"github.com/mediaserver/mediaserver/stream"
 )
 

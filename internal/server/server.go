@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"github.com/mediaserver/mediaserver/api"
-	"github.com/mediaserver/mediaserver/api/source"
 	"github.com/mediaserver/mediaserver/hls"
 	"github.com/mediaserver/mediaserver/httpflv"
 	"github.com/mediaserver/mediaserver/internal/access"
+	"github.com/mediaserver/mediaserver/internal/apisource"
 	"github.com/mediaserver/mediaserver/internal/conns"
 	"github.com/mediaserver/mediaserver/internal/metrics"
 	"github.com/mediaserver/mediaserver/rtmp"
@@ -191,7 +191,7 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 // routes builds the HTTP handler: API, metrics, health, media by path
 // suffix.
 func (s *Server) routes() (http.Handler, error) {
-	src := source.New(source.Deps{Hub: s.hub, RTMP: s.rtmp, HTTPFLV: s.flv, HLS: s.hls})
+	src := apisource.New(apisource.Deps{Hub: s.hub, RTMP: s.rtmp, HTTPFLV: s.flv, HLS: s.hls})
 	collector := metrics.New(metrics.Deps{
 		Hub: s.hub, HLSViewers: s.hls, Auth: s.access,
 		HLSSegments: s.hls.SegmentsProduced, HandshakeFailures: s.rtmp.HandshakeFailures,
