@@ -158,8 +158,10 @@ func skipHEVCSPSCoding(r *bitReader, maxSubLayersMinus1, pocLSBBits int) error {
 		// log2_min_luma_coding_block_size_minus3 … max_transform_hierarchy_depth_intra
 		r.ue()
 	}
-	if r.flag() && r.flag() { // scaling_list_enabled_flag, sps_scaling_list_data_present_flag
-		skipHEVCScalingListData(r)
+	if scalingListEnabled := r.flag(); scalingListEnabled {
+		if scalingListDataPresent := r.flag(); scalingListDataPresent {
+			skipHEVCScalingListData(r)
+		}
 	}
 	r.skip(2)     // amp_enabled_flag, sample_adaptive_offset_enabled_flag
 	if r.flag() { // pcm_enabled_flag

@@ -40,10 +40,10 @@ const (
 // header are ignored.
 func ParseOpusHead(data []byte) (OpusHead, error) {
 	if len(data) < opusHeadSize {
-		return OpusHead{}, fmt.Errorf("OpusHead of %d bytes: %w", len(data), ErrTruncated)
+		return OpusHead{}, fmt.Errorf("opus head of %d bytes: %w", len(data), ErrTruncated)
 	}
 	if string(data[:8]) != opusHeadMagic {
-		return OpusHead{}, fmt.Errorf("Opus header magic %q: %w", data[:8], ErrInvalidConfig)
+		return OpusHead{}, fmt.Errorf("opus header magic %q: %w", data[:8], ErrInvalidConfig)
 	}
 	h := OpusHead{
 		Version:         data[8],
@@ -59,12 +59,12 @@ func ParseOpusHead(data []byte) (OpusHead, error) {
 	if h.MappingFamily != 0 {
 		end := opusHeadSize + 2 + int(h.Channels)
 		if len(data) < end {
-			return OpusHead{}, fmt.Errorf("Opus channel mapping table for %d channels: %w", h.Channels, ErrTruncated)
+			return OpusHead{}, fmt.Errorf("opus channel mapping table for %d channels: %w", h.Channels, ErrTruncated)
 		}
 		h.StreamCount, h.CoupledCount = data[opusHeadSize], data[opusHeadSize+1]
 		h.ChannelMapping = data[opusHeadSize+2 : end : end]
 		if h.StreamCount == 0 || h.CoupledCount > h.StreamCount || int(h.StreamCount)+int(h.CoupledCount) > 255 {
-			return OpusHead{}, fmt.Errorf("Opus %d streams, %d coupled: %w", h.StreamCount, h.CoupledCount, ErrInvalidConfig)
+			return OpusHead{}, fmt.Errorf("opus %d streams, %d coupled: %w", h.StreamCount, h.CoupledCount, ErrInvalidConfig)
 		}
 	}
 	return h, nil
@@ -74,9 +74,9 @@ func ParseOpusHead(data []byte) (OpusHead, error) {
 func (h OpusHead) check() error {
 	switch {
 	case h.Version > opusMaxVersion:
-		return fmt.Errorf("OpusHead version %d: %w", h.Version, ErrInvalidConfig)
+		return fmt.Errorf("opus head version %d: %w", h.Version, ErrInvalidConfig)
 	case h.Channels == 0 || h.MappingFamily == 0 && h.Channels > 2:
-		return fmt.Errorf("Opus %d channels with mapping family %d: %w", h.Channels, h.MappingFamily, ErrInvalidConfig)
+		return fmt.Errorf("opus %d channels with mapping family %d: %w", h.Channels, h.MappingFamily, ErrInvalidConfig)
 	}
 	return nil
 }
@@ -87,7 +87,7 @@ func (h OpusHead) Validate() error {
 		return err
 	}
 	if h.MappingFamily != 0 && len(h.ChannelMapping) != int(h.Channels) {
-		return fmt.Errorf("Opus channel mapping of %d entries for %d channels: %w", len(h.ChannelMapping), h.Channels, ErrInvalidConfig)
+		return fmt.Errorf("opus channel mapping of %d entries for %d channels: %w", len(h.ChannelMapping), h.Channels, ErrInvalidConfig)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -133,9 +132,4 @@ func timelineProblems(tags []tagRecord, maxStep uint32) []string {
 		last[tag.typ] = tag.ts
 	}
 	return out
-}
-
-// isCanceled reports whether err is the viewer's own cancellation.
-func isCanceled(err error) bool {
-	return errors.Is(err, context.Canceled)
 }

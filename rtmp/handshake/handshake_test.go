@@ -39,10 +39,8 @@ func (s *scriptedRW) Write(p []byte) (int, error) { return s.out.Write(p) }
 
 // recordingConn records every byte read from and written to a connection.
 type recordingConn struct {
-	rw       io.ReadWriter
-	in, out  bytes.Buffer
-	readErr  error
-	writeErr error
+	rw      io.ReadWriter
+	in, out bytes.Buffer
 }
 
 func (c *recordingConn) Read(p []byte) (int, error) {
