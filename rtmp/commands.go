@@ -64,10 +64,7 @@ func (c *ServerConn) handleCommand(ctx context.Context, streamID uint32, cmd Com
 		// instead); closeStream arrives on the stream itself. Either way
 		// the connection has at most one session to end.
 		c.endPublish(cmd.Name)
-		if c.play != nil {
-			c.play.stop()
-			c.play = nil
-		}
+		c.endPlay()
 		return nil
 	case "getStreamLength":
 		return c.writeResult(cmd, nil, 0.0)
@@ -149,6 +146,7 @@ func (c *ServerConn) onConnect(cmd Command) error {
 		return fmt.Errorf("connect app %q: %w", app, err)
 	}
 	c.log = c.log.With("app", c.app)
+	c.connLog = c.log
 
 	if err := c.writeControl(chunk.TypeWindowAckSize, chunk.AppendWindowAckSize(nil, c.cfg.WindowAckSize)); err != nil {
 		return err
@@ -231,7 +229,7 @@ func (c *ServerConn) onPublish(ctx context.Context, streamID uint32, cmd Command
 	c.lastMedia = time.Now()
 	c.stats.role.Store("publisher")
 	c.stats.stream.Store(key.String())
-	c.log = c.log.With("stream", key.String())
+	c.log = c.connLog.With("stream", key.String())
 	c.log.Info("publish started")
 	if err := c.writeControl(chunk.TypeUserControl,
 		chunk.AppendUserControl(nil, chunk.UserControl{Type: chunk.EventStreamBegin, Value: streamID})); err != nil {
@@ -274,7 +272,28 @@ func (c *ServerConn) endPublish(reason string) {
 	id := c.pub.streamID
 	c.pub.close(true) // the encoder stopped on purpose: no republish wait
 	c.pub = nil
+	c.sessionEnded()
 	_ = c.writeStatus(id, "status", codeUnpublishSuccess, "Stream is now unpublished.")
+}
+
+// endPlay ends the play session, if any, because the client asked to.
+func (c *ServerConn) endPlay() {
+	if c.play == nil {
+		return
+	}
+	c.play.stop()
+	c.play = nil
+	c.sessionEnded()
+}
+
+// sessionEnded returns the connection to the state it had before its
+// publish or play: the client may start another session on it, within a
+// new SetupTimeout.
+func (c *ServerConn) sessionEnded() {
+	c.setupDeadline = time.Now().Add(c.cfg.SetupTimeout)
+	c.log = c.connLog
+	c.stats.role.Store("")
+	c.stats.stream.Store("")
 }
 
 // mustString returns v when it is a string and a description otherwise.

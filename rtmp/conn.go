@@ -48,6 +48,8 @@ type ServerConn struct {
 	log    *slog.Logger
 	id     string
 	remote string
+	// connLog is log before a publish or play scoped it to a stream.
+	connLog *slog.Logger
 
 	r *chunk.Reader
 
@@ -107,6 +109,7 @@ func NewServerConn(rw io.ReadWriter, id string, cfg ServerConfig, hub Hub, log *
 		log = slog.New(slog.DiscardHandler)
 	}
 	c.log = log.With("session", id, "remote", c.remote)
+	c.connLog = c.log
 	c.stats.start = time.Now()
 	return c
 }
@@ -178,7 +181,9 @@ func (c *ServerConn) endedByServer() bool {
 }
 
 // readDeadline is when the next read must have completed: SetupTimeout
-// after the handshake until the client publishes or plays, IdleTimeout
+// after the handshake, or after the client ended its publish or play with
+// deleteStream, closeStream or FCUnpublish, until it publishes or plays
+// (again); IdleTimeout
 // after a publisher's last audio or video, and never for a player, which
 // has nothing to send but acknowledgements (a dead player is found by the
 // write deadline).

@@ -82,7 +82,7 @@ func (c *ServerConn) onPlay(ctx context.Context, streamID uint32, cmd Command) e
 		return c.refuse(ctx, streamID, codePlayStreamNotFound, fmt.Sprintf("Stream %s is not live.", key),
 			fmt.Errorf("play %s: %w", key, stream.ErrStreamNotFound))
 	}
-	c.log = c.log.With("stream", key.String())
+	c.log = c.connLog.With("stream", key.String())
 	if err := c.writeControl(chunk.TypeUserControl,
 		chunk.AppendUserControl(nil, chunk.UserControl{Type: chunk.EventStreamBegin, Value: streamID})); err != nil {
 		return err

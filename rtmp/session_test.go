@@ -1,0 +1,79 @@
+package rtmp_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mediaserver/mediaserver/internal/testenv"
+	"github.com/mediaserver/mediaserver/rtmp"
+)
+
+// onlyPublishers reports whether every connection of s is publishing: the
+// players have gone.
+func onlyPublishers(s *testServer) bool {
+	for _, sess := range s.srv.Sessions() {
+		if sess.Role != "publisher" {
+			return false
+		}
+	}
+	return true
+}
+
+// TestDeleteStreamClosedConnectionsOlderThanSetupTimeout pins the bug where
+// deleteStream on a connection older than SetupTimeout closed it (the read
+// deadline fell back to the expired setup deadline): an encoder could not
+// publish again on its connection, a player could not play again, and every
+// player that left with deleteStream was counted as a setup timeout.
+func TestDeleteStreamClosedConnectionsOlderThanSetupTimeout(t *testing.T) {
+	const setup = 300 * time.Millisecond
+	s := startServer(t, rtmp.ServerConfig{SetupTimeout: setup})
+
+	t.Run("publish again", func(t *testing.T) {
+		c := publishClient(t, s, "again", 0, 3)
+		s.waitLive(t, "again")
+		time.Sleep(3 * setup) // the connection outlives its setup deadline
+		if err := c.DeleteStream(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Publish("again"); err != nil {
+			t.Fatalf("publish again on the same connection: %v", err)
+		}
+		sendFrames(t, c, 0, 3)
+		s.waitLive(t, "again")
+	})
+
+	t.Run("play again", func(t *testing.T) {
+		publishClient(t, s, "watched", 0, 3)
+		s.waitLive(t, "watched")
+		v, err := rtmp.Dial(context.Background(), s.url(""), rtmp.ClientConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer v.Close()
+		if err := v.Play("watched"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * setup)
+		if err := v.DeleteStream(); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Play("watched"); err != nil {
+			t.Fatalf("play again on the same connection: %v", err)
+		}
+		// How ffmpeg leaves: deleteStream, then close.
+		if err := v.DeleteStream(); err != nil {
+			t.Fatal(err)
+		}
+		_ = v.Close()
+		testenv.WaitFor(t, 5*time.Second, "the player's connection to end", func() bool { return onlyPublishers(s) })
+	})
+
+	if n := s.srv.LimitsHit()[rtmp.LimitSetupTimeout]; n != 0 {
+		t.Errorf("setup timeouts counted %d, want 0", n)
+	}
+	if strings.Contains(s.logs.String(), "limit="+rtmp.LimitSetupTimeout) {
+		t.Error("a connection was logged as a setup timeout")
+	}
+}
