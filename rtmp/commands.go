@@ -64,7 +64,7 @@ func (c *ServerConn) handleCommand(ctx context.Context, streamID uint32, cmd Com
 		// instead); closeStream arrives on the stream itself. Either way
 		// the connection has at most one session to end.
 		c.endPublish(cmd.Name)
-		c.endPlay()
+		c.endPlay(cmd.Name)
 		return nil
 	case "getStreamLength":
 		return c.writeResult(cmd, nil, 0.0)
@@ -276,12 +276,13 @@ func (c *ServerConn) endPublish(reason string) {
 	_ = c.writeStatus(id, "status", codeUnpublishSuccess, "Stream is now unpublished.")
 }
 
-// endPlay ends the play session, if any, because the client asked to.
-func (c *ServerConn) endPlay() {
+// endPlay ends the play session, if any, because the client sent the
+// command named reason.
+func (c *ServerConn) endPlay(reason string) {
 	if c.play == nil {
 		return
 	}
-	c.play.stop()
+	c.play.stop("player sent " + reason)
 	c.play = nil
 	c.sessionEnded()
 }

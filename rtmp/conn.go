@@ -120,12 +120,12 @@ func (c *ServerConn) ID() string { return c.id }
 // Serve runs the connection until the peer leaves, an error occurs or ctx
 // is cancelled. A clean end (the peer closed, the session was stopped)
 // returns nil.
-func (c *ServerConn) Serve(ctx context.Context) error {
+func (c *ServerConn) Serve(ctx context.Context) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stopWatch := context.AfterFunc(ctx, c.Close)
 	defer stopWatch()
-	defer c.endSessions()
+	defer func() { c.endSessions(c.endReason(ctx, err)) }()
 
 	c.setReadDeadline(time.Now().Add(c.cfg.HandshakeTimeout))
 	if err := handshake.Server(c.rw, handshake.ServerConfig{}); err != nil {
@@ -288,7 +288,7 @@ func (c *ServerConn) goodbye() {
 		_ = c.writeStatus(0, "status", codeConnectClosed, why)
 	}
 	if c.play != nil {
-		c.play.stop()
+		c.play.stop("server shutting down")
 		if !c.play.finished() {
 			c.play.sayEnded(why)
 		}
@@ -297,10 +297,10 @@ func (c *ServerConn) goodbye() {
 }
 
 // endSessions releases what the connection holds in the hub and waits for
-// its play loop.
-func (c *ServerConn) endSessions() {
+// its play loop; reason says why the connection ends.
+func (c *ServerConn) endSessions(reason string) {
 	if c.play != nil {
-		c.play.stop()
+		c.play.stop(reason)
 	}
 	if c.pub != nil {
 		// A connection that dropped may come back (republish window);
@@ -309,6 +309,22 @@ func (c *ServerConn) endSessions() {
 		c.pub = nil
 	}
 	c.Close()
+}
+
+// endReason says why a connection whose Serve returns err ends, for the
+// log of the session it had.
+func (c *ServerConn) endReason(ctx context.Context, err error) string {
+	switch {
+	case c.endedByServer():
+		return "stream ended"
+	case c.kicked.Load():
+		return "kicked"
+	case err != nil:
+		return err.Error()
+	case c.isDraining() || ctx.Err() != nil:
+		return "server shutting down"
+	}
+	return "peer left"
 }
 
 // kick closes the connection for an operator; a publisher's stream ends at

@@ -2,6 +2,7 @@ package rtmp_test
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -76,4 +77,41 @@ func TestDeleteStreamClosedConnectionsOlderThanSetupTimeout(t *testing.T) {
 	if strings.Contains(s.logs.String(), "limit="+rtmp.LimitSetupTimeout) {
 		t.Error("a connection was logged as a setup timeout")
 	}
+}
+
+// viewerLeftRE matches the line logged when a viewer leaves, with the
+// fields HTTP-FLV and WebSocket-FLV viewers are logged with.
+var viewerLeftRE = regexp.MustCompile(`msg="viewer left" .*session=(rtmp-\d+) .*stream=live/cam .*reason=(.+) bytes_out=[1-9]\d* frames=[1-9]\d* dropped=\d+ socket_full=\d+ duration=\S+`)
+
+// TestRTMPPlayerLeavingWasNotLogged pins the bug where an RTMP player's
+// leaving was not logged, while HTTP-FLV and WebSocket-FLV viewers' was.
+func TestRTMPPlayerLeavingWasNotLogged(t *testing.T) {
+	s := startServer(t, rtmp.ServerConfig{})
+	publishClient(t, s, "cam", 0, 3)
+	s.waitLive(t, "cam")
+
+	p := play(t, s.url("cam"), "cam")
+	testenv.WaitFor(t, 5*time.Second, "the player's frames", func() bool { return len(p.snapshot()) >= 3 })
+	_ = p.c.Close()
+	testenv.WaitFor(t, 5*time.Second, "the player's leaving logged", func() bool {
+		return viewerLeftRE.MatchString(s.logs.String())
+	})
+	if m := viewerLeftRE.FindStringSubmatch(s.logs.String()); m[2] != `"peer left"` {
+		t.Errorf("player that closed its connection left with reason %s, want \"peer left\"", m[2])
+	}
+
+	v, err := rtmp.Dial(context.Background(), s.url(""), rtmp.ClientConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if err := v.Play("cam"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.DeleteStream(); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, 5*time.Second, "the second player's leaving logged", func() bool {
+		return strings.Contains(s.logs.String(), `reason="player sent deleteStream"`)
+	})
 }
