@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mediaserver/mediaserver/amf"
@@ -139,11 +140,11 @@ func (c *ServerConn) onConnect(cmd Command) error {
 	}
 	_, c.appQuery = splitQuery(app)
 	c.app = cleanApp(app)
-	if err := stream.CheckName(c.app); err != nil {
+	if problem := nameProblem("app", c.app, serverURL(c.tcURL, "")); problem != "" {
 		_ = c.writeCommand(0, Command{Name: "_error", TransactionID: cmd.TransactionID, Args: []any{
-			statusObject("error", codeConnectRejected, fmt.Sprintf("Invalid app %q.", app)),
+			statusObject("error", codeConnectRejected, sentence(problem)),
 		}})
-		return fmt.Errorf("connect app %q: %w", app, err)
+		return fmt.Errorf("connect app %q: %w: %s", app, stream.ErrInvalidName, problem)
 	}
 	c.log = c.log.With("app", c.app)
 	c.connLog = c.log
@@ -189,17 +190,24 @@ func propertyString(obj any, key string) (string, bool) {
 }
 
 // streamKey parses the name argument of publish or play into a hub key
-// and the query that follows it.
+// and the query that follows it. An unusable name is stream.ErrInvalidName
+// with what to fix in the encoder's settings.
 func (c *ServerConn) streamKey(cmd Command) (stream.Key, string, error) {
 	raw, _ := cmd.StringArg(0)
 	name, query := splitQuery(raw)
 	if query == "" {
 		query = c.appQuery
 	}
-	if err := stream.CheckName(name); err != nil {
-		return stream.Key{}, "", err
+	if problem := nameProblem("stream key", name, serverURL(c.tcURL, c.app)); problem != "" {
+		return stream.Key{}, "", fmt.Errorf("%w: %s", stream.ErrInvalidName, problem)
 	}
 	return stream.Key{App: c.app, Name: name}, query, nil
+}
+
+// nameRefusal is the onStatus description refusing a publish or play of an
+// unusable stream key: the problem and how to fix it.
+func nameRefusal(err error) string {
+	return sentence(strings.TrimPrefix(err.Error(), stream.ErrInvalidName.Error()+": "))
 }
 
 // onPublish starts a publish session, or refuses it.
@@ -209,7 +217,7 @@ func (c *ServerConn) onPublish(ctx context.Context, streamID uint32, cmd Command
 	}
 	key, query, err := c.streamKey(cmd)
 	if err != nil {
-		return c.refuse(ctx, streamID, codePublishBadName, fmt.Sprintf("Invalid stream name %q.", mustString(cmd.Arg(0))), err)
+		return c.refuse(ctx, streamID, codePublishBadName, nameRefusal(err), err)
 	}
 	if err := c.authorize(ctx, stream.ActionPublish, key, query); err != nil {
 		return c.refuse(ctx, streamID, codePublishDenied, fmt.Sprintf("Publishing %s is not allowed: %v.", key, err), err)
@@ -295,12 +303,4 @@ func (c *ServerConn) sessionEnded() {
 	c.log = c.connLog
 	c.stats.role.Store("")
 	c.stats.stream.Store("")
-}
-
-// mustString returns v when it is a string and a description otherwise.
-func mustString(v any) string {
-	if s, ok := v.(string); ok {
-		return s
-	}
-	return fmt.Sprintf("%v", v)
 }

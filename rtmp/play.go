@@ -77,7 +77,7 @@ func (c *ServerConn) onPlay(ctx context.Context, streamID uint32, cmd Command) e
 	}
 	key, query, err := c.streamKey(cmd)
 	if err != nil {
-		return c.refuse(ctx, streamID, codePlayStreamNotFound, fmt.Sprintf("Invalid stream name %q.", mustString(cmd.Arg(0))), err)
+		return c.refuse(ctx, streamID, codePlayStreamNotFound, nameRefusal(err), err)
 	}
 	if err := c.authorize(ctx, stream.ActionPlay, key, query); err != nil {
 		return c.refuse(ctx, streamID, codePlayFailed, fmt.Sprintf("Playing %s is not allowed: %v.", key, err), err)
