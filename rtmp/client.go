@@ -279,7 +279,7 @@ func (c *Client) DeleteStream() error {
 
 // WriteMedia sends an audio, video or data message on the published
 // stream.
-func (c *Client) WriteMedia(typ uint8, ts uint32, payload []byte) error {
+func (c *Client) WriteMedia(typ chunk.MessageType, ts uint32, payload []byte) error {
 	csid := uint32(csidVideo)
 	switch typ {
 	case chunk.TypeAudio:

@@ -397,7 +397,7 @@ func (c *ServerConn) maybeAck() error {
 }
 
 // writeControl sends a protocol control message on chunk stream 2.
-func (c *ServerConn) writeControl(typ uint8, payload []byte) error {
+func (c *ServerConn) writeControl(typ chunk.MessageType, payload []byte) error {
 	return c.writeMessage(&chunk.Message{Type: typ, ChunkStreamID: csidControl, Payload: payload})
 }
 
@@ -411,7 +411,7 @@ func (c *ServerConn) writeMessage(m *chunk.Message) error {
 		_ = c.conn.SetWriteDeadline(time.Time{})
 	}
 	if err != nil {
-		return fmt.Errorf("write message type %d: %w", m.Type, err)
+		return fmt.Errorf("write %v message: %w", m.Type, err)
 	}
 	return nil
 }

@@ -431,6 +431,6 @@ func appendFrameChunks(dst []byte, f *stream.Frame, key chunkKey) []byte {
 		csid = csidData
 	}
 	return chunk.AppendMessage(dst, &chunk.Message{
-		Type: uint8(f.Type), Timestamp: f.Time, StreamID: key.streamID, ChunkStreamID: csid, Payload: f.Payload,
+		Type: chunk.MessageType(f.Type), Timestamp: f.Time, StreamID: key.streamID, ChunkStreamID: csid, Payload: f.Payload,
 	}, key.chunkSize)
 }
