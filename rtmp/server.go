@@ -298,7 +298,7 @@ func (s *Server) Close() error {
 type Session struct {
 	ID         string
 	RemoteAddr string
-	Role       string // "publisher", "player" or "" before either
+	Role       string // "publisher", "player" or "" when neither (yet, or again)
 	Stream     string // app/name, when publishing or playing
 	Start      time.Time
 	BytesIn    uint64

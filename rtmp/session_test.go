@@ -79,6 +79,33 @@ func TestDeleteStreamClosedConnectionsOlderThanSetupTimeout(t *testing.T) {
 	}
 }
 
+// TestFFmpegPlayerLeavingWasCountedAsSetupTimeout is the same bug seen
+// from a real player: ffmpeg sends deleteStream when it stops, and one
+// that had watched longer than SetupTimeout was logged and counted as a
+// setup timeout.
+func TestFFmpegPlayerLeavingWasCountedAsSetupTimeout(t *testing.T) {
+	const setup = 2 * time.Second
+	s := startServer(t, rtmp.ServerConfig{SetupTimeout: setup})
+	testenv.Publish(t, s.url("cam"), testenv.Source{Duration: 60 * time.Second})
+	s.waitLive(t, "cam")
+	// 4 s of media: all but the cached GOP arrives in real time, so the
+	// player watches for longer than the setup timeout.
+	reader := testenv.Start(t, "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
+		"-i", s.url("cam"), "-t", "4", "-c", "copy", "-f", "null", "-")
+	if exited, err := reader.Wait(60 * time.Second); !exited || err != nil {
+		t.Fatalf("ffmpeg player: exited %v, err %v\n%s", exited, err, reader.Output())
+	}
+	testenv.WaitFor(t, 5*time.Second, "the player's leaving logged", func() bool {
+		return strings.Contains(s.logs.String(), `msg="viewer left"`)
+	})
+	if n := s.srv.LimitsHit()[rtmp.LimitSetupTimeout]; n != 0 {
+		t.Errorf("setup timeouts counted %d, want 0", n)
+	}
+	if strings.Contains(s.logs.String(), "limit="+rtmp.LimitSetupTimeout) {
+		t.Error("the ffmpeg player was logged as a setup timeout")
+	}
+}
+
 // viewerLeftRE matches the line logged when a viewer leaves, with the
 // fields HTTP-FLV and WebSocket-FLV viewers are logged with.
 var viewerLeftRE = regexp.MustCompile(`msg="viewer left" .*session=(rtmp-\d+) .*stream=live/cam .*reason=(.+) bytes_out=[1-9]\d* frames=[1-9]\d* dropped=\d+ socket_full=\d+ duration=\S+`)
