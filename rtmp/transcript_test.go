@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -50,13 +51,13 @@ type transcript struct {
 	text   strings.Builder
 }
 
-// newTranscript starts a ServerConn on one end of a pipe with the default
-// configuration and runs the client handshake on the other.
-func newTranscript(t *testing.T, hub rtmp.Hub, title string) *transcript {
+// newTranscript starts a ServerConn with cfg on one end of a pipe and runs
+// the client handshake on the other.
+func newTranscript(t *testing.T, hub rtmp.Hub, cfg rtmp.ServerConfig, title string) *transcript {
 	t.Helper()
 	client, server := net.Pipe()
 	tr := &transcript{t: t, conn: client, fromS: make(chan wireMessage, 64), readDn: make(chan error, 1), served: make(chan error, 1)}
-	conn := rtmp.NewServerConn(server, "rtmp-1", rtmp.ServerConfig{}, hub, nil)
+	conn := rtmp.NewServerConn(server, "rtmp-1", cfg, hub, nil)
 	go func() { tr.served <- conn.Serve(context.Background()) }()
 	if _, err := handshake.Client(client, handshake.ClientConfig{}); err != nil {
 		t.Fatalf("handshake: %v", err)
@@ -192,8 +193,9 @@ func (tr *transcript) expectData(name string) {
 }
 
 // close ends the dialogue: the client closes the connection, and whatever
-// the server still sent is recorded.
-func (tr *transcript) close() string {
+// the server still sent is recorded. It returns the transcript and what
+// the server's Serve returned.
+func (tr *transcript) close() (string, error) {
 	tr.t.Helper()
 	tr.step("the client closes the connection")
 	_ = tr.conn.Close()
@@ -201,10 +203,17 @@ func (tr *transcript) close() string {
 		tr.record("S", m)
 	}
 	<-tr.readDn
-	if err := <-tr.served; err != nil {
+	return tr.text.String(), <-tr.served
+}
+
+// closeCleanly is close for a dialogue that ends well.
+func (tr *transcript) closeCleanly() string {
+	tr.t.Helper()
+	text, err := tr.close()
+	if err != nil {
 		tr.t.Errorf("Serve: %v", err)
 	}
-	return tr.text.String()
+	return text
 }
 
 // hexLineBytes is how many bytes one line of a transcript's hex holds.
@@ -326,14 +335,14 @@ func compareTranscript(t *testing.T, name, got string) {
 // of the server's side of the RTMP dialogue: connect and its _result (with
 // the properties and capabilities announced), createStream, publish and
 // onStatus, play with its Play.Reset, Play.Start and |RtmpSampleAccess,
-// and deleteStream.
+// deleteStream, and a refused publish.
 func TestWireTranscripts(t *testing.T) {
 	hub := stream.NewRegistry(stream.Config{}, nil)
 	defer hub.Close()
 
 	t.Run("publish", func(t *testing.T) {
 		// As OBS and other librtmp encoders do it.
-		tr := newTranscript(t, hub, "An encoder publishes live/cam, unpublishes, and starts again on the same connection.")
+		tr := newTranscript(t, hub, rtmp.ServerConfig{}, "An encoder publishes live/cam, unpublishes, and starts again on the same connection.")
 		tr.step("set chunk size (no answer)")
 		tr.setChunkSize(4096)
 		tr.step("connect")
@@ -358,7 +367,7 @@ func TestWireTranscripts(t *testing.T) {
 		tr.command(0, "deleteStream", nil, 1.0)
 		tr.step("createStream again: the connection is still open")
 		tr.expectResult(tr.command(0, "createStream", nil))
-		compareTranscript(t, "publish.transcript", tr.close())
+		compareTranscript(t, "publish.transcript", tr.closeCleanly())
 	})
 
 	t.Run("play", func(t *testing.T) {
@@ -370,7 +379,7 @@ func TestWireTranscripts(t *testing.T) {
 		defer pub.End()
 		// As ffmpeg and other librtmp players do it, on a stream with no
 		// media yet, so that only the dialogue is on the wire.
-		tr := newTranscript(t, hub, "A player plays live/cam, stops with deleteStream, and the connection stays open.")
+		tr := newTranscript(t, hub, rtmp.ServerConfig{}, "A player plays live/cam, stops with deleteStream, and the connection stays open.")
 		tr.step("connect")
 		tx := tr.command(0, "connect", amf.Object{
 			{Key: "app", Value: "live"}, {Key: "flashVer", Value: "LNX 9,0,124,2"},
@@ -395,6 +404,27 @@ func TestWireTranscripts(t *testing.T) {
 		tr.command(0, "deleteStream", nil, 1.0)
 		tr.step("createStream again: the connection is still open")
 		tr.expectResult(tr.command(0, "createStream", nil))
-		compareTranscript(t, "play.transcript", tr.close())
+		compareTranscript(t, "play.transcript", tr.closeCleanly())
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		// OBS with the stream key left empty: the refusal says what to set.
+		tr := newTranscript(t, hub, rtmp.ServerConfig{RefusalDelay: time.Millisecond},
+			"An encoder publishes without a stream key and is refused.")
+		tr.step("connect")
+		tr.expectResult(tr.command(0, "connect", amf.Object{
+			{Key: "app", Value: "live"}, {Key: "type", Value: "nonprivate"},
+			{Key: "flashVer", Value: "FMLE/3.0 (compatible; FMSc/1.0)"}, {Key: "tcUrl", Value: "rtmp://192.0.2.1/live"},
+		}))
+		tr.step("createStream")
+		tr.expectResult(tr.command(0, "createStream", nil))
+		tr.step("publish")
+		tr.command(1, "publish", nil, "", "live")
+		tr.expectStatus("NetStream.Publish.BadName")
+		text, err := tr.close()
+		if !errors.Is(err, stream.ErrInvalidName) {
+			t.Errorf("Serve: %v, want %v", err, stream.ErrInvalidName)
+		}
+		compareTranscript(t, "refused.transcript", text)
 	})
 }
