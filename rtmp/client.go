@@ -269,9 +269,17 @@ func (c *Client) Play(name string) error {
 	}
 }
 
+// DeleteStream ends the client's publish or play the way encoders and
+// players do when they stop: deleteStream on message stream 0, naming the
+// stream. The connection stays open for another Publish or Play.
+func (c *Client) DeleteStream() error {
+	c.txID++
+	return c.send(0, Command{Name: "deleteStream", TransactionID: c.txID, Args: []any{float64(c.streamID)}})
+}
+
 // WriteMedia sends an audio, video or data message on the published
 // stream.
-func (c *Client) WriteMedia(typ uint8, ts uint32, payload []byte) error {
+func (c *Client) WriteMedia(typ chunk.MessageType, ts uint32, payload []byte) error {
 	csid := uint32(csidVideo)
 	switch typ {
 	case chunk.TypeAudio:

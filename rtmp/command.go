@@ -77,7 +77,7 @@ func amfPayload(msg *chunk.Message) ([]byte, error) {
 	switch msg.Type {
 	case chunk.TypeCommandAMF3, chunk.TypeDataAMF3:
 		if len(msg.Payload) == 0 {
-			return nil, fmt.Errorf("message type %d: empty payload", msg.Type)
+			return nil, fmt.Errorf("%v message: empty payload", msg.Type)
 		}
 		return msg.Payload[1:], nil
 	default:

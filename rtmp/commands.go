@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mediaserver/mediaserver/amf"
@@ -64,10 +65,7 @@ func (c *ServerConn) handleCommand(ctx context.Context, streamID uint32, cmd Com
 		// instead); closeStream arrives on the stream itself. Either way
 		// the connection has at most one session to end.
 		c.endPublish(cmd.Name)
-		if c.play != nil {
-			c.play.stop()
-			c.play = nil
-		}
+		c.endPlay(cmd.Name)
 		return nil
 	case "getStreamLength":
 		return c.writeResult(cmd, nil, 0.0)
@@ -142,13 +140,14 @@ func (c *ServerConn) onConnect(cmd Command) error {
 	}
 	_, c.appQuery = splitQuery(app)
 	c.app = cleanApp(app)
-	if err := stream.CheckName(c.app); err != nil {
+	if problem := nameProblem("app", c.app, serverURL(c.tcURL, "")); problem != "" {
 		_ = c.writeCommand(0, Command{Name: "_error", TransactionID: cmd.TransactionID, Args: []any{
-			statusObject("error", codeConnectRejected, fmt.Sprintf("Invalid app %q.", app)),
+			statusObject("error", codeConnectRejected, sentence(problem)),
 		}})
-		return fmt.Errorf("connect app %q: %w", app, err)
+		return fmt.Errorf("connect app %q: %w: %s", app, stream.ErrInvalidName, problem)
 	}
 	c.log = c.log.With("app", c.app)
+	c.connLog = c.log
 
 	if err := c.writeControl(chunk.TypeWindowAckSize, chunk.AppendWindowAckSize(nil, c.cfg.WindowAckSize)); err != nil {
 		return err
@@ -191,17 +190,24 @@ func propertyString(obj any, key string) (string, bool) {
 }
 
 // streamKey parses the name argument of publish or play into a hub key
-// and the query that follows it.
+// and the query that follows it. An unusable name is stream.ErrInvalidName
+// with what to fix in the encoder's settings.
 func (c *ServerConn) streamKey(cmd Command) (stream.Key, string, error) {
 	raw, _ := cmd.StringArg(0)
 	name, query := splitQuery(raw)
 	if query == "" {
 		query = c.appQuery
 	}
-	if err := stream.CheckName(name); err != nil {
-		return stream.Key{}, "", err
+	if problem := nameProblem("stream key", name, serverURL(c.tcURL, c.app)); problem != "" {
+		return stream.Key{}, "", fmt.Errorf("%w: %s", stream.ErrInvalidName, problem)
 	}
 	return stream.Key{App: c.app, Name: name}, query, nil
+}
+
+// nameRefusal is the onStatus description refusing a publish or play of an
+// unusable stream key: the problem and how to fix it.
+func nameRefusal(err error) string {
+	return sentence(strings.TrimPrefix(err.Error(), stream.ErrInvalidName.Error()+": "))
 }
 
 // onPublish starts a publish session, or refuses it.
@@ -211,7 +217,7 @@ func (c *ServerConn) onPublish(ctx context.Context, streamID uint32, cmd Command
 	}
 	key, query, err := c.streamKey(cmd)
 	if err != nil {
-		return c.refuse(ctx, streamID, codePublishBadName, fmt.Sprintf("Invalid stream name %q.", mustString(cmd.Arg(0))), err)
+		return c.refuse(ctx, streamID, codePublishBadName, nameRefusal(err), err)
 	}
 	if err := c.authorize(ctx, stream.ActionPublish, key, query); err != nil {
 		return c.refuse(ctx, streamID, codePublishDenied, fmt.Sprintf("Publishing %s is not allowed: %v.", key, err), err)
@@ -231,7 +237,7 @@ func (c *ServerConn) onPublish(ctx context.Context, streamID uint32, cmd Command
 	c.lastMedia = time.Now()
 	c.stats.role.Store("publisher")
 	c.stats.stream.Store(key.String())
-	c.log = c.log.With("stream", key.String())
+	c.log = c.connLog.With("stream", key.String())
 	c.log.Info("publish started")
 	if err := c.writeControl(chunk.TypeUserControl,
 		chunk.AppendUserControl(nil, chunk.UserControl{Type: chunk.EventStreamBegin, Value: streamID})); err != nil {
@@ -274,13 +280,27 @@ func (c *ServerConn) endPublish(reason string) {
 	id := c.pub.streamID
 	c.pub.close(true) // the encoder stopped on purpose: no republish wait
 	c.pub = nil
+	c.sessionEnded()
 	_ = c.writeStatus(id, "status", codeUnpublishSuccess, "Stream is now unpublished.")
 }
 
-// mustString returns v when it is a string and a description otherwise.
-func mustString(v any) string {
-	if s, ok := v.(string); ok {
-		return s
+// endPlay ends the play session, if any, because the client sent the
+// command named reason.
+func (c *ServerConn) endPlay(reason string) {
+	if c.play == nil {
+		return
 	}
-	return fmt.Sprintf("%v", v)
+	c.play.stop("player sent " + reason)
+	c.play = nil
+	c.sessionEnded()
+}
+
+// sessionEnded returns the connection to the state it had before its
+// publish or play: the client may start another session on it, within a
+// new SetupTimeout.
+func (c *ServerConn) sessionEnded() {
+	c.setupDeadline = time.Now().Add(c.cfg.SetupTimeout)
+	c.log = c.connLog
+	c.stats.role.Store("")
+	c.stats.stream.Store("")
 }

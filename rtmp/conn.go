@@ -48,6 +48,8 @@ type ServerConn struct {
 	log    *slog.Logger
 	id     string
 	remote string
+	// connLog is log before a publish or play scoped it to a stream.
+	connLog *slog.Logger
 
 	r *chunk.Reader
 
@@ -107,6 +109,7 @@ func NewServerConn(rw io.ReadWriter, id string, cfg ServerConfig, hub Hub, log *
 		log = slog.New(slog.DiscardHandler)
 	}
 	c.log = log.With("session", id, "remote", c.remote)
+	c.connLog = c.log
 	c.stats.start = time.Now()
 	return c
 }
@@ -117,12 +120,12 @@ func (c *ServerConn) ID() string { return c.id }
 // Serve runs the connection until the peer leaves, an error occurs or ctx
 // is cancelled. A clean end (the peer closed, the session was stopped)
 // returns nil.
-func (c *ServerConn) Serve(ctx context.Context) error {
+func (c *ServerConn) Serve(ctx context.Context) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stopWatch := context.AfterFunc(ctx, c.Close)
 	defer stopWatch()
-	defer c.endSessions()
+	defer func() { c.endSessions(c.endReason(ctx, err)) }()
 
 	c.setReadDeadline(time.Now().Add(c.cfg.HandshakeTimeout))
 	if err := handshake.Server(c.rw, handshake.ServerConfig{}); err != nil {
@@ -178,7 +181,9 @@ func (c *ServerConn) endedByServer() bool {
 }
 
 // readDeadline is when the next read must have completed: SetupTimeout
-// after the handshake until the client publishes or plays, IdleTimeout
+// after the handshake, or after the client ended its publish or play with
+// deleteStream, closeStream or FCUnpublish, until it publishes or plays
+// (again); IdleTimeout
 // after a publisher's last audio or video, and never for a player, which
 // has nothing to send but acknowledgements (a dead player is found by the
 // write deadline).
@@ -283,7 +288,7 @@ func (c *ServerConn) goodbye() {
 		_ = c.writeStatus(0, "status", codeConnectClosed, why)
 	}
 	if c.play != nil {
-		c.play.stop()
+		c.play.stop("server shutting down")
 		if !c.play.finished() {
 			c.play.sayEnded(why)
 		}
@@ -292,10 +297,10 @@ func (c *ServerConn) goodbye() {
 }
 
 // endSessions releases what the connection holds in the hub and waits for
-// its play loop.
-func (c *ServerConn) endSessions() {
+// its play loop; reason says why the connection ends.
+func (c *ServerConn) endSessions(reason string) {
 	if c.play != nil {
-		c.play.stop()
+		c.play.stop(reason)
 	}
 	if c.pub != nil {
 		// A connection that dropped may come back (republish window);
@@ -304,6 +309,22 @@ func (c *ServerConn) endSessions() {
 		c.pub = nil
 	}
 	c.Close()
+}
+
+// endReason says why a connection whose Serve returns err ends, for the
+// log of the session it had.
+func (c *ServerConn) endReason(ctx context.Context, err error) string {
+	switch {
+	case c.endedByServer():
+		return "stream ended"
+	case c.kicked.Load():
+		return "kicked"
+	case err != nil:
+		return err.Error()
+	case c.isDraining() || ctx.Err() != nil:
+		return "server shutting down"
+	}
+	return "peer left"
 }
 
 // kick closes the connection for an operator; a publisher's stream ends at
@@ -376,7 +397,7 @@ func (c *ServerConn) maybeAck() error {
 }
 
 // writeControl sends a protocol control message on chunk stream 2.
-func (c *ServerConn) writeControl(typ uint8, payload []byte) error {
+func (c *ServerConn) writeControl(typ chunk.MessageType, payload []byte) error {
 	return c.writeMessage(&chunk.Message{Type: typ, ChunkStreamID: csidControl, Payload: payload})
 }
 
@@ -390,7 +411,7 @@ func (c *ServerConn) writeMessage(m *chunk.Message) error {
 		_ = c.conn.SetWriteDeadline(time.Time{})
 	}
 	if err != nil {
-		return fmt.Errorf("write message type %d: %w", m.Type, err)
+		return fmt.Errorf("write %v message: %w", m.Type, err)
 	}
 	return nil
 }

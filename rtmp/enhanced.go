@@ -233,11 +233,15 @@ func (c *ServerConn) requestReconnect(description string) bool {
 		status = append(status, amf.Property{Key: "tcUrl", Value: info.tcURL})
 	}
 	status = append(status, amf.Property{Key: "description", Value: description})
+	// This runs on the caller's goroutine: c.log belongs to Serve's, which
+	// rescopes it as sessions start and end.
+	st, _ := c.stats.stream.Load().(string)
+	log := c.connLog.With("stream", st)
 	if err := c.writeCommand(0, Command{Name: "onStatus", Args: []any{status}}); err != nil {
-		c.log.Info("reconnect request not sent", "err", err)
+		log.Info("reconnect request not sent", "err", err)
 		return false
 	}
-	c.log.Info("reconnect requested", "reason", description)
+	log.Info("reconnect requested", "reason", description)
 	return true
 }
 

@@ -40,6 +40,11 @@ type playSession struct {
 	req      stream.AccessRequest // what the player was let in for
 	started  time.Time
 	stopOnce sync.Once
+	// bytesBefore is what the connection had sent when the session
+	// started; delivered adds up the stats of the session's readers (one
+	// per pause). Both are owned by the Serve goroutine.
+	bytesBefore uint64
+	delivered   stream.ReaderStats
 
 	// Direct writing (see TryWrite): sock writes to the connection's
 	// socket; nil when there is none, and the send loop never parks.
@@ -72,7 +77,7 @@ func (c *ServerConn) onPlay(ctx context.Context, streamID uint32, cmd Command) e
 	}
 	key, query, err := c.streamKey(cmd)
 	if err != nil {
-		return c.refuse(ctx, streamID, codePlayStreamNotFound, fmt.Sprintf("Invalid stream name %q.", mustString(cmd.Arg(0))), err)
+		return c.refuse(ctx, streamID, codePlayStreamNotFound, nameRefusal(err), err)
 	}
 	if err := c.authorize(ctx, stream.ActionPlay, key, query); err != nil {
 		return c.refuse(ctx, streamID, codePlayFailed, fmt.Sprintf("Playing %s is not allowed: %v.", key, err), err)
@@ -82,7 +87,7 @@ func (c *ServerConn) onPlay(ctx context.Context, streamID uint32, cmd Command) e
 		return c.refuse(ctx, streamID, codePlayStreamNotFound, fmt.Sprintf("Stream %s is not live.", key),
 			fmt.Errorf("play %s: %w", key, stream.ErrStreamNotFound))
 	}
-	c.log = c.log.With("stream", key.String())
+	c.log = c.connLog.With("stream", key.String())
 	if err := c.writeControl(chunk.TypeUserControl,
 		chunk.AppendUserControl(nil, chunk.UserControl{Type: chunk.EventStreamBegin, Value: streamID})); err != nil {
 		return err
@@ -98,13 +103,14 @@ func (c *ServerConn) onPlay(ctx context.Context, streamID uint32, cmd Command) e
 	if err := c.writeData(streamID, "|RtmpSampleAccess", true, true); err != nil {
 		return err
 	}
-	c.play = &playSession{c: c, st: st, streamID: streamID, started: time.Now(), req: stream.AccessRequest{
-		Action: stream.ActionPlay, Protocol: "rtmp", Key: key, Query: query, RemoteAddr: c.remote, SessionID: c.id,
-	}}
+	c.play = &playSession{c: c, st: st, streamID: streamID, started: time.Now(), bytesBefore: c.stats.bytesOut.Load(),
+		req: stream.AccessRequest{
+			Action: stream.ActionPlay, Protocol: "rtmp", Key: key, Query: query, RemoteAddr: c.remote, SessionID: c.id,
+		}}
 	c.stats.role.Store("player")
 	c.stats.stream.Store(key.String())
 	c.play.start(ctx)
-	c.log.Info("play started")
+	c.log.Info("viewer joined", "protocol", "rtmp")
 	return nil
 }
 
@@ -185,14 +191,20 @@ func (p *playSession) resume(ctx context.Context) {
 	}
 }
 
-// stop ends the session for good, waits for its goroutine and tells the
-// play listener.
-func (p *playSession) stop() {
+// stop ends the session for good, waits for its goroutine, tells the play
+// listener and logs that the viewer left and why, as the HTTP-FLV and
+// WebSocket-FLV viewers are logged.
+func (p *playSession) stop(reason string) {
 	p.stopOnce.Do(func() {
 		p.halt()
+		bytesOut := p.c.stats.bytesOut.Load() - p.bytesBefore
+		d := time.Since(p.started)
 		if l := p.c.cfg.PlayListener; l != nil {
-			l.PlayStopped(p.req, p.c.stats.bytesOut.Load(), time.Since(p.started))
+			l.PlayStopped(p.req, bytesOut, d)
 		}
+		p.c.log.Info("viewer left", "reason", reason, "bytes_out", bytesOut,
+			"frames", p.delivered.Frames, "dropped", p.delivered.Dropped, "socket_full", p.fullSocket.Load(),
+			"duration", d.Round(time.Millisecond))
 	})
 }
 
@@ -200,6 +212,7 @@ func (p *playSession) stop() {
 func (p *playSession) halt() {
 	p.mu.Lock()
 	cancel, reader := p.cancel, p.reader
+	p.reader = nil
 	if cancel != nil {
 		cancel()
 	}
@@ -210,6 +223,9 @@ func (p *playSession) halt() {
 	p.wg.Wait()
 	if reader != nil {
 		reader.Close()
+		st := reader.Stats()
+		p.delivered.Frames += st.Frames
+		p.delivered.Dropped += st.Dropped
 	}
 }
 
@@ -415,6 +431,6 @@ func appendFrameChunks(dst []byte, f *stream.Frame, key chunkKey) []byte {
 		csid = csidData
 	}
 	return chunk.AppendMessage(dst, &chunk.Message{
-		Type: uint8(f.Type), Timestamp: f.Time, StreamID: key.streamID, ChunkStreamID: csid, Payload: f.Payload,
+		Type: chunk.MessageType(f.Type), Timestamp: f.Time, StreamID: key.streamID, ChunkStreamID: csid, Payload: f.Payload,
 	}, key.chunkSize)
 }

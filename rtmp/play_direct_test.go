@@ -93,7 +93,7 @@ func TestPlayerWithFullSocketGetsEveryMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	type media struct {
-		typ     uint8
+		typ     chunk.MessageType
 		ts      uint32
 		payload []byte
 	}
@@ -140,7 +140,7 @@ func TestPlayerWithFullSocketGetsEveryMessage(t *testing.T) {
 	}
 	for i, m := range ms {
 		f := published[i]
-		if m.typ != uint8(f.Type) || m.ts != f.Time || !bytes.Equal(m.payload, f.Payload) {
+		if m.typ != chunk.MessageType(f.Type) || m.ts != f.Time || !bytes.Equal(m.payload, f.Payload) {
 			t.Fatalf("message %d: type %d at %d ms with %d bytes, want type %d at %d ms with %d",
 				i, m.typ, m.ts, len(m.payload), f.Type, f.Time, len(f.Payload))
 		}

@@ -69,7 +69,7 @@ func (p *publishSession) close(end bool) {
 }
 
 // handleMedia turns an audio or video message into a frame for the hub.
-func (c *ServerConn) handleMedia(typ uint8, ts uint32, payload []byte) error {
+func (c *ServerConn) handleMedia(typ chunk.MessageType, ts uint32, payload []byte) error {
 	if c.pub == nil {
 		return fmt.Errorf("media message type %d without publish: %w", typ, ErrUnexpectedMessage)
 	}
@@ -132,14 +132,14 @@ func (c *ServerConn) handleScript(ts uint32, body []byte) error {
 // handleAggregate splits a type-22 message into its media and data
 // messages.
 func (c *ServerConn) handleAggregate(msg *chunk.Message) error {
-	return chunk.SplitAggregateAt(msg.Timestamp, msg.Payload, func(typ uint8, ts uint32, data []byte) error {
+	return chunk.SplitAggregateAt(msg.Timestamp, msg.Payload, func(typ chunk.MessageType, ts uint32, data []byte) error {
 		switch typ {
 		case chunk.TypeAudio, chunk.TypeVideo:
 			return c.handleMedia(typ, ts, data)
 		case chunk.TypeDataAMF0:
 			return c.handleScript(ts, data)
 		default:
-			return fmt.Errorf("aggregate sub-message type %d: %w", typ, ErrUnexpectedMessage)
+			return fmt.Errorf("aggregate sub-message type %v: %w", typ, ErrUnexpectedMessage)
 		}
 	})
 }

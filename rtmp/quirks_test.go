@@ -161,7 +161,7 @@ func TestEncoderQuirks(t *testing.T) {
 		}
 		meta, _ := amf.Append0(nil, "@setDataFrame", "onMetaData", amf.ECMAArray{{Key: "width", Value: 320.0}, {Key: "height", Value: 240.0}})
 		for _, m := range []struct {
-			typ  uint8
+			typ  chunk.MessageType
 			data []byte
 		}{{chunk.TypeDataAMF0, meta}, {chunk.TypeVideo, avcSeqHeader}, {chunk.TypeVideo, avcKeyframe}} {
 			if err := pub.WriteMedia(m.typ, 0, m.data); err != nil {

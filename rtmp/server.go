@@ -37,7 +37,9 @@ type ServerConfig struct {
 	// HandshakeTimeout bounds the whole handshake. Default 10s.
 	HandshakeTimeout time.Duration `yaml:"handshake_timeout"`
 	// SetupTimeout is the time a client has after the handshake to publish
-	// or play (connect, createStream … included). Default 15s.
+	// or play (connect, createStream … included), and again after it ended
+	// a publish or play with deleteStream, closeStream or FCUnpublish.
+	// Default 15s.
 	SetupTimeout time.Duration `yaml:"setup_timeout"`
 	// IdleTimeout ends a publisher that sends no audio or video for this
 	// long (other messages do not count). Default 30s.
@@ -296,7 +298,7 @@ func (s *Server) Close() error {
 type Session struct {
 	ID         string
 	RemoteAddr string
-	Role       string // "publisher", "player" or "" before either
+	Role       string // "publisher", "player" or "" when neither (yet, or again)
 	Stream     string // app/name, when publishing or playing
 	Start      time.Time
 	BytesIn    uint64

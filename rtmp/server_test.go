@@ -87,7 +87,7 @@ type player struct {
 }
 
 type recv struct {
-	typ uint8
+	typ chunk.MessageType
 	ts  uint32
 	key bool // video keyframe (not a sequence header)
 	hdr bool // sequence header

@@ -107,7 +107,7 @@ func (p *publisher) fail(ctx context.Context, err error) error {
 // sequence headers at timestamp 0.
 func (p *publisher) sendHeaders(c *rtmp.Client) error {
 	for _, h := range p.in.headers {
-		typ, data := uint8(h.typ), h.data
+		typ, data := chunk.MessageType(h.typ), h.data
 		if h.typ == flv.TagScript {
 			prefix, err := amf.Append0(nil, "@setDataFrame")
 			if err != nil {
@@ -157,7 +157,7 @@ func (p *publisher) loop(ctx context.Context, c *rtmp.Client) error {
 			} else if m.typ == flv.TagAudio {
 				p.audioSends.record(ts, now)
 			}
-			if err := c.WriteMedia(uint8(m.typ), ts, m.data); err != nil {
+			if err := c.WriteMedia(chunk.MessageType(m.typ), ts, m.data); err != nil {
 				return fmt.Errorf("write at %d ms: %w", ts, err)
 			}
 			if took := p.clock.since() - now; took > p.res.MaxWrite {

@@ -363,7 +363,7 @@ func (v *viewer) runRTMP(ctx context.Context, base string) error {
 		case chunk.TypeVideo, chunk.TypeAudio, chunk.TypeDataAMF0:
 			v.rtmpTag(msg.Type, msg.Timestamp, msg.Payload, now)
 		case chunk.TypeAggregate:
-			err := chunk.SplitAggregate(msg.Payload, func(typ uint8, ts uint32, data []byte) error {
+			err := chunk.SplitAggregate(msg.Payload, func(typ chunk.MessageType, ts uint32, data []byte) error {
 				v.rtmpTag(typ, ts, data, now)
 				return nil
 			})
@@ -375,7 +375,7 @@ func (v *viewer) runRTMP(ctx context.Context, base string) error {
 }
 
 // rtmpTag handles one media message of an RTMP viewer.
-func (v *viewer) rtmpTag(typ uint8, ts uint32, payload []byte, now time.Duration) {
+func (v *viewer) rtmpTag(typ chunk.MessageType, ts uint32, payload []byte, now time.Duration) {
 	v.arrived(len(payload), now)
 	if typ == chunk.TypeAudio && len(payload) > 1 {
 		v.audioLatency(ts, now)

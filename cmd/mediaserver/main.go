@@ -52,7 +52,9 @@ func run(args, environ []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log.Info("mediaserver started", "version", version, "rtmp", srv.RTMPAddr(), "http", srv.HTTPAddr())
+	dashboard, obsServer := clickableURLs(srv.HTTPAddr(), srv.RTMPAddr())
+	log.Info("mediaserver started", "version", version, "rtmp", srv.RTMPAddr(), "http", srv.HTTPAddr(),
+		"dashboard", dashboard, "obs_server", obsServer)
 	err = srv.Wait(ctx)
 	stop() // a second signal ends the process at once
 	grace := cfg.HTTP.ShutdownGrace

@@ -16,6 +16,7 @@ import (
 	"github.com/mediaserver/mediaserver/internal/servertest"
 	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/rtmp"
+	"github.com/mediaserver/mediaserver/rtmp/chunk"
 )
 
 // Decoder configurations for the synthetic tracks: x264 720p High@3.1 and
@@ -118,7 +119,7 @@ func publishFile(c *rtmp.Client, file []byte, from, to uint32, pace bool) error 
 				time.Sleep(d)
 			}
 		}
-		if err := c.WriteMedia(uint8(tag.Type), tag.Timestamp, tag.Data); err != nil {
+		if err := c.WriteMedia(chunk.MessageType(tag.Type), tag.Timestamp, tag.Data); err != nil {
 			return err
 		}
 	}

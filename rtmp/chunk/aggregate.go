@@ -26,21 +26,21 @@ const (
 // tolerated. A header or data running past the payload is
 // ErrMalformedAggregate. An error from fn stops the walk and is returned
 // wrapped.
-func SplitAggregate(payload []byte, fn func(typ uint8, ts uint32, data []byte) error) error {
+func SplitAggregate(payload []byte, fn func(typ MessageType, ts uint32, data []byte) error) error {
 	return SplitAggregateAt(0, payload, fn)
 }
 
 // SplitAggregateAt is SplitAggregate passing absolute timestamps:
 // base + (subTimestamp - firstSubTimestamp), where base is the aggregate
 // message's timestamp.
-func SplitAggregateAt(base uint32, payload []byte, fn func(typ uint8, ts uint32, data []byte) error) error {
+func SplitAggregateAt(base uint32, payload []byte, fn func(typ MessageType, ts uint32, data []byte) error) error {
 	p := payload
 	var first uint32
 	for i := 0; len(p) > 0; i++ {
 		if len(p) < aggregateHeaderSize {
 			return fmt.Errorf("aggregate sub-message %d: %d header bytes: %w", i, len(p), ErrMalformedAggregate)
 		}
-		typ := p[0]
+		typ := MessageType(p[0])
 		size := int(be24(p[1:]))
 		ts := be24(p[4:]) | uint32(p[7])<<24
 		p = p[aggregateHeaderSize:]
@@ -59,7 +59,7 @@ func SplitAggregateAt(base uint32, payload []byte, fn func(typ uint8, ts uint32,
 			first = ts
 		}
 		if err := fn(typ, base+(ts-first), data); err != nil {
-			return fmt.Errorf("aggregate sub-message %d (type %d): %w", i, typ, err)
+			return fmt.Errorf("aggregate sub-message %d (%v): %w", i, typ, err)
 		}
 	}
 	return nil
@@ -68,7 +68,7 @@ func SplitAggregateAt(base uint32, payload []byte, fn func(typ uint8, ts uint32,
 // AggregatePart is one sub-message for AppendAggregate.
 type AggregatePart struct {
 	// Type is the sub-message type (TypeAudio, TypeVideo, TypeDataAMF0).
-	Type uint8
+	Type MessageType
 	// Timestamp is written in the sub-message header (32 bits, the upper
 	// byte in the extension byte).
 	Timestamp uint32
@@ -82,7 +82,7 @@ func AppendAggregate(dst []byte, parts ...AggregatePart) []byte {
 	for _, part := range parts {
 		n := len(part.Data)
 		ts := part.Timestamp
-		dst = append(dst, part.Type,
+		dst = append(dst, byte(part.Type),
 			byte(n>>16), byte(n>>8), byte(n),
 			byte(ts>>16), byte(ts>>8), byte(ts), byte(ts>>24),
 			0, 0, 0)

@@ -7,22 +7,22 @@ import (
 )
 
 // sub builds an aggregate sub-message by hand.
-func sub(typ uint8, ts uint32, streamID uint32, data []byte, backPointer uint32) []byte {
+func sub(typ MessageType, ts uint32, streamID uint32, data []byte, backPointer uint32) []byte {
 	n := len(data)
-	h := []byte{typ, byte(n >> 16), byte(n >> 8), byte(n), byte(ts >> 16), byte(ts >> 8), byte(ts), byte(ts >> 24),
+	h := []byte{byte(typ), byte(n >> 16), byte(n >> 8), byte(n), byte(ts >> 16), byte(ts >> 8), byte(ts), byte(ts >> 24),
 		byte(streamID >> 16), byte(streamID >> 8), byte(streamID)}
 	return cat(h, data, u32(backPointer))
 }
 
 type part struct {
-	typ  uint8
+	typ  MessageType
 	ts   uint32
 	data string
 }
 
 func collect(payload []byte, base uint32) ([]part, error) {
 	var got []part
-	err := SplitAggregateAt(base, payload, func(typ uint8, ts uint32, data []byte) error {
+	err := SplitAggregateAt(base, payload, func(typ MessageType, ts uint32, data []byte) error {
 		got = append(got, part{typ, ts, string(data)})
 		return nil
 	})
@@ -111,13 +111,13 @@ func TestSplitAggregateMalformed(t *testing.T) {
 	}{
 		{"short header", good[:10], 0},
 		{"data past the end", good[:14], 0},
-		{"size field past the end", cat([]byte{TypeVideo, 0xff, 0xff, 0xff}, make([]byte, 7), []byte("abc")), 0},
+		{"size field past the end", cat([]byte{byte(TypeVideo), 0xff, 0xff, 0xff}, make([]byte, 7), []byte("abc")), 0},
 		{"partial back pointer", good[:len(good)-2], 0},
 		{"garbage after a good sub-message", cat(good, []byte{1, 2, 3}), 1},
 	}
 	for _, tc := range cases {
 		n := 0
-		err := SplitAggregate(tc.payload, func(uint8, uint32, []byte) error { n++; return nil })
+		err := SplitAggregate(tc.payload, func(MessageType, uint32, []byte) error { n++; return nil })
 		if !errors.Is(err, ErrMalformedAggregate) || n != tc.before {
 			t.Errorf("%s: %d sub-messages, %v", tc.name, n, err)
 		}
@@ -128,7 +128,7 @@ func TestSplitAggregateStopsOnCallbackError(t *testing.T) {
 	stop := errors.New("stop")
 	payload := cat(sub(TypeAudio, 0, 0, []byte("a"), 12), sub(TypeAudio, 1, 0, []byte("b"), 12))
 	n := 0
-	err := SplitAggregate(payload, func(uint8, uint32, []byte) error { n++; return stop })
+	err := SplitAggregate(payload, func(MessageType, uint32, []byte) error { n++; return stop })
 	if !errors.Is(err, stop) || n != 1 {
 		t.Errorf("%d calls, %v", n, err)
 	}
@@ -136,7 +136,7 @@ func TestSplitAggregateStopsOnCallbackError(t *testing.T) {
 
 func TestSplitAggregateDataCapacity(t *testing.T) {
 	payload := cat(sub(TypeAudio, 0, 0, []byte("a"), 12), sub(TypeAudio, 1, 0, []byte("b"), 12))
-	_ = SplitAggregate(payload, func(_ uint8, _ uint32, data []byte) error {
+	_ = SplitAggregate(payload, func(_ MessageType, _ uint32, data []byte) error {
 		if cap(data) != len(data) {
 			t.Errorf("data capacity %d exceeds its length %d", cap(data), len(data))
 		}

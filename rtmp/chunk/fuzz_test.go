@@ -37,7 +37,7 @@ func FuzzAggregate(f *testing.F) {
 	f.Add(cat(sub(TypeAudio, 1000, 1, []byte("a1"), 13), sub(TypeVideo, 1040, 1, []byte("v1"), 13)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var parts []AggregatePart
-		err := SplitAggregate(data, func(typ uint8, ts uint32, d []byte) error {
+		err := SplitAggregate(data, func(typ MessageType, ts uint32, d []byte) error {
 			parts = append(parts, AggregatePart{Type: typ, Timestamp: ts, Data: d})
 			return nil
 		})
@@ -45,7 +45,7 @@ func FuzzAggregate(f *testing.F) {
 			return
 		}
 		i := 0
-		err = SplitAggregate(AppendAggregate(nil, parts...), func(typ uint8, ts uint32, d []byte) error {
+		err = SplitAggregate(AppendAggregate(nil, parts...), func(typ MessageType, ts uint32, d []byte) error {
 			if i >= len(parts) || parts[i].Type != typ || parts[i].Timestamp != ts || !bytes.Equal(parts[i].Data, d) {
 				t.Fatalf("sub-message %d differs", i)
 			}

@@ -22,16 +22,16 @@ func bh(format byte, id uint32) []byte {
 }
 
 // mh0 is a type 0 message header; tsField is the raw 24-bit field.
-func mh0(tsField, length uint32, typ uint8, streamID uint32) []byte {
+func mh0(tsField, length uint32, typ MessageType, streamID uint32) []byte {
 	b := []byte{byte(tsField >> 16), byte(tsField >> 8), byte(tsField),
-		byte(length >> 16), byte(length >> 8), byte(length), typ}
+		byte(length >> 16), byte(length >> 8), byte(length), byte(typ)}
 	return binary.LittleEndian.AppendUint32(b, streamID)
 }
 
 // mh1 is a type 1 message header.
-func mh1(deltaField, length uint32, typ uint8) []byte {
+func mh1(deltaField, length uint32, typ MessageType) []byte {
 	return []byte{byte(deltaField >> 16), byte(deltaField >> 8), byte(deltaField),
-		byte(length >> 16), byte(length >> 8), byte(length), typ}
+		byte(length >> 16), byte(length >> 8), byte(length), byte(typ)}
 }
 
 // mh2 is a type 2 message header.

@@ -8,10 +8,12 @@
 // wire is checked against a named cap before anything is allocated.
 package chunk
 
+import "fmt"
+
 // Message is one RTMP message.
 type Message struct {
 	// Type is the message type id (TypeAudio, TypeCommandAMF0, ...).
-	Type uint8
+	Type MessageType
 	// Timestamp is the message timestamp in milliseconds (wraps at 2^32).
 	Timestamp uint32
 	// StreamID is the message stream id (0 for protocol control and
@@ -25,24 +27,66 @@ type Message struct {
 	Payload []byte
 }
 
+// MessageType is the type id of an RTMP message (RTMP 1.0 specification,
+// sections 5.4, 6 and 7.1).
+type MessageType uint8
+
 // Message type ids.
 const (
-	TypeSetChunkSize     uint8 = 1
-	TypeAbort            uint8 = 2
-	TypeAck              uint8 = 3
-	TypeUserControl      uint8 = 4
-	TypeWindowAckSize    uint8 = 5
-	TypeSetPeerBandwidth uint8 = 6
-	TypeAudio            uint8 = 8
-	TypeVideo            uint8 = 9
-	TypeDataAMF3         uint8 = 15
-	TypeSharedObjectAMF3 uint8 = 16
-	TypeCommandAMF3      uint8 = 17
-	TypeDataAMF0         uint8 = 18
-	TypeSharedObjectAMF0 uint8 = 19
-	TypeCommandAMF0      uint8 = 20
-	TypeAggregate        uint8 = 22
+	TypeSetChunkSize     MessageType = 1
+	TypeAbort            MessageType = 2
+	TypeAck              MessageType = 3
+	TypeUserControl      MessageType = 4
+	TypeWindowAckSize    MessageType = 5
+	TypeSetPeerBandwidth MessageType = 6
+	TypeAudio            MessageType = 8
+	TypeVideo            MessageType = 9
+	TypeDataAMF3         MessageType = 15
+	TypeSharedObjectAMF3 MessageType = 16
+	TypeCommandAMF3      MessageType = 17
+	TypeDataAMF0         MessageType = 18
+	TypeSharedObjectAMF0 MessageType = 19
+	TypeCommandAMF0      MessageType = 20
+	TypeAggregate        MessageType = 22
 )
+
+// String names the message type as the specification does; an id it
+// does not define is printed as "type(N)".
+func (t MessageType) String() string {
+	switch t {
+	case TypeSetChunkSize:
+		return "SetChunkSize"
+	case TypeAbort:
+		return "Abort"
+	case TypeAck:
+		return "Acknowledgement"
+	case TypeUserControl:
+		return "UserControl"
+	case TypeWindowAckSize:
+		return "WindowAckSize"
+	case TypeSetPeerBandwidth:
+		return "SetPeerBandwidth"
+	case TypeAudio:
+		return "Audio"
+	case TypeVideo:
+		return "Video"
+	case TypeDataAMF3:
+		return "DataAMF3"
+	case TypeSharedObjectAMF3:
+		return "SharedObjectAMF3"
+	case TypeCommandAMF3:
+		return "CommandAMF3"
+	case TypeDataAMF0:
+		return "DataAMF0"
+	case TypeSharedObjectAMF0:
+		return "SharedObjectAMF0"
+	case TypeCommandAMF0:
+		return "CommandAMF0"
+	case TypeAggregate:
+		return "Aggregate"
+	}
+	return fmt.Sprintf("type(%d)", uint8(t))
+}
 
 // Limits and defaults of the chunk layer.
 const (
@@ -84,6 +128,6 @@ const (
 // ControlMessage returns a protocol control or user control message (type
 // 1 to 6) with the given payload on chunk stream 2, message stream 0 and
 // timestamp 0, as the specification asks.
-func ControlMessage(typ uint8, payload []byte) Message {
+func ControlMessage(typ MessageType, payload []byte) Message {
 	return Message{Type: typ, ChunkStreamID: ControlChunkStreamID, Payload: payload}
 }

@@ -53,7 +53,7 @@ type chunkStream struct {
 	delta     uint32 // timestamp field of the last type 0/1/2 header
 	length    uint32
 	streamID  uint32
-	typ       uint8
+	typ       MessageType
 	extended  bool   // the last type 0/1/2 header used the extended timestamp
 	payload   []byte // message in progress; nil when none
 	filled    uint32 // bytes of payload received
@@ -246,7 +246,7 @@ func (r *Reader) readChunk() (*chunkStream, error) {
 				id, length, r.maxMessage, ErrMessageTooLarge)
 		}
 		cs.length = length
-		cs.typ = h[6]
+		cs.typ = MessageType(h[6])
 	}
 	if format == 0 {
 		cs.streamID = binary.LittleEndian.Uint32(h[7:])

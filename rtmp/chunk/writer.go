@@ -44,7 +44,7 @@ func (w *Writer) WriteMessage(m *Message) error {
 		w.buf = nil
 	}
 	if err != nil {
-		return fmt.Errorf("write message type %d on chunk stream %d: %w", m.Type, m.ChunkStreamID, err)
+		return fmt.Errorf("write %v message on chunk stream %d: %w", m.Type, m.ChunkStreamID, err)
 	}
 	return nil
 }
@@ -104,7 +104,7 @@ func AppendMessage(dst []byte, m *Message, chunkSize int) []byte {
 	dst = append(dst,
 		byte(ts>>16), byte(ts>>8), byte(ts),
 		byte(n>>16), byte(n>>8), byte(n),
-		m.Type)
+		byte(m.Type))
 	dst = binary.LittleEndian.AppendUint32(dst, m.StreamID)
 	if ext {
 		dst = binary.BigEndian.AppendUint32(dst, m.Timestamp)

@@ -166,3 +166,18 @@ func TestWriterReportsWriteError(t *testing.T) {
 		t.Errorf("SetChunkSize: %v, chunk size %d", err, w.ChunkSize())
 	}
 }
+
+func TestMessageTypeString(t *testing.T) {
+	cases := map[MessageType]string{
+		TypeSetChunkSize: "SetChunkSize", TypeAbort: "Abort", TypeAck: "Acknowledgement",
+		TypeUserControl: "UserControl", TypeWindowAckSize: "WindowAckSize", TypeSetPeerBandwidth: "SetPeerBandwidth",
+		TypeAudio: "Audio", TypeVideo: "Video", TypeDataAMF3: "DataAMF3", TypeSharedObjectAMF3: "SharedObjectAMF3",
+		TypeCommandAMF3: "CommandAMF3", TypeDataAMF0: "DataAMF0", TypeSharedObjectAMF0: "SharedObjectAMF0",
+		TypeCommandAMF0: "CommandAMF0", TypeAggregate: "Aggregate", 7: "type(7)", 80: "type(80)",
+	}
+	for typ, want := range cases {
+		if got := typ.String(); got != want {
+			t.Errorf("MessageType(%d).String() = %q, want %q", uint8(typ), got, want)
+		}
+	}
+}
