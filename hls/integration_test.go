@@ -38,7 +38,10 @@ var integrationConfig = Config{EndListDelay: 3 * time.Second}
 func startStack(t *testing.T, cfg Config) *stack {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hub := stream.NewRegistry(stream.Config{}, log)
+	hub, err := stream.NewRegistry(stream.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -34,7 +34,10 @@ func startLive(t *testing.T, cfg Config, wrap func(net.Listener) net.Listener) *
 	t.Helper()
 	logs := &testenv.LogBuffer{} // shown when the test fails
 	log := logs.Logger(slog.LevelDebug)
-	reg := stream.NewRegistry(stream.Config{}, log)
+	reg, err := stream.NewRegistry(stream.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -233,7 +233,10 @@ func (l smallBufListener) Accept() (net.Conn, error) {
 // disconnected once a write has been blocked for WriteTimeout, while the
 // publisher and a second viewer go on without a gap.
 func TestStalledViewerIsDropped(t *testing.T) {
-	reg := stream.NewRegistry(stream.Config{}, nil)
+	reg, err := stream.NewRegistry(stream.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer reg.Close()
 	pub, err := reg.Publish(testKey, stream.PublisherInfo{})
 	if err != nil {
@@ -339,7 +342,10 @@ func TestViewerWithFullSocketGetsEveryByte(t *testing.T) {
 	}
 	for _, proto := range []string{ProtocolFLV, ProtocolWS} {
 		t.Run(proto, func(t *testing.T) {
-			reg := stream.NewRegistry(stream.Config{}, nil)
+			reg, err := stream.NewRegistry(stream.Config{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			defer reg.Close()
 			pub, err := reg.Publish(testKey, stream.PublisherInfo{})
 			if err != nil {

@@ -49,7 +49,10 @@ func main() {
 
 // run serves until ctx ends.
 func run(ctx context.Context, rtmpAddr, httpAddr string, hold time.Duration, log *slog.Logger) error {
-	reg := stream.NewRegistry(stream.Config{AudioHold: hold}, log)
+	reg, err := stream.NewRegistry(stream.Config{AudioHold: hold}, log)
+	if err != nil {
+		return err
+	}
 	f := &floor{reg: reg, fans: map[stream.Key]*fan{}}
 	reg.AddObserver(f)
 	rtmpLn, err := net.Listen("tcp", rtmpAddr)

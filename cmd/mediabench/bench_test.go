@@ -32,7 +32,10 @@ type testServer struct {
 func startTestServer(t *testing.T) testServer {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
-	reg := stream.NewRegistry(stream.Config{}, log)
+	reg, err := stream.NewRegistry(stream.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rs := rtmp.NewServer(rtmp.ServerConfig{}, reg, log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -41,7 +41,10 @@ type server struct {
 // ends.
 func startServer(t *testing.T, accessCfg access.Config) *server {
 	t.Helper()
-	hub := stream.NewRegistry(stream.Config{}, nil)
+	hub, err := stream.NewRegistry(stream.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	checker := access.New(accessCfg, nil)
 	hub.AddObserver(checker)
 	collector := metrics.New(metrics.Deps{Hub: hub, Auth: checker})

@@ -93,10 +93,7 @@ func DefaultConfig() Config {
 			MaxHeaderBytes: DefaultMaxHeaderBytes, ShutdownLinger: time.Second,
 			MaxConns: DefaultHTTPMaxConns, MaxConnsPerIP: DefaultHTTPMaxConnsPerIP,
 		},
-		Stream: stream.Config{
-			RepublishWindow: stream.DefaultRepublishWindow, ReclaimStalled: stream.DefaultReclaimStalled,
-			AudioHold: stream.DefaultAudioHold,
-		},
+		Stream: stream.DefaultConfig(),
 	}
 }
 
@@ -140,10 +137,12 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, version: version, start: time.Now(), errc: make(chan error, 2)}
 	s.httpLimits = &httpLimits{log: log.With("component", "http"),
 		adm: conns.Counter{Max: cfg.HTTP.MaxConns, MaxPerHost: cfg.HTTP.MaxConnsPerIP}}
-	s.hub = stream.NewRegistry(cfg.Stream, log.With("component", "stream"))
+	var err error
+	if s.hub, err = stream.NewRegistry(cfg.Stream, log.With("component", "stream")); err != nil {
+		return nil, fmt.Errorf("stream: %w", err)
+	}
 	s.access = access.New(cfg.Access, log.With("component", "access"))
 	s.hub.AddObserver(s.access)
-	var err error
 	hlsCfg := cfg.HLS
 	hlsCfg.Authorizer = s.access
 	s.hls, err = hls.NewManager(hlsCfg, s.hub, log.With("component", "hls"))
