@@ -80,7 +80,10 @@ func BenchmarkFanout1000(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := New(Config{}, reg, nil)
+	h, err := New(Config{}, reg, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
 	defer h.Close()
 
 	sched := benchSchedule()

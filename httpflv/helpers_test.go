@@ -129,7 +129,10 @@ func newFixture(t testing.TB, cfg Config, scfg stream.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(cfg, reg, nil)
+	h, err := New(cfg, reg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		h.Close()

@@ -45,7 +45,10 @@ func startLive(t *testing.T, cfg Config, wrap func(net.Listener) net.Listener) *
 	rs := rtmp.NewServer(rtmp.ServerConfig{}, reg, log)
 	served := make(chan error, 1)
 	go func() { served <- rs.Serve(ln) }()
-	h := New(cfg, reg, log)
+	h, err := New(cfg, reg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	hs := httptest.NewUnstartedServer(h)
 	if wrap != nil {
 		hs.Listener = wrap(hs.Listener)

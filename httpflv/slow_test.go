@@ -242,7 +242,10 @@ func TestStalledViewerIsDropped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(Config{WriteTimeout: time.Second}, reg, nil)
+	h, err := New(Config{WriteTimeout: time.Second}, reg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewUnstartedServer(h)
 	srv.Listener = smallBufListener{srv.Listener}
 	srv.Start()
@@ -351,7 +354,10 @@ func TestViewerWithFullSocketGetsEveryByte(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h := New(Config{WriteTimeout: 10 * time.Second, PingInterval: 5 * time.Millisecond}, reg, nil)
+			h, err := New(Config{WriteTimeout: 10 * time.Second, PingInterval: 5 * time.Millisecond}, reg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			srv := httptest.NewUnstartedServer(h)
 			srv.Listener = smallBufListener{srv.Listener}
 			srv.Start()

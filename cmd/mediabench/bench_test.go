@@ -47,7 +47,10 @@ func startTestServer(t *testing.T) testServer {
 			t.Errorf("rtmp serve: %v", err)
 		}
 	})
-	flvh := httpflv.New(httpflv.Config{}, reg, log)
+	flvh, err := httpflv.New(httpflv.Config{}, reg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	hlsm, err := hls.NewManager(hls.Config{SegmentDuration: time.Second}, reg, log)
 	if err != nil {
 		t.Fatal(err)

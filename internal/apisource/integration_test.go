@@ -60,7 +60,10 @@ func startServer(t *testing.T, accessCfg access.Config) *server {
 		_ = rtmpSrv.Serve(ln)
 	}()
 
-	flvHandler := httpflv.New(httpflv.Config{}, hub, nil)
+	flvHandler, err := httpflv.New(httpflv.Config{}, hub, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	src := apisource.New(apisource.Deps{Hub: hub, RTMP: rtmpSrv, HTTPFLV: flvHandler})
 	metricsHandler, err := metrics.Handler(collector, nil)
 	if err != nil {

@@ -152,7 +152,11 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	}
 	flvCfg := cfg.FLV
 	flvCfg.Authorizer, flvCfg.PlayListener = s.access, s.access
-	s.flv = httpflv.New(flvCfg, s.hub, log.With("component", "httpflv"))
+	if s.flv, err = httpflv.New(flvCfg, s.hub, log.With("component", "httpflv")); err != nil {
+		s.hls.Close()
+		s.access.Close()
+		return nil, fmt.Errorf("http-flv: %w", err)
+	}
 	rtmpCfg := cfg.RTMP
 	rtmpCfg.Authorizer, rtmpCfg.PlayListener = s.access, s.access
 	s.rtmp = rtmp.NewServer(rtmpCfg, s.hub, log)
