@@ -46,7 +46,10 @@ func startStack(t *testing.T, cfg Config) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := rtmp.NewServer(rtmp.ServerConfig{}, hub, log)
+	srv, err := rtmp.NewServer(rtmp.ServerConfig{}, hub, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	m, err := NewManager(cfg, hub, log)

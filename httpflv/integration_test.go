@@ -42,7 +42,10 @@ func startLive(t *testing.T, cfg Config, wrap func(net.Listener) net.Listener) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs := rtmp.NewServer(rtmp.ServerConfig{}, reg, log)
+	rs, err := rtmp.NewServer(rtmp.ServerConfig{}, reg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	served := make(chan error, 1)
 	go func() { served <- rs.Serve(ln) }()
 	h, err := New(cfg, reg, log)

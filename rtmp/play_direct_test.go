@@ -43,7 +43,10 @@ func TestPlayerWithFullSocketGetsEveryMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := NewServer(ServerConfig{}, hub, logs.Logger(slog.LevelDebug))
+	srv, err := NewServer(ServerConfig{}, hub, logs.Logger(slog.LevelDebug))
+	if err != nil {
+		t.Fatal(err)
+	}
 	go func() { _ = srv.Serve(smallSendBuffers{ln}) }()
 	defer srv.Close()
 	defer func() {
@@ -167,7 +170,10 @@ func TestPauseWhileDeliveredDirectly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := NewServer(ServerConfig{}, hub, nil)
+	srv, err := NewServer(ServerConfig{}, hub, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 	pub, err := hub.Publish(stream.Key{App: "live", Name: "cam"}, stream.PublisherInfo{ID: "p"})

@@ -42,7 +42,10 @@ func startServerWith(t *testing.T, cfg rtmp.ServerConfig, scfg stream.Config) *t
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := rtmp.NewServer(cfg, hub, log)
+	srv, err := rtmp.NewServer(cfg, hub, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	t.Cleanup(func() {

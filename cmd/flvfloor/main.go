@@ -63,7 +63,10 @@ func run(ctx context.Context, rtmpAddr, httpAddr string, hold time.Duration, log
 	if err != nil {
 		return err
 	}
-	rs := rtmp.NewServer(rtmp.ServerConfig{MaxConnsPerIP: -1}, reg, log)
+	rs, err := rtmp.NewServer(rtmp.ServerConfig{MaxConnsPerIP: -1}, reg, log)
+	if err != nil {
+		return err
+	}
 	hs := &http.Server{Handler: f}
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = rs.Serve(rtmpLn) })

@@ -36,7 +36,10 @@ func startTestServer(t *testing.T) testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs := rtmp.NewServer(rtmp.ServerConfig{}, reg, log)
+	rs, err := rtmp.NewServer(rtmp.ServerConfig{}, reg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -49,7 +49,10 @@ func startServer(t *testing.T, accessCfg access.Config) *server {
 	hub.AddObserver(checker)
 	collector := metrics.New(metrics.Deps{Hub: hub, Auth: checker})
 
-	rtmpSrv := rtmp.NewServer(rtmp.ServerConfig{Authorizer: checker, RefusalDelay: 300 * time.Millisecond}, hub, nil)
+	rtmpSrv, err := rtmp.NewServer(rtmp.ServerConfig{Authorizer: checker, RefusalDelay: 300 * time.Millisecond}, hub, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

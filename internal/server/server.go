@@ -159,7 +159,12 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	}
 	rtmpCfg := cfg.RTMP
 	rtmpCfg.Authorizer, rtmpCfg.PlayListener = s.access, s.access
-	s.rtmp = rtmp.NewServer(rtmpCfg, s.hub, log)
+	if s.rtmp, err = rtmp.NewServer(rtmpCfg, s.hub, log); err != nil {
+		s.flv.Close()
+		s.hls.Close()
+		s.access.Close()
+		return nil, fmt.Errorf("rtmp: %w", err)
+	}
 	handler, err := s.routes()
 	if err != nil {
 		s.hls.Close()
