@@ -118,7 +118,10 @@ func TestNotifyNeverBlocks(t *testing.T) {
 func TestCloseBoundsPendingNotifications(t *testing.T) {
 	hook := newHookServer(t, 200, "").blocking()
 	defer hook.unblock()
-	c := New(Config{OnPlayStop: hook.URL, NotifyWorkers: 2, HookTimeout: 300 * time.Millisecond}, nil)
+	c, err := New(Config{OnPlayStop: hook.URL, NotifyWorkers: 2, HookTimeout: 300 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	req := playReq("flv", "live", "cam", "198.51.100.3:7")
 	for range 4 {
 		c.PlayStopped(req, 1, time.Second)

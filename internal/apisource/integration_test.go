@@ -45,7 +45,10 @@ func startServer(t *testing.T, accessCfg access.Config) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checker := access.New(accessCfg, nil)
+	checker, err := access.New(accessCfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	hub.AddObserver(checker)
 	collector := metrics.New(metrics.Deps{Hub: hub, Auth: checker})
 

@@ -119,9 +119,6 @@ type Server struct {
 
 // New builds the server, binds both listeners and starts serving.
 func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
-	if err := cfg.Access.Validate(); err != nil {
-		return nil, fmt.Errorf("access: %w", err)
-	}
 	if cfg.HTTP.MaxHeaderBytes <= 0 {
 		cfg.HTTP.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
@@ -141,7 +138,9 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	if s.hub, err = stream.NewRegistry(cfg.Stream, log.With("component", "stream")); err != nil {
 		return nil, fmt.Errorf("stream: %w", err)
 	}
-	s.access = access.New(cfg.Access, log.With("component", "access"))
+	if s.access, err = access.New(cfg.Access, log.With("component", "access")); err != nil {
+		return nil, fmt.Errorf("access: %w", err)
+	}
 	s.hub.AddObserver(s.access)
 	hlsCfg := cfg.HLS
 	hlsCfg.Authorizer = s.access
