@@ -75,11 +75,15 @@ func startServer(t *testing.T, accessCfg access.Config) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle(api.BasePath+"/", api.New(api.Config{}, api.Deps{
+	apiHandler, err := api.New(api.Config{}, api.Deps{
 		Streams: src, Sessions: src,
 		Server: func() api.ServerInfo { return api.ServerInfo{Version: "test", Config: accessCfg} },
-	}, nil))
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(api.BasePath+"/", apiHandler)
 	mux.Handle("/metrics", metricsHandler)
 	mux.Handle("/", flvHandler)
 	httpSrv := httptest.NewServer(mux)

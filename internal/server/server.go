@@ -213,10 +213,14 @@ func (s *Server) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle(api.BasePath+"/", api.New(s.cfg.API, api.Deps{
+	apiHandler, err := api.New(s.cfg.API, api.Deps{
 		Streams: src, Sessions: src, Server: s.info,
-	}, s.log.With("component", "api")))
+	}, s.log.With("component", "api"))
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(api.BasePath+"/", apiHandler)
 	mux.Handle("/metrics", metricsHandler)
 	mux.Handle("/healthz", metrics.HealthHandler(nil))
 	if s.cfg.HTTP.Pprof {
