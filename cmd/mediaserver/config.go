@@ -21,7 +21,9 @@ const envPrefix = "MEDIASERVER_"
 
 // loadConfig builds the effective configuration: built-in defaults, then the
 // YAML file named by -config (or MEDIASERVER_CONFIG), then MEDIASERVER_*
-// environment variables, then command-line flags. Later sources win.
+// environment variables, then command-line flags, with later sources
+// winning; the defaults of what these left unset (or set to zero) are filled
+// in last.
 func loadConfig(args []string, environ []string, stderr io.Writer) (server.Config, error) {
 	cfg := server.DefaultConfig()
 
@@ -66,7 +68,7 @@ func loadConfig(args []string, environ []string, stderr io.Writer) (server.Confi
 			*target = *flagValue
 		}
 	}
-	return cfg, nil
+	return cfg.WithDefaults(), nil
 }
 
 // envMap turns KEY=VALUE pairs into a map.

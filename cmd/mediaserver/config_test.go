@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mediaserver/mediaserver/internal/server"
+	"github.com/mediaserver/mediaserver/rtmp"
 )
 
 func TestLoadConfigPrecedence(t *testing.T) {
@@ -28,7 +29,7 @@ func TestLoadConfigPrecedence(t *testing.T) {
 		wantIdle time.Duration
 		wantLvl  string
 	}{
-		{"defaults", nil, nil, ":1935", ":8080", 0, "info"},
+		{"defaults", nil, nil, ":1935", ":8080", rtmp.DefaultIdleTimeout, "info"},
 		{"file", []string{"-config", file}, nil, ":2935", ":9090", 45 * time.Second, "debug"},
 		{"file from env", nil, []string{"MEDIASERVER_CONFIG=" + file}, ":2935", ":9090", 45 * time.Second, "debug"},
 		{"env over file", []string{"-config", file},

@@ -27,77 +27,9 @@ import (
 	"github.com/mediaserver/mediaserver/web"
 )
 
-// Config is the whole server configuration. Each package owns its part and
-// documents its defaults.
-type Config struct {
-	Log    LogConfig         `yaml:"log"`
-	RTMP   rtmp.ServerConfig `yaml:"rtmp"`
-	HTTP   HTTPConfig        `yaml:"http"`
-	Stream stream.Config     `yaml:"stream"`
-	FLV    httpflv.Config    `yaml:"flv"`
-	HLS    hls.Config        `yaml:"hls"`
-	API    api.Config        `yaml:"api"`
-	Access access.Config     `yaml:"access"`
-}
-
-// LogConfig selects the log format and level.
-type LogConfig struct {
-	// Level is debug, info, warn or error. Default info.
-	Level string `yaml:"level"`
-	// Format is text or json. Default text.
-	Format string `yaml:"format"`
-}
-
-// HTTPConfig configures the HTTP listener that serves media, the API and
-// the UI.
-type HTTPConfig struct {
-	// Addr is the listen address. Default ":8080".
-	Addr string `yaml:"addr"`
-	// ReadHeaderTimeout bounds reading a request's headers (slow clients).
-	// Default 10s.
-	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
-	// IdleTimeout closes idle keep-alive connections. Default 120s.
-	IdleTimeout time.Duration `yaml:"idle_timeout"`
-	// MaxConns caps the HTTP connections open at once; one more is closed
-	// right after accept. Default DefaultHTTPMaxConns (10000); negative:
-	// no cap.
-	MaxConns int `yaml:"max_conns"`
-	// MaxConnsPerIP caps the HTTP connections from one client address.
-	// Default DefaultHTTPMaxConnsPerIP (256); negative: no cap.
-	MaxConnsPerIP int `yaml:"max_conns_per_ip"`
-	// MaxHeaderBytes caps a request's line and headers; a larger request
-	// is answered 431. Default DefaultMaxHeaderBytes (64 KiB).
-	MaxHeaderBytes int `yaml:"max_header_bytes"`
-	// ShutdownLinger is how long HTTP keeps answering during a shutdown
-	// after every HLS playlist got EXT-X-ENDLIST, so that players polling
-	// them see the end (bounded by ShutdownGrace; only when there are
-	// playlists). Default 1s; negative: none.
-	ShutdownLinger time.Duration `yaml:"shutdown_linger"`
-	// ShutdownGrace bounds the whole shutdown on SIGTERM: publishers and
-	// viewers are told and closed, playlists ended, then responses still
-	// running are cut. Default 5s.
-	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
-	// Pprof serves Go's profiler at /debug/pprof/ to loopback clients, for
-	// performance work. Default false.
-	Pprof bool `yaml:"pprof"`
-}
-
-// DefaultConfig returns the configuration used when nothing is set.
-func DefaultConfig() Config {
-	return Config{
-		Log:  LogConfig{Level: "info", Format: "text"},
-		RTMP: rtmp.ServerConfig{Addr: ":1935"},
-		HTTP: HTTPConfig{
-			Addr: ":8080", ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout: 120 * time.Second, ShutdownGrace: 5 * time.Second,
-			MaxHeaderBytes: DefaultMaxHeaderBytes, ShutdownLinger: time.Second,
-			MaxConns: DefaultHTTPMaxConns, MaxConnsPerIP: DefaultHTTPMaxConnsPerIP,
-		},
-		Stream: stream.DefaultConfig(),
-	}
-}
-
 // Server is the running process: listeners and the components behind them.
+// Its configuration is the effective one (Config.WithDefaults), filled in
+// once by New; the API reports it and Shutdown is bounded by its grace.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
@@ -117,19 +49,13 @@ type Server struct {
 	httpLimits *httpLimits
 }
 
-// New builds the server, binds both listeners and starts serving.
+// New builds the server with cfg.WithDefaults(), binds both listeners and
+// starts serving. It fails with an error wrapping the invalid part's
+// ErrInvalidConfig when the configuration does not validate.
 func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
-	if cfg.HTTP.MaxHeaderBytes <= 0 {
-		cfg.HTTP.MaxHeaderBytes = DefaultMaxHeaderBytes
-	}
-	if cfg.HTTP.MaxConns == 0 {
-		cfg.HTTP.MaxConns = DefaultHTTPMaxConns
-	}
-	if cfg.HTTP.MaxConnsPerIP == 0 {
-		cfg.HTTP.MaxConnsPerIP = DefaultHTTPMaxConnsPerIP
-	}
-	if cfg.HTTP.ShutdownGrace <= 0 {
-		cfg.HTTP.ShutdownGrace = 5 * time.Second
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	s := &Server{cfg: cfg, log: log, version: version, start: time.Now(), errc: make(chan error, 2)}
 	s.httpLimits = &httpLimits{log: log.With("component", "http"),
