@@ -37,8 +37,8 @@ type Registry struct {
 }
 
 // NewRegistry returns an empty registry running with cfg.WithDefaults(),
-// or an error wrapping ErrInvalidConfig when that does not validate. A nil
-// log discards.
+// or an error wrapping ErrInvalidConfig when that does not validate. It
+// logs to log scoped with component=stream; a nil log discards.
 func NewRegistry(cfg Config, log *slog.Logger) (*Registry, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -49,7 +49,7 @@ func NewRegistry(cfg Config, log *slog.Logger) (*Registry, error) {
 	}
 	return &Registry{
 		cfg:     cfg,
-		log:     log,
+		log:     log.With("component", "stream"),
 		streams: make(map[Key]*Stream),
 	}, nil
 }

@@ -50,7 +50,9 @@ type Server struct {
 }
 
 // New builds the server with cfg.WithDefaults(), binds both listeners and
-// starts serving. It fails with an error wrapping the invalid part's
+// starts serving. log is passed unscoped to every component, which adds
+// its own "component" attribute; the server scopes only the logger of its
+// HTTP listener ("http"). It fails with an error wrapping the invalid part's
 // ErrInvalidConfig when the configuration does not validate.
 func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	cfg = cfg.WithDefaults()
@@ -61,23 +63,23 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	s.httpLimits = &httpLimits{log: log.With("component", "http"),
 		adm: conns.Counter{Max: cfg.HTTP.MaxConns, MaxPerHost: cfg.HTTP.MaxConnsPerIP}}
 	var err error
-	if s.hub, err = stream.NewRegistry(cfg.Stream, log.With("component", "stream")); err != nil {
+	if s.hub, err = stream.NewRegistry(cfg.Stream, log); err != nil {
 		return nil, fmt.Errorf("stream: %w", err)
 	}
-	if s.access, err = access.New(cfg.Access, log.With("component", "access")); err != nil {
+	if s.access, err = access.New(cfg.Access, log); err != nil {
 		return nil, fmt.Errorf("access: %w", err)
 	}
 	s.hub.AddObserver(s.access)
 	hlsCfg := cfg.HLS
 	hlsCfg.Authorizer = s.access
-	s.hls, err = hls.NewManager(hlsCfg, s.hub, log.With("component", "hls"))
+	s.hls, err = hls.NewManager(hlsCfg, s.hub, log)
 	if err != nil {
 		s.access.Close()
 		return nil, fmt.Errorf("hls: %w", err)
 	}
 	flvCfg := cfg.FLV
 	flvCfg.Authorizer, flvCfg.PlayListener = s.access, s.access
-	if s.flv, err = httpflv.New(flvCfg, s.hub, log.With("component", "httpflv")); err != nil {
+	if s.flv, err = httpflv.New(flvCfg, s.hub, log); err != nil {
 		s.hls.Close()
 		s.access.Close()
 		return nil, fmt.Errorf("http-flv: %w", err)
@@ -141,7 +143,7 @@ func (s *Server) routes() (http.Handler, error) {
 	}
 	apiHandler, err := api.New(s.cfg.API, api.Deps{
 		Streams: src, Sessions: src, Server: s.info,
-	}, s.log.With("component", "api"))
+	}, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
