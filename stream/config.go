@@ -81,17 +81,17 @@ type Config struct {
 	AudioHold time.Duration `yaml:"audio_hold"`
 }
 
-// DefaultConfig returns the configuration a server runs with when nothing
-// is set: the zero Config with defaults applied, plus republishing
-// (DefaultRepublishWindow), reclaiming a stalled publisher's key
-// (DefaultReclaimStalled) and audio hold (DefaultAudioHold), which are off
-// in the zero Config.
+// DefaultConfig returns the configuration a server starts from before its
+// settings are read: republishing (DefaultRepublishWindow), reclaiming a
+// stalled publisher's key (DefaultReclaimStalled) and audio hold
+// (DefaultAudioHold), which are off in the zero Config. Its other fields
+// are zero; WithDefaults fills them once every setting is known.
 func DefaultConfig() Config {
 	return Config{
 		RepublishWindow: DefaultRepublishWindow,
 		ReclaimStalled:  DefaultReclaimStalled,
 		AudioHold:       DefaultAudioHold,
-	}.WithDefaults()
+	}
 }
 
 // WithDefaults returns c with the documented defaults in its unset fields

@@ -121,3 +121,22 @@ func TestREADMEDocumentsEveryKey(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadConfigDerivesDefaultsFromWhatWasSet: a default that follows
+// another setting is filled in after every source was read, so it follows
+// the value set rather than the built-in one.
+func TestLoadConfigDerivesDefaultsFromWhatWasSet(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "mediaserver.yaml")
+	yaml := "hls:\n  playlist_length: 10\n  segment_duration: 20s\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig([]string{"-config", file}, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HLS.RetainAfterWindow != 10 || cfg.HLS.MaxSegmentDuration != 40*time.Second {
+		t.Fatalf("retain_after_window %d, max_segment_duration %v; want 10 and 40s (from the playlist length and segment duration set)",
+			cfg.HLS.RetainAfterWindow, cfg.HLS.MaxSegmentDuration)
+	}
+}

@@ -107,11 +107,14 @@ type HTTPConfig struct {
 }
 
 // DefaultConfig returns the configuration the command starts from before
-// it reads the configuration file, environment and flags: every default
-// filled in, and the stream package's DefaultConfig (republishing on),
-// whose settings are off in the zero Config.
+// it reads the configuration file, environment and flags: the zero Config
+// with the stream package's DefaultConfig (republishing on), whose settings
+// are off in the zero Config. Every other default is filled in by
+// WithDefaults once all settings are read, so that a default derived from
+// another setting (hls.retain_after_window from hls.playlist_length)
+// follows what was set.
 func DefaultConfig() Config {
-	return Config{Stream: stream.DefaultConfig()}.WithDefaults()
+	return Config{Stream: stream.DefaultConfig()}
 }
 
 // WithDefaults returns c with every part's defaults filled in: the
