@@ -1,5 +1,11 @@
 package api
 
+import (
+	"fmt"
+	"strings"
+	"unicode"
+)
+
 // BasePath is the prefix of every route the Handler serves; mount the
 // Handler at BasePath + "/" without stripping it.
 const BasePath = "/api/v1"
@@ -14,7 +20,8 @@ const (
 	MaxPage = 1 << 20
 )
 
-// Config configures the API.
+// Config configures the API. The zero value is usable: no token, loopback
+// clients only.
 type Config struct {
 	// Token is the bearer token clients must send
 	// ("Authorization: Bearer <token>"). When empty, the API answers only
@@ -23,4 +30,14 @@ type Config struct {
 	// local: set a token there. Default empty. Environment:
 	// MEDIASERVER_API_TOKEN.
 	Token string `yaml:"token"`
+}
+
+// Validate reports a token no client can send: one with spaces or control
+// characters, which a bearer token cannot carry (a value copied with a
+// trailing newline or space would refuse every client).
+func (c Config) Validate() error {
+	if strings.IndexFunc(c.Token, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return fmt.Errorf("%w: token contains spaces or control characters", ErrInvalidConfig)
+	}
+	return nil
 }

@@ -2,8 +2,13 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 )
+
+// ErrInvalidConfig is wrapped by Config.Validate and New for a Config that
+// cannot be used.
+var ErrInvalidConfig = errors.New("api: invalid configuration")
 
 // Error codes written in the "code" field of an error document.
 const (

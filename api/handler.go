@@ -28,9 +28,13 @@ type handler struct {
 }
 
 // New returns the API handler. Its routes are absolute (BasePath + …):
-// mount it at BasePath + "/" without stripping the prefix. A nil log
+// mount it at BasePath + "/" without stripping the prefix. It fails with
+// an error wrapping ErrInvalidConfig when cfg does not validate. A nil log
 // discards.
-func New(cfg Config, deps Deps, log *slog.Logger) http.Handler {
+func New(cfg Config, deps Deps, log *slog.Logger) (http.Handler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("new api handler: %w", err)
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -48,7 +52,7 @@ func New(cfg Config, deps Deps, log *slog.Logger) http.Handler {
 	}
 	h := &handler{deps: deps, log: log.With("component", "api"), mux: chi.NewRouter()}
 	h.routes(newAuthorizer(cfg.Token, h.log))
-	return h.mux
+	return h.mux, nil
 }
 
 // routes registers every route. openapi.json must list each of them (a

@@ -272,7 +272,7 @@ func TestServer(t *testing.T) {
 }
 
 func TestServerWithoutDeps(t *testing.T) {
-	h := New(Config{}, Deps{}, nil)
+	h := newHandler(t, Config{}, Deps{})
 	for _, path := range []string{"/api/v1/streams", "/api/v1/sessions", "/api/v1/server"} {
 		req := httptestRequest(http.MethodGet, path)
 		rec := serve(h, req)

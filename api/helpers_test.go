@@ -124,7 +124,7 @@ func newFixture(t *testing.T, token string) *fixture {
 		streams:  &fakeStreams{list: []StreamInfo{camStream(), {App: "live", Name: "audio-only", StartTime: testNow}}},
 		sessions: &fakeSessions{list: testSessions()},
 	}
-	f.handler = New(Config{Token: token}, Deps{
+	f.handler = newHandler(t, Config{Token: token}, Deps{
 		Streams:  f.streams,
 		Sessions: f.sessions,
 		Server: func() ServerInfo {
@@ -138,7 +138,7 @@ func newFixture(t *testing.T, token string) *fixture {
 			}
 		},
 		Now: func() time.Time { return testNow },
-	}, nil)
+	})
 	return f
 }
 

@@ -52,7 +52,7 @@ var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
 // with its method, and every documented operation is routed.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	doc := loadOpenAPI(t)
-	routes, ok := New(Config{}, Deps{}, nil).(chi.Routes)
+	routes, ok := newHandler(t, Config{}, Deps{}).(chi.Routes)
 	if !ok {
 		t.Fatal("New does not return a chi router")
 	}

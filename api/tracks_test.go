@@ -28,7 +28,7 @@ func (r *reconnectingStreams) ReconnectPublisher(app, name string) (live, asked 
 func TestReconnectStream(t *testing.T) {
 	f := newFixture(t, "")
 	src := &reconnectingStreams{fakeStreams: f.streams}
-	h := New(Config{}, Deps{Streams: src}, nil)
+	h := newHandler(t, Config{}, Deps{Streams: src})
 	if rec := serve(h, httptestRequest(http.MethodPost, "/api/v1/streams/live/cam/reconnect")); rec.Code != http.StatusAccepted || rec.Body.Len() != 0 {
 		t.Fatalf("status %d body %q", rec.Code, rec.Body)
 	}

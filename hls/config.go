@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mediaserver/mediaserver/internal/cors"
 	"github.com/mediaserver/mediaserver/stream"
 )
 
@@ -114,8 +115,10 @@ type Config struct {
 	MaxSegmentDuration time.Duration `yaml:"max_segment_duration"`
 }
 
-// withDefaults returns c with defaults applied to zero fields.
-func (c Config) withDefaults() Config {
+// WithDefaults returns c with the documented defaults in its zero fields:
+// the configuration a Manager runs with. Applying it twice changes
+// nothing.
+func (c Config) WithDefaults() Config {
 	if c.SegmentDuration == 0 {
 		c.SegmentDuration = DefaultSegmentDuration
 	}
@@ -134,9 +137,6 @@ func (c Config) withDefaults() Config {
 	if c.EndListDelay == 0 {
 		c.EndListDelay = DefaultEndListDelay
 	}
-	if c.EndListDelay < 0 {
-		c.EndListDelay = 0
-	}
 	if c.EndedRetention == 0 {
 		c.EndedRetention = DefaultEndedRetention
 	}
@@ -154,8 +154,12 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// validate reports a configuration that cannot be used (after defaults).
-func (c Config) validate() error {
+// Validate reports a configuration that cannot be used; call it on the
+// result of WithDefaults.
+func (c Config) Validate() error {
+	if err := (cors.Policy{AllowedOrigins: c.AllowedOrigins}).Validate(); err != nil {
+		return fmt.Errorf("%w: allowed_origins: %w", ErrInvalidConfig, err)
+	}
 	switch {
 	case c.SegmentDuration < MinSegmentDuration || c.SegmentDuration > MaxTargetDuration:
 		return fmt.Errorf("%w: segment duration %v not in %v..%v", ErrInvalidConfig,

@@ -38,12 +38,18 @@ var integrationConfig = Config{EndListDelay: 3 * time.Second}
 func startStack(t *testing.T, cfg Config) *stack {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hub := stream.NewRegistry(stream.Config{}, log)
+	hub, err := stream.NewRegistry(stream.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := rtmp.NewServer(rtmp.ServerConfig{}, hub, log)
+	srv, err := rtmp.NewServer(rtmp.ServerConfig{}, hub, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	m, err := NewManager(cfg, hub, log)

@@ -3,6 +3,7 @@ package hls
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/bits"
@@ -82,12 +83,14 @@ type feeder struct {
 	done   chan struct{}
 }
 
-// NewManager validates cfg (applying defaults), prepares the storage and
-// registers the manager with hub. A nil log discards. Close stops it.
+// NewManager prepares the storage and registers with hub a manager
+// running with cfg.WithDefaults(), or fails with an error wrapping
+// ErrInvalidConfig when that does not validate. A nil log discards. Close
+// stops it.
 func NewManager(cfg Config, hub Hub, log *slog.Logger) (*Manager, error) {
-	cfg = cfg.withDefaults()
-	if err := cfg.validate(); err != nil {
-		return nil, err
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("new hls manager: %w", err)
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -317,7 +320,7 @@ func (m *Manager) feederDone(st *streamState, f *feeder) {
 	st.mu.Lock()
 	st.live = false
 	st.leftAt = now
-	if m.cfg.EndListDelay == 0 && len(st.segs) > 0 {
+	if m.cfg.EndListDelay <= 0 && len(st.segs) > 0 {
 		st.endList = true
 		st.rebuild(now)
 	}

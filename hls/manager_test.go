@@ -32,7 +32,10 @@ func startManager(t *testing.T, cfg Config) *testManager {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	hub := stream.NewRegistry(stream.Config{}, log)
+	hub, err := stream.NewRegistry(stream.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	m, err := NewManager(cfg, hub, log)
 	if err != nil {
 		t.Fatal(err)
@@ -394,7 +397,10 @@ func TestManagerStartOnRequest(t *testing.T) {
 
 func TestManagerStreamPublishedBeforeManager(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
-	hub := stream.NewRegistry(stream.Config{}, log)
+	hub, err := stream.NewRegistry(stream.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer hub.Close()
 	pub, err := hub.Publish(camKey, stream.PublisherInfo{ID: "early"})
 	if err != nil {
@@ -422,7 +428,10 @@ func TestManagerStreamPublishedBeforeManager(t *testing.T) {
 
 func TestManagerCloseStopsEverything(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
-	hub := stream.NewRegistry(stream.Config{}, log)
+	hub, err := stream.NewRegistry(stream.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer hub.Close()
 	m, err := NewManager(Config{}, hub, log)
 	if err != nil {
@@ -498,13 +507,13 @@ func TestDiskStorage(t *testing.T) {
 }
 
 func TestConfigDefaultsAndValidation(t *testing.T) {
-	c := Config{}.withDefaults()
+	c := Config{}.WithDefaults()
 	if c.SegmentDuration != 2*time.Second || c.PlaylistLength != 6 || c.Start != StartOnPublish || c.Storage != StorageMemory ||
 		c.RetainAfterWindow != 6 || c.EndListDelay != 5*time.Second || c.EndedRetention != time.Minute ||
 		c.MaxSegmentBytes != 32<<20 || c.MaxSegmentDuration != 30*time.Second {
 		t.Errorf("defaults %+v", c)
 	}
-	if err := c.validate(); err != nil {
+	if err := c.Validate(); err != nil {
 		t.Errorf("defaults invalid: %v", err)
 	}
 	bad := []Config{

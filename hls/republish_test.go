@@ -16,7 +16,10 @@ import (
 // whose media sequence goes on, and no EXT-X-ENDLIST appears in between.
 func TestManagerRepublishIsDiscontinuity(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hub := stream.NewRegistry(stream.Config{RepublishWindow: time.Minute}, log)
+	hub, err := stream.NewRegistry(stream.Config{RepublishWindow: time.Minute}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	m, err := NewManager(Config{EndListDelay: 50 * time.Millisecond}, hub, log)
 	if err != nil {
 		t.Fatal(err)

@@ -71,13 +71,19 @@ func benchSchedule() []benchFrame {
 // shared machines disturb less than wall time.
 func BenchmarkFanout1000(b *testing.B) {
 	const viewers, window = 1000, 1024
-	reg := stream.NewRegistry(stream.Config{GOPCacheFrames: 4 * window, GOPCacheBytes: 1 << 30}, nil)
+	reg, err := stream.NewRegistry(stream.Config{GOPCacheFrames: 4 * window, GOPCacheBytes: 1 << 30}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
 	defer reg.Close()
 	pub, err := reg.Publish(testKey, stream.PublisherInfo{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := New(Config{}, reg, nil)
+	h, err := New(Config{}, reg, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
 	defer h.Close()
 
 	sched := benchSchedule()

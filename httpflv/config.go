@@ -2,8 +2,10 @@ package httpflv
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"github.com/mediaserver/mediaserver/internal/cors"
 	"github.com/mediaserver/mediaserver/stream"
 )
 
@@ -76,8 +78,10 @@ type PlayListener interface {
 	PlayStopped(req stream.AccessRequest, bytes uint64, d time.Duration)
 }
 
-// withDefaults returns c with defaults applied to unset or invalid fields.
-func (c Config) withDefaults() Config {
+// WithDefaults returns c with the documented defaults in its unset fields
+// and its out-of-range values brought into range: the configuration a
+// Handler runs with. Applying it twice changes nothing.
+func (c Config) WithDefaults() Config {
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = DefaultWriteTimeout
 	}
@@ -95,4 +99,14 @@ func (c Config) withDefaults() Config {
 		c.HeaderWait = DefaultHeaderWait
 	}
 	return c
+}
+
+// Validate reports a setting that cannot be used: an allowed origin that
+// is neither "*" nor scheme://host[:port]. Call it on the result of
+// WithDefaults.
+func (c Config) Validate() error {
+	if err := (cors.Policy{AllowedOrigins: c.AllowedOrigins}).Validate(); err != nil {
+		return fmt.Errorf("%w: allowed_origins: %w", ErrInvalidConfig, err)
+	}
+	return nil
 }

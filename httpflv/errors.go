@@ -13,6 +13,10 @@ var (
 	ErrPeerGone = errors.New("httpflv: viewer went away")
 )
 
+// ErrInvalidConfig is wrapped by Config.Validate and New for a Config that
+// cannot be used.
+var ErrInvalidConfig = errors.New("httpflv: invalid configuration")
+
 // errStopped is returned by a write attempted after the session was
 // stopped; the session's context cause says why.
 var errStopped = errors.New("httpflv: session stopped")

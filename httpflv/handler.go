@@ -3,6 +3,7 @@ package httpflv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -51,13 +52,17 @@ type Handler struct {
 	wsTooLarge     atomic.Uint64 // WebSocket viewers cut off for a message over WSReadLimit
 }
 
-// New returns a Handler serving the streams of hub. cfg defaults are
-// applied; a nil log discards.
-func New(cfg Config, hub Hub, log *slog.Logger) *Handler {
+// New returns a Handler serving the streams of hub with
+// cfg.WithDefaults(), or an error wrapping ErrInvalidConfig when that does
+// not validate. A nil log discards.
+func New(cfg Config, hub Hub, log *slog.Logger) (*Handler, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("new http-flv handler: %w", err)
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cfg = cfg.withDefaults()
 	h := &Handler{
 		cfg:      cfg,
 		hub:      hub,
@@ -74,7 +79,7 @@ func New(cfg Config, hub Hub, log *slog.Logger) *Handler {
 		b := make([]byte, 0, MaxBatchBytes+64<<10)
 		return &b
 	}
-	return h
+	return h, nil
 }
 
 // ServeHTTP serves one viewer until its stream ends, it goes away, it is

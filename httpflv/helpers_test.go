@@ -121,12 +121,18 @@ type fixture struct {
 // shutdown order and checks that no session is left.
 func newFixture(t testing.TB, cfg Config, scfg stream.Config) *fixture {
 	t.Helper()
-	reg := stream.NewRegistry(scfg, nil)
+	reg, err := stream.NewRegistry(scfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	pub, err := reg.Publish(testKey, stream.PublisherInfo{ID: "pub-1", Protocol: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(cfg, reg, nil)
+	h, err := New(cfg, reg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		h.Close()

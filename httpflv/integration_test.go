@@ -34,15 +34,24 @@ func startLive(t *testing.T, cfg Config, wrap func(net.Listener) net.Listener) *
 	t.Helper()
 	logs := &testenv.LogBuffer{} // shown when the test fails
 	log := logs.Logger(slog.LevelDebug)
-	reg := stream.NewRegistry(stream.Config{}, log)
+	reg, err := stream.NewRegistry(stream.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs := rtmp.NewServer(rtmp.ServerConfig{}, reg, log)
+	rs, err := rtmp.NewServer(rtmp.ServerConfig{}, reg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	served := make(chan error, 1)
 	go func() { served <- rs.Serve(ln) }()
-	h := New(cfg, reg, log)
+	h, err := New(cfg, reg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	hs := httptest.NewUnstartedServer(h)
 	if wrap != nil {
 		hs.Listener = wrap(hs.Listener)

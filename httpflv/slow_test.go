@@ -233,13 +233,19 @@ func (l smallBufListener) Accept() (net.Conn, error) {
 // disconnected once a write has been blocked for WriteTimeout, while the
 // publisher and a second viewer go on without a gap.
 func TestStalledViewerIsDropped(t *testing.T) {
-	reg := stream.NewRegistry(stream.Config{}, nil)
+	reg, err := stream.NewRegistry(stream.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer reg.Close()
 	pub, err := reg.Publish(testKey, stream.PublisherInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(Config{WriteTimeout: time.Second}, reg, nil)
+	h, err := New(Config{WriteTimeout: time.Second}, reg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewUnstartedServer(h)
 	srv.Listener = smallBufListener{srv.Listener}
 	srv.Start()
@@ -339,13 +345,19 @@ func TestViewerWithFullSocketGetsEveryByte(t *testing.T) {
 	}
 	for _, proto := range []string{ProtocolFLV, ProtocolWS} {
 		t.Run(proto, func(t *testing.T) {
-			reg := stream.NewRegistry(stream.Config{}, nil)
+			reg, err := stream.NewRegistry(stream.Config{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			defer reg.Close()
 			pub, err := reg.Publish(testKey, stream.PublisherInfo{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			h := New(Config{WriteTimeout: 10 * time.Second, PingInterval: 5 * time.Millisecond}, reg, nil)
+			h, err := New(Config{WriteTimeout: 10 * time.Second, PingInterval: 5 * time.Millisecond}, reg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			srv := httptest.NewUnstartedServer(h)
 			srv.Listener = smallBufListener{srv.Listener}
 			srv.Start()

@@ -18,17 +18,29 @@ import (
 // with an error status.
 var ErrStatus = errors.New("rtmp: error status")
 
+// DefaultClientTimeout is the default ClientConfig.Timeout.
+const DefaultClientTimeout = 10 * time.Second
+
 // ClientConfig configures a Client. Zero fields take the defaults.
 type ClientConfig struct {
-	// ChunkSize is the chunk size the client sends with. Default 4096.
+	// ChunkSize is the chunk size the client sends with. Default
+	// DefaultChunkSize (4096), as the server.
 	ChunkSize int
-	// Timeout bounds each read and write. Default 10s.
+	// Timeout bounds each read and write. Default DefaultClientTimeout
+	// (10s).
 	Timeout time.Duration
 	// ConnectObject adds properties to the connect command object (for
 	// example fourCcList for Enhanced RTMP).
 	ConnectObject amf.Object
 	// Dial opens the TCP connection. Default: a net.Dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// withDefaults returns c with the documented defaults in its zero fields.
+func (c ClientConfig) withDefaults() ClientConfig {
+	setDefault(&c.ChunkSize, DefaultChunkSize)
+	setDefault(&c.Timeout, DefaultClientTimeout)
+	return c
 }
 
 // Client is a minimal RTMP client: connect, then publish or play. It is
@@ -51,12 +63,7 @@ type Client struct {
 // Dial connects to an rtmp:// URL (rtmp://host[:port]/app[/…]) and runs
 // the handshake and connect.
 func Dial(ctx context.Context, rawURL string, cfg ClientConfig) (*Client, error) {
-	if cfg.ChunkSize == 0 {
-		cfg.ChunkSize = 4096
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = 10 * time.Second
-	}
+	cfg = cfg.withDefaults()
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("rtmp url: %w", err)

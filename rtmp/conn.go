@@ -96,10 +96,20 @@ type ServerConn struct {
 	kicked atomic.Bool // an operator closed the connection
 }
 
-// NewServerConn prepares a connection; Serve runs it. id names the session
-// in logs and the API.
-func NewServerConn(rw io.ReadWriter, id string, cfg ServerConfig, hub Hub, log *slog.Logger) *ServerConn {
-	cfg = cfg.withDefaults()
+// NewServerConn prepares a connection running with cfg.WithDefaults();
+// Serve runs it. id names the session in logs and the API. It fails with
+// an error wrapping ErrInvalidConfig when the configuration does not
+// validate.
+func NewServerConn(rw io.ReadWriter, id string, cfg ServerConfig, hub Hub, log *slog.Logger) (*ServerConn, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("new rtmp connection: %w", err)
+	}
+	return newServerConn(rw, id, cfg, hub, log), nil
+}
+
+// newServerConn is NewServerConn with cfg already filled and validated.
+func newServerConn(rw io.ReadWriter, id string, cfg ServerConfig, hub Hub, log *slog.Logger) *ServerConn {
 	c := &ServerConn{rw: rw, cfg: cfg, hub: hub, id: id, nextStreamID: 1}
 	if conn, ok := rw.(net.Conn); ok {
 		c.conn = conn

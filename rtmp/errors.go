@@ -31,4 +31,7 @@ var (
 	// ErrPublisherCutOff: the hub ended a publisher's session: another
 	// publisher took the stream over, or the stream was closed.
 	ErrPublisherCutOff = errors.New("publisher cut off")
+	// ErrInvalidConfig is wrapped by ServerConfig.Validate, NewServer and
+	// NewServerConn for a configuration that cannot be used.
+	ErrInvalidConfig = errors.New("rtmp: invalid configuration")
 )

@@ -34,13 +34,19 @@ func (l smallSendBuffers) Accept() (net.Conn, error) {
 // byte, in order, then the end of the stream.
 func TestPlayerWithFullSocketGetsEveryMessage(t *testing.T) {
 	logs := &testenv.LogBuffer{}
-	hub := stream.NewRegistry(stream.Config{}, logs.Logger(slog.LevelDebug))
+	hub, err := stream.NewRegistry(stream.Config{}, logs.Logger(slog.LevelDebug))
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer hub.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := NewServer(ServerConfig{}, hub, logs.Logger(slog.LevelDebug))
+	srv, err := NewServer(ServerConfig{}, hub, logs.Logger(slog.LevelDebug))
+	if err != nil {
+		t.Fatal(err)
+	}
 	go func() { _ = srv.Serve(smallSendBuffers{ln}) }()
 	defer srv.Close()
 	defer func() {
@@ -155,13 +161,19 @@ func TestPlayerWithFullSocketGetsEveryMessage(t *testing.T) {
 // delivery goroutine pauses (the send loop is taken back and the reader
 // let go) and unpauses (it starts again at a keyframe).
 func TestPauseWhileDeliveredDirectly(t *testing.T) {
-	hub := stream.NewRegistry(stream.Config{}, nil)
+	hub, err := stream.NewRegistry(stream.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer hub.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := NewServer(ServerConfig{}, hub, nil)
+	srv, err := NewServer(ServerConfig{}, hub, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 	pub, err := hub.Publish(stream.Key{App: "live", Name: "cam"}, stream.PublisherInfo{ID: "p"})

@@ -81,21 +81,75 @@ type Authorizer interface {
 	Authorize(ctx context.Context, req stream.AccessRequest) error
 }
 
-// withDefaults fills zero fields.
-func (c ServerConfig) withDefaults() ServerConfig {
-	setDefault(&c.Addr, ":1935")
-	setDefault(&c.ChunkSize, 4096)
-	setDefault(&c.WindowAckSize, 2500000)
-	setDefault(&c.HandshakeTimeout, 10*time.Second)
-	setDefault(&c.SetupTimeout, 15*time.Second)
-	setDefault(&c.IdleTimeout, 30*time.Second)
-	setDefault(&c.WriteTimeout, 10*time.Second)
+// Defaults of ServerConfig, applied by ServerConfig.WithDefaults to zero
+// fields (the connection caps are DefaultMaxConns and DefaultMaxConnsPerIP).
+const (
+	// DefaultAddr is the default ServerConfig.Addr.
+	DefaultAddr = ":1935"
+	// DefaultChunkSize is the default ServerConfig.ChunkSize.
+	DefaultChunkSize = 4096
+	// DefaultWindowAckSize is the default ServerConfig.WindowAckSize.
+	DefaultWindowAckSize = 2500000
+	// DefaultHandshakeTimeout is the default ServerConfig.HandshakeTimeout.
+	DefaultHandshakeTimeout = 10 * time.Second
+	// DefaultSetupTimeout is the default ServerConfig.SetupTimeout.
+	DefaultSetupTimeout = 15 * time.Second
+	// DefaultIdleTimeout is the default ServerConfig.IdleTimeout.
+	DefaultIdleTimeout = 30 * time.Second
+	// DefaultWriteTimeout is the default ServerConfig.WriteTimeout.
+	DefaultWriteTimeout = 10 * time.Second
+	// DefaultMaxChunkStreams is the default ServerConfig.MaxChunkStreams.
+	DefaultMaxChunkStreams = 64
+	// DefaultRefusalDelay is the default ServerConfig.RefusalDelay.
+	DefaultRefusalDelay = 2 * time.Second
+)
+
+// WithDefaults returns c with the documented defaults in its zero fields:
+// the configuration a Server runs with. Applying it twice changes nothing.
+func (c ServerConfig) WithDefaults() ServerConfig {
+	setDefault(&c.Addr, DefaultAddr)
+	setDefault(&c.ChunkSize, DefaultChunkSize)
+	setDefault(&c.WindowAckSize, DefaultWindowAckSize)
+	setDefault(&c.HandshakeTimeout, DefaultHandshakeTimeout)
+	setDefault(&c.SetupTimeout, DefaultSetupTimeout)
+	setDefault(&c.IdleTimeout, DefaultIdleTimeout)
+	setDefault(&c.WriteTimeout, DefaultWriteTimeout)
 	setDefault(&c.MaxMessageSize, chunk.DefaultMaxMessageSize)
-	setDefault(&c.MaxChunkStreams, 64)
-	setDefault(&c.RefusalDelay, 2*time.Second)
+	setDefault(&c.MaxChunkStreams, DefaultMaxChunkStreams)
+	setDefault(&c.RefusalDelay, DefaultRefusalDelay)
 	setDefault(&c.MaxConns, DefaultMaxConns)
 	setDefault(&c.MaxConnsPerIP, DefaultMaxConnsPerIP)
 	return c
+}
+
+// Validate reports settings that cannot be used: a chunk size outside
+// 1..chunk.MaxChunkSize, a message size cap outside
+// 1..chunk.MaxMessageLength, a negative chunk stream cap or timeout. Call
+// it on the result of WithDefaults.
+func (c ServerConfig) Validate() error {
+	var errs []error
+	if c.ChunkSize < 1 || c.ChunkSize > chunk.MaxChunkSize {
+		errs = append(errs, fmt.Errorf("%w: chunk_size %d not in 1..%d", ErrInvalidConfig, c.ChunkSize, chunk.MaxChunkSize))
+	}
+	if c.MaxMessageSize < 1 || c.MaxMessageSize > chunk.MaxMessageLength {
+		errs = append(errs, fmt.Errorf("%w: max_message_size %d not in 1..%d", ErrInvalidConfig,
+			c.MaxMessageSize, chunk.MaxMessageLength))
+	}
+	if c.MaxChunkStreams < 0 {
+		errs = append(errs, fmt.Errorf("%w: negative max_chunk_streams %d", ErrInvalidConfig, c.MaxChunkStreams))
+	}
+	for _, d := range []struct {
+		name  string
+		value time.Duration
+	}{
+		{"handshake_timeout", c.HandshakeTimeout}, {"setup_timeout", c.SetupTimeout},
+		{"idle_timeout", c.IdleTimeout}, {"write_timeout", c.WriteTimeout},
+	} {
+		if d.value < 0 {
+			errs = append(errs, fmt.Errorf("%w: negative %s %v", ErrInvalidConfig, d.name, d.value))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // setDefault stores def in *v when *v is the zero value.
@@ -133,18 +187,24 @@ type Server struct {
 	closedBytesOut    atomic.Uint64
 }
 
-// NewServer returns a server that attaches its publishers and players to
-// hub.
-func NewServer(cfg ServerConfig, hub Hub, log *slog.Logger) *Server {
+// NewServer returns a server running with cfg.WithDefaults() that
+// attaches its publishers and players to hub, or an error wrapping
+// ErrInvalidConfig when that configuration does not validate. A nil log
+// discards.
+func NewServer(cfg ServerConfig, hub Hub, log *slog.Logger) (*Server, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("new rtmp server: %w", err)
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
-		cfg: cfg.withDefaults(), hub: hub, log: log.With("component", "rtmp"),
+		cfg: cfg, hub: hub, log: log.With("component", "rtmp"),
 		ctx: ctx, cancel: cancel, conns: make(map[*ServerConn]struct{}),
-		adm: admission(cfg.withDefaults()),
-	}
+		adm: admission(cfg),
+	}, nil
 }
 
 // Serve accepts connections on ln until Close. It returns ErrServerClosed
@@ -195,7 +255,7 @@ func (s *Server) startConn(nc net.Conn) {
 		return
 	}
 	id := "rtmp-" + strconv.FormatUint(s.nextID.Add(1), 10)
-	c := NewServerConn(nc, id, s.cfg, s.hub, s.log)
+	c := newServerConn(nc, id, s.cfg, s.hub, s.log)
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()

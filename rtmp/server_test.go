@@ -34,12 +34,18 @@ func startServerWith(t *testing.T, cfg rtmp.ServerConfig, scfg stream.Config) *t
 	t.Helper()
 	logs := &testenv.LogBuffer{}
 	log := logs.Logger(slog.LevelDebug)
-	hub := stream.NewRegistry(scfg, log)
+	hub, err := stream.NewRegistry(scfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := rtmp.NewServer(cfg, hub, log)
+	srv, err := rtmp.NewServer(cfg, hub, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	t.Cleanup(func() {

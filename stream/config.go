@@ -1,6 +1,9 @@
 package stream
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Default values applied by Config for zero or negative fields.
 const (
@@ -10,12 +13,16 @@ const (
 	DefaultGOPCacheBytes = 32 << 20
 	// MaxGOPCacheFrames caps Config.GOPCacheFrames so the ring stays a sane size.
 	MaxGOPCacheFrames = 1 << 20
-	// DefaultRepublishWindow is the republish window the server configures
-	// (server.DefaultConfig); the zero Config has republishing off.
+	// DefaultTakeover is the default Config.Takeover.
+	DefaultTakeover = TakeoverRefuse
+	// DefaultRepublishWindow is the RepublishWindow of DefaultConfig; the
+	// zero Config has republishing off.
 	DefaultRepublishWindow = 10 * time.Second
-	// DefaultReclaimStalled is the ReclaimStalled the server configures.
+	// DefaultReclaimStalled is the ReclaimStalled of DefaultConfig; the
+	// zero Config has it off.
 	DefaultReclaimStalled = 2 * time.Second
-	// DefaultAudioHold is the AudioHold the server configures.
+	// DefaultAudioHold is the AudioHold of DefaultConfig; the zero Config
+	// holds no audio.
 	DefaultAudioHold = 50 * time.Millisecond
 )
 
@@ -46,21 +53,22 @@ type Config struct {
 	// publisher of the same key to come back (an encoder reconnecting): the
 	// readers stay attached and the new publisher continues the stream with
 	// rebased timestamps. 0 (the zero Config) ends a stream as soon as its
-	// publisher leaves; the server sets DefaultRepublishWindow (10 s).
+	// publisher leaves; DefaultConfig sets DefaultRepublishWindow (10 s).
 	// Negative is treated as 0.
 	RepublishWindow time.Duration `yaml:"republish_window"`
 	// Takeover decides what happens when a publisher asks for a key that is
-	// live: TakeoverRefuse (default; any value but "allow") refuses it;
-	// TakeoverAllow
-	// lets it take the stream over when it was authorised as the stream's
-	// owner (PublisherInfo.Owner).
+	// live: TakeoverRefuse ("refuse", the default) refuses it; TakeoverAllow
+	// ("allow") lets it take the stream over when it was authorised as the
+	// stream's owner (PublisherInfo.Owner). Other values are refused by
+	// Validate.
 	Takeover string `yaml:"takeover"`
 	// ReclaimStalled lets a publisher take over a live key when it comes
 	// from the same host as the current publisher and the current one has
 	// sent nothing for this long: an encoder that lost its network
 	// reconnects before the server noticed the old connection died (that
 	// takes IdleTimeout). It continues the stream as a republish. 0 (the
-	// zero Config) is off; the server sets DefaultReclaimStalled (2 s).
+	// zero Config) is off; DefaultConfig sets DefaultReclaimStalled (2 s).
+	// Negative is treated as 0.
 	ReclaimStalled time.Duration `yaml:"reclaim_stalled"`
 	// AudioHold lets the audio frames of a stream with video wait for the
 	// next video frame, at most this long, before readers are woken: each
@@ -68,13 +76,28 @@ type Config struct {
 	// in one write instead of two or three, which roughly halves the cost
 	// of a viewer. Video frames and headers are never held; audio reaches
 	// viewers up to one video frame interval later. 0 (the zero Config)
-	// wakes readers for every frame; the server sets DefaultAudioHold
+	// wakes readers for every frame; DefaultConfig sets DefaultAudioHold
 	// (50 ms). Negative is treated as 0.
 	AudioHold time.Duration `yaml:"audio_hold"`
 }
 
-// withDefaults returns c with defaults applied to unset or invalid fields.
-func (c Config) withDefaults() Config {
+// DefaultConfig returns the configuration a server starts from before its
+// settings are read: republishing (DefaultRepublishWindow), reclaiming a
+// stalled publisher's key (DefaultReclaimStalled) and audio hold
+// (DefaultAudioHold), which are off in the zero Config. Its other fields
+// are zero; WithDefaults fills them once every setting is known.
+func DefaultConfig() Config {
+	return Config{
+		RepublishWindow: DefaultRepublishWindow,
+		ReclaimStalled:  DefaultReclaimStalled,
+		AudioHold:       DefaultAudioHold,
+	}
+}
+
+// WithDefaults returns c with the documented defaults in its unset fields
+// and its out-of-range values brought into range: the configuration a
+// Registry runs with. Applying it twice changes nothing.
+func (c Config) WithDefaults() Config {
 	if c.GOPCacheFrames <= 0 {
 		c.GOPCacheFrames = DefaultGOPCacheFrames
 	}
@@ -90,8 +113,23 @@ func (c Config) withDefaults() Config {
 	if c.RepublishWindow < 0 {
 		c.RepublishWindow = 0
 	}
+	if c.Takeover == "" {
+		c.Takeover = DefaultTakeover
+	}
+	if c.ReclaimStalled < 0 {
+		c.ReclaimStalled = 0
+	}
 	if c.AudioHold < 0 {
 		c.AudioHold = 0
 	}
 	return c
+}
+
+// Validate reports a setting that cannot be used; call it on the result of
+// WithDefaults.
+func (c Config) Validate() error {
+	if c.Takeover != TakeoverRefuse && c.Takeover != TakeoverAllow {
+		return fmt.Errorf("%w: takeover %q is neither %q nor %q", ErrInvalidConfig, c.Takeover, TakeoverRefuse, TakeoverAllow)
+	}
+	return nil
 }

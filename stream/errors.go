@@ -20,4 +20,7 @@ var (
 	// written yet; its owner finishes that with a blocking write once
 	// resumed.
 	ErrWouldBlock = errors.New("stream: write would block")
+	// ErrInvalidConfig is wrapped by Config.Validate and NewRegistry for a
+	// Config that cannot be used.
+	ErrInvalidConfig = errors.New("stream: invalid configuration")
 )

@@ -42,7 +42,10 @@ func metaFrame(tag byte) *Frame {
 // newTestStream publishes "live/test" on a fresh registry.
 func newTestStream(t testing.TB, cfg Config) (*Registry, *Publisher) {
 	t.Helper()
-	reg := NewRegistry(cfg, nil)
+	reg, err := NewRegistry(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	p, err := reg.Publish(Key{App: "live", Name: "test"}, PublisherInfo{ID: "p1", Protocol: "rtmp"})
 	if err != nil {
 		t.Fatalf("publish: %v", err)

@@ -36,17 +36,22 @@ type Registry struct {
 	delivering sync.WaitGroup
 }
 
-// NewRegistry returns an empty registry. cfg defaults are applied; a nil log
-// discards.
-func NewRegistry(cfg Config, log *slog.Logger) *Registry {
+// NewRegistry returns an empty registry running with cfg.WithDefaults(),
+// or an error wrapping ErrInvalidConfig when that does not validate. It
+// logs to log scoped with component=stream; a nil log discards.
+func NewRegistry(cfg Config, log *slog.Logger) (*Registry, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("new registry: %w", err)
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Registry{
-		cfg:     cfg.withDefaults(),
-		log:     log,
+		cfg:     cfg,
+		log:     log.With("component", "stream"),
 		streams: make(map[Key]*Stream),
-	}
+	}, nil
 }
 
 // AddObserver registers o for stream start and end events.

@@ -40,7 +40,10 @@ func (o *recordingObserver) list() []event {
 }
 
 func TestPublishBusyAndNameFreeAfterClose(t *testing.T) {
-	reg := NewRegistry(Config{}, nil)
+	reg, err := NewRegistry(Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	key := Key{App: "live", Name: "cam"}
 	p1, err := reg.Publish(key, PublisherInfo{ID: "a"})
 	if err != nil {
@@ -74,7 +77,10 @@ func TestPublishBusyAndNameFreeAfterClose(t *testing.T) {
 }
 
 func TestObserversCalledInOrder(t *testing.T) {
-	reg := NewRegistry(Config{}, nil)
+	reg, err := NewRegistry(Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	obs := &recordingObserver{reg: reg}
 	reg.AddObserver(obs)
 	a, b := Key{App: "live", Name: "a"}, Key{App: "live", Name: "b"}
@@ -101,7 +107,10 @@ func TestObserversCalledInOrder(t *testing.T) {
 }
 
 func TestRegistryCloseEndsStreams(t *testing.T) {
-	reg := NewRegistry(Config{}, nil)
+	reg, err := NewRegistry(Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	keys := []Key{{"live", "b"}, {"app", "z"}, {"live", "a"}}
 	var pubs []*Publisher
 	for _, k := range keys {
@@ -207,16 +216,29 @@ func TestStatsBeforeOneSecondReportsNoRates(t *testing.T) {
 
 func TestConfigDefaults(t *testing.T) {
 	cases := []struct{ in, want Config }{
-		{Config{}, Config{GOPCacheFrames: DefaultGOPCacheFrames, GOPCacheBytes: DefaultGOPCacheBytes}},
+		{Config{}, Config{GOPCacheFrames: DefaultGOPCacheFrames, GOPCacheBytes: DefaultGOPCacheBytes,
+			Takeover: DefaultTakeover}},
 		{Config{GOPCacheFrames: -1, GOPCacheBytes: -1, MaxReaderLagBytes: -1},
-			Config{GOPCacheFrames: DefaultGOPCacheFrames, GOPCacheBytes: DefaultGOPCacheBytes}},
+			Config{GOPCacheFrames: DefaultGOPCacheFrames, GOPCacheBytes: DefaultGOPCacheBytes, Takeover: DefaultTakeover}},
 		{Config{GOPCacheFrames: MaxGOPCacheFrames + 1, GOPCacheBytes: 10, MaxReaderLagBytes: 5},
-			Config{GOPCacheFrames: MaxGOPCacheFrames, GOPCacheBytes: 10, MaxReaderLagBytes: 5}},
+			Config{GOPCacheFrames: MaxGOPCacheFrames, GOPCacheBytes: 10, MaxReaderLagBytes: 5, Takeover: DefaultTakeover}},
 	}
 	for _, tc := range cases {
-		if got := tc.in.withDefaults(); got != tc.want {
-			t.Errorf("%+v.withDefaults() = %+v, want %+v", tc.in, got, tc.want)
+		if got := tc.in.WithDefaults(); got != tc.want {
+			t.Errorf("%+v.WithDefaults() = %+v, want %+v", tc.in, got, tc.want)
 		}
+		if again := tc.want.WithDefaults(); again != tc.want {
+			t.Errorf("WithDefaults is not idempotent: %+v, then %+v", tc.want, again)
+		}
+	}
+}
+
+func TestNewRegistryRefusesAnUnknownTakeover(t *testing.T) {
+	if _, err := NewRegistry(Config{Takeover: "alow"}, nil); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("NewRegistry(takeover alow) = %v, want ErrInvalidConfig", err)
+	}
+	if _, err := NewRegistry(DefaultConfig(), nil); err != nil {
+		t.Fatalf("NewRegistry(DefaultConfig()) = %v", err)
 	}
 }
 

@@ -92,7 +92,10 @@ func TestRepublishContinuesTimelineForAttachedReaders(t *testing.T) {
 }
 
 func TestRepublishWindowExpiryEndsStream(t *testing.T) {
-	reg := NewRegistry(Config{RepublishWindow: 50 * time.Millisecond}, nil)
+	reg, err := NewRegistry(Config{RepublishWindow: 50 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer reg.Close()
 	obs := &recordingObserver{reg: reg}
 	reg.AddObserver(obs)
@@ -243,7 +246,10 @@ func TestPublisherEndSkipsRepublishWindow(t *testing.T) {
 }
 
 func TestReclaimFromStalledPublisherOnSameHost(t *testing.T) {
-	reg := NewRegistry(Config{ReclaimStalled: 50 * time.Millisecond}, nil)
+	reg, err := NewRegistry(Config{ReclaimStalled: 50 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer reg.Close()
 	old, err := reg.Publish(testKey, PublisherInfo{ID: "old", RemoteAddr: "192.0.2.7:50000"})
 	if err != nil {

@@ -49,7 +49,10 @@ func main() {
 
 // run serves until ctx ends.
 func run(ctx context.Context, rtmpAddr, httpAddr string, hold time.Duration, log *slog.Logger) error {
-	reg := stream.NewRegistry(stream.Config{AudioHold: hold}, log)
+	reg, err := stream.NewRegistry(stream.Config{AudioHold: hold}, log)
+	if err != nil {
+		return err
+	}
 	f := &floor{reg: reg, fans: map[stream.Key]*fan{}}
 	reg.AddObserver(f)
 	rtmpLn, err := net.Listen("tcp", rtmpAddr)
@@ -60,7 +63,10 @@ func run(ctx context.Context, rtmpAddr, httpAddr string, hold time.Duration, log
 	if err != nil {
 		return err
 	}
-	rs := rtmp.NewServer(rtmp.ServerConfig{MaxConnsPerIP: -1}, reg, log)
+	rs, err := rtmp.NewServer(rtmp.ServerConfig{MaxConnsPerIP: -1}, reg, log)
+	if err != nil {
+		return err
+	}
 	hs := &http.Server{Handler: f}
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = rs.Serve(rtmpLn) })

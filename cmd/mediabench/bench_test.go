@@ -32,8 +32,14 @@ type testServer struct {
 func startTestServer(t *testing.T) testServer {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
-	reg := stream.NewRegistry(stream.Config{}, log)
-	rs := rtmp.NewServer(rtmp.ServerConfig{}, reg, log)
+	reg, err := stream.NewRegistry(stream.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := rtmp.NewServer(rtmp.ServerConfig{}, reg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +50,10 @@ func startTestServer(t *testing.T) testServer {
 			t.Errorf("rtmp serve: %v", err)
 		}
 	})
-	flvh := httpflv.New(httpflv.Config{}, reg, log)
+	flvh, err := httpflv.New(httpflv.Config{}, reg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	hlsm, err := hls.NewManager(hls.Config{SegmentDuration: time.Second}, reg, log)
 	if err != nil {
 		t.Fatal(err)

@@ -21,17 +21,20 @@ const envPrefix = "MEDIASERVER_"
 
 // loadConfig builds the effective configuration: built-in defaults, then the
 // YAML file named by -config (or MEDIASERVER_CONFIG), then MEDIASERVER_*
-// environment variables, then command-line flags. Later sources win.
+// environment variables, then command-line flags, with later sources
+// winning; the defaults of what these left unset (or set to zero) are filled
+// in last.
 func loadConfig(args []string, environ []string, stderr io.Writer) (server.Config, error) {
 	cfg := server.DefaultConfig()
+	defaults := cfg.WithDefaults()
 
 	fs := flag.NewFlagSet("mediaserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configFile := fs.String("config", "", "YAML configuration file (env "+envPrefix+"CONFIG)")
-	rtmpAddr := fs.String("rtmp-addr", "", "RTMP listen address (default "+cfg.RTMP.Addr+")")
-	httpAddr := fs.String("http-addr", "", "HTTP listen address for media, API and UI (default "+cfg.HTTP.Addr+")")
-	logLevel := fs.String("log-level", "", "log level: debug, info, warn, error (default "+cfg.Log.Level+")")
-	logFormat := fs.String("log-format", "", "log format: text or json (default "+cfg.Log.Format+")")
+	rtmpAddr := fs.String("rtmp-addr", "", "RTMP listen address (default "+defaults.RTMP.Addr+")")
+	httpAddr := fs.String("http-addr", "", "HTTP listen address for media, API and UI (default "+defaults.HTTP.Addr+")")
+	logLevel := fs.String("log-level", "", "log level: debug, info, warn, error (default "+defaults.Log.Level+")")
+	logFormat := fs.String("log-format", "", "log format: text or json (default "+defaults.Log.Format+")")
 	if err := fs.Parse(args); err != nil {
 		return server.Config{}, err
 	}
@@ -66,7 +69,7 @@ func loadConfig(args []string, environ []string, stderr io.Writer) (server.Confi
 			*target = *flagValue
 		}
 	}
-	return cfg, nil
+	return cfg.WithDefaults(), nil
 }
 
 // envMap turns KEY=VALUE pairs into a map.

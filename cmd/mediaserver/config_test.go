@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mediaserver/mediaserver/internal/server"
+	"github.com/mediaserver/mediaserver/rtmp"
 )
 
 func TestLoadConfigPrecedence(t *testing.T) {
@@ -28,7 +29,7 @@ func TestLoadConfigPrecedence(t *testing.T) {
 		wantIdle time.Duration
 		wantLvl  string
 	}{
-		{"defaults", nil, nil, ":1935", ":8080", 0, "info"},
+		{"defaults", nil, nil, ":1935", ":8080", rtmp.DefaultIdleTimeout, "info"},
 		{"file", []string{"-config", file}, nil, ":2935", ":9090", 45 * time.Second, "debug"},
 		{"file from env", nil, []string{"MEDIASERVER_CONFIG=" + file}, ":2935", ":9090", 45 * time.Second, "debug"},
 		{"env over file", []string{"-config", file},
@@ -118,5 +119,24 @@ func TestREADMEDocumentsEveryKey(t *testing.T) {
 		if !strings.Contains(string(readme), "`"+k+"`") {
 			t.Errorf("README.md does not document %s", k)
 		}
+	}
+}
+
+// TestLoadConfigDerivesDefaultsFromWhatWasSet: a default that follows
+// another setting is filled in after every source was read, so it follows
+// the value set rather than the built-in one.
+func TestLoadConfigDerivesDefaultsFromWhatWasSet(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "mediaserver.yaml")
+	yaml := "hls:\n  playlist_length: 10\n  segment_duration: 20s\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig([]string{"-config", file}, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HLS.RetainAfterWindow != 10 || cfg.HLS.MaxSegmentDuration != 40*time.Second {
+		t.Fatalf("retain_after_window %d, max_segment_duration %v; want 10 and 40s (from the playlist length and segment duration set)",
+			cfg.HLS.RetainAfterWindow, cfg.HLS.MaxSegmentDuration)
 	}
 }

@@ -58,9 +58,6 @@ func run(args, environ []string, stderr io.Writer) error {
 	err = srv.Wait(ctx)
 	stop() // a second signal ends the process at once
 	grace := cfg.HTTP.ShutdownGrace
-	if grace <= 0 {
-		grace = server.DefaultConfig().HTTP.ShutdownGrace
-	}
 	log.Info("shutting down", "grace", grace)
 	start := time.Now()
 	done := make(chan error, 1)

@@ -67,13 +67,25 @@ type Stats struct {
 	NotifySent, NotifyFailed, NotifyDropped uint64
 }
 
-// New returns a Checker for cfg (defaults applied) and starts its
-// notification workers; Close stops them. A nil log discards.
-func New(cfg Config, log *slog.Logger) *Checker {
+// New returns a Checker running with cfg.WithDefaults() and starts its
+// notification workers; Close stops them. It fails with an error wrapping
+// ErrInvalidConfig when the configuration does not validate. A nil log
+// discards.
+func New(cfg Config, log *slog.Logger) (*Checker, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("new access checker: %w", err)
+	}
+	return startChecker(cfg, log), nil
+}
+
+// startChecker is New without validation, for a cfg with defaults
+// applied: a hook URL that does not parse refuses every request it
+// guards.
+func startChecker(cfg Config, log *slog.Logger) *Checker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cfg = cfg.withDefaults()
 	log = log.With("component", "access")
 	c := &Checker{
 		cfg:   cfg,

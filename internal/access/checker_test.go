@@ -168,7 +168,11 @@ func TestHookUnreachableRefuses(t *testing.T) {
 }
 
 func TestBadHookURLRefuses(t *testing.T) {
-	c := newChecker(t, Config{OnPublish: "http://[::1"})
+	if _, err := New(Config{OnPublish: "http://[::1"}, nil); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("New with a bad hook URL: %v, want ErrInvalidConfig", err)
+	}
+	c := startChecker(Config{OnPublish: "http://[::1"}.WithDefaults(), nil)
+	t.Cleanup(c.Close)
 	if err := c.Authorize(context.Background(), publishReq("live", "cam")); !errors.Is(err, ErrHookFailed) {
 		t.Fatalf("err %v", err)
 	}

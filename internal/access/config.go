@@ -80,8 +80,10 @@ type AppRule struct {
 	PublishKeys []string `yaml:"publish_keys"`
 }
 
-// withDefaults returns c with defaults applied to zero fields.
-func (c Config) withDefaults() Config {
+// WithDefaults returns c with the documented defaults in its unset fields:
+// the configuration a Checker runs with. Applying it twice changes
+// nothing.
+func (c Config) WithDefaults() Config {
 	if c.HookTimeout <= 0 {
 		c.HookTimeout = DefaultHookTimeout
 	}
@@ -102,9 +104,7 @@ func (c Config) withDefaults() Config {
 
 // Validate reports configuration mistakes: hook URLs that are not absolute
 // http(s) URLs, app names the server would never see, empty keys and
-// negative sizes. A Checker built from an invalid Config still works (a
-// hook with a bad URL refuses everyone); call Validate at startup to fail
-// early.
+// negative sizes. New refuses a Config that does not validate.
 func (c Config) Validate() error {
 	var errs []error
 	for _, h := range []struct{ name, url string }{

@@ -119,7 +119,10 @@ func (h *hookServer) next(t *testing.T) HookRequest {
 // newChecker builds a Checker closed at the end of the test.
 func newChecker(t *testing.T, cfg Config) *Checker {
 	t.Helper()
-	c := New(cfg, nil)
+	c, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(c.Close)
 	return c
 }

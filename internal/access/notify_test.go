@@ -11,7 +11,10 @@ import (
 func TestUnpublishNotification(t *testing.T) {
 	hook := newHookServer(t, 200, "")
 	c := newChecker(t, Config{OnUnpublish: hook.URL})
-	reg := stream.NewRegistry(stream.Config{}, nil)
+	reg, err := stream.NewRegistry(stream.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	reg.AddObserver(c)
 	pub, err := reg.Publish(stream.Key{App: "live", Name: "cam"}, stream.PublisherInfo{
 		ID: "rtmp-3", Protocol: "rtmp", RemoteAddr: "192.0.2.9:4000", Query: "k=v",
@@ -55,7 +58,10 @@ func TestPlayStopNotification(t *testing.T) {
 func TestNotificationsWithoutHooksAreIgnored(t *testing.T) {
 	c := newChecker(t, Config{})
 	c.PlayStopped(playReq("flv", "a", "b", "x:1"), 1, time.Second)
-	reg := stream.NewRegistry(stream.Config{}, nil)
+	reg, err := stream.NewRegistry(stream.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	reg.AddObserver(c)
 	pub, err := reg.Publish(stream.Key{App: "a", Name: "b"}, stream.PublisherInfo{})
 	if err != nil {
@@ -112,7 +118,10 @@ func TestNotifyNeverBlocks(t *testing.T) {
 func TestCloseBoundsPendingNotifications(t *testing.T) {
 	hook := newHookServer(t, 200, "").blocking()
 	defer hook.unblock()
-	c := New(Config{OnPlayStop: hook.URL, NotifyWorkers: 2, HookTimeout: 300 * time.Millisecond}, nil)
+	c, err := New(Config{OnPlayStop: hook.URL, NotifyWorkers: 2, HookTimeout: 300 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	req := playReq("flv", "live", "cam", "198.51.100.3:7")
 	for range 4 {
 		c.PlayStopped(req, 1, time.Second)

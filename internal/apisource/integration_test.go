@@ -41,12 +41,21 @@ type server struct {
 // ends.
 func startServer(t *testing.T, accessCfg access.Config) *server {
 	t.Helper()
-	hub := stream.NewRegistry(stream.Config{}, nil)
-	checker := access.New(accessCfg, nil)
+	hub, err := stream.NewRegistry(stream.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checker, err := access.New(accessCfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	hub.AddObserver(checker)
 	collector := metrics.New(metrics.Deps{Hub: hub, Auth: checker})
 
-	rtmpSrv := rtmp.NewServer(rtmp.ServerConfig{Authorizer: checker, RefusalDelay: 300 * time.Millisecond}, hub, nil)
+	rtmpSrv, err := rtmp.NewServer(rtmp.ServerConfig{Authorizer: checker, RefusalDelay: 300 * time.Millisecond}, hub, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -57,17 +66,24 @@ func startServer(t *testing.T, accessCfg access.Config) *server {
 		_ = rtmpSrv.Serve(ln)
 	}()
 
-	flvHandler := httpflv.New(httpflv.Config{}, hub, nil)
+	flvHandler, err := httpflv.New(httpflv.Config{}, hub, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	src := apisource.New(apisource.Deps{Hub: hub, RTMP: rtmpSrv, HTTPFLV: flvHandler})
 	metricsHandler, err := metrics.Handler(collector, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle(api.BasePath+"/", api.New(api.Config{}, api.Deps{
+	apiHandler, err := api.New(api.Config{}, api.Deps{
 		Streams: src, Sessions: src,
 		Server: func() api.ServerInfo { return api.ServerInfo{Version: "test", Config: accessCfg} },
-	}, nil))
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(api.BasePath+"/", apiHandler)
 	mux.Handle("/metrics", metricsHandler)
 	mux.Handle("/", flvHandler)
 	httpSrv := httptest.NewServer(mux)

@@ -196,7 +196,10 @@ type fakeHLS int
 func (f fakeHLS) Viewers(stream.Key) int { return int(f) }
 
 func TestSource(t *testing.T) {
-	reg := stream.NewRegistry(stream.Config{}, nil)
+	reg, err := stream.NewRegistry(stream.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer reg.Close()
 	key := stream.Key{App: "live", Name: "cam"}
 	pub, err := reg.Publish(key, stream.PublisherInfo{
@@ -276,7 +279,10 @@ func TestSource(t *testing.T) {
 }
 
 func TestSourceWithOnlyAHub(t *testing.T) {
-	reg := stream.NewRegistry(stream.Config{}, nil)
+	reg, err := stream.NewRegistry(stream.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	src := New(Deps{Hub: reg})
 	if len(src.Sessions()) != 0 || src.Kick("x") || src.KickPublisher("a", "b") || len(src.Streams()) != 0 {
 		t.Fatal("empty source is not empty")

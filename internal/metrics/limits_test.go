@@ -13,7 +13,10 @@ type fakeLimits map[string]uint64
 func (f fakeLimits) LimitsHit() map[string]uint64 { return f }
 
 func TestLimitHitsAndWaitingStreams(t *testing.T) {
-	reg := stream.NewRegistry(stream.Config{RepublishWindow: time.Hour}, nil)
+	reg, err := stream.NewRegistry(stream.Config{RepublishWindow: time.Hour}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer reg.Close()
 	h, err := Handler(New(Deps{Hub: reg, Limits: map[string]LimitSource{
 		"rtmp": fakeLimits{"connections_per_ip": 7, "handshake_timeout": 2},

@@ -117,7 +117,10 @@ func publishSome(t *testing.T, pub *stream.Publisher, start uint32, n int) uint6
 }
 
 func TestMetricsFollowTraffic(t *testing.T) {
-	reg := stream.NewRegistry(stream.Config{GOPCacheFrames: 16}, nil)
+	reg, err := stream.NewRegistry(stream.Config{GOPCacheFrames: 16}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer reg.Close()
 	var handshakes, segments, rtmpIn, rtmpOut atomic.Uint64
 	auth := &fakeAuth{}
@@ -267,7 +270,10 @@ func TestMetricsFollowTraffic(t *testing.T) {
 }
 
 func TestCountersNeverGoDown(t *testing.T) {
-	reg := stream.NewRegistry(stream.Config{}, nil)
+	reg, err := stream.NewRegistry(stream.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var segments atomic.Uint64
 	segments.Store(10)
 	c := New(Deps{Hub: reg, HLSSegments: segments.Load})
@@ -289,7 +295,10 @@ func TestCountersNeverGoDown(t *testing.T) {
 }
 
 func TestCollectorSeesStreamsStartedBeforeIt(t *testing.T) {
-	reg := stream.NewRegistry(stream.Config{}, nil)
+	reg, err := stream.NewRegistry(stream.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	pub, err := reg.Publish(stream.Key{App: "live", Name: "early"}, stream.PublisherInfo{ID: "rtmp-1", Protocol: "rtmp"})
 	if err != nil {
 		t.Fatal(err)
@@ -317,7 +326,10 @@ func TestCollectorSeesStreamsStartedBeforeIt(t *testing.T) {
 }
 
 func TestPrivateRegistry(t *testing.T) {
-	reg := stream.NewRegistry(stream.Config{}, nil)
+	reg, err := stream.NewRegistry(stream.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := Handler(New(Deps{Hub: reg}), nil); err != nil {
 		t.Fatal(err)
 	}

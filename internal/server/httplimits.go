@@ -30,17 +30,6 @@ const (
 	LimitHTTPConnsPerIP = "connections_per_ip"
 )
 
-// Defaults of the HTTP connection caps.
-const (
-	// DefaultHTTPMaxConns is the default HTTPConfig.MaxConns.
-	DefaultHTTPMaxConns = 10000
-	// DefaultHTTPMaxConnsPerIP is the default HTTPConfig.MaxConnsPerIP.
-	DefaultHTTPMaxConnsPerIP = 256
-)
-
-// DefaultMaxHeaderBytes is the default HTTPConfig.MaxHeaderBytes.
-const DefaultMaxHeaderBytes = 64 << 10
-
 // status431 starts the response net/http writes itself when a request's
 // headers exceed MaxHeaderBytes.
 var status431 = []byte("HTTP/1.1 431 ")

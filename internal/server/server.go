@@ -27,80 +27,9 @@ import (
 	"github.com/mediaserver/mediaserver/web"
 )
 
-// Config is the whole server configuration. Each package owns its part and
-// documents its defaults.
-type Config struct {
-	Log    LogConfig         `yaml:"log"`
-	RTMP   rtmp.ServerConfig `yaml:"rtmp"`
-	HTTP   HTTPConfig        `yaml:"http"`
-	Stream stream.Config     `yaml:"stream"`
-	FLV    httpflv.Config    `yaml:"flv"`
-	HLS    hls.Config        `yaml:"hls"`
-	API    api.Config        `yaml:"api"`
-	Access access.Config     `yaml:"access"`
-}
-
-// LogConfig selects the log format and level.
-type LogConfig struct {
-	// Level is debug, info, warn or error. Default info.
-	Level string `yaml:"level"`
-	// Format is text or json. Default text.
-	Format string `yaml:"format"`
-}
-
-// HTTPConfig configures the HTTP listener that serves media, the API and
-// the UI.
-type HTTPConfig struct {
-	// Addr is the listen address. Default ":8080".
-	Addr string `yaml:"addr"`
-	// ReadHeaderTimeout bounds reading a request's headers (slow clients).
-	// Default 10s.
-	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
-	// IdleTimeout closes idle keep-alive connections. Default 120s.
-	IdleTimeout time.Duration `yaml:"idle_timeout"`
-	// MaxConns caps the HTTP connections open at once; one more is closed
-	// right after accept. Default DefaultHTTPMaxConns (10000); negative:
-	// no cap.
-	MaxConns int `yaml:"max_conns"`
-	// MaxConnsPerIP caps the HTTP connections from one client address.
-	// Default DefaultHTTPMaxConnsPerIP (256); negative: no cap.
-	MaxConnsPerIP int `yaml:"max_conns_per_ip"`
-	// MaxHeaderBytes caps a request's line and headers; a larger request
-	// is answered 431. Default DefaultMaxHeaderBytes (64 KiB).
-	MaxHeaderBytes int `yaml:"max_header_bytes"`
-	// ShutdownLinger is how long HTTP keeps answering during a shutdown
-	// after every HLS playlist got EXT-X-ENDLIST, so that players polling
-	// them see the end (bounded by ShutdownGrace; only when there are
-	// playlists). Default 1s; negative: none.
-	ShutdownLinger time.Duration `yaml:"shutdown_linger"`
-	// ShutdownGrace bounds the whole shutdown on SIGTERM: publishers and
-	// viewers are told and closed, playlists ended, then responses still
-	// running are cut. Default 5s.
-	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
-	// Pprof serves Go's profiler at /debug/pprof/ to loopback clients, for
-	// performance work. Default false.
-	Pprof bool `yaml:"pprof"`
-}
-
-// DefaultConfig returns the configuration used when nothing is set.
-func DefaultConfig() Config {
-	return Config{
-		Log:  LogConfig{Level: "info", Format: "text"},
-		RTMP: rtmp.ServerConfig{Addr: ":1935"},
-		HTTP: HTTPConfig{
-			Addr: ":8080", ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout: 120 * time.Second, ShutdownGrace: 5 * time.Second,
-			MaxHeaderBytes: DefaultMaxHeaderBytes, ShutdownLinger: time.Second,
-			MaxConns: DefaultHTTPMaxConns, MaxConnsPerIP: DefaultHTTPMaxConnsPerIP,
-		},
-		Stream: stream.Config{
-			RepublishWindow: stream.DefaultRepublishWindow, ReclaimStalled: stream.DefaultReclaimStalled,
-			AudioHold: stream.DefaultAudioHold,
-		},
-	}
-}
-
 // Server is the running process: listeners and the components behind them.
+// Its configuration is the effective one (Config.WithDefaults), filled in
+// once by New; the API reports it and Shutdown is bounded by its grace.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
@@ -120,43 +49,49 @@ type Server struct {
 	httpLimits *httpLimits
 }
 
-// New builds the server, binds both listeners and starts serving.
+// New builds the server with cfg.WithDefaults(), binds both listeners and
+// starts serving. log is passed unscoped to every component, which adds
+// its own "component" attribute; the server scopes only the logger of its
+// HTTP listener ("http"). It fails with an error wrapping the invalid part's
+// ErrInvalidConfig when the configuration does not validate.
 func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
-	if err := cfg.Access.Validate(); err != nil {
-		return nil, fmt.Errorf("access: %w", err)
-	}
-	if cfg.HTTP.MaxHeaderBytes <= 0 {
-		cfg.HTTP.MaxHeaderBytes = DefaultMaxHeaderBytes
-	}
-	if cfg.HTTP.MaxConns == 0 {
-		cfg.HTTP.MaxConns = DefaultHTTPMaxConns
-	}
-	if cfg.HTTP.MaxConnsPerIP == 0 {
-		cfg.HTTP.MaxConnsPerIP = DefaultHTTPMaxConnsPerIP
-	}
-	if cfg.HTTP.ShutdownGrace <= 0 {
-		cfg.HTTP.ShutdownGrace = 5 * time.Second
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	s := &Server{cfg: cfg, log: log, version: version, start: time.Now(), errc: make(chan error, 2)}
 	s.httpLimits = &httpLimits{log: log.With("component", "http"),
 		adm: conns.Counter{Max: cfg.HTTP.MaxConns, MaxPerHost: cfg.HTTP.MaxConnsPerIP}}
-	s.hub = stream.NewRegistry(cfg.Stream, log.With("component", "stream"))
-	s.access = access.New(cfg.Access, log.With("component", "access"))
-	s.hub.AddObserver(s.access)
 	var err error
+	if s.hub, err = stream.NewRegistry(cfg.Stream, log); err != nil {
+		return nil, fmt.Errorf("stream: %w", err)
+	}
+	if s.access, err = access.New(cfg.Access, log); err != nil {
+		return nil, fmt.Errorf("access: %w", err)
+	}
+	s.hub.AddObserver(s.access)
 	hlsCfg := cfg.HLS
 	hlsCfg.Authorizer = s.access
-	s.hls, err = hls.NewManager(hlsCfg, s.hub, log.With("component", "hls"))
+	s.hls, err = hls.NewManager(hlsCfg, s.hub, log)
 	if err != nil {
 		s.access.Close()
 		return nil, fmt.Errorf("hls: %w", err)
 	}
 	flvCfg := cfg.FLV
 	flvCfg.Authorizer, flvCfg.PlayListener = s.access, s.access
-	s.flv = httpflv.New(flvCfg, s.hub, log.With("component", "httpflv"))
+	if s.flv, err = httpflv.New(flvCfg, s.hub, log); err != nil {
+		s.hls.Close()
+		s.access.Close()
+		return nil, fmt.Errorf("http-flv: %w", err)
+	}
 	rtmpCfg := cfg.RTMP
 	rtmpCfg.Authorizer, rtmpCfg.PlayListener = s.access, s.access
-	s.rtmp = rtmp.NewServer(rtmpCfg, s.hub, log)
+	if s.rtmp, err = rtmp.NewServer(rtmpCfg, s.hub, log); err != nil {
+		s.flv.Close()
+		s.hls.Close()
+		s.access.Close()
+		return nil, fmt.Errorf("rtmp: %w", err)
+	}
 	handler, err := s.routes()
 	if err != nil {
 		s.hls.Close()
@@ -206,10 +141,14 @@ func (s *Server) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle(api.BasePath+"/", api.New(s.cfg.API, api.Deps{
+	apiHandler, err := api.New(s.cfg.API, api.Deps{
 		Streams: src, Sessions: src, Server: s.info,
-	}, s.log.With("component", "api")))
+	}, s.log)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(api.BasePath+"/", apiHandler)
 	mux.Handle("/metrics", metricsHandler)
 	mux.Handle("/healthz", metrics.HealthHandler(nil))
 	if s.cfg.HTTP.Pprof {

@@ -1,0 +1,36 @@
+package hls
+
+import (
+	"errors"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestConfigWithDefaultsIsIdempotent(t *testing.T) {
+	for _, in := range []Config{
+		{},
+		{EndListDelay: -1, EndedRetention: time.Second},
+		{SegmentDuration: 20 * time.Second, PlaylistLength: 3},
+	} {
+		once := in.WithDefaults()
+		twice := once.WithDefaults()
+		if !reflect.DeepEqual(once, twice) {
+			t.Errorf("%+v: once %+v, twice %+v", in, once, twice)
+		}
+	}
+	if d := (Config{EndListDelay: -1}).WithDefaults().EndListDelay; d >= 0 {
+		t.Errorf("EndListDelay -1 became %v; a second WithDefaults would turn it into the default", d)
+	}
+}
+
+func TestNewManagerRefusesAnOriginNoBrowserSends(t *testing.T) {
+	cfg := Config{AllowedOrigins: []string{"https://player.example/"}}
+	if _, err := NewManager(cfg, nil, nil); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("NewManager with origin %q: %v, want ErrInvalidConfig", cfg.AllowedOrigins[0], err)
+	}
+	if !slices.Equal(cfg.WithDefaults().AllowedOrigins, cfg.AllowedOrigins) {
+		t.Fatal("WithDefaults changed the allowed origins")
+	}
+}
