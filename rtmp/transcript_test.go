@@ -57,7 +57,10 @@ func newTranscript(t *testing.T, hub rtmp.Hub, cfg rtmp.ServerConfig, title stri
 	t.Helper()
 	client, server := net.Pipe()
 	tr := &transcript{t: t, conn: client, fromS: make(chan wireMessage, 64), readDn: make(chan error, 1), served: make(chan error, 1)}
-	conn := rtmp.NewServerConn(server, "rtmp-1", cfg, hub, nil)
+	conn, err := rtmp.NewServerConn(server, "rtmp-1", cfg, hub, nil)
+	if err != nil {
+		t.Fatalf("NewServerConn: %v", err)
+	}
 	go func() { tr.served <- conn.Serve(context.Background()) }()
 	if _, err := handshake.Client(client, handshake.ClientConfig{}); err != nil {
 		t.Fatalf("handshake: %v", err)
@@ -337,7 +340,10 @@ func compareTranscript(t *testing.T, name, got string) {
 // onStatus, play with its Play.Reset, Play.Start and |RtmpSampleAccess,
 // deleteStream, and a refused publish.
 func TestWireTranscripts(t *testing.T) {
-	hub := stream.NewRegistry(stream.Config{}, nil)
+	hub, err := stream.NewRegistry(stream.Config{}, nil)
+	if err != nil {
+		t.Fatalf("NewRegistry: %v", err)
+	}
 	defer hub.Close()
 
 	t.Run("publish", func(t *testing.T) {
