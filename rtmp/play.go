@@ -42,8 +42,9 @@ type playSession struct {
 	stopOnce sync.Once
 
 	// Direct writing (see TryWrite), where the connection allows it
-	// (c.out.CanTryWrite): encKey is the chunkKey of the player's serialisations, boxed once,
-	// and build makes one: neither allocates per frame.
+	// (c.out.CanTryWrite): encKey is the chunkKey of the player's
+	// serialisations, boxed once, and build makes one: neither allocates
+	// per frame.
 	encKey any
 	build  func(*stream.Frame) []byte
 	bufs   net.Buffers // TryWrite's batch
