@@ -10,8 +10,8 @@ import (
 
 // ConnConfig configures a Conn.
 type ConnConfig struct {
-	// Timeout bounds every write that waits for the connection: one not
-	// done within it fails with a timeout error.
+	// Timeout (positive) bounds every write that waits for the
+	// connection: one not done within it fails with a timeout error.
 	Timeout time.Duration
 	// Arm, when set, readies the deadline of the owner's next Write or
 	// Flush instead of setting it Timeout from now: for an owner that
@@ -59,7 +59,7 @@ type Conn struct {
 	// broken says a write failed in the middle of a frame.
 	broken bool
 	parked bool
-	// waiting counts the writers waiting for cut to clear.
+	// waiting counts the writers waiting for cut to clear (seen by tests).
 	waiting int
 
 	// rest is what TryWrite kept. It belongs to the goroutine that called
@@ -100,7 +100,8 @@ func (c *Conn) CanTryWrite() bool { return c.sock != nil }
 
 // Write writes all of iov, the owner's next batch, waiting for the
 // connection within the deadline Arm readies (Timeout from now without
-// Arm). It ends the parking.
+// Arm). It ends the parking. What TryWrite kept must have been written
+// (Flush) first.
 func (c *Conn) Write(iov [][]byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
