@@ -339,6 +339,7 @@ func TestViewerWithFullSocketGetsEveryByte(t *testing.T) {
 	}
 	for _, proto := range []string{ProtocolFLV, ProtocolWS} {
 		t.Run(proto, func(t *testing.T) {
+			testenv.CheckGoroutines(t)
 			reg := stream.NewRegistry(stream.Config{}, nil)
 			defer reg.Close()
 			pub, err := reg.Publish(testKey, stream.PublisherInfo{})
