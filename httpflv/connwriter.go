@@ -2,9 +2,9 @@ package httpflv
 
 import (
 	"encoding/binary"
+	"errors"
 	"net"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/mediaserver/mediaserver/internal/writev"
@@ -32,54 +32,46 @@ const (
 	wsOpPong   = 0xa
 )
 
-// connWriter writes a viewer's batches straight to a connection taken over
-// from net/http (an HTTP/1.x response or an upgraded WebSocket), framed as
-// the protocol wants, with one vectored write per batch and no copy of the
-// shared tag bytes. It is a directTransport: on Linux the stream's
-// delivery goroutine writes to it without waiting (trySend).
+// connWriter frames a viewer's batches for a connection taken over from
+// net/http (an HTTP/1.x response or an upgraded WebSocket) and writes
+// them through a writev.Conn: one vectored write per batch, no copy of the
+// shared tag bytes, control frames never between the parts of a batch. It
+// is a directTransport: on Linux the stream's delivery goroutine writes to
+// it without waiting (trySend).
 type connWriter struct {
-	conn    net.Conn // written to: the connection, unwrapped from any listener wrapper
+	out     *writev.Conn
 	sess    *session
-	timeout time.Duration
 	framing framing
-	sock    *writev.Writer // nil where the platform has none: no trySend
 
-	// mu lets one frame onto the wire at a time: batches, and the control
-	// frames the WebSocket reader and pinger write. A trySend that wrote
-	// part of a batch keeps it locked until flushRest has written the rest.
-	// It is taken before the session's lock.
-	mu         sync.Mutex
-	restLocked bool
-	parked     bool // written by the delivery goroutine: the socket has no deadline
-	iov        net.Buffers
-	rest       net.Buffers // what trySend left unwritten
-	head       [18]byte    // the batch's framing header: chunk size line or WebSocket header
-	ctlHead    [10]byte    // a control frame's header
+	// iov and head are the batch being framed, by the viewer's goroutine
+	// or, while it is parked, the delivery goroutine.
+	iov  net.Buffers
+	head [18]byte // the batch's framing header: chunk size line or WebSocket header
 }
+
+// lastChunk ends a chunked body.
+const lastChunk = "0\r\n\r\n"
 
 // crlf ends a chunk.
 var crlf = []byte("\r\n")
 
-// newConnWriter returns a writer for conn. A listener may wrap connections
-// (limits, accounting); vectored writes reach writev only on the
-// connection itself, so conn is unwrapped.
+// newConnWriter returns a writer for conn, whose batch writes the session
+// arms (and refuses once it was stopped).
 func newConnWriter(conn net.Conn, sess *session, timeout time.Duration, f framing) *connWriter {
-	if u, ok := conn.(interface{ NetConn() net.Conn }); ok {
-		conn = u.NetConn()
+	return &connWriter{
+		out: writev.NewConn(conn, writev.ConnConfig{
+			Timeout: timeout,
+			Arm:     func() error { return sess.arm(conn, timeout) },
+		}),
+		sess:    sess,
+		framing: f,
 	}
-	return &connWriter{conn: conn, sess: sess, timeout: timeout, framing: f, sock: writev.New(conn)}
 }
 
 // send implements transport: the batch is written within the write
 // timeout, unless the session was stopped.
 func (w *connWriter) send(bufs [][]byte, size int) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.parked = false
-	if err := w.sess.arm(w.conn, w.timeout); err != nil {
-		return err
-	}
-	err := w.writeAll(w.frame(bufs, size))
+	_, err := w.out.Write(w.frame(bufs, size))
 	w.clearIOV()
 	return err
 }
@@ -106,58 +98,25 @@ func (w *connWriter) clearIOV() {
 	w.iov = w.iov[:0]
 }
 
-// writeAll writes iov, waiting for the socket within its deadline.
-func (w *connWriter) writeAll(iov net.Buffers) error {
-	if w.sock != nil {
-		_, err := w.sock.All(iov)
-		return err
-	}
-	_, err := iov.WriteTo(w.conn) // WriteTo consumes its copy of the slice header
-	return err
-}
-
 // canTrySend implements directTransport.
-func (w *connWriter) canTrySend() bool { return w.sock != nil }
+func (w *connWriter) canTrySend() bool { return w.out.CanTryWrite() }
 
 // trySend implements directTransport: one non-blocking vectored write of
-// the framed batch. What the socket did not take is kept in w.rest, and
-// the error is then stream.ErrWouldBlock; so it is when a control frame is
-// being written at the moment, and the whole batch is kept.
+// the framed batch. What the socket did not take is kept for flushRest,
+// and the error is then stream.ErrWouldBlock.
 func (w *connWriter) trySend(bufs [][]byte, size int) error {
-	if !w.mu.TryLock() {
-		w.rest = append(w.rest[:0], w.frame(bufs, size)...)
-		w.clearIOV()
-		return stream.ErrWouldBlock
-	}
-	iov := w.frame(bufs, size)
-	n, err := w.sock.Try(iov)
-	if err == nil && n < writev.Len(iov) {
-		w.rest = writev.AppendRest(w.rest[:0], iov, n)
-		w.restLocked = true // nothing may come between the parts of a frame
-		err = stream.ErrWouldBlock
-	}
+	_, err := w.out.TryWrite(w.frame(bufs, size))
 	w.clearIOV()
-	if !w.restLocked {
-		w.mu.Unlock()
+	if errors.Is(err, writev.ErrWouldBlock) {
+		return stream.ErrWouldBlock
 	}
 	return err
 }
 
-// flushRest implements directTransport: it writes what trySend left,
+// flushRest implements directTransport: it writes what trySend kept,
 // within the write timeout.
 func (w *connWriter) flushRest() error {
-	if !w.restLocked {
-		w.mu.Lock()
-	}
-	w.restLocked = false
-	w.parked = false
-	defer w.mu.Unlock()
-	err := w.sess.arm(w.conn, w.timeout)
-	if err == nil && len(w.rest) > 0 {
-		err = w.writeAll(w.rest)
-	}
-	clear(w.rest)
-	w.rest = w.rest[:0]
+	_, err := w.out.Flush()
 	return err
 }
 
@@ -165,32 +124,17 @@ func (w *connWriter) flushRest() error {
 // cleared, since non-blocking writes have no use for one and would fail
 // once it passed.
 func (w *connWriter) prepareDirect() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	if cap(w.iov) > parkedBufs+2 {
 		w.iov = nil // from catching up; TryWrite's batches are small
 	}
-	w.sock.Release()
-	w.parked = true
 	w.sess.disarm()
-	return w.conn.SetWriteDeadline(time.Time{})
+	return w.out.Park()
 }
 
 // writeControl writes one WebSocket control frame within the write
-// timeout, also after the session was stopped (the close frame). A parked
-// viewer's socket gets its deadline cleared again afterwards.
+// timeout, also after the session was stopped (the close frame).
 func (w *connWriter) writeControl(op byte, payload []byte) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	// The deadline is later than any the session armed: arm renews its
-	// own in time.
-	if err := w.conn.SetWriteDeadline(time.Now().Add(w.timeout)); err != nil {
-		return err
-	}
-	err := w.writeAll(net.Buffers{appendWSHeader(w.ctlHead[:0], op, len(payload)), payload})
-	if w.parked {
-		_ = w.conn.SetWriteDeadline(time.Time{})
-	}
+	_, err := w.out.WriteControl([][]byte{appendWSHeader(nil, op, len(payload)), payload})
 	return err
 }
 
@@ -198,10 +142,7 @@ func (w *connWriter) writeControl(op byte, payload []byte) error {
 // of a chunked body).
 func (w *connWriter) finish(sound bool) {
 	if sound && w.framing == framingChunked {
-		w.mu.Lock()
-		_ = w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
-		_, _ = w.conn.Write([]byte("0\r\n\r\n"))
-		w.mu.Unlock()
+		_, _ = w.out.WriteControl([][]byte{[]byte(lastChunk)})
 	}
 }
 

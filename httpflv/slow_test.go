@@ -345,6 +345,7 @@ func TestViewerWithFullSocketGetsEveryByte(t *testing.T) {
 	}
 	for _, proto := range []string{ProtocolFLV, ProtocolWS} {
 		t.Run(proto, func(t *testing.T) {
+			testenv.CheckGoroutines(t)
 			reg, err := stream.NewRegistry(stream.Config{}, nil)
 			if err != nil {
 				t.Fatal(err)

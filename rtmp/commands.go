@@ -156,10 +156,7 @@ func (c *ServerConn) onConnect(cmd Command) error {
 		chunk.SetPeerBandwidth{Size: c.cfg.WindowAckSize, Limit: chunk.LimitDynamic})); err != nil {
 		return err
 	}
-	c.wmu.Lock()
-	err := c.w.SetChunkSize(c.cfg.ChunkSize)
-	c.wmu.Unlock()
-	if err != nil {
+	if err := c.out.Control(func() error { return c.w.SetChunkSize(c.cfg.ChunkSize) }); err != nil {
 		return fmt.Errorf("set chunk size: %w", err)
 	}
 	info := statusObject("status", codeConnectSuccess, "Connection succeeded.")

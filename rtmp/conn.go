@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mediaserver/mediaserver/internal/writev"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
 	"github.com/mediaserver/mediaserver/rtmp/handshake"
 	"github.com/mediaserver/mediaserver/stream"
@@ -53,12 +54,11 @@ type ServerConn struct {
 
 	r *chunk.Reader
 
-	wmu sync.Mutex // guards w, parked, and every write to rw
-	// parked is set while the stream's delivery goroutine writes to the
-	// player without waiting: the socket then has no write deadline, and
-	// other writes clear theirs again afterwards.
-	parked bool
-	w      *chunk.Writer
+	// out carries every write after the handshake: control and command
+	// messages through w, which it guards, and a player's media, also
+	// from the stream's delivery goroutine (see playSession.TryWrite).
+	out *writev.Conn
+	w   *chunk.Writer
 
 	// Set by connect.
 	connected      bool
@@ -111,6 +111,7 @@ func NewServerConn(rw io.ReadWriter, id string, cfg ServerConfig, hub Hub, log *
 // newServerConn is NewServerConn with cfg already filled and validated.
 func newServerConn(rw io.ReadWriter, id string, cfg ServerConfig, hub Hub, log *slog.Logger) *ServerConn {
 	c := &ServerConn{rw: rw, cfg: cfg, hub: hub, id: id, nextStreamID: 1}
+	c.out = writev.NewConn(rw, writev.ConnConfig{Timeout: cfg.WriteTimeout})
 	if conn, ok := rw.(net.Conn); ok {
 		c.conn = conn
 		c.remote = conn.RemoteAddr().String()
@@ -413,26 +414,10 @@ func (c *ServerConn) writeControl(typ chunk.MessageType, payload []byte) error {
 
 // writeMessage sends one message through the chunk writer.
 func (c *ServerConn) writeMessage(m *chunk.Message) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.setWriteDeadline()
-	err := c.w.WriteMessage(m)
-	if c.parked {
-		_ = c.conn.SetWriteDeadline(time.Time{})
-	}
-	if err != nil {
+	if err := c.out.Control(func() error { return c.w.WriteMessage(m) }); err != nil {
 		return fmt.Errorf("write %v message: %w", m.Type, err)
 	}
 	return nil
-}
-
-// netConn returns the connection's socket, unwrapped from any listener
-// wrapper (vectored writes reach writev only on the socket itself), or nil.
-func (c *ServerConn) netConn() net.Conn {
-	if u, ok := c.conn.(interface{ NetConn() net.Conn }); ok {
-		return u.NetConn()
-	}
-	return c.conn
 }
 
 // writeCommand encodes and sends a command on the given message stream.
@@ -444,12 +429,6 @@ func (c *ServerConn) writeCommand(streamID uint32, cmd Command) error {
 	return c.writeMessage(&chunk.Message{
 		Type: chunk.TypeCommandAMF0, ChunkStreamID: csidCommand, StreamID: streamID, Payload: payload,
 	})
-}
-
-func (c *ServerConn) setWriteDeadline() {
-	if c.conn != nil {
-		_ = c.conn.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
-	}
 }
 
 // isClosed reports whether err means the connection is gone rather than

@@ -46,18 +46,13 @@ type playSession struct {
 	bytesBefore uint64
 	delivered   stream.ReaderStats
 
-	// Direct writing (see TryWrite): sock writes to the connection's
-	// socket; nil when there is none, and the send loop never parks.
-	sock *writev.Writer
-	// encKey is the chunkKey of the player's serialisations, boxed once,
-	// and build makes one: neither allocates per frame.
+	// Direct writing (see TryWrite), where the connection allows it
+	// (c.out.CanTryWrite): encKey is the chunkKey of the player's
+	// serialisations, boxed once, and build makes one: neither allocates
+	// per frame.
 	encKey any
 	build  func(*stream.Frame) []byte
 	bufs   net.Buffers // TryWrite's batch
-	// rest is what a non-blocking write left unwritten; restLocked says
-	// TryWrite kept c.wmu locked for it (a partial message on the wire).
-	rest       net.Buffers
-	restLocked bool
 	// fullSocket counts the times the delivery goroutine found the
 	// player's socket full and handed the player back to the send loop.
 	fullSocket atomic.Uint64
@@ -151,9 +146,6 @@ func (p *playSession) start(ctx context.Context) {
 	key := chunkKey{chunkSize: p.c.cfg.ChunkSize, streamID: p.streamID}
 	p.encKey = key
 	p.build = func(f *stream.Frame) []byte { return appendFrameChunks(nil, f, key) }
-	if p.sock == nil {
-		p.sock = writev.New(p.c.netConn())
-	}
 	p.wg.Add(1)
 	p.goLoop(ctx, p.reader, nil)
 }
@@ -281,7 +273,7 @@ func (p *playSession) loop(ctx context.Context, r *stream.Reader, reason error) 
 		}
 		bufs = p.appendChunks(bufs[:0], frames[:n])
 		clear(frames[:n])
-		err = c.writeBuffers(&bufs)
+		err = c.writeBuffers(bufs)
 		clear(bufs)
 		if err != nil {
 			p.writeFailed(err)
@@ -317,15 +309,10 @@ func (p *playSession) writeFailed(err error) {
 // park hands r to the stream's delivery goroutine, unless the session was
 // halted or the stream ended meanwhile. It reports whether it did.
 func (p *playSession) park(ctx context.Context, r *stream.Reader) bool {
-	if p.sock == nil {
+	if !p.c.out.CanTryWrite() {
 		return false
 	}
-	c := p.c
-	c.wmu.Lock()
-	c.parked = true
-	_ = c.conn.SetWriteDeadline(time.Time{}) // non-blocking writes need none
-	p.sock.Release()
-	c.wmu.Unlock()
+	_ = p.c.out.Park() // a failure shows on the next write
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if ctx.Err() != nil {
@@ -340,8 +327,9 @@ func (p *playSession) park(ctx context.Context, r *stream.Reader) bool {
 }
 
 // TryWrite implements stream.Sink: the delivery goroutine writes the
-// frames' chunks with one non-blocking vectored write. While c.wmu is
-// held by another write (a control message) the whole batch is kept.
+// frames' chunks with one non-blocking vectored write. What the socket
+// does not take at once (all of it while a control message is being
+// written) is kept for flushRest.
 func (p *playSession) TryWrite(frames []*stream.Frame) error {
 	c := p.c
 	bufs := p.appendChunks(p.bufs[:0], frames)
@@ -352,35 +340,18 @@ func (p *playSession) TryWrite(frames []*stream.Frame) error {
 	if len(bufs) == 0 {
 		return nil
 	}
-	if !c.wmu.TryLock() {
-		p.rest = append(p.rest[:0], bufs...)
-		return stream.ErrWouldBlock
-	}
-	n, err := p.sock.Try(bufs)
+	n, err := c.out.TryWrite(bufs)
 	c.stats.addOut(n)
-	if err == nil && n < writev.Len(bufs) {
-		p.rest = writev.AppendRest(p.rest[:0], bufs, n)
-		p.restLocked = true // nothing may come between the chunks of a message
+	if errors.Is(err, writev.ErrWouldBlock) {
 		return stream.ErrWouldBlock
 	}
-	c.wmu.Unlock()
 	return err
 }
 
-// flushRest writes what TryWrite left, within the write timeout.
+// flushRest writes what TryWrite kept, within the write timeout.
 func (p *playSession) flushRest() error {
-	c := p.c
-	if !p.restLocked {
-		c.wmu.Lock()
-	}
-	p.restLocked = false
-	c.parked = false
-	defer c.wmu.Unlock()
-	c.setWriteDeadline()
-	n, err := p.sock.All(p.rest)
-	c.stats.addOut(n)
-	clear(p.rest)
-	p.rest = p.rest[:0]
+	n, err := p.c.out.Flush()
+	p.c.stats.addOut(n)
 	return err
 }
 
@@ -408,16 +379,12 @@ func (p *playSession) sayEnded(why string) {
 }
 
 // writeBuffers writes pre-built chunk bytes in one call.
-func (c *ServerConn) writeBuffers(bufs *net.Buffers) error {
-	if len(*bufs) == 0 {
+func (c *ServerConn) writeBuffers(bufs net.Buffers) error {
+	if len(bufs) == 0 {
 		return nil
 	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.parked = false
-	c.setWriteDeadline()
-	n, err := bufs.WriteTo(c.rw)
-	c.stats.addOut(int(n))
+	n, err := c.out.Write(bufs)
+	c.stats.addOut(n)
 	return err
 }
 

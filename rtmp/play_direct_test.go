@@ -33,6 +33,7 @@ func (l smallSendBuffers) Accept() (net.Conn, error) {
 // again once it has caught up. The player still gets every frame, byte for
 // byte, in order, then the end of the stream.
 func TestPlayerWithFullSocketGetsEveryMessage(t *testing.T) {
+	testenv.CheckGoroutines(t)
 	logs := &testenv.LogBuffer{}
 	hub, err := stream.NewRegistry(stream.Config{}, logs.Logger(slog.LevelDebug))
 	if err != nil {
@@ -161,6 +162,7 @@ func TestPlayerWithFullSocketGetsEveryMessage(t *testing.T) {
 // delivery goroutine pauses (the send loop is taken back and the reader
 // let go) and unpauses (it starts again at a keyframe).
 func TestPauseWhileDeliveredDirectly(t *testing.T) {
+	testenv.CheckGoroutines(t)
 	hub, err := stream.NewRegistry(stream.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
