@@ -123,8 +123,9 @@ type Segmenter struct {
 	anchored       bool // PROGRAM-DATE-TIME anchor set
 	anchorTicks    int64
 	anchorWall     time.Time
-	lastVideoDTS   int64
+	lastVideoDTS   int64 // as written, dtsShift applied
 	haveVideoDTS   bool
+	dtsShift       int64 // ticks video DTS is lowered by: the most negative composition time seen
 	videoStep      int64
 	lastAudioPTS   int64
 	haveAudioPTS   bool
@@ -369,24 +370,39 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 			return s.drop(seg, err)
 		}
 	}
-	pts := max(dts+int64(track.CompositionTime)*ticksPerMs, dts)
-	if s.haveVideoDTS {
-		if step := dts - s.lastVideoDTS; step > 0 && step <= maxFrameTicks {
-			s.videoStep = step
-		}
-		if dts <= s.lastVideoDTS { // keep DTS strictly increasing
-			dts = s.lastVideoDTS + 1
-			pts = max(pts, dts)
-		}
-	}
-	s.lastVideoDTS, s.haveVideoDTS = dts, true
-	if err := s.w.writeVideo(pts, dts, rap, s.au); err != nil {
+	pts, outDTS := s.videoTimestamps(dts, track.CompositionTime)
+	if err := s.w.writeVideo(pts, outDTS, rap, s.au); err != nil {
 		return s.drop(seg, err)
 	}
 	s.tl.extend(dts + s.videoStep)
 	s.cur.videoFrames++
 	s.wrote()
 	return seg, nil
+}
+
+// videoTimestamps returns the PTS and DTS to write for a video frame with
+// output time dts and composition time ctsMs. The PTS is the frame's
+// presentation time; a negative composition time (B-frames of encoders that
+// shift their composition times) lowers the DTS of this and every later
+// frame by as much, so that DTS stays at or below PTS without two frames
+// sharing a presentation time. DTS is kept strictly increasing.
+func (s *Segmenter) videoTimestamps(dts int64, ctsMs int32) (pts, outDTS int64) {
+	cts := int64(ctsMs) * ticksPerMs
+	s.dtsShift = max(s.dtsShift, -cts)
+	pts, outDTS = dts+cts, dts-s.dtsShift
+	if s.haveVideoDTS {
+		if step := outDTS - s.lastVideoDTS; step > 0 && step <= maxFrameTicks {
+			s.videoStep = step
+		}
+		if outDTS <= s.lastVideoDTS {
+			// Only when the shift just grew (or timestamps went backwards): the
+			// frames already written cannot be lowered.
+			outDTS = s.lastVideoDTS + 1
+		}
+	}
+	pts = max(pts, outDTS)
+	s.lastVideoDTS, s.haveVideoDTS = outDTS, true
+	return pts, outDTS
 }
 
 // writeAudio handles a coded audio frame.

@@ -136,11 +136,13 @@ func TestSegmenterTimestamps(t *testing.T) {
 			wantPTS: []int64{66 * 90, 166 * 90, 66 * 90, 133 * 90},
 		},
 		{
-			name:    "negative composition offset clamps PTS to DTS",
-			times:   []uint32{0, 40},
-			cts:     []int32{0, -20},
-			wantDTS: []int64{0, 40 * 90},
-			wantPTS: []int64{0, 40 * 90},
+			// The presentation time stays; DTS is lowered to it, for this
+			// frame and the ones after.
+			name:    "negative composition offset lowers DTS, keeps PTS",
+			times:   []uint32{0, 40, 80},
+			cts:     []int32{0, -20, 0},
+			wantDTS: []int64{0, 20 * 90, 60 * 90},
+			wantPTS: []int64{0, 20 * 90, 80 * 90},
 		},
 		{
 			name:    "32-bit millisecond wrap",
