@@ -85,7 +85,9 @@ type Config struct {
 	// EndListDelay is how long the playlist stays live after the publisher
 	// left before it gets EXT-X-ENDLIST, so that a publisher reconnecting
 	// under the same name continues the same playlist (with a
-	// discontinuity) and players keep playing. Default 5s; negative: at once.
+	// discontinuity) and players keep playing. A publisher returning after
+	// EXT-X-ENDLIST starts a new playlist at the same URL (the ended one is
+	// never reopened). Default 5s; negative: at once.
 	EndListDelay time.Duration `yaml:"end_list_delay"`
 	// EndedRetention is how long a stream's HLS data (playlist and segments)
 	// is kept after the publisher left; then it is freed. Default 60s; never

@@ -113,7 +113,7 @@ func (m *Manager) feederDone(st *streamState, f *feeder) {
 	st.mu.Lock()
 	st.live = false
 	st.leftAt = now
-	if m.cfg.EndListDelay == 0 && len(st.segs) > 0 {
+	if m.cfg.EndListDelay == 0 && len(st.windowEntries()) > 0 {
 		st.endList = true
 		st.rebuild(now)
 	}

@@ -200,10 +200,7 @@ func (m *Manager) startFeederLocked(st *streamState, s *stream.Stream) {
 	st.mu.Lock()
 	st.live = true
 	st.leftAt = time.Time{}
-	if st.endList {
-		st.endList = false
-		st.rebuild(m.now())
-	}
+	st.newSession(m.now())
 	st.notify()
 	st.mu.Unlock()
 	m.wg.Add(1)
@@ -247,7 +244,7 @@ func (m *Manager) sweep(now time.Time) []*streamState {
 		free := false
 		if st.feeder == nil && !st.live {
 			gone := now.Sub(st.leftAt)
-			if !st.endList && len(st.segs) > 0 && gone >= m.cfg.EndListDelay {
+			if !st.endList && len(st.windowEntries()) > 0 && gone >= m.cfg.EndListDelay {
 				st.endList = true
 				st.rebuild(now)
 			}

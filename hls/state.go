@@ -54,44 +54,49 @@ type streamState struct {
 	hadFeeder bool
 	seg       *Segmenter
 
-	mu          sync.Mutex
-	segs        []*segmentEntry // oldest first: retained ones, then the window
-	nextSeq     uint64
-	discSeq     uint64 // discontinuities that left the window
-	target      int    // EXT-X-TARGETDURATION, seconds; never decreases
-	live        bool   // a feeder is segmenting a publisher
-	leftAt      time.Time
-	endList     bool
-	missing     bool // a segment was lost: the next one is a discontinuity
-	playlist    []byte
-	etag        string
-	version     uint64
-	changed     chan struct{} // closed and replaced on every change
-	freed       bool
-	produced    uint64
-	bytes       uint64
-	lastDur     time.Duration
-	segStats    SegmenterStats
-	clients     map[clientID]time.Time
-	lastRequest time.Time
-	waiting     int // playlist requests waiting for a first segment
+	mu      sync.Mutex
+	segs    []*segmentEntry // oldest first: retained ones, then the window
+	nextSeq uint64
+	// sessionStart is the media sequence number the playlist starts from:
+	// segments before it belong to a playlist that ended (EXT-X-ENDLIST);
+	// they stay fetchable but are never listed again.
+	sessionStart uint64
+	discSeq      uint64 // discontinuities that left the window
+	target       int    // EXT-X-TARGETDURATION, seconds; never decreases
+	live         bool   // a feeder is segmenting a publisher
+	leftAt       time.Time
+	endList      bool
+	missing      bool // a segment was lost: the next one is a discontinuity
+	playlist     []byte
+	etag         string
+	version      uint64
+	changed      chan struct{} // closed and replaced on every change
+	freed        bool
+	produced     uint64
+	bytes        uint64
+	lastDur      time.Duration
+	segStats     SegmenterStats
+	clients      map[clientID]time.Time
+	lastRequest  time.Time
+	waiting      int // playlist requests waiting for a first segment
 }
 
 // newStreamState returns an empty state whose media sequence starts at
 // firstSeq.
 func newStreamState(key stream.Key, token string, cfg Config, firstSeq uint64, now time.Time) *streamState {
 	return &streamState{
-		key:         key,
-		token:       token,
-		uriPrefix:   key.Name + "/",
-		window:      cfg.PlaylistLength,
-		retain:      cfg.RetainAfterWindow,
-		nextSeq:     firstSeq,
-		target:      int((cfg.SegmentDuration + time.Second - 1) / time.Second),
-		changed:     make(chan struct{}),
-		clients:     make(map[clientID]time.Time),
-		lastRequest: now,
-		leftAt:      now,
+		key:          key,
+		token:        token,
+		uriPrefix:    key.Name + "/",
+		window:       cfg.PlaylistLength,
+		retain:       cfg.RetainAfterWindow,
+		nextSeq:      firstSeq,
+		sessionStart: firstSeq,
+		target:       int((cfg.SegmentDuration + time.Second - 1) / time.Second),
+		changed:      make(chan struct{}),
+		clients:      make(map[clientID]time.Time),
+		lastRequest:  now,
+		leftAt:       now,
 	}
 }
 
@@ -104,7 +109,29 @@ func (st *streamState) notify() {
 // windowEntries returns the segments in the playlist window. st.mu must be
 // held.
 func (st *streamState) windowEntries() []*segmentEntry {
-	return st.segs[max(0, len(st.segs)-st.window):]
+	win := st.segs[max(0, len(st.segs)-st.window):]
+	for len(win) > 0 && win[0].seq < st.sessionStart {
+		win = win[1:]
+	}
+	return win
+}
+
+// newSession starts a new playlist after one that ended: EXT-X-ENDLIST is
+// never taken back, so a publisher returning after it gets a playlist of
+// its own at the same URL, whose media sequence starts after the ended
+// one's. Until its first segment the playlist is not ready (requests wait,
+// then hear that the stream is starting). The ended playlist's segments
+// stay fetchable for the players still playing them out. st.mu must be
+// held.
+func (st *streamState) newSession(now time.Time) {
+	if !st.endList {
+		return
+	}
+	st.endList = false
+	st.sessionStart = st.nextSeq
+	st.discSeq = 0
+	st.missing = false
+	st.rebuild(now)
 }
 
 // roundSeconds rounds a duration to the nearest whole second, halves up, as
@@ -116,11 +143,15 @@ func roundSeconds(d time.Duration) int {
 // add appends a stored segment and returns the entries that fell out of
 // retention (to be removed from the store). st.mu must be held.
 func (st *streamState) add(e *segmentEntry, segStats SegmenterStats, now time.Time) []*segmentEntry {
+	st.newSession(now)
 	if st.missing {
 		e.disc, st.missing = true, false
 	}
+	if e.seq == st.sessionStart {
+		e.disc = false // the first segment of a playlist continues nothing
+	}
 	st.segs = append(st.segs, e)
-	if n := len(st.segs); n > st.window && st.segs[n-st.window-1].disc {
+	if n := len(st.segs); n > st.window && st.segs[n-st.window-1].disc && st.segs[n-st.window-1].seq >= st.sessionStart {
 		st.discSeq++ // a discontinuity left the window
 	}
 	var evicted []*segmentEntry
@@ -134,7 +165,6 @@ func (st *streamState) add(e *segmentEntry, segStats SegmenterStats, now time.Ti
 	st.bytes += uint64(e.body.size)
 	st.lastDur = e.duration
 	st.segStats = segStats
-	st.endList = false
 	st.rebuild(now)
 	return evicted
 }
