@@ -151,11 +151,12 @@ func nextNALU(src []byte, pos, lengthSize int) (nalu []byte, next int, err error
 
 // appendAccessUnit appends one access unit in Annex-B form to dst: an access
 // unit delimiter first, the parameter sets before a random access picture
-// that does not carry them in band, then the frame's NAL units (delimiters
-// already present are dropped). data is the length-prefixed codec data of a
-// coded frame. It reports whether the access unit is a random access point.
-// On error dst is returned unchanged.
-func (t *videoTrack) appendAccessUnit(dst, data []byte, keyframe bool) ([]byte, bool, error) {
+// that does not carry them in band (or before any access unit without them
+// when params is set: one that starts a segment without a keyframe), then
+// the frame's NAL units (delimiters already present are dropped). data is
+// the length-prefixed codec data of a coded frame. It reports whether the
+// access unit is a random access point. On error dst is returned unchanged.
+func (t *videoTrack) appendAccessUnit(dst, data []byte, keyframe, params bool) ([]byte, bool, error) {
 	var hasRAP, hasSPS bool
 	units := 0
 	for pos := 0; pos < len(data); {
@@ -184,7 +185,7 @@ func (t *videoTrack) appendAccessUnit(dst, data []byte, keyframe bool) ([]byte, 
 	rap := keyframe || hasRAP
 	dst = append(dst, annexBStartCode...)
 	dst = append(dst, t.aud()...)
-	if rap && !hasSPS {
+	if (rap || params) && !hasSPS {
 		dst = append(dst, t.paramSets...)
 	}
 	for pos := 0; pos < len(data); {

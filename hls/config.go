@@ -64,7 +64,11 @@ type Authorizer interface {
 type Config struct {
 	// SegmentDuration is the target segment duration: a segment is cut at the
 	// first video keyframe once it is this long (audio-only streams are cut on
-	// time). Default 2s, at least MinSegmentDuration.
+	// time). Default 2s, at least MinSegmentDuration. A playlist's
+	// EXT-X-TARGETDURATION is decided with its first segment (this rounded
+	// up to whole seconds, or the first segment's duration when the stream's
+	// GOP is longer) and never changes: a later GOP too long for it is cut
+	// early, without a keyframe (such a segment is not independent).
 	SegmentDuration time.Duration `yaml:"segment_duration"`
 	// PlaylistLength is the number of segments in the sliding-window
 	// playlist. Default 6.

@@ -22,8 +22,10 @@ type feeder struct {
 }
 
 // feed reads s into the state's segmenter until the stream ends or ctx is
-// cancelled (Close, or an idle segmenter started on request).
-func (m *Manager) feed(ctx context.Context, st *streamState, f *feeder, prev *feeder, restart bool) {
+// cancelled (Close, or an idle segmenter started on request). restart is
+// set for a publisher after the first; newPlaylist when the playlist of the
+// one before had ended, so this one starts a new playlist.
+func (m *Manager) feed(ctx context.Context, st *streamState, f *feeder, prev *feeder, restart, newPlaylist bool) {
 	defer m.wg.Done()
 	defer close(f.done)
 	defer f.cancel()
@@ -45,6 +47,9 @@ func (m *Manager) feed(ctx context.Context, st *streamState, f *feeder, prev *fe
 	if restart {
 		out, err := seg.Restart()
 		m.emit(st, out, err, log)
+	}
+	if newPlaylist {
+		seg.newPlaylist()
 	}
 	log.Debug("segmenter started", "token", st.token)
 	buf := make([]*stream.Frame, readBatch)

@@ -200,11 +200,12 @@ func (m *Manager) startFeederLocked(st *streamState, s *stream.Stream) {
 	st.mu.Lock()
 	st.live = true
 	st.leftAt = time.Time{}
+	newPlaylist := st.endList
 	st.newSession(m.now())
 	st.notify()
 	st.mu.Unlock()
 	m.wg.Add(1)
-	go m.feed(ctx, st, f, prev, restart)
+	go m.feed(ctx, st, f, prev, restart, newPlaylist)
 }
 
 // janitor ends playlists, frees ended streams, stops idle segmenters and

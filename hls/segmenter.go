@@ -67,8 +67,9 @@ type Segment struct {
 	// Independent is set when the segment starts with a random access point
 	// (a keyframe, or audio in an audio-only stream).
 	Independent bool
-	// Forced is set when the segment was cut by MaxSegmentDuration or
-	// MaxSegmentBytes rather than at a keyframe.
+	// Forced is set when the segment was cut by MaxSegmentDuration,
+	// MaxSegmentBytes or the playlist's target duration rather than at a
+	// keyframe.
 	Forced bool
 	// VideoFrames and AudioFrames count the frames in the segment.
 	VideoFrames, AudioFrames int
@@ -103,6 +104,12 @@ type Segmenter struct {
 	target   int64 // ticks
 	maxTicks int64
 	maxBytes int
+	// minPlaylistTarget is the target duration rounded up to whole seconds;
+	// playlistTarget is the playlist's EXT-X-TARGETDURATION (ticks, whole
+	// seconds), decided with the first segment (0 before) and kept: a segment
+	// that would outgrow it is cut early.
+	minPlaylistTarget int64
+	playlistTarget    int64
 
 	tl    timeline
 	video *videoTrack
@@ -168,14 +175,38 @@ func NewSegmenter(cfg SegmenterConfig) *Segmenter {
 		cfg.Now = time.Now
 	}
 	return &Segmenter{
-		now:       cfg.Now,
-		target:    durationTicks(cfg.TargetDuration),
-		maxTicks:  durationTicks(cfg.MaxSegmentDuration),
-		maxBytes:  cfg.MaxSegmentBytes,
-		videoStep: defaultFrameTicks,
-		sizeHint:  initialSegmentCap,
+		now:               cfg.Now,
+		target:            durationTicks(cfg.TargetDuration),
+		maxTicks:          durationTicks(cfg.MaxSegmentDuration),
+		minPlaylistTarget: int64((cfg.TargetDuration+time.Second-1)/time.Second) * clockRate,
+		maxBytes:          cfg.MaxSegmentBytes,
+		videoStep:         defaultFrameTicks,
+		sizeHint:          initialSegmentCap,
 	}
 }
+
+// capTicks is the longest a segment may grow: MaxSegmentDuration, and once
+// the playlist's target duration is decided, the longest duration that
+// still rounds to it (RFC 8216 compares the rounded EXTINF).
+func (s *Segmenter) capTicks() int64 {
+	if s.playlistTarget == 0 {
+		return s.maxTicks
+	}
+	return min(s.maxTicks, s.playlistTarget+clockRate/2-ticksPerMs)
+}
+
+// decidePlaylistTarget fixes the playlist's target duration with its first
+// segment: the configured target rounded up to whole seconds, or the
+// first segment's rounded duration when the stream's GOP is longer.
+func (s *Segmenter) decidePlaylistTarget(first time.Duration) {
+	if s.playlistTarget == 0 {
+		s.playlistTarget = max(s.minPlaylistTarget, int64(roundSeconds(first))*clockRate)
+	}
+}
+
+// newPlaylist forgets the playlist's target duration: the next segment
+// starts a new playlist (after one that ended), which decides its own.
+func (s *Segmenter) newPlaylist() { s.playlistTarget = 0 }
 
 // durationTicks converts a duration to 90 kHz ticks.
 func durationTicks(d time.Duration) int64 {
@@ -326,7 +357,7 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 	case s.video == nil || track.Codec != s.video.codec:
 		return s.drop(nil, fmt.Errorf("video frame at %d ms (%v): %w", f.Time, track.Codec, ErrNoConfig))
 	}
-	au, rap, err := s.video.appendAccessUnit(s.au[:0], track.Data, f.Keyframe)
+	au, rap, err := s.video.appendAccessUnit(s.au[:0], track.Data, f.Keyframe, false)
 	if err != nil {
 		s.stats.Invalid++
 		return s.drop(nil, fmt.Errorf("video frame at %d ms: %w", f.Time, err))
@@ -343,15 +374,14 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 	continued := false
 	if s.open {
 		switch elapsed := dts - s.cur.start; {
-		case s.forceCut || elapsed >= s.maxTicks:
-			seg, err = s.finish(dts, true)
-			continued = s.w.sameTracks(s.video, s.audio != nil)
-		case !rap:
-		case s.cutAtRAP || s.trackChange || !s.w.hasVideo || elapsed >= s.target-cutToleranceTicks:
+		case rap && (s.cutAtRAP || s.trackChange || !s.w.hasVideo || elapsed >= s.target-cutToleranceTicks):
 			if s.cutAtRAP || s.trackChange {
 				s.pendingDisc = true
 			}
 			seg, err = s.finish(dts, false)
+		case s.forceCut || elapsed+s.videoStep > s.capTicks():
+			seg, err = s.finish(dts, true)
+			continued = s.w.sameTracks(s.video, s.audio != nil)
 		}
 		if err != nil {
 			return seg, err
@@ -369,6 +399,11 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 		if err := s.begin(dts, rap); err != nil {
 			return s.drop(seg, err)
 		}
+	}
+	if s.cur.videoFrames == 0 && !rap {
+		// A segment cut without a keyframe still carries the parameter sets,
+		// so a decoder knows the stream; it is not independent (begin).
+		s.au, _, _ = s.video.appendAccessUnit(s.au[:0], track.Data, f.Keyframe, true)
 	}
 	pts, outDTS := s.videoTimestamps(dts, track.CompositionTime)
 	if err := s.w.writeVideo(pts, outDTS, rap, s.au); err != nil {
@@ -462,6 +497,7 @@ func (s *Segmenter) finish(end int64, forced bool) (*Segment, error) {
 		VideoFrames:     s.cur.videoFrames,
 		AudioFrames:     s.cur.audioFrames,
 	}
+	s.decidePlaylistTarget(seg.Duration)
 	s.sizeHint = max(len(data)+len(data)/8, 4096)
 	s.stats.Segments++
 	if seg.Discontinuity {

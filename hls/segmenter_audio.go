@@ -45,7 +45,7 @@ func (s *Segmenter) writeAudio(f *stream.Frame) (*Segment, error) {
 	if s.open {
 		elapsed := pts - s.cur.start
 		switch {
-		case s.forceCut || elapsed >= s.maxTicks:
+		case s.forceCut || elapsed+s.audio.frameTicks > s.capTicks():
 			seg, err = s.finish(pts, true)
 			continued = s.w.sameTracks(s.video, s.audio != nil)
 		case s.w.hasVideo:

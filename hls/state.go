@@ -63,22 +63,27 @@ type streamState struct {
 	sessionStart uint64
 	discSeq      uint64 // discontinuities that left the window
 	target       int    // EXT-X-TARGETDURATION, seconds; never decreases
-	live         bool   // a feeder is segmenting a publisher
-	leftAt       time.Time
-	endList      bool
-	missing      bool // a segment was lost: the next one is a discontinuity
-	playlist     []byte
-	etag         string
-	version      uint64
-	changed      chan struct{} // closed and replaced on every change
-	freed        bool
-	produced     uint64
-	bytes        uint64
-	lastDur      time.Duration
-	segStats     SegmenterStats
-	clients      map[clientID]time.Time
-	lastRequest  time.Time
-	waiting      int // playlist requests waiting for a first segment
+	baseTarget   int    // the target a playlist starts with: SegmentDuration rounded up
+	// dependent is set once the playlist listed a segment that does not start
+	// at a random access point: it stops claiming EXT-X-INDEPENDENT-SEGMENTS
+	// for good (a playlist tag may not come and go between reloads).
+	dependent   bool
+	live        bool // a feeder is segmenting a publisher
+	leftAt      time.Time
+	endList     bool
+	missing     bool // a segment was lost: the next one is a discontinuity
+	playlist    []byte
+	etag        string
+	version     uint64
+	changed     chan struct{} // closed and replaced on every change
+	freed       bool
+	produced    uint64
+	bytes       uint64
+	lastDur     time.Duration
+	segStats    SegmenterStats
+	clients     map[clientID]time.Time
+	lastRequest time.Time
+	waiting     int // playlist requests waiting for a first segment
 }
 
 // newStreamState returns an empty state whose media sequence starts at
@@ -93,6 +98,7 @@ func newStreamState(key stream.Key, token string, cfg Config, firstSeq uint64, n
 		nextSeq:      firstSeq,
 		sessionStart: firstSeq,
 		target:       int((cfg.SegmentDuration + time.Second - 1) / time.Second),
+		baseTarget:   int((cfg.SegmentDuration + time.Second - 1) / time.Second),
 		changed:      make(chan struct{}),
 		clients:      make(map[clientID]time.Time),
 		lastRequest:  now,
@@ -131,6 +137,8 @@ func (st *streamState) newSession(now time.Time) {
 	st.sessionStart = st.nextSeq
 	st.discSeq = 0
 	st.missing = false
+	st.target = st.baseTarget
+	st.dependent = false
 	st.rebuild(now)
 }
 
@@ -151,6 +159,7 @@ func (st *streamState) add(e *segmentEntry, segStats SegmenterStats, now time.Ti
 		e.disc = false // the first segment of a playlist continues nothing
 	}
 	st.segs = append(st.segs, e)
+	st.dependent = st.dependent || !e.independent
 	if n := len(st.segs); n > st.window && st.segs[n-st.window-1].disc && st.segs[n-st.window-1].seq >= st.sessionStart {
 		st.discSeq++ // a discontinuity left the window
 	}
@@ -210,7 +219,6 @@ func (st *streamState) rebuild(now time.Time) {
 	}
 	p.SeqNo = win[0].seq
 	p.DiscontinuitySeq = st.discSeq
-	independent := true
 	for _, e := range win {
 		_ = p.AppendSegment(&m3u8.MediaSegment{
 			URI:             st.uriPrefix + e.name,
@@ -218,13 +226,12 @@ func (st *streamState) rebuild(now time.Time) {
 			Discontinuity:   e.disc,
 			ProgramDateTime: e.pdt.UTC(),
 		})
-		independent = independent && e.independent
 	}
 	// AppendSegment raises the target to the ceiling of each duration; the
 	// RFC compares rounded durations, and the target must not shrink.
 	p.TargetDuration = float64(st.target)
 	p.Closed = st.endList
-	if independent {
+	if !st.dependent {
 		p.SetCustomTag(independentSegmentsTag{})
 	}
 	st.playlist = bytes.Clone(p.Encode().Bytes())
