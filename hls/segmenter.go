@@ -18,7 +18,7 @@ const (
 	// audioWaitTicks is how long audio waits for video that the metadata
 	// announced before the stream is segmented as audio-only.
 	audioWaitTicks = 3 * clockRate
-	// maxAudioPESFrames and maxAudioPESBytes bound how many ADTS frames one
+	// maxAudioPESFrames and maxAudioPESBytes bound how many audio frames one
 	// audio PES packs.
 	maxAudioPESFrames = 6
 	maxAudioPESBytes  = 2930
@@ -95,8 +95,8 @@ type SegmenterStats struct {
 	Video, Audio TrackStatus
 }
 
-// Segmenter turns the frames of one live stream (FLV tag bodies: H.264 and
-// AAC) into MPEG-TS segments. It is a pure component: no goroutines, no I/O.
+// Segmenter turns the frames of one live stream (FLV tag bodies: H.264 or
+// H.265, AAC or MP3) into MPEG-TS segments. It is a pure component: no goroutines, no I/O.
 // Feed it with WriteFrame in stream order; it returns each segment as it is
 // completed. A Segmenter is not safe for concurrent use.
 type Segmenter struct {
@@ -315,6 +315,9 @@ func (s *Segmenter) setAudioConfig(payload []byte) error {
 	if s.audio != nil && bytes.Equal(s.audio.config, payload) || sameLeftOut(s.audioLeft, payload) {
 		return nil
 	}
+	if _, track, ok := audioTrackZero(payload); ok && track.Codec == flv.FourCCMP3 {
+		return nil // MPEG audio is configured by its frames
+	}
 	t, err := newAudioTrack(payload)
 	if err != nil {
 		_, track, _ := audioTrackZero(payload)
@@ -381,7 +384,7 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 			seg, err = s.finish(dts, false)
 		case s.forceCut || elapsed+s.videoStep > s.capTicks():
 			seg, err = s.finish(dts, true)
-			continued = s.w.sameTracks(s.video, s.audio != nil)
+			continued = s.w.sameTracks(s.video, s.audio)
 		}
 		if err != nil {
 			return seg, err
@@ -451,9 +454,8 @@ func (s *Segmenter) wrote() {
 // begin opens a segment whose first frame has DTS start; rap tells whether
 // that frame is a random access point.
 func (s *Segmenter) begin(start int64, rap bool) error {
-	audio := s.audio != nil
-	if s.w == nil || !s.w.sameTracks(s.video, audio) {
-		w, err := newTSWriter(s.video, audio)
+	if s.w == nil || !s.w.sameTracks(s.video, s.audio) {
+		w, err := newTSWriter(s.video, s.audio)
 		if err != nil {
 			return err
 		}

@@ -23,13 +23,18 @@ func (s *Segmenter) writeAudio(f *stream.Frame) (*Segment, error) {
 		return nil, nil // another track of a multitrack stream
 	case leftOutFrame(s.stats.Audio, track.Codec):
 		return s.drop(nil, nil)
+	case track.Codec == flv.FourCCMP3:
+		if err := s.configureMPEGAudio(track.Data, f.Time); err != nil {
+			s.stats.Invalid++
+			return s.drop(nil, err)
+		}
 	case track.Codec != flv.FourCCAAC:
 		return s.drop(nil, leaveOutUnconfigured(&s.stats.Audio, track.Codec, h.SoundFormat, f.Time))
-	case s.audio == nil || track.Codec != flv.FourCCAAC:
+	case s.audio == nil || s.audio.codec != flv.FourCCAAC:
 		return s.drop(nil, fmt.Errorf("audio frame at %d ms (%v): %w", f.Time, track.Codec, ErrNoConfig))
 	}
 	raw := track.Data
-	if len(raw) == 0 || len(raw) > flv.MaxADTSPayload {
+	if len(raw) == 0 || len(raw) > s.audio.maxPayload() {
 		s.stats.Invalid++
 		return s.drop(nil, fmt.Errorf("audio frame at %d ms of %d bytes: %w", f.Time, len(raw), ErrInvalidFrame))
 	}
@@ -47,7 +52,7 @@ func (s *Segmenter) writeAudio(f *stream.Frame) (*Segment, error) {
 		switch {
 		case s.forceCut || elapsed+s.audio.frameTicks > s.capTicks():
 			seg, err = s.finish(pts, true)
-			continued = s.w.sameTracks(s.video, s.audio != nil)
+			continued = s.w.sameTracks(s.video, s.audio)
 		case s.w.hasVideo:
 			// Segments with video are cut at keyframes only.
 		case s.cutAtRAP || s.trackChange || elapsed >= s.target:
@@ -89,7 +94,7 @@ func (s *Segmenter) writeAudio(f *stream.Frame) (*Segment, error) {
 	}
 	s.lastAudioPTS, s.haveAudioPTS = pts, true
 	if s.audioPESFrames > 0 && (s.audioPESFrames >= maxAudioPESFrames ||
-		len(s.audioPES)+flv.ADTSHeaderSize+len(raw) > maxAudioPESBytes ||
+		len(s.audioPES)+s.audio.headerSize()+len(raw) > maxAudioPESBytes ||
 		pts-s.audioNext > audioGapTicks || s.audioNext-pts > audioGapTicks) {
 		if err := s.flushAudio(); err != nil {
 			return s.drop(seg, err)
@@ -98,16 +103,35 @@ func (s *Segmenter) writeAudio(f *stream.Frame) (*Segment, error) {
 	if s.audioPESFrames == 0 {
 		s.audioPESPTS = pts
 	}
-	s.audioPES, _ = s.audio.appendADTS(s.audioPES, raw)
+	s.audioPES, _ = s.audio.appendFrame(s.audioPES, raw)
 	s.audioPESFrames++
-	s.audioNext = pts + s.audio.frameTicks
+	s.audioNext = pts + s.audio.frameTicks*int64(s.audio.frames(raw))
 	s.tl.extend(s.audioNext)
 	s.cur.audioFrames++
 	s.wrote()
 	return seg, nil
 }
 
-// flushAudio writes the packed ADTS frames as one PES.
+// configureMPEGAudio sets the audio track up from an MPEG audio (MP3)
+// frame, as FLV sends no sequence header for it; a change of its stream
+// parameters is a configuration change.
+func (s *Segmenter) configureMPEGAudio(payload []byte, ms uint32) error {
+	t, err := newMPEGAudioTrack(payload)
+	if err != nil {
+		return fmt.Errorf("audio frame at %d ms: %w", ms, err)
+	}
+	if s.audio != nil && s.audio.sameConfig(t) {
+		return nil
+	}
+	include(&s.stats.Audio, &s.audioLeft, flv.FourCCMP3)
+	if s.audio != nil && s.open {
+		s.cutAtRAP = true
+	}
+	s.audio = t
+	return nil
+}
+
+// flushAudio writes the packed audio frames as one PES.
 func (s *Segmenter) flushAudio() error {
 	if s.audioPESFrames == 0 {
 		return nil

@@ -461,9 +461,9 @@ func TestSegmenterInvalidFrames(t *testing.T) {
 			return []*stream.Frame{frame(t, flv.TagVideo, 0, []byte{0x17, 0, 0, 0, 0, 1, 2})}
 		}, ErrInvalidFrame},
 		{"unsupported audio codec", func(t *testing.T) []*stream.Frame {
-			// MP3 has no sequence header: its first frame reports the track
-			// left out.
-			return []*stream.Frame{frame(t, flv.TagAudio, 0, []byte{0x2f, 0xff, 0xfb})}
+			// Linear PCM has no sequence header: its first frame reports the
+			// track left out.
+			return []*stream.Frame{frame(t, flv.TagAudio, 0, []byte{0x3f, 0x00, 0x01})}
 		}, ErrUnsupportedCodec},
 		{"empty AAC frame", func(t *testing.T) []*stream.Frame {
 			return []*stream.Frame{
