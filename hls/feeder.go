@@ -55,6 +55,7 @@ func (m *Manager) feed(ctx context.Context, st *streamState, f *feeder, prev *fe
 	buf := make([]*stream.Frame, readBatch)
 	var resyncs, errCount uint64
 	gen, haveGen := uint32(0), false
+	var shown SegmenterStats // the track statuses st.segStats last got
 	for {
 		n, err := r.Read(ctx, buf)
 		if rs := r.Stats().Resyncs; rs != resyncs {
@@ -84,6 +85,14 @@ func (m *Manager) feed(ctx context.Context, st *streamState, f *feeder, prev *fe
 				}
 			}
 			m.emit(st, out, nil, log)
+		}
+		if ss := seg.Stats(); ss.Video != shown.Video || ss.Audio != shown.Audio {
+			// A track was included or left out: the API tells before the first
+			// segment (there may never be one).
+			st.mu.Lock()
+			st.segStats = ss
+			st.mu.Unlock()
+			shown = ss
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, context.Canceled) && !errors.Is(err, stream.ErrClosed) {

@@ -112,3 +112,25 @@ func TestMP3FromFFmpeg(t *testing.T) {
 		t.Errorf("ffmpeg -xerror -i playlist -c copy: %v, output:\n%s", err, out)
 	}
 }
+
+// TestRegressionLeftOutTrackReportedUnknown: a stream whose only track is
+// left out for its codec (here legacy PCM audio) is reported so while it
+// is live, before any segment (the API said "unknown"), and its playlist
+// says why there is no segment instead of "stream starting".
+func TestRegressionLeftOutTrackReportedUnknown(t *testing.T) {
+	tm := startManager(t, Config{SegmentDuration: time.Second})
+	pub := tm.publish(t, camKey)
+	defer pub.Close()
+	for k := range 100 {
+		pcm := append([]byte{3<<4 | 0x0f}, bytes.Repeat([]byte{byte(k)}, 400)...)
+		pub.WriteFrame(frame(t, flv.TagAudio, uint32(k*20), pcm))
+	}
+	waitFor(t, "the audio track reported left out", func() bool {
+		st, ok := tm.m.Stats(camKey)
+		return ok && !st.Segmenter.Audio.Included && st.Segmenter.Audio.Reason != ""
+	})
+	resp, body := tm.get(t, http.MethodGet, "/live/cam.m3u8")
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "no track of the stream can be carried") {
+		t.Errorf("playlist of a stream without a track HLS carries: %d %q", resp.StatusCode, body)
+	}
+}

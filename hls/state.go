@@ -5,6 +5,7 @@ import (
 	"net"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -264,6 +265,24 @@ func (st *streamState) pruneClients(now time.Time, timeout time.Duration) {
 			delete(st.clients, c)
 		}
 	}
+}
+
+// leftOutReason says why nothing of the stream is segmented when every
+// track it has is left out for its codec, or returns "". st.mu must be
+// held.
+func (st *streamState) leftOutReason() string {
+	v, a := st.segStats.Video, st.segStats.Audio
+	if v.Included || a.Included || v.Reason == "" && a.Reason == "" {
+		return ""
+	}
+	var reasons []string
+	if v.Reason != "" {
+		reasons = append(reasons, "video: "+v.Reason)
+	}
+	if a.Reason != "" {
+		reasons = append(reasons, "audio: "+a.Reason)
+	}
+	return strings.Join(reasons, "; ")
 }
 
 // clientOf identifies the client of a request by remote IP and User-Agent.
