@@ -37,8 +37,15 @@ var integrationConfig = Config{EndListDelay: 3 * time.Second}
 
 func startStack(t *testing.T, cfg Config) *stack {
 	t.Helper()
+	return startStackWithHub(t, cfg, stream.Config{})
+}
+
+// startStackWithHub is startStack with a configured registry (a republish
+// window, for instance).
+func startStackWithHub(t *testing.T, cfg Config, hubCfg stream.Config) *stack {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hub := stream.NewRegistry(stream.Config{}, log)
+	hub := stream.NewRegistry(hubCfg, log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -412,7 +412,10 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 	if err := s.w.writeVideo(pts, outDTS, rap, s.au); err != nil {
 		return s.drop(seg, err)
 	}
-	s.tl.extend(dts + s.videoStep)
+	// The frame lasts until its presentation ends: a B-frame stream's last
+	// frames are presented after later-decoded ones, and output time after a
+	// restart must continue past every frame shown, not just decoded.
+	s.tl.extend(max(dts, pts) + s.videoStep)
 	s.cur.videoFrames++
 	s.wrote()
 	return seg, nil

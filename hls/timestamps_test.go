@@ -2,6 +2,7 @@ package hls
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"os"
 	"os/exec"
@@ -15,6 +16,50 @@ import (
 	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/stream"
 )
+
+// encodeBFrames has ffmpeg encode 5 s of H.264 with B-frames and AAC to
+// FLV and returns its tags as frames.
+func encodeBFrames(t *testing.T, dir string) []*stream.Frame {
+	t.Helper()
+	clip := filepath.Join(dir, "bframes.flv")
+	enc := exec.Command(testenv.Tool(t, "ffmpeg"), "-hide_banner", "-nostdin", "-v", "error",
+		"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+		"-t", "5", "-c:v", "libx264", "-preset", "ultrafast", "-bf", "2", "-g", "60", "-keyint_min", "60",
+		"-sc_threshold", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "flv", clip)
+	if out, err := enc.CombinedOutput(); err != nil {
+		t.Fatalf("encode: %v\n%s", err, out)
+	}
+	return readFLVFile(t, clip)
+}
+
+// writeTS feeds frames to s, flushes it and writes every segment, one
+// after the other as a player reads them, to a file in dir.
+func writeTS(t *testing.T, dir string, s *Segmenter, frames ...[]*stream.Frame) string {
+	t.Helper()
+	var ts []byte
+	for i, part := range frames {
+		if i > 0 {
+			if seg, err := s.Restart(); err != nil {
+				t.Fatal(err)
+			} else if seg != nil {
+				ts = append(ts, seg.Data...)
+			}
+		}
+		for _, seg := range feed(t, s, part) {
+			ts = append(ts, seg.Data...)
+		}
+	}
+	if last, err := s.Flush(); err != nil || last == nil {
+		t.Fatalf("flush: %v, %v", last, err)
+	} else {
+		ts = append(ts, last.Data...)
+	}
+	out := filepath.Join(dir, "out.ts")
+	if err := os.WriteFile(out, ts, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
 
 // readFLVFile returns the tags of an FLV file as frames.
 func readFLVFile(t *testing.T, path string) []*stream.Frame {
@@ -74,29 +119,9 @@ func withNegativeCompositionTimes(t *testing.T, frames []*stream.Frame, shiftMs 
 // (about 14 of 60 frames per segment shared a PTS). ffprobe judges.
 func TestRegressionNegativeCompositionTimesShareTimestamps(t *testing.T) {
 	dir := t.TempDir()
-	clip := filepath.Join(dir, "bframes.flv")
-	enc := exec.Command(testenv.Tool(t, "ffmpeg"), "-hide_banner", "-nostdin", "-v", "error",
-		"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-		"-t", "5", "-c:v", "libx264", "-preset", "ultrafast", "-bf", "2", "-g", "60", "-keyint_min", "60",
-		"-sc_threshold", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "flv", clip)
-	if out, err := enc.CombinedOutput(); err != nil {
-		t.Fatalf("encode: %v\n%s", err, out)
-	}
-	frames := withNegativeCompositionTimes(t, readFLVFile(t, clip), 67)
+	frames := withNegativeCompositionTimes(t, encodeBFrames(t, dir), 67)
 	s := NewSegmenter(SegmenterConfig{TargetDuration: 2 * time.Second, Now: fixedNow})
-	var ts []byte
-	for _, seg := range feed(t, s, frames) {
-		ts = append(ts, seg.Data...)
-	}
-	if last, err := s.Flush(); err != nil || last == nil {
-		t.Fatalf("flush: %v, %v", last, err)
-	} else {
-		ts = append(ts, last.Data...)
-	}
-	out := filepath.Join(dir, "out.ts")
-	if err := os.WriteFile(out, ts, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	out := writeTS(t, dir, s, frames)
 	probe, err := exec.Command(testenv.Tool(t, "ffprobe"), "-v", "error", "-select_streams", "v",
 		"-show_entries", "packet=pts,dts", "-of", "csv=p=0", out).Output()
 	if err != nil {
@@ -131,5 +156,36 @@ func TestRegressionNegativeCompositionTimesShareTimestamps(t *testing.T) {
 	if packets < 140 || shared > 0 || late > 0 || backwards > 0 {
 		t.Errorf("%d video packets: %d share a PTS with an earlier one, %d have DTS after PTS, %d DTS not increasing",
 			packets, shared, late, backwards)
+	}
+}
+
+// TestRegressionRepublishedHLSTimestampsOffFrameGrid: a publisher
+// of H.264 with B-frames that stops right after a frame presented later
+// than it is decoded, followed by a new publisher (Restart): output time
+// continues after the last frame presented, so ffmpeg decoding the
+// segments in a row finds every picture after the one before ("non
+// monotonically increasing dts" when the new publisher's first pictures
+// were presented before the old one's last).
+func TestRegressionRepublishedHLSTimestampsOffFrameGrid(t *testing.T) {
+	dir := t.TempDir()
+	frames := encodeBFrames(t, dir)
+	cut := -1 // just after the first video frame past 2.5 s presented 2 frames or more after its DTS
+	for i, f := range frames {
+		if f.Type == flv.TagVideo && !f.Header && f.Time > 2500 && f.CompositionTime >= 66 {
+			cut = i + 1
+			break
+		}
+	}
+	if cut < 0 {
+		t.Fatal("no B-frame reordering in the clip")
+	}
+	s := NewSegmenter(SegmenterConfig{TargetDuration: 2 * time.Second, Now: fixedNow})
+	out := writeTS(t, dir, s, frames[:cut], frames)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	msg, err := exec.CommandContext(ctx, testenv.Tool(t, "ffmpeg"), "-hide_banner", "-nostdin", "-v", "warning",
+		"-i", out, "-f", "null", "-").CombinedOutput()
+	if err != nil || strings.Contains(strings.ToLower(string(msg)), "monoton") {
+		t.Errorf("ffmpeg -i segments -f null -: %v\n%s", err, msg)
 	}
 }
