@@ -1,6 +1,7 @@
 package hls
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/asticode/go-astits"
@@ -151,11 +152,12 @@ func nextNALU(src []byte, pos, lengthSize int) (nalu []byte, next int, err error
 
 // appendAccessUnit appends one access unit in Annex-B form to dst: an access
 // unit delimiter first, the parameter sets before a random access picture
-// that does not carry them in band, then the frame's NAL units (delimiters
-// already present are dropped). data is the length-prefixed codec data of a
-// coded frame. It reports whether the access unit is a random access point.
-// On error dst is returned unchanged.
-func (t *videoTrack) appendAccessUnit(dst, data []byte, keyframe bool) ([]byte, bool, error) {
+// that does not carry them in band (or before any access unit without them
+// when params is set: one that starts a segment without a keyframe), then
+// the frame's NAL units (delimiters already present are dropped). data is
+// the length-prefixed codec data of a coded frame. It reports whether the
+// access unit is a random access point. On error dst is returned unchanged.
+func (t *videoTrack) appendAccessUnit(dst, data []byte, keyframe, params bool) ([]byte, bool, error) {
 	var hasRAP, hasSPS bool
 	units := 0
 	for pos := 0; pos < len(data); {
@@ -184,7 +186,7 @@ func (t *videoTrack) appendAccessUnit(dst, data []byte, keyframe bool) ([]byte, 
 	rap := keyframe || hasRAP
 	dst = append(dst, annexBStartCode...)
 	dst = append(dst, t.aud()...)
-	if rap && !hasSPS {
+	if (rap || params) && !hasSPS {
 		dst = append(dst, t.paramSets...)
 	}
 	for pos := 0; pos < len(data); {
@@ -203,12 +205,16 @@ func (t *videoTrack) appendAccessUnit(dst, data []byte, keyframe bool) ([]byte, 
 // sample rate).
 const aacFrameSamples = 1024
 
-// audioTrack is the decoder configuration of an AAC track.
+// audioTrack is the decoder configuration of an audio track: AAC (from its
+// sequence header) or MPEG audio (from its first frame, mp3.go).
 type audioTrack struct {
-	aac flv.AACConfig
-	// frameTicks is the duration of one AAC frame on the 90 kHz clock.
+	codec      flv.FourCC
+	streamType astits.StreamType
+	aac        flv.AACConfig
+	mpeg       mpegAudioHeader
+	// frameTicks is the duration of one frame on the 90 kHz clock.
 	frameTicks int64
-	// config is the sequence header payload it was built from.
+	// config is the sequence header payload it was built from (AAC).
 	config []byte
 }
 
@@ -235,17 +241,52 @@ func newAudioTrack(payload []byte) (*audioTrack, error) {
 		return nil, fmt.Errorf("AAC: %w: %w", ErrUnsupportedCodec, err)
 	}
 	return &audioTrack{
+		codec:      flv.FourCCAAC,
+		streamType: astits.StreamTypeAACAudio,
 		aac:        c,
 		frameTicks: int64(aacFrameSamples) * clockRate / int64(c.SampleRate),
 		config:     payload,
 	}, nil
 }
 
-// appendADTS appends one raw AAC frame behind its ADTS header.
-func (t *audioTrack) appendADTS(dst, raw []byte) ([]byte, error) {
-	if len(raw) == 0 || len(raw) > flv.MaxADTSPayload {
-		return dst, fmt.Errorf("AAC frame of %d bytes: %w", len(raw), ErrInvalidFrame)
+// maxPayload is the largest frame payload of one FLV tag the track takes.
+func (t *audioTrack) maxPayload() int {
+	if t.codec == flv.FourCCAAC {
+		return flv.MaxADTSPayload
 	}
-	dst = t.aac.AppendADTSHeader(dst, len(raw))
+	return maxMPEGAudioPayload
+}
+
+// headerSize is the size of the header appendFrame adds to a payload.
+func (t *audioTrack) headerSize() int {
+	if t.codec == flv.FourCCAAC {
+		return flv.ADTSHeaderSize
+	}
+	return 0
+}
+
+// frames counts the frames of a payload.
+func (t *audioTrack) frames(payload []byte) int {
+	if t.codec == flv.FourCCAAC {
+		return 1
+	}
+	return countMPEGAudioFrames(payload, t.mpeg)
+}
+
+// sameConfig reports whether o describes the same stream as t.
+func (t *audioTrack) sameConfig(o *audioTrack) bool {
+	return t.codec == o.codec && t.streamType == o.streamType && t.frameTicks == o.frameTicks &&
+		t.mpeg.sampleRate == o.mpeg.sampleRate && bytes.Equal(t.config, o.config)
+}
+
+// appendFrame appends the payload of one FLV tag as the elementary stream
+// carries it: a raw AAC frame behind its ADTS header, MPEG audio as it is.
+func (t *audioTrack) appendFrame(dst, raw []byte) ([]byte, error) {
+	if len(raw) == 0 || len(raw) > t.maxPayload() {
+		return dst, fmt.Errorf("%v frame of %d bytes: %w", t.codec, len(raw), ErrInvalidFrame)
+	}
+	if t.codec == flv.FourCCAAC {
+		dst = t.aac.AppendADTSHeader(dst, len(raw))
+	}
 	return append(dst, raw...), nil
 }

@@ -65,7 +65,11 @@ type Authorizer interface {
 type Config struct {
 	// SegmentDuration is the target segment duration: a segment is cut at the
 	// first video keyframe once it is this long (audio-only streams are cut on
-	// time). Default 2s, at least MinSegmentDuration.
+	// time). Default 2s, at least MinSegmentDuration. A playlist's
+	// EXT-X-TARGETDURATION is decided with its first segment (this rounded
+	// up to whole seconds, or the first segment's duration when the stream's
+	// GOP is longer) and never changes: a later GOP too long for it is cut
+	// early, without a keyframe (such a segment is not independent).
 	SegmentDuration time.Duration `yaml:"segment_duration"`
 	// PlaylistLength is the number of segments in the sliding-window
 	// playlist. Default 6.
@@ -86,7 +90,9 @@ type Config struct {
 	// EndListDelay is how long the playlist stays live after the publisher
 	// left before it gets EXT-X-ENDLIST, so that a publisher reconnecting
 	// under the same name continues the same playlist (with a
-	// discontinuity) and players keep playing. Default 5s; negative: at once.
+	// discontinuity) and players keep playing. A publisher returning after
+	// EXT-X-ENDLIST starts a new playlist at the same URL (the ended one is
+	// never reopened). Default 5s; negative: at once.
 	EndListDelay time.Duration `yaml:"end_list_delay"`
 	// EndedRetention is how long a stream's HLS data (playlist and segments)
 	// is kept after the publisher left; then it is freed. Default 60s; never

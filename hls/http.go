@@ -107,8 +107,14 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 			return
 		}
 		if !st.wait(changed, timer.C, r.Context().Done()) {
+			st.mu.Lock()
+			msg := "stream starting, no segment yet"
+			if left := st.leftOutReason(); left != "" {
+				msg = "no segment: no track of the stream can be carried in HLS (" + left + ")"
+			}
+			st.mu.Unlock()
 			w.Header().Set("Retry-After", "1")
-			httpError(w, http.StatusServiceUnavailable, "stream starting, no segment yet")
+			httpError(w, http.StatusServiceUnavailable, msg)
 			return
 		}
 	}

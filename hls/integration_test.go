@@ -37,8 +37,15 @@ var integrationConfig = Config{EndListDelay: 3 * time.Second}
 
 func startStack(t *testing.T, cfg Config) *stack {
 	t.Helper()
+	return startStackWithHub(t, cfg, stream.Config{})
+}
+
+// startStackWithHub is startStack with a configured registry (a republish
+// window, for instance).
+func startStackWithHub(t *testing.T, cfg Config, hubCfg stream.Config) *stack {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hub, err := stream.NewRegistry(stream.Config{}, log)
+	hub, err := stream.NewRegistry(hubCfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}

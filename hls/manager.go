@@ -2,12 +2,8 @@ package hls
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math/bits"
-	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -70,17 +66,6 @@ type Manager struct {
 type tombstone struct {
 	nextSeq uint64
 	at      time.Time
-}
-
-// feeder is one goroutine reading a live stream into a state's segmenter.
-type feeder struct {
-	src *stream.Stream
-	// reader is attached (and so positioned) when the feeder is created,
-	// so that no frame published after that is missed while the goroutine
-	// starts or waits for the previous feeder to drain.
-	reader *stream.Reader
-	cancel context.CancelFunc
-	done   chan struct{}
 }
 
 // NewManager prepares the storage and registers with hub a manager
@@ -218,160 +203,12 @@ func (m *Manager) startFeederLocked(st *streamState, s *stream.Stream) {
 	st.mu.Lock()
 	st.live = true
 	st.leftAt = time.Time{}
-	if st.endList {
-		st.endList = false
-		st.rebuild(m.now())
-	}
+	newPlaylist := st.endList
+	st.newSession(m.now())
 	st.notify()
 	st.mu.Unlock()
 	m.wg.Add(1)
-	go m.feed(ctx, st, f, prev, restart)
-}
-
-// feed reads s into the state's segmenter until the stream ends or ctx is
-// cancelled (Close, or an idle segmenter started on request).
-func (m *Manager) feed(ctx context.Context, st *streamState, f *feeder, prev *feeder, restart bool) {
-	defer m.wg.Done()
-	defer close(f.done)
-	defer f.cancel()
-	r := f.reader
-	defer r.Close()
-	if m.feedHook != nil {
-		m.feedHook()
-	}
-	log := m.log.With("stream", st.key.String(), "publisher", f.src.Info().ID)
-	if prev != nil {
-		select {
-		case <-prev.done:
-		case <-ctx.Done():
-			m.feederDone(st, f)
-			return
-		}
-	}
-	seg := st.seg
-	if restart {
-		out, err := seg.Restart()
-		m.emit(st, out, err, log)
-	}
-	log.Debug("segmenter started", "token", st.token)
-	buf := make([]*stream.Frame, readBatch)
-	var resyncs, errCount uint64
-	gen, haveGen := uint32(0), false
-	for {
-		n, err := r.Read(ctx, buf)
-		if rs := r.Stats().Resyncs; rs != resyncs {
-			resyncs = rs
-			out, derr := seg.Discontinuity() // frames were skipped
-			m.emit(st, out, derr, log)
-		}
-		for i := range n {
-			if g := buf[i].Generation(); haveGen && g != gen {
-				// A new publisher continues the stream (republish or
-				// takeover): a new coded stream, maybe new codecs.
-				out, rerr := seg.Restart()
-				m.emit(st, out, rerr, log)
-				gen = g
-			} else if !haveGen {
-				gen, haveGen = g, true
-			}
-			out, ferr := seg.WriteFrame(buf[i])
-			buf[i] = nil
-			if errors.Is(ferr, ErrUnsupportedCodec) {
-				// Once per configuration: the track stays out (tracks.go).
-				log.Warn("track left out of HLS", "reason", ferr)
-			} else if ferr != nil {
-				errCount++
-				if bits.OnesCount64(errCount) == 1 { // log 1st, 2nd, 4th, 8th … error
-					log.Warn("frame not segmented", "err", ferr, "errors", errCount)
-				}
-			}
-			m.emit(st, out, nil, log)
-		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, context.Canceled) && !errors.Is(err, stream.ErrClosed) {
-				log.Warn("reading stream", "err", err)
-			}
-			break
-		}
-	}
-	if m.ctx.Err() == nil {
-		out, err := seg.Flush()
-		m.emit(st, out, err, log)
-	}
-	st.mu.Lock()
-	st.segStats = seg.Stats()
-	st.mu.Unlock()
-	ss, rs := seg.Stats(), r.Stats()
-	log.Debug("segmenter stopped", "segments", ss.Segments, "frames", ss.Frames, "dropped", ss.Dropped,
-		"invalid", ss.Invalid, "reader_dropped", rs.Dropped, "resyncs", rs.Resyncs)
-	m.feederDone(st, f)
-}
-
-// feederDone marks the state as no longer live when f was its current
-// feeder.
-func (m *Manager) feederDone(st *streamState, f *feeder) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if st.feeder != f {
-		return
-	}
-	st.feeder = nil
-	now := m.now()
-	st.mu.Lock()
-	st.live = false
-	st.leftAt = now
-	if m.cfg.EndListDelay <= 0 && len(st.segs) > 0 {
-		st.endList = true
-		st.rebuild(now)
-	}
-	st.notify()
-	st.mu.Unlock()
-}
-
-// emit stores a segment the segmenter produced and adds it to the
-// playlist.
-func (m *Manager) emit(st *streamState, seg *Segment, err error, log *slog.Logger) {
-	if err != nil {
-		log.Warn("segmenter", "err", err)
-	}
-	if seg == nil {
-		return
-	}
-	st.mu.Lock()
-	seq := st.nextSeq
-	st.nextSeq++
-	st.mu.Unlock()
-	name := segmentName(st.token, seq)
-	body, err := m.store.put(st.key, name, seg.Data)
-	now := m.now()
-	st.mu.Lock()
-	if err != nil {
-		st.nextSeq = seq // only this goroutine advances nextSeq
-		st.missing = true
-		st.mu.Unlock()
-		log.Error("store segment", "err", err)
-		return
-	}
-	if st.freed {
-		st.mu.Unlock()
-		m.store.remove(st.key, name, body)
-		return
-	}
-	m.segmentsTotal.Add(1)
-	evicted := st.add(&segmentEntry{
-		seq:         seq,
-		name:        name,
-		duration:    seg.Duration,
-		pdt:         seg.ProgramDateTime,
-		disc:        seg.Discontinuity,
-		independent: seg.Independent,
-		created:     now,
-		body:        body,
-	}, st.seg.Stats(), now)
-	st.mu.Unlock()
-	for _, e := range evicted {
-		m.store.remove(st.key, e.name, e.body)
-	}
+	go m.feed(ctx, st, f, prev, restart, newPlaylist)
 }
 
 // janitor ends playlists, frees ended streams, stops idle segmenters and
@@ -411,7 +248,7 @@ func (m *Manager) sweep(now time.Time) []*streamState {
 		free := false
 		if st.feeder == nil && !st.live {
 			gone := now.Sub(st.leftAt)
-			if !st.endList && len(st.segs) > 0 && gone >= m.cfg.EndListDelay {
+			if !st.endList && len(st.windowEntries()) > 0 && gone >= m.cfg.EndListDelay {
 				st.endList = true
 				st.rebuild(now)
 			}
@@ -495,105 +332,6 @@ func (m *Manager) existing(key stream.Key) *streamState {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.states[key]
-}
-
-// StreamStats describes one stream's HLS output, for the admin API.
-type StreamStats struct {
-	// Key is the stream.
-	Key stream.Key
-	// Live is set while a publisher is being segmented.
-	Live bool
-	// Ended is set once the playlist carries EXT-X-ENDLIST.
-	Ended bool
-	// MediaSequence is the playlist's EXT-X-MEDIA-SEQUENCE and
-	// LastSequence the newest segment's sequence number (both zero before
-	// the first segment).
-	MediaSequence, LastSequence uint64
-	// Segments and Bytes count the segments produced and their bytes.
-	Segments, Bytes uint64
-	// LastSegmentDuration is the newest segment's duration.
-	LastSegmentDuration time.Duration
-	// TargetDuration is the playlist's EXT-X-TARGETDURATION.
-	TargetDuration time.Duration
-	// Segmenter holds the segmenter's counters (dropped frames, forced
-	// cuts, discontinuities …).
-	Segmenter SegmenterStats
-	// Viewers counts distinct clients (remote IP + User-Agent) seen within
-	// Config.ViewerTimeout.
-	Viewers int
-}
-
-// Stats returns the HLS counters of key.
-func (m *Manager) Stats(key stream.Key) (StreamStats, bool) {
-	st := m.existing(key)
-	if st == nil {
-		return StreamStats{}, false
-	}
-	return m.statsOf(st), true
-}
-
-// AllStats returns the counters of every stream with HLS state, sorted by
-// key.
-func (m *Manager) AllStats() []StreamStats {
-	m.mu.Lock()
-	states := make([]*streamState, 0, len(m.states))
-	for _, st := range m.states {
-		states = append(states, st)
-	}
-	m.mu.Unlock()
-	out := make([]StreamStats, 0, len(states))
-	for _, st := range states {
-		out = append(out, m.statsOf(st))
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i].Key, out[j].Key
-		return a.App < b.App || a.App == b.App && a.Name < b.Name
-	})
-	return out
-}
-
-// Viewers counts the distinct HLS clients of key seen recently.
-func (m *Manager) Viewers(key stream.Key) int {
-	st := m.existing(key)
-	if st == nil {
-		return 0
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.viewers(m.now(), m.viewerTimeout(st))
-}
-
-// viewerTimeout is how long a client of st counts as a viewer after its
-// last request: Config.ViewerTimeout when set, else three of the stream's
-// target durations (a player reloads the playlist about once per target
-// duration). st.mu must be held.
-func (m *Manager) viewerTimeout(st *streamState) time.Duration {
-	if m.cfg.ViewerTimeout > 0 {
-		return m.cfg.ViewerTimeout
-	}
-	target := max(time.Duration(st.target)*time.Second, m.cfg.SegmentDuration)
-	return viewerTargetDurations * target
-}
-
-// statsOf snapshots one state.
-func (m *Manager) statsOf(st *streamState) StreamStats {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	s := StreamStats{
-		Key:                 st.key,
-		Live:                st.live,
-		Ended:               st.endList,
-		Segments:            st.produced,
-		Bytes:               st.bytes,
-		LastSegmentDuration: st.lastDur,
-		TargetDuration:      time.Duration(st.target) * time.Second,
-		Segmenter:           st.segStats,
-		Viewers:             st.viewers(m.now(), m.viewerTimeout(st)),
-	}
-	if win := st.windowEntries(); len(win) > 0 {
-		s.MediaSequence, s.LastSequence = win[0].seq, win[len(win)-1].seq
-	}
-	return s
 }
 
 // segmentName returns the file name of a segment.

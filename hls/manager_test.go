@@ -293,15 +293,18 @@ func TestManagerRestartIsDiscontinuity(t *testing.T) {
 
 	pub = tm.publish(t, camKey)
 	writeFrames(pub, source{fps: 30, gop: 30, audio: true}.frames(t, 4500))
+	// The playlist ended: the new publisher gets a playlist of its own that
+	// continues the media sequence (EXT-X-ENDLIST is never taken back).
 	again := tm.waitPlaylist(t, "/live/cam.m3u8", "segments of the new publisher", func(p parsedPlaylist) bool {
-		return !p.ended && len(p.segments) == 5
+		return !p.ended && len(p.segments) == 2
 	})
+	c = newPlaylistChecker()
 	checkLoad(again)
-	if !again.segments[3].disc || again.segments[3].seq != 3 {
-		t.Errorf("first segment of the new publisher: %+v, want a discontinuity with sequence 3", again.segments[3])
+	if again.mediaSeq != 3 || again.segments[0].seq != 3 {
+		t.Errorf("first segment of the new publisher: %+v, want sequence 3", again.segments[0])
 	}
-	for i, s := range again.segments {
-		if s.disc != (i == 3) {
+	for _, s := range again.segments {
+		if s.disc {
 			t.Errorf("segment %d discontinuity %v", s.seq, s.disc)
 		}
 	}
@@ -313,7 +316,7 @@ func TestManagerRestartIsDiscontinuity(t *testing.T) {
 		_, ok := tm.m.Stats(camKey)
 		return !ok
 	})
-	if resp, _ := tm.get(t, http.MethodGet, "/live/"+again.segments[4].uri); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := tm.get(t, http.MethodGet, "/live/"+again.segments[1].uri); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("segment of a freed stream: %d", resp.StatusCode)
 	}
 	pub = tm.publish(t, camKey)
@@ -322,9 +325,9 @@ func TestManagerRestartIsDiscontinuity(t *testing.T) {
 	fresh := tm.waitPlaylist(t, "/live/cam.m3u8", "a fresh playlist", func(p parsedPlaylist) bool { return len(p.segments) > 0 })
 	oldToken, _, _ := strings.Cut(again.segments[0].uri, "-")
 	newToken, _, _ := strings.Cut(fresh.segments[0].uri, "-")
-	if fresh.mediaSeq <= again.segments[4].seq || newToken == oldToken {
+	if fresh.mediaSeq <= again.segments[1].seq || newToken == oldToken {
 		t.Errorf("fresh playlist: media sequence %d after %d, URI %q after %q", fresh.mediaSeq,
-			again.segments[4].seq, fresh.segments[0].uri, again.segments[4].uri)
+			again.segments[1].seq, fresh.segments[0].uri, again.segments[1].uri)
 	}
 	if fresh.segments[0].disc {
 		t.Error("a fresh playlist starts with a discontinuity")

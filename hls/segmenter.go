@@ -18,7 +18,7 @@ const (
 	// audioWaitTicks is how long audio waits for video that the metadata
 	// announced before the stream is segmented as audio-only.
 	audioWaitTicks = 3 * clockRate
-	// maxAudioPESFrames and maxAudioPESBytes bound how many ADTS frames one
+	// maxAudioPESFrames and maxAudioPESBytes bound how many audio frames one
 	// audio PES packs.
 	maxAudioPESFrames = 6
 	maxAudioPESBytes  = 2930
@@ -67,8 +67,9 @@ type Segment struct {
 	// Independent is set when the segment starts with a random access point
 	// (a keyframe, or audio in an audio-only stream).
 	Independent bool
-	// Forced is set when the segment was cut by MaxSegmentDuration or
-	// MaxSegmentBytes rather than at a keyframe.
+	// Forced is set when the segment was cut by MaxSegmentDuration,
+	// MaxSegmentBytes or the playlist's target duration rather than at a
+	// keyframe.
 	Forced bool
 	// VideoFrames and AudioFrames count the frames in the segment.
 	VideoFrames, AudioFrames int
@@ -94,8 +95,8 @@ type SegmenterStats struct {
 	Video, Audio TrackStatus
 }
 
-// Segmenter turns the frames of one live stream (FLV tag bodies: H.264 and
-// AAC) into MPEG-TS segments. It is a pure component: no goroutines, no I/O.
+// Segmenter turns the frames of one live stream (FLV tag bodies: H.264 or
+// H.265, AAC or MP3) into MPEG-TS segments. It is a pure component: no goroutines, no I/O.
 // Feed it with WriteFrame in stream order; it returns each segment as it is
 // completed. A Segmenter is not safe for concurrent use.
 type Segmenter struct {
@@ -103,6 +104,12 @@ type Segmenter struct {
 	target   int64 // ticks
 	maxTicks int64
 	maxBytes int
+	// minPlaylistTarget is the target duration rounded up to whole seconds;
+	// playlistTarget is the playlist's EXT-X-TARGETDURATION (ticks, whole
+	// seconds), decided with the first segment (0 before) and kept: a segment
+	// that would outgrow it is cut early.
+	minPlaylistTarget int64
+	playlistTarget    int64
 
 	tl    timeline
 	video *videoTrack
@@ -123,8 +130,9 @@ type Segmenter struct {
 	anchored       bool // PROGRAM-DATE-TIME anchor set
 	anchorTicks    int64
 	anchorWall     time.Time
-	lastVideoDTS   int64
+	lastVideoDTS   int64 // as written, dtsShift applied
 	haveVideoDTS   bool
+	dtsShift       int64 // ticks video DTS is lowered by: the most negative composition time seen
 	videoStep      int64
 	lastAudioPTS   int64
 	haveAudioPTS   bool
@@ -167,14 +175,38 @@ func NewSegmenter(cfg SegmenterConfig) *Segmenter {
 		cfg.Now = time.Now
 	}
 	return &Segmenter{
-		now:       cfg.Now,
-		target:    durationTicks(cfg.TargetDuration),
-		maxTicks:  durationTicks(cfg.MaxSegmentDuration),
-		maxBytes:  cfg.MaxSegmentBytes,
-		videoStep: defaultFrameTicks,
-		sizeHint:  initialSegmentCap,
+		now:               cfg.Now,
+		target:            durationTicks(cfg.TargetDuration),
+		maxTicks:          durationTicks(cfg.MaxSegmentDuration),
+		minPlaylistTarget: int64((cfg.TargetDuration+time.Second-1)/time.Second) * clockRate,
+		maxBytes:          cfg.MaxSegmentBytes,
+		videoStep:         defaultFrameTicks,
+		sizeHint:          initialSegmentCap,
 	}
 }
+
+// capTicks is the longest a segment may grow: MaxSegmentDuration, and once
+// the playlist's target duration is decided, the longest duration that
+// still rounds to it (RFC 8216 compares the rounded EXTINF).
+func (s *Segmenter) capTicks() int64 {
+	if s.playlistTarget == 0 {
+		return s.maxTicks
+	}
+	return min(s.maxTicks, s.playlistTarget+clockRate/2-ticksPerMs)
+}
+
+// decidePlaylistTarget fixes the playlist's target duration with its first
+// segment: the configured target rounded up to whole seconds, or the
+// first segment's rounded duration when the stream's GOP is longer.
+func (s *Segmenter) decidePlaylistTarget(first time.Duration) {
+	if s.playlistTarget == 0 {
+		s.playlistTarget = max(s.minPlaylistTarget, int64(roundSeconds(first))*clockRate)
+	}
+}
+
+// newPlaylist forgets the playlist's target duration: the next segment
+// starts a new playlist (after one that ended), which decides its own.
+func (s *Segmenter) newPlaylist() { s.playlistTarget = 0 }
 
 // durationTicks converts a duration to 90 kHz ticks.
 func durationTicks(d time.Duration) int64 {
@@ -283,6 +315,9 @@ func (s *Segmenter) setAudioConfig(payload []byte) error {
 	if s.audio != nil && bytes.Equal(s.audio.config, payload) || sameLeftOut(s.audioLeft, payload) {
 		return nil
 	}
+	if _, track, ok := audioTrackZero(payload); ok && track.Codec == flv.FourCCMP3 {
+		return nil // MPEG audio is configured by its frames
+	}
 	t, err := newAudioTrack(payload)
 	if err != nil {
 		_, track, _ := audioTrackZero(payload)
@@ -325,7 +360,7 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 	case s.video == nil || track.Codec != s.video.codec:
 		return s.drop(nil, fmt.Errorf("video frame at %d ms (%v): %w", f.Time, track.Codec, ErrNoConfig))
 	}
-	au, rap, err := s.video.appendAccessUnit(s.au[:0], track.Data, f.Keyframe)
+	au, rap, err := s.video.appendAccessUnit(s.au[:0], track.Data, f.Keyframe, false)
 	if err != nil {
 		s.stats.Invalid++
 		return s.drop(nil, fmt.Errorf("video frame at %d ms: %w", f.Time, err))
@@ -342,15 +377,14 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 	continued := false
 	if s.open {
 		switch elapsed := dts - s.cur.start; {
-		case s.forceCut || elapsed >= s.maxTicks:
-			seg, err = s.finish(dts, true)
-			continued = s.w.sameTracks(s.video, s.audio != nil)
-		case !rap:
-		case s.cutAtRAP || s.trackChange || !s.w.hasVideo || elapsed >= s.target-cutToleranceTicks:
+		case rap && (s.cutAtRAP || s.trackChange || !s.w.hasVideo || elapsed >= s.target-cutToleranceTicks):
 			if s.cutAtRAP || s.trackChange {
 				s.pendingDisc = true
 			}
 			seg, err = s.finish(dts, false)
+		case s.forceCut || elapsed+s.videoStep > s.capTicks():
+			seg, err = s.finish(dts, true)
+			continued = s.w.sameTracks(s.video, s.audio)
 		}
 		if err != nil {
 			return seg, err
@@ -369,124 +403,47 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 			return s.drop(seg, err)
 		}
 	}
-	pts := max(dts+int64(track.CompositionTime)*ticksPerMs, dts)
-	if s.haveVideoDTS {
-		if step := dts - s.lastVideoDTS; step > 0 && step <= maxFrameTicks {
-			s.videoStep = step
-		}
-		if dts <= s.lastVideoDTS { // keep DTS strictly increasing
-			dts = s.lastVideoDTS + 1
-			pts = max(pts, dts)
-		}
+	if s.cur.videoFrames == 0 && !rap {
+		// A segment cut without a keyframe still carries the parameter sets,
+		// so a decoder knows the stream; it is not independent (begin).
+		s.au, _, _ = s.video.appendAccessUnit(s.au[:0], track.Data, f.Keyframe, true)
 	}
-	s.lastVideoDTS, s.haveVideoDTS = dts, true
-	if err := s.w.writeVideo(pts, dts, rap, s.au); err != nil {
+	pts, outDTS := s.videoTimestamps(dts, track.CompositionTime)
+	if err := s.w.writeVideo(pts, outDTS, rap, s.au); err != nil {
 		return s.drop(seg, err)
 	}
-	s.tl.extend(dts + s.videoStep)
+	// The frame lasts until its presentation ends: a B-frame stream's last
+	// frames are presented after later-decoded ones, and output time after a
+	// restart must continue past every frame shown, not just decoded.
+	s.tl.extend(max(dts, pts) + s.videoStep)
 	s.cur.videoFrames++
 	s.wrote()
 	return seg, nil
 }
 
-// writeAudio handles a coded audio frame.
-func (s *Segmenter) writeAudio(f *stream.Frame) (*Segment, error) {
-	h, err := flv.ParseAudioTagHeader(f.Payload)
-	if err != nil {
-		s.stats.Invalid++
-		return s.drop(nil, fmt.Errorf("audio frame at %d ms: %w: %w", f.Time, ErrInvalidFrame, err))
-	}
-	if h.PacketType != flv.PacketCodedFrames {
-		return nil, nil
-	}
-	track, ok := defaultTrack(h.TrackList(f.Payload))
-	switch {
-	case !ok:
-		return nil, nil // another track of a multitrack stream
-	case leftOutFrame(s.stats.Audio, track.Codec):
-		return s.drop(nil, nil)
-	case track.Codec != flv.FourCCAAC:
-		return s.drop(nil, leaveOutUnconfigured(&s.stats.Audio, track.Codec, h.SoundFormat, f.Time))
-	case s.audio == nil || track.Codec != flv.FourCCAAC:
-		return s.drop(nil, fmt.Errorf("audio frame at %d ms (%v): %w", f.Time, track.Codec, ErrNoConfig))
-	}
-	raw := track.Data
-	if len(raw) == 0 || len(raw) > flv.MaxADTSPayload {
-		s.stats.Invalid++
-		return s.drop(nil, fmt.Errorf("audio frame at %d ms of %d bytes: %w", f.Time, len(raw), ErrInvalidFrame))
-	}
-	pts, jumped := s.tl.dts(f.Time)
-	var seg *Segment
-	if jumped {
-		if seg, err = s.Discontinuity(); err != nil {
-			return seg, err
+// videoTimestamps returns the PTS and DTS to write for a video frame with
+// output time dts and composition time ctsMs. The PTS is the frame's
+// presentation time; a negative composition time (B-frames of encoders that
+// shift their composition times) lowers the DTS of this and every later
+// frame by as much, so that DTS stays at or below PTS without two frames
+// sharing a presentation time. DTS is kept strictly increasing.
+func (s *Segmenter) videoTimestamps(dts int64, ctsMs int32) (pts, outDTS int64) {
+	cts := int64(ctsMs) * ticksPerMs
+	s.dtsShift = max(s.dtsShift, -cts)
+	pts, outDTS = dts+cts, dts-s.dtsShift
+	if s.haveVideoDTS {
+		if step := outDTS - s.lastVideoDTS; step > 0 && step <= maxFrameTicks {
+			s.videoStep = step
 		}
-		s.tl.rebase = false
-	}
-	continued := false
-	if s.open {
-		elapsed := pts - s.cur.start
-		switch {
-		case s.forceCut || elapsed >= s.maxTicks:
-			seg, err = s.finish(pts, true)
-			continued = s.w.sameTracks(s.video, s.audio != nil)
-		case s.w.hasVideo:
-			// Segments with video are cut at keyframes only.
-		case s.cutAtRAP || s.trackChange || elapsed >= s.target:
-			if s.cutAtRAP || s.trackChange {
-				s.pendingDisc = true
-			}
-			seg, err = s.finish(pts, false)
-		}
-		if err != nil {
-			return seg, err
+		if outDTS <= s.lastVideoDTS {
+			// Only when the shift just grew (or timestamps went backwards): the
+			// frames already written cannot be lowered.
+			outDTS = s.lastVideoDTS + 1
 		}
 	}
-	if s.open && !s.w.hasAudio {
-		s.trackChange = true // audio joins at the next keyframe
-		return s.drop(seg, nil)
-	}
-	if !s.open && !continued {
-		switch {
-		case s.video != nil:
-			return s.drop(seg, nil) // the first segment starts at a keyframe
-		case s.expectVideo && s.videoLeft == nil:
-			if !s.audioWaiting {
-				s.audioWaiting, s.audioWaitFrom = true, pts
-			}
-			if pts-s.audioWaitFrom < audioWaitTicks {
-				return s.drop(seg, nil)
-			}
-		}
-	}
-	if !s.open {
-		// Audio starts a random access point unless the segment carries video
-		// (a forced cut continuing a video stream).
-		if err := s.begin(pts, s.video == nil); err != nil {
-			return s.drop(seg, err)
-		}
-	}
-	if s.haveAudioPTS && pts <= s.lastAudioPTS {
-		pts = s.lastAudioPTS + 1
-	}
-	s.lastAudioPTS, s.haveAudioPTS = pts, true
-	if s.audioPESFrames > 0 && (s.audioPESFrames >= maxAudioPESFrames ||
-		len(s.audioPES)+flv.ADTSHeaderSize+len(raw) > maxAudioPESBytes ||
-		pts-s.audioNext > audioGapTicks || s.audioNext-pts > audioGapTicks) {
-		if err := s.flushAudio(); err != nil {
-			return s.drop(seg, err)
-		}
-	}
-	if s.audioPESFrames == 0 {
-		s.audioPESPTS = pts
-	}
-	s.audioPES, _ = s.audio.appendADTS(s.audioPES, raw)
-	s.audioPESFrames++
-	s.audioNext = pts + s.audio.frameTicks
-	s.tl.extend(s.audioNext)
-	s.cur.audioFrames++
-	s.wrote()
-	return seg, nil
+	pts = max(pts, outDTS)
+	s.lastVideoDTS, s.haveVideoDTS = outDTS, true
+	return pts, outDTS
 }
 
 // wrote accounts for a frame written into the current segment.
@@ -497,23 +454,11 @@ func (s *Segmenter) wrote() {
 	}
 }
 
-// flushAudio writes the packed ADTS frames as one PES.
-func (s *Segmenter) flushAudio() error {
-	if s.audioPESFrames == 0 {
-		return nil
-	}
-	err := s.w.writeAudio(s.audioPESPTS, s.audioPES)
-	s.audioPES = s.audioPES[:0]
-	s.audioPESFrames = 0
-	return err
-}
-
 // begin opens a segment whose first frame has DTS start; rap tells whether
 // that frame is a random access point.
 func (s *Segmenter) begin(start int64, rap bool) error {
-	audio := s.audio != nil
-	if s.w == nil || !s.w.sameTracks(s.video, audio) {
-		w, err := newTSWriter(s.video, audio)
+	if s.w == nil || !s.w.sameTracks(s.video, s.audio) {
+		w, err := newTSWriter(s.video, s.audio)
 		if err != nil {
 			return err
 		}
@@ -557,6 +502,7 @@ func (s *Segmenter) finish(end int64, forced bool) (*Segment, error) {
 		VideoFrames:     s.cur.videoFrames,
 		AudioFrames:     s.cur.audioFrames,
 	}
+	s.decidePlaylistTarget(seg.Duration)
 	s.sizeHint = max(len(data)+len(data)/8, 4096)
 	s.stats.Segments++
 	if seg.Discontinuity {

@@ -136,11 +136,13 @@ func TestSegmenterTimestamps(t *testing.T) {
 			wantPTS: []int64{66 * 90, 166 * 90, 66 * 90, 133 * 90},
 		},
 		{
-			name:    "negative composition offset clamps PTS to DTS",
-			times:   []uint32{0, 40},
-			cts:     []int32{0, -20},
-			wantDTS: []int64{0, 40 * 90},
-			wantPTS: []int64{0, 40 * 90},
+			// The presentation time stays; DTS is lowered to it, for this
+			// frame and the ones after.
+			name:    "negative composition offset lowers DTS, keeps PTS",
+			times:   []uint32{0, 40, 80},
+			cts:     []int32{0, -20, 0},
+			wantDTS: []int64{0, 20 * 90, 60 * 90},
+			wantPTS: []int64{0, 20 * 90, 80 * 90},
 		},
 		{
 			name:    "32-bit millisecond wrap",
@@ -459,9 +461,9 @@ func TestSegmenterInvalidFrames(t *testing.T) {
 			return []*stream.Frame{frame(t, flv.TagVideo, 0, []byte{0x17, 0, 0, 0, 0, 1, 2})}
 		}, ErrInvalidFrame},
 		{"unsupported audio codec", func(t *testing.T) []*stream.Frame {
-			// MP3 has no sequence header: its first frame reports the track
-			// left out.
-			return []*stream.Frame{frame(t, flv.TagAudio, 0, []byte{0x2f, 0xff, 0xfb})}
+			// Linear PCM has no sequence header: its first frame reports the
+			// track left out.
+			return []*stream.Frame{frame(t, flv.TagAudio, 0, []byte{0x3f, 0x00, 0x01})}
 		}, ErrUnsupportedCodec},
 		{"empty AAC frame", func(t *testing.T) []*stream.Frame {
 			return []*stream.Frame{

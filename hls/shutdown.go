@@ -27,7 +27,7 @@ func (m *Manager) EndPlaylists(ctx context.Context) {
 	defer m.mu.Unlock()
 	for _, st := range m.states {
 		st.mu.Lock()
-		if !st.endList && len(st.segs) > 0 {
+		if !st.endList && len(st.windowEntries()) > 0 {
 			st.endList = true
 			st.rebuild(now)
 			st.notify()

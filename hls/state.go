@@ -5,6 +5,7 @@ import (
 	"net"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,12 +55,21 @@ type streamState struct {
 	hadFeeder bool
 	seg       *Segmenter
 
-	mu          sync.Mutex
-	segs        []*segmentEntry // oldest first: retained ones, then the window
-	nextSeq     uint64
-	discSeq     uint64 // discontinuities that left the window
-	target      int    // EXT-X-TARGETDURATION, seconds; never decreases
-	live        bool   // a feeder is segmenting a publisher
+	mu      sync.Mutex
+	segs    []*segmentEntry // oldest first: retained ones, then the window
+	nextSeq uint64
+	// sessionStart is the media sequence number the playlist starts from:
+	// segments before it belong to a playlist that ended (EXT-X-ENDLIST);
+	// they stay fetchable but are never listed again.
+	sessionStart uint64
+	discSeq      uint64 // discontinuities that left the window
+	target       int    // EXT-X-TARGETDURATION, seconds; never decreases
+	baseTarget   int    // the target a playlist starts with: SegmentDuration rounded up
+	// dependent is set once the playlist listed a segment that does not start
+	// at a random access point: it stops claiming EXT-X-INDEPENDENT-SEGMENTS
+	// for good (a playlist tag may not come and go between reloads).
+	dependent   bool
+	live        bool // a feeder is segmenting a publisher
 	leftAt      time.Time
 	endList     bool
 	missing     bool // a segment was lost: the next one is a discontinuity
@@ -81,17 +91,19 @@ type streamState struct {
 // firstSeq.
 func newStreamState(key stream.Key, token string, cfg Config, firstSeq uint64, now time.Time) *streamState {
 	return &streamState{
-		key:         key,
-		token:       token,
-		uriPrefix:   key.Name + "/",
-		window:      cfg.PlaylistLength,
-		retain:      cfg.RetainAfterWindow,
-		nextSeq:     firstSeq,
-		target:      int((cfg.SegmentDuration + time.Second - 1) / time.Second),
-		changed:     make(chan struct{}),
-		clients:     make(map[clientID]time.Time),
-		lastRequest: now,
-		leftAt:      now,
+		key:          key,
+		token:        token,
+		uriPrefix:    key.Name + "/",
+		window:       cfg.PlaylistLength,
+		retain:       cfg.RetainAfterWindow,
+		nextSeq:      firstSeq,
+		sessionStart: firstSeq,
+		target:       int((cfg.SegmentDuration + time.Second - 1) / time.Second),
+		baseTarget:   int((cfg.SegmentDuration + time.Second - 1) / time.Second),
+		changed:      make(chan struct{}),
+		clients:      make(map[clientID]time.Time),
+		lastRequest:  now,
+		leftAt:       now,
 	}
 }
 
@@ -104,7 +116,31 @@ func (st *streamState) notify() {
 // windowEntries returns the segments in the playlist window. st.mu must be
 // held.
 func (st *streamState) windowEntries() []*segmentEntry {
-	return st.segs[max(0, len(st.segs)-st.window):]
+	win := st.segs[max(0, len(st.segs)-st.window):]
+	for len(win) > 0 && win[0].seq < st.sessionStart {
+		win = win[1:]
+	}
+	return win
+}
+
+// newSession starts a new playlist after one that ended: EXT-X-ENDLIST is
+// never taken back, so a publisher returning after it gets a playlist of
+// its own at the same URL, whose media sequence starts after the ended
+// one's. Until its first segment the playlist is not ready (requests wait,
+// then hear that the stream is starting). The ended playlist's segments
+// stay fetchable for the players still playing them out. st.mu must be
+// held.
+func (st *streamState) newSession(now time.Time) {
+	if !st.endList {
+		return
+	}
+	st.endList = false
+	st.sessionStart = st.nextSeq
+	st.discSeq = 0
+	st.missing = false
+	st.target = st.baseTarget
+	st.dependent = false
+	st.rebuild(now)
 }
 
 // roundSeconds rounds a duration to the nearest whole second, halves up, as
@@ -116,11 +152,16 @@ func roundSeconds(d time.Duration) int {
 // add appends a stored segment and returns the entries that fell out of
 // retention (to be removed from the store). st.mu must be held.
 func (st *streamState) add(e *segmentEntry, segStats SegmenterStats, now time.Time) []*segmentEntry {
+	st.newSession(now)
 	if st.missing {
 		e.disc, st.missing = true, false
 	}
+	if e.seq == st.sessionStart {
+		e.disc = false // the first segment of a playlist continues nothing
+	}
 	st.segs = append(st.segs, e)
-	if n := len(st.segs); n > st.window && st.segs[n-st.window-1].disc {
+	st.dependent = st.dependent || !e.independent
+	if n := len(st.segs); n > st.window && st.segs[n-st.window-1].disc && st.segs[n-st.window-1].seq >= st.sessionStart {
 		st.discSeq++ // a discontinuity left the window
 	}
 	var evicted []*segmentEntry
@@ -134,7 +175,6 @@ func (st *streamState) add(e *segmentEntry, segStats SegmenterStats, now time.Ti
 	st.bytes += uint64(e.body.size)
 	st.lastDur = e.duration
 	st.segStats = segStats
-	st.endList = false
 	st.rebuild(now)
 	return evicted
 }
@@ -180,7 +220,6 @@ func (st *streamState) rebuild(now time.Time) {
 	}
 	p.SeqNo = win[0].seq
 	p.DiscontinuitySeq = st.discSeq
-	independent := true
 	for _, e := range win {
 		_ = p.AppendSegment(&m3u8.MediaSegment{
 			URI:             st.uriPrefix + e.name,
@@ -188,13 +227,12 @@ func (st *streamState) rebuild(now time.Time) {
 			Discontinuity:   e.disc,
 			ProgramDateTime: e.pdt.UTC(),
 		})
-		independent = independent && e.independent
 	}
 	// AppendSegment raises the target to the ceiling of each duration; the
 	// RFC compares rounded durations, and the target must not shrink.
 	p.TargetDuration = float64(st.target)
 	p.Closed = st.endList
-	if independent {
+	if !st.dependent {
 		p.SetCustomTag(independentSegmentsTag{})
 	}
 	st.playlist = bytes.Clone(p.Encode().Bytes())
@@ -227,6 +265,24 @@ func (st *streamState) pruneClients(now time.Time, timeout time.Duration) {
 			delete(st.clients, c)
 		}
 	}
+}
+
+// leftOutReason says why nothing of the stream is segmented when every
+// track it has is left out for its codec, or returns "". st.mu must be
+// held.
+func (st *streamState) leftOutReason() string {
+	v, a := st.segStats.Video, st.segStats.Audio
+	if v.Included || a.Included || v.Reason == "" && a.Reason == "" {
+		return ""
+	}
+	var reasons []string
+	if v.Reason != "" {
+		reasons = append(reasons, "video: "+v.Reason)
+	}
+	if a.Reason != "" {
+		reasons = append(reasons, "audio: "+a.Reason)
+	}
+	return strings.Join(reasons, "; ")
 }
 
 // clientOf identifies the client of a request by remote IP and User-Agent.

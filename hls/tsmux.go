@@ -40,6 +40,7 @@ type tsWriter struct {
 	hasVideo  bool
 	hasAudio  bool
 	videoType astits.StreamType
+	audioType astits.StreamType
 	pcrPID    uint16
 	// needTables is set at a segment start until the tables are written.
 	needTables bool
@@ -57,9 +58,9 @@ type tsWriter struct {
 }
 
 // newTSWriter returns a writer for a program with the given tracks; video is
-// nil for an audio-only program.
-func newTSWriter(video *videoTrack, audio bool) (*tsWriter, error) {
-	w := &tsWriter{hasVideo: video != nil, hasAudio: audio, lastPCR: -1}
+// nil for an audio-only program, audio for a video-only one.
+func newTSWriter(video *videoTrack, audio *audioTrack) (*tsWriter, error) {
+	w := &tsWriter{hasVideo: video != nil, hasAudio: audio != nil, lastPCR: -1}
 	// Tables are written explicitly at each segment start (and by the muxer
 	// before a random access point on the PCR PID), never on a timer.
 	w.mux = astits.NewMuxer(context.Background(), &w.out, astits.MuxerOptTablesRetransmitPeriod(math.MaxInt))
@@ -72,9 +73,10 @@ func newTSWriter(video *videoTrack, audio bool) (*tsWriter, error) {
 		}
 		w.pcrPID = videoPID
 	}
-	if audio {
+	if audio != nil {
+		w.audioType = audio.streamType
 		if err := w.mux.AddElementaryStream(astits.PMTElementaryStream{
-			ElementaryPID: audioPID, StreamType: astits.StreamTypeAACAudio,
+			ElementaryPID: audioPID, StreamType: audio.streamType,
 		}); err != nil {
 			return nil, fmt.Errorf("add audio stream: %w", err)
 		}
@@ -94,11 +96,11 @@ func newTSWriter(video *videoTrack, audio bool) (*tsWriter, error) {
 }
 
 // sameTracks reports whether the writer's program matches the tracks.
-func (w *tsWriter) sameTracks(video *videoTrack, audio bool) bool {
-	if w.hasAudio != audio || w.hasVideo != (video != nil) {
+func (w *tsWriter) sameTracks(video *videoTrack, audio *audioTrack) bool {
+	if w.hasAudio != (audio != nil) || w.hasVideo != (video != nil) {
 		return false
 	}
-	return video == nil || video.streamType == w.videoType
+	return (video == nil || video.streamType == w.videoType) && (audio == nil || audio.streamType == w.audioType)
 }
 
 // begin starts a segment that is written into buf (appended to).
@@ -128,13 +130,14 @@ func (w *tsWriter) writeVideo(pts, dts int64, rap bool, au []byte) error {
 	return w.write(videoPID, dts, rap, au)
 }
 
-// writeAudio writes ADTS frames as one audio PES with a PTS.
+// writeAudio writes audio frames (ADTS, or MPEG audio) as one audio PES
+// with a PTS.
 func (w *tsWriter) writeAudio(pts int64, frames []byte) error {
 	w.hdr.StreamID = audioStreamID
 	w.opt.PTSDTSIndicator = astits.PTSDTSIndicatorOnlyPTS
 	w.pts.Base = pts & pts33Mask
 	w.opt.PTS, w.opt.DTS = &w.pts, nil
-	// Every AAC frame is a random access point; flag the first PES of an
+	// Every audio frame is a random access point; flag the first PES of an
 	// audio-only segment so that the tables precede it.
 	return w.write(audioPID, pts, w.needTables && w.pcrPID == audioPID, frames)
 }
