@@ -53,11 +53,11 @@ func (p *Publisher) release() {
 // WriteFrame appends f to the stream and wakes its readers. It never blocks
 // on readers and never copies the payload. f.Time is taken as set by the
 // caller, rebased for a publisher that continues a stream (see
-// Frame.Generation). A header frame updates the stream's header set; one
-// identical to the header already in effect is counted but not appended
-// again. Metadata sent as "@setDataFrame onMetaData …" is stored as
-// "onMetaData …", the form players expect. Frames written after Close or a
-// takeover are ignored.
+// Frame.Generation), and onMetaData is stamped 0 (see rebase). A header
+// frame updates the stream's header set; one identical to the header
+// already in effect is counted but not appended again. Metadata sent as
+// "@setDataFrame onMetaData …" is stored as "onMetaData …", the form
+// players expect. Frames written after Close or a takeover are ignored.
 func (p *Publisher) WriteFrame(f *Frame) {
 	if f == nil || p.closed.Load() {
 		return
