@@ -120,6 +120,18 @@ func (rp *republish) resumeTime() uint32 {
 	return rp.lastMedia + step
 }
 
+// lastOfTrack returns the timestamp of the latest frame delivered on the
+// track of type t (video or audio), if any. s.statsMu must be held.
+func (rp *republish) lastOfTrack(t flv.TagType) (uint32, bool) {
+	switch t {
+	case flv.TagVideo:
+		return rp.lastVideo, rp.haveVideo
+	case flv.TagAudio:
+		return rp.lastAudio, rp.haveAudio
+	}
+	return 0, false
+}
+
 // State returns where the stream is in its life.
 func (s *Stream) State() State {
 	switch {
