@@ -149,6 +149,47 @@ func TestRepublishDoesNotShiftMetadata(t *testing.T) {
 	}
 }
 
+// Regression (late joiners' header tags carry their original timestamps):
+// a reader joining at a keyframe got the metadata at the time the publisher
+// last updated it (15023), the sequence headers at the time they were sent
+// (0), then media at 21046. It gets the metadata at 0 and the sequence
+// headers at its first media frame; readers joining at the same keyframe
+// share the stamped frames.
+func TestLateJoinerHeadersAtFirstMediaTime(t *testing.T) {
+	reg, p := newTestStream(t, Config{})
+	defer reg.Close()
+	s := p.Stream()
+	m1, vh, ah := metaFrame(1), vidHeader(1), audHeader(1)
+	for _, f := range []*Frame{m1, vh, ah, vidKey(0, 10), aud(3, 4), vidInter(5000, 10), aud(5003, 4),
+		vidInter(10000, 10), aud(10003, 4)} {
+		p.WriteFrame(f)
+	}
+	m2 := metaFrame(2) // the encoder updates its metadata
+	m2.Time = 15023
+	p.WriteFrame(m2)
+	p.WriteFrame(vidInter(15040, 10))
+	p.WriteFrame(aud(15043, 4))
+	k := vidKey(21046, 10)
+	p.WriteFrame(k)
+	a := aud(21049, 4)
+	p.WriteFrame(a)
+	if h := s.Headers(); h.Metadata.Time != 0 || &h.Metadata.Payload[0] != &m2.Payload[0] {
+		t.Fatalf("stored metadata %s, want the update at 0", describe([]*Frame{h.Metadata}))
+	}
+	r1 := s.NewReader(ReaderInfo{ID: "r1"})
+	defer r1.Close()
+	r2 := s.NewReader(ReaderInfo{ID: "r2"})
+	defer r2.Close()
+	got1, got2 := drainPending(t, r1, 2), drainPending(t, r2, 64)
+	if describe(got1) != "[M0 VH21046 AH21046 K21046 a21049]" {
+		t.Fatalf("late joiner got %s, want [M0 VH21046 AH21046 K21046 a21049]", describe(got1))
+	}
+	assertFrames(t, got2, got1)
+	if &got1[1].Payload[0] != &vh.Payload[0] || &got1[2].Payload[0] != &ah.Payload[0] || got1[3] != k || got1[4] != a {
+		t.Fatal("the joiner's frames are not the stream's")
+	}
+}
+
 // What is not a jump keeps its timestamps: a track that resumes after a
 // silence longer than MaxTimestampGap, and tracks whose timestamps are
 // further apart than MaxTimestampStepBack (an encoder's A/V offset).
