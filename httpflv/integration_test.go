@@ -32,9 +32,15 @@ type liveServer struct {
 // startLive starts the servers; wrap, when not nil, wraps the HTTP listener.
 func startLive(t *testing.T, cfg Config, wrap func(net.Listener) net.Listener) *liveServer {
 	t.Helper()
+	return startLiveStreams(t, cfg, stream.Config{}, wrap)
+}
+
+// startLiveStreams is startLive with the registry configured by scfg.
+func startLiveStreams(t *testing.T, cfg Config, scfg stream.Config, wrap func(net.Listener) net.Listener) *liveServer {
+	t.Helper()
 	logs := &testenv.LogBuffer{} // shown when the test fails
 	log := logs.Logger(slog.LevelDebug)
-	reg := stream.NewRegistry(stream.Config{}, log)
+	reg := stream.NewRegistry(scfg, log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
