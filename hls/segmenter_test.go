@@ -200,8 +200,8 @@ func TestTimeline(t *testing.T) {
 	step(0xfffffff0, startTicks, false)
 	step(0x00000008, startTicks+24*ticksPerMs, false) // wrap: +24 ms
 	step(0x00000030, startTicks+64*ticksPerMs, false)
-	step(0x00000030+maxForwardGapMs+1, startTicks+104*ticksPerMs, true) // forward jump continues at the end
-	step(0x00000030+maxForwardGapMs+41, startTicks+144*ticksPerMs, false)
+	step(0x00000030+stream.MaxTimestampGap+1, startTicks+104*ticksPerMs, true) // forward jump continues at the end
+	step(0x00000030+stream.MaxTimestampGap+41, startTicks+144*ticksPerMs, false)
 	step(5, startTicks+184*ticksPerMs, true)  // backward jump
 	step(3, startTicks+182*ticksPerMs, false) // small regression is not a jump
 	tl.restart()

@@ -1,5 +1,7 @@
 package hls
 
+import "github.com/mediaserver/mediaserver/stream"
+
 // MPEG-TS clock and the limits of timestamp handling.
 const (
 	// clockRate is the PTS/DTS clock: 90 kHz.
@@ -10,11 +12,6 @@ const (
 	// for frames that arrive with slightly earlier timestamps and for the PCR
 	// running pcrLagTicks behind the DTS.
 	startTicks = 10 * clockRate
-	// maxForwardGapMs and maxBackwardStepMs bound the step between the
-	// timestamps of consecutive frames (of any track); a larger step is a
-	// timestamp jump, handled as a discontinuity.
-	maxForwardGapMs   = 10_000
-	maxBackwardStepMs = 2_000
 	// pts33Mask keeps the 33 bits a PTS, DTS or PCR base carries.
 	pts33Mask = 1<<33 - 1
 )
@@ -54,10 +51,13 @@ func (t *timeline) dts(ms uint32) (out int64, jumped bool) {
 		t.offset = t.end - t.pos*ticksPerMs
 		return t.end, true
 	}
+	// A step between consecutive frames (of any track) larger than the
+	// stream's bounds is a timestamp jump, handled as a discontinuity.
+	jump := stream.TimestampJump(t.lastMs, ms)
 	d := int64(int32(ms - t.lastMs))
 	t.lastMs = ms
 	t.pos += d
-	if d > maxForwardGapMs || d < -maxBackwardStepMs {
+	if jump {
 		t.offset = t.end - t.pos*ticksPerMs
 		return t.end, true
 	}

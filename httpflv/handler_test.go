@@ -183,15 +183,18 @@ func TestHeaderFlags(t *testing.T) {
 		name    string
 		publish publishFn
 		want    flv.Header
-		// first tags the viewer must get, as describeTag prints them
-		first string
+		// first tags the viewer must get, as describeTag prints them;
+		// firstRunning, when set, for a viewer attaching to the running
+		// stream (an audio-only viewer starts at the newest frame, and gets
+		// the sequence header at its time).
+		first, firstRunning string
 	}{
-		{"audio+video with metadata", av(true), flv.Header{HasAudio: true, HasVideo: true}, "[d0 vH0 aH0 vK0 a10 v33]"},
-		{"audio+video without metadata", av(false), flv.Header{HasAudio: true, HasVideo: true}, "[vH0 aH0 vK0 a10 v33]"},
-		{"audio only with metadata", audioOnly(true), flv.Header{HasAudio: true}, "[d0 aH0"},
-		{"audio only without metadata", audioOnly(false), flv.Header{HasAudio: true}, "[aH0"},
-		{"video only with metadata", videoOnly(true), flv.Header{HasVideo: true}, "[d0 vH0 vK0 v33]"},
-		{"video only without metadata", videoOnly(false), flv.Header{HasVideo: true}, "[vH0 vK0 v33]"},
+		{"audio+video with metadata", av(true), flv.Header{HasAudio: true, HasVideo: true}, "[d0 vH0 aH0 vK0 a10 v33]", ""},
+		{"audio+video without metadata", av(false), flv.Header{HasAudio: true, HasVideo: true}, "[vH0 aH0 vK0 a10 v33]", ""},
+		{"audio only with metadata", audioOnly(true), flv.Header{HasAudio: true}, "[d0 aH0", "[d0 aH23 a23]"},
+		{"audio only without metadata", audioOnly(false), flv.Header{HasAudio: true}, "[aH0", "[aH23 a23]"},
+		{"video only with metadata", videoOnly(true), flv.Header{HasVideo: true}, "[d0 vH0 vK0 v33]", ""},
+		{"video only without metadata", videoOnly(false), flv.Header{HasVideo: true}, "[vH0 vK0 v33]", ""},
 	} {
 		for _, attach := range []string{"running", "before publish"} {
 			t.Run(tc.name+"/"+attach, func(t *testing.T) {
@@ -215,8 +218,12 @@ func TestHeaderFlags(t *testing.T) {
 				if err != io.EOF {
 					t.Fatalf("response ended with %v, want a clean end", err)
 				}
-				if got := describeTags(tags); !strings.HasPrefix(got, tc.first) {
-					t.Fatalf("tags %s, want them to start %s", got, tc.first)
+				first := tc.first
+				if attach == "running" && tc.firstRunning != "" {
+					first = tc.firstRunning
+				}
+				if got := describeTags(tags); !strings.HasPrefix(got, first) {
+					t.Fatalf("tags %s, want them to start %s", got, first)
 				}
 				checkMonotonic(t, tags)
 			})
@@ -240,7 +247,7 @@ func TestHeaderWaitIsBounded(t *testing.T) {
 	if err != io.EOF {
 		t.Fatal(err)
 	}
-	if got, want := describeTags(tags), "[d0 vH0 vK66 v100]"; got != want {
+	if got, want := describeTags(tags), "[d0 vH66 vK66 v100]"; got != want {
 		t.Fatalf("tags %s, want %s", got, want)
 	}
 }
@@ -278,7 +285,7 @@ func TestMonotonicAcrossCacheToLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkMonotonic(t, tags)
-	if got, want := describeTags(tags), "[d0 vH0 aH0 "+strings.Join(want, " ")+"]"; got != want {
+	if got, want := describeTags(tags), "[d0 vH800 aH800 "+strings.Join(want, " ")+"]"; got != want {
 		t.Fatalf("tags\n%s\nwant\n%s", got, want)
 	}
 }

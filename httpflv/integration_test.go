@@ -32,9 +32,15 @@ type liveServer struct {
 // startLive starts the servers; wrap, when not nil, wraps the HTTP listener.
 func startLive(t *testing.T, cfg Config, wrap func(net.Listener) net.Listener) *liveServer {
 	t.Helper()
+	return startLiveStreams(t, cfg, stream.Config{}, wrap)
+}
+
+// startLiveStreams is startLive with the registry configured by scfg.
+func startLiveStreams(t *testing.T, cfg Config, scfg stream.Config, wrap func(net.Listener) net.Listener) *liveServer {
+	t.Helper()
 	logs := &testenv.LogBuffer{} // shown when the test fails
 	log := logs.Logger(slog.LevelDebug)
-	reg, err := stream.NewRegistry(stream.Config{}, log)
+	reg, err := stream.NewRegistry(scfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}

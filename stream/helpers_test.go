@@ -146,3 +146,30 @@ func itoa(v uint32) string {
 	}
 	return string(b[i:])
 }
+
+// assertJoined is assertFrames for a reader that joined (or skipped ahead)
+// at a frame at time at: the header frames it got first are those of want,
+// stamped at that time (the same payload, a copy when the time differs),
+// except onMetaData, which stays at 0. Everything from the first media
+// frame on is compared by pointer.
+func assertJoined(t testing.TB, got []*Frame, at uint32, want []*Frame) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d frames %s, want %d %s", len(got), describe(got), len(want), describe(want))
+	}
+	leading := true
+	for i := range got {
+		g, w := got[i], want[i]
+		leading = leading && w.Header
+		if !leading || w.isMetadata() || w.Time == at {
+			if g != w {
+				t.Fatalf("frame %d: got %s, want %s (all: %s)", i, describe(got[i:i+1]), describe(want[i:i+1]), describe(got))
+			}
+			continue
+		}
+		if g.Type != w.Type || !g.Header || g.Time != at || g.Generation() != w.Generation() ||
+			len(g.Payload) != len(w.Payload) || &g.Payload[0] != &w.Payload[0] {
+			t.Fatalf("frame %d: got %s, want %s stamped at %d (all: %s)", i, describe(got[i:i+1]), describe(want[i:i+1]), at, describe(got))
+		}
+	}
+}

@@ -19,9 +19,9 @@ type Publisher struct {
 	gen uint32
 	// base is where a continuing publisher's timeline starts (ms).
 	base uint32
-	// tsOffset is added to every frame's timestamp once rebased is set (the
-	// first media frame of a continuing publisher fixes it). Guarded by
-	// Stream.statsMu.
+	// tsOffset is added to every frame's timestamp (see rebase): the first
+	// media frame of a continuing publisher fixes it (setting rebased), a
+	// jump of the publisher's clock moves it. Guarded by Stream.statsMu.
 	tsOffset uint32
 	rebased  bool
 
@@ -53,11 +53,12 @@ func (p *Publisher) release() {
 // WriteFrame appends f to the stream and wakes its readers. It never blocks
 // on readers and never copies the payload. f.Time is taken as set by the
 // caller, rebased for a publisher that continues a stream (see
-// Frame.Generation). A header frame updates the stream's header set; one
-// identical to the header already in effect is counted but not appended
-// again. Metadata sent as "@setDataFrame onMetaData …" is stored as
-// "onMetaData …", the form players expect. Frames written after Close or a
-// takeover are ignored.
+// Frame.Generation) or whose clock jumped, and onMetaData is stamped 0 (see
+// rebase). A header frame updates the stream's header set; one identical to
+// the header already in effect is counted but not appended again. Metadata
+// sent as "@setDataFrame onMetaData …" is stored as "onMetaData …", the
+// form players expect. Frames written after Close or a takeover are
+// ignored.
 func (p *Publisher) WriteFrame(f *Frame) {
 	if f == nil || p.closed.Load() {
 		return
@@ -73,8 +74,11 @@ func (p *Publisher) WriteFrame(f *Frame) {
 	if s.repub.current != p {
 		return // taken over or closed meanwhile
 	}
-	f = p.rebase(f)
+	f, back := p.rebase(f)
 	s.repub.lastWrite = time.Now()
+	if back {
+		s.meter.regressions++ // the output continues, the publisher went back
+	}
 	s.meter.record(f)
 	if s.append(f) {
 		s.repub.track(f)

@@ -51,9 +51,11 @@ type Reader struct {
 	initial    bool   // nothing positioned yet: skipped frames are not drops
 	videoSync  bool   // a video keyframe was delivered since the last seek
 	sent       Headers
-	pend       []*Frame // header frames queued for delivery
-	pendN      int
-	pendI      int
+	// pend holds the header frames queued for delivery; sent the ones
+	// delivered, as the stream holds them.
+	pend  []pendingHeader
+	pendN int
+	pendI int
 
 	// Parking state (deliver.go): the delivery shard the reader was last
 	// parked on, and guarded by its mu, the index in its parked readers
@@ -168,10 +170,11 @@ func (r *Reader) fill(dst []*Frame) (n int, size uint64, wake <-chan struct{}, e
 		r.seek()
 	}
 	for n < len(dst) && r.pendI < r.pendN {
-		f := r.pend[r.pendI]
-		r.pend[r.pendI] = nil
+		h := r.pend[r.pendI]
+		r.pend[r.pendI] = pendingHeader{}
 		r.pendI++
-		r.sent.set(f.slot(), f)
+		r.sent.set(h.orig.slot(), h.orig)
+		f := h.out
 		dst[n] = f
 		n++
 		size += uint64(len(f.Payload))
@@ -246,15 +249,15 @@ func (r *Reader) seek() {
 		target = max(s.tail-1, r.next)
 		if target >= s.tail {
 			// Positioned at the live edge already.
-			r.position(s.tail, s.mediaCount, s.totalBytes, s.headers)
+			r.position(s.tail, s.mediaCount, s.totalBytes, edgeHeaders(s.headers))
 			return
 		}
 	default:
-		r.position(s.tail, s.mediaCount, s.totalBytes, s.headers)
+		r.position(s.tail, s.mediaCount, s.totalBytes, edgeHeaders(s.headers))
 		return
 	}
 	e := &s.ring[target&s.mask]
-	r.position(target, e.media, e.offset, e.headers)
+	r.position(target, e.media, e.offset, s.joinHeaders(target, e.headers, e.frame.Time))
 }
 
 // skipTo moves the cursor to seq while still seeking, counting the skipped
@@ -266,9 +269,10 @@ func (r *Reader) skipTo(seq, media, offset uint64) {
 	r.next, r.nextMedia, r.nextOffset = seq, media, offset
 }
 
-// position ends a seek at seq, queueing the parts of h the consumer does not
-// have yet (metadata, video config, audio config).
-func (r *Reader) position(seq, media, offset uint64, h *Headers) {
+// position ends a seek at seq, queueing the frames of the header set in
+// effect there (hs: metadata, video config, audio config …) that the
+// consumer does not have yet.
+func (r *Reader) position(seq, media, offset uint64, hs []pendingHeader) {
 	r.skipTo(seq, media, offset)
 	r.seeking = false
 	r.initial = false
@@ -276,11 +280,12 @@ func (r *Reader) position(seq, media, offset uint64, h *Headers) {
 	clear(r.pend[:])
 	r.pendN, r.pendI = 0, 0
 	r.pend = r.pend[:0]
-	for _, f := range h.All() {
+	for _, h := range hs {
+		f := h.orig
 		if cur := r.sent.get(f.slot()); cur == f || (cur != nil && bytes.Equal(cur.Payload, f.Payload)) {
 			continue
 		}
-		r.pend = append(r.pend, f)
+		r.pend = append(r.pend, h)
 	}
 	r.pendN = len(r.pend)
 }

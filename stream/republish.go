@@ -120,6 +120,18 @@ func (rp *republish) resumeTime() uint32 {
 	return rp.lastMedia + step
 }
 
+// lastOfTrack returns the timestamp of the latest frame delivered on the
+// track of type t (video or audio), if any. s.statsMu must be held.
+func (rp *republish) lastOfTrack(t flv.TagType) (uint32, bool) {
+	switch t {
+	case flv.TagVideo:
+		return rp.lastVideo, rp.haveVideo
+	case flv.TagAudio:
+		return rp.lastAudio, rp.haveAudio
+	}
+	return 0, false
+}
+
 // State returns where the stream is in its life.
 func (s *Stream) State() State {
 	switch {
@@ -141,34 +153,6 @@ func (s *Stream) Republishes() uint64 { return s.repub.count.Load() }
 // knows the encoder changed: timestamps continue (they are rebased) but the
 // coded stream restarts at a keyframe with possibly new sequence headers.
 func (f *Frame) Generation() uint32 { return f.gen }
-
-// rebase returns f on the stream's continuous timeline: a publisher that
-// continues a stream shifts its timestamps so that its first media frame
-// comes one frame interval after the last one delivered; header and script
-// frames before that first media frame get that time. Frames of a
-// continuing publisher are always copies carrying its generation.
-// s.statsMu must be held.
-func (p *Publisher) rebase(f *Frame) *Frame {
-	if p.gen == 0 {
-		if p.tsOffset != 0 {
-			return f.withTime(f.Time + p.tsOffset)
-		}
-		return f
-	}
-	var g *Frame
-	switch {
-	case p.rebased:
-		g = f.withTime(f.Time + p.tsOffset)
-	case f.Header || f.Type == flv.TagScript:
-		g = f.withTime(p.base)
-	default:
-		p.tsOffset = p.base - f.Time
-		p.rebased = true
-		g = f.withTime(p.base)
-	}
-	g.gen = p.gen
-	return g
-}
 
 // forceHeaders makes the next header of every kind be appended even when
 // identical to the one in effect, so readers get the new publisher's

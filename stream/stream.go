@@ -123,6 +123,9 @@ type Stream struct {
 
 	// deliv writes parked readers' frames (deliver.go).
 	deliv delivery
+	// join caches the header set stamped for joining readers
+	// (joinheaders.go).
+	join joinStamp
 
 	readersMu     sync.Mutex
 	readers       map[*Reader]struct{}

@@ -22,10 +22,10 @@ func TestReaderJoinsMidStreamGetsHeadersThenKeyframe(t *testing.T) {
 	defer r.Close()
 	for _, batch := range []int{1, 2, 64} {
 		r2 := p.Stream().NewReader(ReaderInfo{ID: "r2"})
-		assertFrames(t, drainPending(t, r2, batch), []*Frame{m, vh, ah, k100, a3, v2})
+		assertJoined(t, drainPending(t, r2, batch), 100, []*Frame{m, vh, ah, k100, a3, v2})
 		r2.Close()
 	}
-	assertFrames(t, drainPending(t, r, 16), []*Frame{m, vh, ah, k100, a3, v2})
+	assertJoined(t, drainPending(t, r, 16), 100, []*Frame{m, vh, ah, k100, a3, v2})
 	if st := r.Stats(); st.Dropped != 0 || st.Frames != 6 || st.Bytes != uint64(len(m.Payload)+len(vh.Payload)+len(ah.Payload)+20) {
 		t.Fatalf("reader stats %+v", st)
 	}
@@ -55,7 +55,7 @@ func TestHeadersChangedMidStreamDeliveredInOrder(t *testing.T) {
 	// then gets the later metadata in order.
 	r2 := s.NewReader(ReaderInfo{})
 	defer r2.Close()
-	assertFrames(t, drainPending(t, r2, 8), []*Frame{m1, vh2, ah2, k1, m2, v1})
+	assertJoined(t, drainPending(t, r2, 8), 40, []*Frame{m1, vh2, ah2, k1, m2, v1})
 }
 
 // writeGOPs writes n media frames numbered from first: frame i has
@@ -137,7 +137,7 @@ func TestResyncResendsOnlyChangedHeaders(t *testing.T) {
 	more := writeGOPs(p, 33, 30, 10, 10)
 	// The newest cached keyframe is 60; only the video config changed.
 	got := drainPending(t, r, 1)
-	assertFrames(t, got, append([]*Frame{vh2}, more[60-33:]...))
+	assertJoined(t, got, 60, append([]*Frame{vh2}, more[60-33:]...))
 	if st := r.Stats(); st.Dropped != 60-3 {
 		t.Fatalf("Dropped = %d, want %d", st.Dropped, 60-3)
 	}
@@ -210,7 +210,7 @@ func TestCloseDrainsThenEOF(t *testing.T) {
 	if !errors.Is(err, io.EOF) {
 		t.Fatalf("after drain: %v, want io.EOF", err)
 	}
-	assertFrames(t, got, append([]*Frame{vh}, frames[10:]...))
+	assertJoined(t, got, 10, append([]*Frame{vh}, frames[10:]...))
 	if n, err := r.Read(context.Background(), make([]*Frame, 1)); n != 0 || !errors.Is(err, io.EOF) {
 		t.Fatalf("Read after EOF = %d, %v", n, err)
 	}
@@ -231,7 +231,7 @@ func TestCloseDrainsThenEOF(t *testing.T) {
 	if !errors.Is(err, io.EOF) {
 		t.Fatalf("late reader: %v", err)
 	}
-	assertFrames(t, got, append([]*Frame{vh}, frames[10:]...))
+	assertJoined(t, got, 10, append([]*Frame{vh}, frames[10:]...))
 }
 
 func TestReadUnblocksOnContextCancel(t *testing.T) {
@@ -317,7 +317,7 @@ func TestGOPLongerThanCacheNewReaderWaitsForKeyframe(t *testing.T) {
 		t.Fatalf("got %s before the next keyframe", describe(got))
 	}
 	rest := writeGOPs(p, 100, 15, 100, 10)
-	assertFrames(t, drainPending(t, r, 8), append([]*Frame{vh}, rest...))
+	assertJoined(t, drainPending(t, r, 8), 100, append([]*Frame{vh}, rest...))
 	if st := r.Stats(); st.Dropped != 0 {
 		t.Fatalf("a new reader waiting for its first keyframe counted %d drops", st.Dropped)
 	}
@@ -336,7 +336,7 @@ func TestAudioOnlyReaderStartsImmediately(t *testing.T) {
 	}
 	r := s.NewReader(ReaderInfo{})
 	defer r.Close()
-	assertFrames(t, drainPending(t, r, 8), []*Frame{m, ah, last})
+	assertJoined(t, drainPending(t, r, 8), last.Time, []*Frame{m, ah, last})
 
 	// Video appearing later starts at its first keyframe.
 	vh, vi, k, a := vidHeader(1), vidInter(200, 5), vidKey(220, 5), aud(230, 5)
@@ -542,5 +542,5 @@ func TestResyncWhileHeadersPendingDeliversEachHeaderOnce(t *testing.T) {
 		t.Fatalf("first Read = %d, %v, %s", n, err, describe(one[:n]))
 	}
 	more := writeGOPs(p, 3, 40, 10, 10) // position trimmed; newest keyframe 40
-	assertFrames(t, drainPending(t, r, 1), append([]*Frame{vh, ah}, more[40-3:]...))
+	assertJoined(t, drainPending(t, r, 1), 40, append([]*Frame{vh, ah}, more[40-3:]...))
 }
