@@ -79,21 +79,6 @@ func (s *stack) playlistURL(name string) string {
 	return s.httpURL + "/live/" + name + ".m3u8"
 }
 
-// fetch GETs a URL and returns the status and body.
-func fetch(t *testing.T, url string) (int, []byte) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	return resp.StatusCode, b
-}
-
 // watcher reloads a playlist every interval, checks every reload with a
 // playlistChecker and remembers every segment it saw.
 type watcher struct {

@@ -153,7 +153,6 @@ type segmentState struct {
 	wall        time.Time
 	disc        bool
 	independent bool
-	forced      bool
 	videoFrames int
 	audioFrames int
 }
