@@ -10,7 +10,7 @@ import (
 )
 
 // unhex decodes hex written with spaces and line breaks for reading.
-func unhex(t *testing.T, s string) []byte {
+func unhex(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
 	if err != nil {
