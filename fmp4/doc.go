@@ -16,6 +16,11 @@
 // payload slices in one vectored write, reusing its buffers from fragment to
 // fragment.
 //
+// An HLS segment is several fragments (one per LL-HLS part); a part that
+// many viewers fetch is kept as its header (Fragment.AppendHeader, into
+// memory the segmenter owns) followed by the frames' payloads, shared with
+// every other output rather than copied.
+//
 // The package imports only the standard library; the parsers it has (the
 // AC-3, E-AC-3 and MPEG audio frame headers, the Opus identification header)
 // work on untrusted input and never panic.

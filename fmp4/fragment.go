@@ -42,7 +42,9 @@ type Sample struct {
 	Flags SampleFlags
 	// Data is the sample as MP4 stores it: length-prefixed NAL units for
 	// H.264 and H.265 (what Enhanced RTMP carries), OBUs for AV1, the raw
-	// frame for the other codecs. It is referenced, never modified.
+	// frame for the other codecs. It is referenced, never modified. It
+	// should not be empty: ffmpeg refuses a fragment with an empty sample
+	// (an FLV end-of-sequence tag is not a frame).
 	Data []byte
 }
 

@@ -93,18 +93,17 @@ type Track struct {
 	Config []byte
 }
 
-// Init is an encoded-ready init section (CMAF header): ftyp and moov. It is
-// immutable and may be marshalled any number of times.
+// Init is an init section (a CMAF header): ftyp and moov, ready to be
+// marshalled any number of times. It holds its own copy of the decoder
+// configurations and is immutable.
 type Init struct {
 	ftyp box
 	moov box
 }
 
-// Brands of the ftyp box: ISO BMFF with the features of edition 6
-// (iso6), the CMAF structural brand (cmfc).
-const (
-	majorBrand = "iso6"
-)
+// majorBrand is the ftyp major brand: ISO BMFF with the features of
+// edition 6 (tfdt, default-base-is-moof, signed composition offsets).
+const majorBrand = "iso6"
 
 // NewInit checks the tracks and builds their init section. Tracks appear in
 // the given order; an error wraps ErrInvalidTrack, ErrUnsupportedCodec,
@@ -166,7 +165,8 @@ func grow(b []byte, n int) []byte {
 	return b[:len(b)+n]
 }
 
-// ftypBox returns the file type box of a CMAF header.
+// ftypBox returns the file type box of a CMAF header: compatible with
+// iso6, the CMAF structural brand cmfc, and mp41 for older readers.
 func ftypBox() box {
 	p := []byte(majorBrand)
 	p = binary.BigEndian.AppendUint32(p, 0) // minor_version

@@ -1,6 +1,7 @@
 package fmp4
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 )
@@ -41,7 +42,7 @@ func videoSampleEntry(t *Track) (box, error) {
 		t.Timescale = DefaultVideoTimescale
 	}
 	var config box
-	c := t.Config
+	c := bytes.Clone(t.Config) // the init section owns its copy
 	switch t.Codec {
 	case CodecAVC:
 		if len(c) < minAVCConfigSize || c[0] != configVersion1 {
