@@ -297,3 +297,35 @@ func TestSampleFlags(t *testing.T) {
 		t.Errorf("NonSyncSample|Disposable = %#x", uint32(NonSyncSample|Disposable))
 	}
 }
+
+func TestInitOwnsItsConfig(t *testing.T) {
+	config := unhex(t, "0164001fffe000")
+	in, err := NewInit([]Track{{ID: 1, Codec: CodecAVC, Width: 2, Height: 2, Config: config}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := in.Append(nil)
+	config[1] = 0x42 // the caller reuses its buffer
+	if after := in.Append(nil); !slices.Equal(before, after) {
+		t.Error("the init section changed with the caller's configuration buffer")
+	}
+}
+
+func TestStartsWithSync(t *testing.T) {
+	cases := []struct {
+		name    string
+		samples []Sample
+		want    bool
+	}{
+		{"segment start", []Sample{{Flags: SyncSample}, {Flags: NonSyncSample}}, true},
+		{"part inside a GOP", []Sample{{Flags: NonSyncSample}, {Flags: SyncSample}}, false},
+		{"audio", []Sample{{Flags: SyncSample}}, true},
+		{"empty run", nil, false},
+	}
+	for _, c := range cases {
+		tf := TrackFragment{TrackID: 1, Samples: c.samples}
+		if got := tf.StartsWithSync(); got != c.want {
+			t.Errorf("%s: StartsWithSync %v, want %v", c.name, got, c.want)
+		}
+	}
+}
