@@ -52,6 +52,11 @@ func (m media) duration() uint64 {
 	return last.dts + uint64(last.Duration)
 }
 
+// seconds returns the stream's length in seconds.
+func (m media) seconds() float64 {
+	return float64(m.duration()) / float64(m.timescale)
+}
+
 // encode runs ffmpeg on the lavfi test sources with the given output
 // arguments and returns what it wrote.
 func encode(t *testing.T, name string, args ...string) []byte {
