@@ -243,6 +243,21 @@ func TestInitOutline(t *testing.T) {
 	}
 }
 
+func TestNextTrackIDAfterTheLastID(t *testing.T) {
+	in, err := NewInit([]Track{{ID: math.MaxUint32, Codec: CodecAC3, Config: unhex(t, ac3Frame192k)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boxes, err := readBoxes(in.Append(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mvhd := find(boxes, "moov", "mvhd")[0].body
+	if next := mvhd[len(mvhd)-4:]; !slices.Equal(next, []byte{0xff, 0xff, 0xff, 0xff}) {
+		t.Errorf("next_track_ID %x after track ID 2^32-1, want all ones (search), not 0", next)
+	}
+}
+
 func TestFragmentBytes(t *testing.T) {
 	f := Fragment{SequenceNumber: 7, Tracks: []TrackFragment{
 		{TrackID: 1, BaseMediaDecodeTime: 90000, Samples: []Sample{

@@ -3,6 +3,7 @@ package fmp4
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 )
 
 // Codec names the sample entry of a track.
@@ -132,7 +133,10 @@ func NewInit(tracks []Track) (*Init, error) {
 		trexs = append(trexs, trexBox(t.ID))
 		nextID = max(nextID, t.ID)
 	}
-	in.moov = box{typ: "moov", children: append([]box{mvhdBox(nextID + 1)}, traks...)}
+	if nextID < math.MaxUint32 {
+		nextID++ // else all ones: a writer adding a track searches for a free ID
+	}
+	in.moov = box{typ: "moov", children: append([]box{mvhdBox(nextID)}, traks...)}
 	in.moov.children = append(in.moov.children, box{typ: "mvex", children: trexs})
 	return in, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 )
 
 // Limits of the sample entry fields.
@@ -215,7 +216,7 @@ func audioSampleEntry(t *Track) (box, error) {
 	if t.Channels == 0 {
 		t.Channels = params.channels
 	}
-	if t.SampleRate <= 0 || t.Channels <= 0 || t.Channels > maxEntryChannels {
+	if t.SampleRate <= 0 || t.SampleRate > math.MaxUint32 || t.Channels <= 0 || t.Channels > maxEntryChannels {
 		return box{}, fmt.Errorf("audio at %d Hz, %d channels: %w", t.SampleRate, t.Channels, ErrInvalidTrack)
 	}
 	if t.Timescale == 0 {
