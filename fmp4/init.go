@@ -49,6 +49,37 @@ func (c Codec) String() string {
 	return fmt.Sprintf("codec(%d)", uint8(c))
 }
 
+// CodecForFourCC returns the codec of an Enhanced RTMP FourCC, stored
+// big-endian as the flv package's FourCC holds it ("avc1" is 0x61766331;
+// MP3 is ".mp3"), and whether there is one.
+func CodecForFourCC(fourCC uint32) (Codec, bool) {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], fourCC)
+	switch string(b[:]) {
+	case "avc1":
+		return CodecAVC, true
+	case "hvc1":
+		return CodecHEVC, true
+	case "av01":
+		return CodecAV1, true
+	case "vp09":
+		return CodecVP9, true
+	case "mp4a":
+		return CodecAAC, true
+	case "Opus":
+		return CodecOpus, true
+	case "fLaC":
+		return CodecFLAC, true
+	case "ac-3":
+		return CodecAC3, true
+	case "ec-3":
+		return CodecEAC3, true
+	case ".mp3":
+		return CodecMP3, true
+	}
+	return 0, false
+}
+
 // IsVideo reports whether the codec is a video codec.
 func (c Codec) IsVideo() bool {
 	return c >= CodecAVC && c <= CodecVP9
