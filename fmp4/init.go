@@ -10,6 +10,13 @@ import (
 type Codec uint8
 
 // Codecs with a sample entry: every codec the Enhanced RTMP ingest accepts.
+//
+// MP3 is written as the MP4 registration authority lists it, an mp4a
+// sample entry whose esds names MPEG-1 audio (0x6B) or, below 32 kHz,
+// MPEG-2 audio (0x69): that is what ffmpeg's mp4 muxer writes and what MP4
+// readers know (ffmpeg, GPAC/mp4box, and browsers' MP4 parsers, as codecs
+// "mp4a.6B" and "mp4a.69"). The ".mp3" sample entry is a QuickTime
+// spelling that ffmpeg reads but no browser does.
 const (
 	CodecAVC  Codec = iota + 1 // H.264, avc1 with avcC
 	CodecHEVC                  // H.265, hvc1 with hvcC
