@@ -176,7 +176,8 @@ func withDurations(s []timedSample) []timedSample {
 
 // annexBAccessUnits splits an Annex-B stream whose access units start with
 // an access unit delimiter into length-prefixed samples, keeping the NAL
-// units keep says belong in a sample. It calls param with the others.
+// units keep says belong in a sample (keep may note the others, such as
+// parameter sets, on the side).
 func annexBAccessUnits(t *testing.T, stream []byte, isAUD, keep func(nalu []byte) bool) [][]byte {
 	t.Helper()
 	var units [][]byte
