@@ -158,6 +158,15 @@ func flvMedia(t *testing.T, audioArgs ...string) (video, audio media) {
 		}
 	}
 	video.samples = withDurations(video.samples)
+	// As CMAF writers do, shift the composition offsets so that the first
+	// frame is presented at its decode time: B-frames then have negative
+	// offsets (trun version 1).
+	if len(video.samples) > 0 {
+		first := video.samples[0].CompositionOffset
+		for i := range video.samples {
+			video.samples[i].CompositionOffset -= first
+		}
+	}
 	return video, audio
 }
 
