@@ -46,6 +46,7 @@ func TestLayering(t *testing.T) {
 	}
 	only := map[string][]string{
 		"amf":            {},
+		"fmp4":           {},
 		"rtmp/chunk":     {},
 		"rtmp/handshake": {},
 		"flv":            {"amf"},
