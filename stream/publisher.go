@@ -3,7 +3,6 @@ package stream
 import (
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/mediaserver/mediaserver/flv"
 )
@@ -74,9 +73,10 @@ func (p *Publisher) WriteFrame(f *Frame) {
 		return // taken over or closed meanwhile
 	}
 	f = p.rebase(f)
-	s.repub.lastWrite = time.Now()
+	now := s.clock()
+	s.repub.lastWrite = now
 	s.meter.record(f)
-	if s.append(f) {
+	if s.append(f, now) {
 		s.repub.track(f)
 	}
 }

@@ -95,7 +95,7 @@ func DefaultConfig() Config {
 		},
 		Stream: stream.Config{
 			RepublishWindow: stream.DefaultRepublishWindow, ReclaimStalled: stream.DefaultReclaimStalled,
-			AudioHold: stream.DefaultAudioHold,
+			AudioHold: stream.DefaultAudioHold, MaxReaderLag: stream.DefaultMaxReaderLag,
 		},
 	}
 }
