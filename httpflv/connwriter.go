@@ -62,11 +62,13 @@ var crlf = []byte("\r\n")
 
 // newConnWriter returns a writer for conn. A listener may wrap connections
 // (limits, accounting); vectored writes reach writev only on the
-// connection itself, so conn is unwrapped.
+// connection itself, so conn is unwrapped. The socket's unsent bytes are
+// capped (limitUnsent) where the platform allows.
 func newConnWriter(conn net.Conn, sess *session, timeout time.Duration, f framing) *connWriter {
 	if u, ok := conn.(interface{ NetConn() net.Conn }); ok {
 		conn = u.NetConn()
 	}
+	_ = limitUnsent(conn) // best effort: without it, lag hides in the kernel
 	return &connWriter{conn: conn, sess: sess, timeout: timeout, framing: f, sock: writev.New(conn)}
 }
 
