@@ -56,8 +56,11 @@ const lastChunk = "0\r\n\r\n"
 var crlf = []byte("\r\n")
 
 // newConnWriter returns a writer for conn, whose batch writes the session
-// arms (and refuses once it was stopped).
+// arms (and refuses once it was stopped). The socket's unsent bytes are
+// capped (writev.LimitUnsent) where the platform allows, so that a slow
+// viewer's backlog stays where the stream's lag bound sees it.
 func newConnWriter(conn net.Conn, sess *session, timeout time.Duration, f framing) *connWriter {
+	_ = writev.LimitUnsent(conn) // best effort: without it, lag hides in the kernel
 	return &connWriter{
 		out: writev.NewConn(conn, writev.ConnConfig{
 			Timeout: timeout,

@@ -24,6 +24,8 @@ const (
 	// DefaultAudioHold is the AudioHold of DefaultConfig; the zero Config
 	// holds no audio.
 	DefaultAudioHold = 50 * time.Millisecond
+	// DefaultMaxReaderLag is the MaxReaderLag the server configures.
+	DefaultMaxReaderLag = 4 * time.Second
 )
 
 // Takeover policies of Config.Takeover.
@@ -49,6 +51,19 @@ type Config struct {
 	// keyframe even though its position is still cached. Default 0: readers
 	// are bounded by the cache only.
 	MaxReaderLagBytes int `yaml:"max_reader_lag_bytes"`
+	// MaxReaderLag bounds how far behind the live edge a reader may fall,
+	// in time: a reader whose next frame arrived more than this long
+	// before the newest one skips ahead to the newest keyframe (the
+	// newest frame, without video), and the frames it skipped count as
+	// dropped. A consumer writing to a socket takes frames from its
+	// reader only as fast as the socket accepts them, so a viewer on a
+	// link slower than the stream is bounded by this. It also sizes the
+	// cache: the stream keeps the newest GOP, for viewers that join, and
+	// the frames of the last MaxReaderLag, for readers within the bound;
+	// GOPCacheFrames and GOPCacheBytes stay hard caps. 0 (the zero
+	// Config) bounds readers by the cache only; the server sets
+	// DefaultMaxReaderLag (4 s). Negative is treated as 0.
+	MaxReaderLag time.Duration `yaml:"max_reader_lag"`
 	// RepublishWindow is how long a stream whose publisher left waits for a
 	// publisher of the same key to come back (an encoder reconnecting): the
 	// readers stay attached and the new publisher continues the stream with
@@ -83,14 +98,16 @@ type Config struct {
 
 // DefaultConfig returns the configuration a server starts from before its
 // settings are read: republishing (DefaultRepublishWindow), reclaiming a
-// stalled publisher's key (DefaultReclaimStalled) and audio hold
-// (DefaultAudioHold), which are off in the zero Config. Its other fields
+// stalled publisher's key (DefaultReclaimStalled), audio hold
+// (DefaultAudioHold) and the readers' lag bound (DefaultMaxReaderLag),
+// which are off in the zero Config. Its other fields
 // are zero; WithDefaults fills them once every setting is known.
 func DefaultConfig() Config {
 	return Config{
 		RepublishWindow: DefaultRepublishWindow,
 		ReclaimStalled:  DefaultReclaimStalled,
 		AudioHold:       DefaultAudioHold,
+		MaxReaderLag:    DefaultMaxReaderLag,
 	}
 }
 
@@ -109,6 +126,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxReaderLagBytes < 0 {
 		c.MaxReaderLagBytes = 0
+	}
+	if c.MaxReaderLag < 0 {
+		c.MaxReaderLag = 0
 	}
 	if c.RepublishWindow < 0 {
 		c.RepublishWindow = 0

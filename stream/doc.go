@@ -3,12 +3,13 @@
 // Stream, and any number of Readers consume them.
 //
 // Each Stream keeps one shared ring of recent entries (the GOP cache), bounded
-// by frame count and bytes. A Reader is only a cursor into that ring plus
-// counters: publishing never blocks and never copies per reader, and a single
-// channel close wakes every waiting reader. A reader that falls out of the
-// ring resumes at the newest keyframe, receiving the decoder configuration
-// again only when it changed, so it never sees a partial GOP or reordered
-// frames.
+// by frame count and bytes and, with Config.MaxReaderLag, by time: the newest
+// GOP and the frames of the last MaxReaderLag. A Reader is only a cursor into
+// that ring plus counters: publishing never blocks and never copies per
+// reader, and a single channel close wakes every waiting reader. A reader
+// that falls out of the ring resumes at the newest keyframe, receiving the
+// decoder configuration again only when it changed, so it never sees a
+// partial GOP or reordered frames.
 //
 // A consumer that keeps up need not wait in Read on a goroutine of its own:
 // it parks its Reader with a Sink, and the stream's delivery goroutines (one

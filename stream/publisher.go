@@ -3,7 +3,6 @@ package stream
 import (
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/mediaserver/mediaserver/flv"
 )
@@ -75,12 +74,13 @@ func (p *Publisher) WriteFrame(f *Frame) {
 		return // taken over or closed meanwhile
 	}
 	f, back := p.rebase(f)
-	s.repub.lastWrite = time.Now()
+	now := s.clock()
+	s.repub.lastWrite = now
 	if back {
 		s.meter.regressions++ // the output continues, the publisher went back
 	}
 	s.meter.record(f)
-	if s.append(f) {
+	if s.append(f, now) {
 		s.repub.track(f)
 	}
 }

@@ -217,8 +217,10 @@ func (r *Reader) fill(dst []*Frame) (n int, size uint64, wake <-chan struct{}, e
 }
 
 // behind reports whether the reader lost its position (trimmed from the
-// ring) or lags more than Config.MaxReaderLagBytes with a newer keyframe to
-// jump to. s.mu must be held.
+// ring, which is also how a reader more than Config.MaxReaderLag behind
+// the newest frame is caught: see Stream.trimAged) or lags more than
+// Config.MaxReaderLagBytes with a newer keyframe to jump to. s.mu must be
+// held.
 func (r *Reader) behind() bool {
 	s := r.s
 	if r.next < s.head {

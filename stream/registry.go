@@ -22,6 +22,9 @@ type Observer interface {
 type Registry struct {
 	cfg Config
 	log *slog.Logger
+	// clock tells the time frames arrive in the streams (time.Now outside
+	// tests).
+	clock func() time.Time
 
 	// notifyMu serialises publish/end together with their observer calls so
 	// that StreamEnded never precedes StreamStarted for a stream.
@@ -50,6 +53,7 @@ func NewRegistry(cfg Config, log *slog.Logger) (*Registry, error) {
 	return &Registry{
 		cfg:     cfg,
 		log:     log.With("component", "stream"),
+		clock:   time.Now,
 		streams: make(map[Key]*Stream),
 	}, nil
 }
@@ -98,7 +102,7 @@ func (r *Registry) Publish(key Key, info PublisherInfo) (*Publisher, error) {
 			"protocol", info.Protocol, "remote", info.RemoteAddr, "generation", p.gen)
 		return p, nil
 	}
-	s := newStream(key, info, r.cfg, time.Now())
+	s := newStream(key, info, r.cfg, r.clock)
 	s.deliv.wg = &r.delivering
 	p := &Publisher{reg: r, s: s, done: make(chan struct{})}
 	s.repub.current = p

@@ -82,6 +82,8 @@ type entry struct {
 	offset uint64
 	// media counts media (non-header) frames appended before this entry.
 	media uint64
+	// arrived is when the entry was appended, since the stream started.
+	arrived time.Duration
 }
 
 // Stream is one live stream: the shared ring of recent frames (the GOP
@@ -93,6 +95,8 @@ type Stream struct {
 	start time.Time
 	cfg   Config
 	done  chan struct{}
+	// clock tells the time frames arrive (time.Now outside tests).
+	clock func() time.Time
 
 	// mu guards the ring and everything a reader consults. The publisher
 	// holds it exclusively for a few field updates per frame; readers hold
@@ -139,14 +143,15 @@ type Stream struct {
 	repub republish
 }
 
-// newStream returns an empty live stream.
-func newStream(key Key, info PublisherInfo, cfg Config, now time.Time) *Stream {
+// newStream returns an empty live stream, started now by clock.
+func newStream(key Key, info PublisherInfo, cfg Config, clock func() time.Time) *Stream {
 	size := min(initialRingSize, ringCapacity(cfg.GOPCacheFrames))
 	return &Stream{
 		key:     key,
 		info:    info,
-		start:   now,
+		start:   clock(),
 		cfg:     cfg,
+		clock:   clock,
 		done:    make(chan struct{}),
 		ring:    make([]entry, size),
 		mask:    uint64(size - 1),
@@ -201,10 +206,11 @@ func (s *Stream) Readers() []*Reader {
 	return out
 }
 
-// append adds f to the ring, updates the header set and wakes readers. It
-// never blocks on readers. Header frames identical to the ones in effect are
-// not appended again. It reports whether the frame was appended.
-func (s *Stream) append(f *Frame) bool {
+// append adds f, which arrived at now, to the ring, updates the header set
+// and wakes readers. It never blocks on readers. Header frames identical to
+// the ones in effect are not appended again. It reports whether the frame
+// was appended.
+func (s *Stream) append(f *Frame, now time.Time) bool {
 	size := len(f.Payload)
 	s.mu.Lock()
 	if s.ended {
@@ -230,7 +236,8 @@ func (s *Stream) append(f *Frame) bool {
 		s.grow()
 	}
 	seq := s.tail
-	s.ring[seq&s.mask] = entry{frame: f, headers: s.headers, offset: s.totalBytes, media: s.mediaCount}
+	arrived := now.Sub(s.start)
+	s.ring[seq&s.mask] = entry{frame: f, headers: s.headers, offset: s.totalBytes, media: s.mediaCount, arrived: arrived}
 	s.tail++
 	s.cached += size
 	s.totalBytes += uint64(size)
@@ -247,6 +254,7 @@ func (s *Stream) append(f *Frame) bool {
 	for s.cached > s.cfg.GOPCacheBytes && s.tail-s.head > 1 {
 		s.trimOldest()
 	}
+	s.trimAged(arrived)
 	if !s.holdAudio(f) {
 		s.wakeReaders()
 	}
@@ -300,6 +308,32 @@ func (s *Stream) trimOldest() {
 	s.cached -= len(e.frame.Payload)
 	*e = entry{}
 	s.head++
+}
+
+// trimAged drops the oldest entries that no reader may need any more
+// under Config.MaxReaderLag: those that arrived more than MaxReaderLag
+// before newest (the newest entry's arrival) and have a random access
+// point after them, which a reader that far behind skips to. The newest
+// GOP, where joining readers start, is always kept. s.mu must be held
+// exclusively.
+func (s *Stream) trimAged(newest time.Duration) {
+	lag := s.cfg.MaxReaderLag
+	if lag <= 0 {
+		return
+	}
+	for s.head < s.tail && newest-s.ring[s.head&s.mask].arrived > lag && s.canSkip(s.head) {
+		s.trimOldest()
+	}
+}
+
+// canSkip reports whether a reader at seq has a random access point after
+// it to skip ahead to: a newer cached keyframe for a stream with video,
+// a newer frame for one without. s.mu must be held.
+func (s *Stream) canSkip(seq uint64) bool {
+	if s.hasVideo {
+		return s.keyInRing() && s.lastKey > seq
+	}
+	return s.tail-1 > seq
 }
 
 // grow doubles the ring. s.mu must be held exclusively.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"sync"
@@ -18,6 +19,7 @@ type tagRecord struct {
 	typ    flv.TagType
 	ts     uint32
 	header bool // sequence header or metadata
+	key    bool // video keyframe
 	at     time.Time
 }
 
@@ -37,12 +39,20 @@ type flvViewer struct {
 // called.
 func watchFLV(t *testing.T, url string) *flvViewer {
 	t.Helper()
+	return watchFLVThrough(t, url, nil, nil)
+}
+
+// watchFLVThrough is watchFLV over a connection dialled by dial (a
+// net.Dialer's when nil), reading the body through wrap (when not nil).
+func watchFLVThrough(t *testing.T, url string, dial func(ctx context.Context, network, addr string) (net.Conn, error),
+	wrap func(io.Reader) io.Reader) *flvViewer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true, DialContext: dial}}).Do(req)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -61,7 +71,11 @@ func watchFLV(t *testing.T, url string) *flvViewer {
 		defer close(v.done)
 		defer f.Close()
 		defer resp.Body.Close()
-		r := flv.NewReader(io.TeeReader(resp.Body, f))
+		var body io.Reader = resp.Body
+		if wrap != nil {
+			body = wrap(body)
+		}
+		r := flv.NewReader(io.TeeReader(body, f))
 		_, err := r.ReadHeader()
 		for err == nil {
 			var tag flv.Tag
@@ -74,6 +88,7 @@ func watchFLV(t *testing.T, url string) *flvViewer {
 			case flv.TagVideo:
 				h, herr := flv.ParseVideoTagHeader(tag.Data)
 				rec.header = herr == nil && h.IsSequenceHeader()
+				rec.key = herr == nil && h.Keyframe()
 			case flv.TagAudio:
 				h, herr := flv.ParseAudioTagHeader(tag.Data)
 				rec.header = herr == nil && h.IsSequenceHeader()
