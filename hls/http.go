@@ -71,7 +71,7 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 	}
 	if a := m.cfg.Authorizer; a != nil && r.Method == http.MethodGet {
 		err := a.Authorize(r.Context(), stream.AccessRequest{
-			Action: stream.ActionPlay, Protocol: "hls", Key: key, Query: r.URL.RawQuery, RemoteAddr: r.RemoteAddr,
+			Action: stream.ActionPlay, Protocol: stream.ProtocolHLS, Key: key, Query: r.URL.RawQuery, RemoteAddr: r.RemoteAddr,
 		})
 		if err != nil {
 			httpError(w, http.StatusForbidden, "playing "+key.String()+" is not allowed: "+err.Error())

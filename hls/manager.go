@@ -198,7 +198,7 @@ func (m *Manager) startFeederLocked(st *streamState, s *stream.Stream) {
 	ctx, cancel := context.WithCancel(m.ctx)
 	f := &feeder{
 		src:    s,
-		reader: s.NewReader(stream.ReaderInfo{ID: "hls/" + st.key.String(), Protocol: "hls"}),
+		reader: s.NewReader(stream.ReaderInfo{ID: "hls/" + st.key.String(), Protocol: stream.ProtocolHLS}),
 		cancel: cancel,
 		done:   make(chan struct{}),
 	}

@@ -108,7 +108,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req := stream.AccessRequest{
 		Action: stream.ActionPlay, Protocol: protocol, Key: key, Query: r.URL.RawQuery,
-		RemoteAddr: r.RemoteAddr, SessionID: protocol + "-" + strconv.FormatUint(h.nextID.Add(1), 10),
+		RemoteAddr: r.RemoteAddr, SessionID: string(protocol) + "-" + strconv.FormatUint(h.nextID.Add(1), 10),
 	}
 	if h.cfg.Authorizer != nil && r.Method == http.MethodGet {
 		if err := h.cfg.Authorizer.Authorize(r.Context(), req); err != nil {
@@ -158,7 +158,7 @@ func setFLVHeaders(h http.Header) {
 
 // open creates and registers the session of a viewer of s. It fails with
 // ErrShutdown after Close. The caller must call h.finish.
-func (h *Handler) open(ctx context.Context, req stream.AccessRequest, readerProtocol string, s *stream.Stream) (*session, context.Context, error) {
+func (h *Handler) open(ctx context.Context, req stream.AccessRequest, s *stream.Stream) (*session, context.Context, error) {
 	id := req.SessionID
 	sess := &session{id: id, protocol: req.Protocol, remote: req.RemoteAddr, key: s.Key(), start: time.Now(), req: req}
 	ctx, sess.cancel = context.WithCancelCause(ctx)
@@ -168,7 +168,7 @@ func (h *Handler) open(ctx context.Context, req stream.AccessRequest, readerProt
 		sess.cancel(ErrShutdown)
 		return nil, nil, ErrShutdown
 	}
-	sess.reader = s.NewReader(stream.ReaderInfo{ID: id, Protocol: readerProtocol, RemoteAddr: req.RemoteAddr})
+	sess.reader = s.NewReader(stream.ReaderInfo{ID: id, Protocol: req.Protocol, RemoteAddr: req.RemoteAddr})
 	h.sessions[id] = sess
 	h.wg.Add(1)
 	h.mu.Unlock()
@@ -234,7 +234,7 @@ func (h *Handler) serveFLV(w http.ResponseWriter, r *http.Request, s *stream.Str
 	if takeover {
 		parent = context.WithoutCancel(parent)
 	}
-	sess, ctx, err := h.open(parent, req, readerProtocolFLV, s)
+	sess, ctx, err := h.open(parent, req, s)
 	if err != nil {
 		textError(w, http.StatusServiceUnavailable, "server shutting down")
 		return

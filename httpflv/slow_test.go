@@ -337,8 +337,8 @@ func TestViewerWithFullSocketGetsEveryByte(t *testing.T) {
 		}
 		return c, err
 	}
-	for _, proto := range []string{ProtocolFLV, ProtocolWS} {
-		t.Run(proto, func(t *testing.T) {
+	for _, proto := range []stream.Protocol{ProtocolFLV, ProtocolWS} {
+		t.Run(string(proto), func(t *testing.T) {
 			reg := stream.NewRegistry(stream.Config{}, nil)
 			defer reg.Close()
 			pub, err := reg.Publish(testKey, stream.PublisherInfo{})

@@ -43,7 +43,7 @@ func wsHandshakeError(w http.ResponseWriter, _ *http.Request, status int, reason
 func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request, s *stream.Stream, req stream.AccessRequest) {
 	// The connection outlives the request: its session must not end with
 	// the request's context.
-	sess, ctx, err := h.open(context.WithoutCancel(r.Context()), req, readerProtocolWS, s)
+	sess, ctx, err := h.open(context.WithoutCancel(r.Context()), req, s)
 	if err != nil {
 		textError(w, http.StatusServiceUnavailable, "server shutting down")
 		return

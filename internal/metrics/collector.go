@@ -13,31 +13,11 @@ import (
 // namespace prefixes every metric name.
 const namespace = "mediaserver"
 
-// Protocol and role label values of mediaserver_sessions.
+// Role label values of mediaserver_sessions.
 const (
 	rolePublisher = "publisher"
 	roleViewer    = "viewer"
 )
-
-// viewerProtocols are the viewer protocols always reported (zero when
-// idle), so that the series exist before the first viewer.
-var viewerProtocols = []string{"rtmp", "flv", "ws"}
-
-// readerProtocol maps a stream.ReaderInfo protocol to a session protocol
-// label; internal readers (the HLS segmenter) map to "".
-func readerProtocol(p string) string {
-	switch p {
-	case "rtmp":
-		return "rtmp"
-	case "http-flv", "flv":
-		return "flv"
-	case "ws-flv", "ws":
-		return "ws"
-	case "hls":
-		return "" // the segmenter; HLS viewers are counted by HLSViewers
-	}
-	return p
-}
 
 // descriptions of every metric.
 var (
@@ -152,7 +132,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 type streamSample struct {
 	s       *stream.Stream
 	stats   stream.Stats
-	viewers map[string]int // by session protocol
+	viewers map[stream.Protocol]int // readers by protocol, the HLS segmenter left out
 	hls     int
 }
 
@@ -173,9 +153,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	// scrape.
 	samples := make([]streamSample, 0, len(streams))
 	for _, s := range streams {
-		smp := streamSample{s: s, stats: s.Stats(), viewers: make(map[string]int)}
+		smp := streamSample{s: s, stats: s.Stats(), viewers: make(map[stream.Protocol]int)}
 		for _, r := range s.Readers() {
-			if p := readerProtocol(r.Info().Protocol); p != "" {
+			// A stream's one HLS reader is the segmenter; HLS viewers are
+			// counted by HLSViewers.
+			if p := r.Info().Protocol; p != stream.ProtocolHLS {
 				smp.viewers[p]++
 			}
 		}
@@ -240,13 +222,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
 	gauge(descStreams, float64(len(samples)))
-	publishers := map[string]int{"rtmp": 0}
-	viewers := make(map[string]int)
-	for _, p := range viewerProtocols {
-		viewers[p] = 0
-	}
-	if c.deps.HLSViewers != nil {
-		viewers["hls"] = 0
+	// Every viewer protocol is reported (zero when idle), so that the
+	// series exist before the first viewer; HLS only when it is counted.
+	publishers := map[stream.Protocol]int{stream.ProtocolRTMP: 0}
+	viewers := make(map[stream.Protocol]int)
+	for _, p := range stream.ViewerProtocols() {
+		if p != stream.ProtocolHLS || c.deps.HLSViewers != nil {
+			viewers[p] = 0
+		}
 	}
 	for _, smp := range samples {
 		publishers[smp.s.Info().Protocol]++
@@ -256,7 +239,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			total += n
 		}
 		if c.deps.HLSViewers != nil {
-			viewers["hls"] += smp.hls
+			viewers[stream.ProtocolHLS] += smp.hls
 		}
 		k := smp.s.Key()
 		gauge(descStreamBitrate, smp.stats.Bitrate, k.App, k.Name)
@@ -269,10 +252,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descStreamState, waiting, k.App, k.Name)
 	}
 	for p, n := range publishers {
-		gauge(descSessions, float64(n), p, rolePublisher)
+		gauge(descSessions, float64(n), p.MetricsLabel(), rolePublisher)
 	}
 	for p, n := range viewers {
-		gauge(descSessions, float64(n), p, roleViewer)
+		gauge(descSessions, float64(n), p.MetricsLabel(), roleViewer)
 	}
 }
 

@@ -170,8 +170,8 @@ func TestMetricsFollowTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	bytes1 := publishSome(t, pub, 0, 10)
-	flvReader := pub.Stream().NewReader(stream.ReaderInfo{ID: "flv-1", Protocol: "http-flv"})
-	wsReader := pub.Stream().NewReader(stream.ReaderInfo{ID: "ws-1", Protocol: "ws-flv"})
+	flvReader := pub.Stream().NewReader(stream.ReaderInfo{ID: "flv-1", Protocol: stream.ProtocolFLV})
+	wsReader := pub.Stream().NewReader(stream.ReaderInfo{ID: "ws-1", Protocol: stream.ProtocolWS})
 	rtmpReader := pub.Stream().NewReader(stream.ReaderInfo{ID: "rtmp-2", Protocol: "rtmp"})
 	segReader := pub.Stream().NewReader(stream.ReaderInfo{ID: "hls/live/cam", Protocol: "hls"})
 	defer segReader.Close()
