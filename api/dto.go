@@ -107,7 +107,8 @@ type serverDoc struct {
 	Config        any               `json:"config"`
 }
 
-// totalsDoc sums the live streams and sessions.
+// totalsDoc counts the live streams and sessions, and the traffic since
+// start.
 type totalsDoc struct {
 	Streams       int        `json:"streams"`
 	Sessions      int        `json:"sessions"`

@@ -160,6 +160,17 @@ type ServerInfo struct {
 	Counters map[string]uint64
 }
 
+// Totals are the server's cumulative counters since it started, ended
+// streams and closed sessions included, for GET /server.
+type Totals struct {
+	// BytesIn counts media payload bytes received from publishers.
+	BytesIn uint64
+	// BytesOut counts bytes sent to clients.
+	BytesOut uint64
+	// Dropped counts frames viewers skipped because they fell behind.
+	Dropped uint64
+}
+
 // Deps are what the API reads and acts on.
 type Deps struct {
 	// Streams lists and ends live streams. Nil serves an empty list.
@@ -168,6 +179,10 @@ type Deps struct {
 	Sessions SessionSource
 	// Server describes the server. Nil serves an empty description.
 	Server func() ServerInfo
+	// Totals reads the traffic totals since start for GET /server. Nil
+	// sums the live streams (bytes in, drops) and the current sessions
+	// (bytes out) instead, which fall back when streams end.
+	Totals func() Totals
 	// Now is the clock used for uptimes. Nil means time.Now.
 	Now func() time.Time
 }

@@ -71,11 +71,26 @@ type Collector struct {
 	// last holds the last value reported per counter series, so a counter
 	// never goes down even if a source's does.
 	last map[string]float64
+	// lastTotals is the last Totals returned, for the same reason.
+	lastTotals Totals
 }
 
 // streamTotals are the cumulative stream counters.
 type streamTotals struct {
 	bytes, frames, dropped uint64
+}
+
+// Totals are the server's cumulative counters since start, ended streams
+// and closed sessions included: what the _total metrics report.
+type Totals struct {
+	// StreamBytes and StreamFrames count the media payload bytes and frames
+	// received from publishers (mediaserver_stream_received_*_total).
+	StreamBytes, StreamFrames uint64
+	// Dropped counts frames viewers skipped (mediaserver_dropped_frames_total).
+	Dropped uint64
+	// BytesReceived and BytesSent sum the network bytes of every Deps.Traffic
+	// source (mediaserver_received_bytes_total, mediaserver_sent_bytes_total).
+	BytesReceived, BytesSent uint64
 }
 
 // New returns a Collector reading deps and registers it as an observer of
@@ -111,9 +126,7 @@ func (c *Collector) StreamEnded(s *stream.Stream) {
 	st := s.Stats()
 	c.mu.Lock()
 	delete(c.live, s)
-	c.ended.bytes += st.BytesIn
-	c.ended.frames += st.FramesIn
-	c.ended.dropped += st.Dropped
+	c.ended.add(st)
 	c.mu.Unlock()
 }
 
@@ -128,16 +141,51 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-// streamSample is what one scrape reads of a live stream.
-type streamSample struct {
-	s       *stream.Stream
-	stats   stream.Stats
-	viewers map[stream.Protocol]int // readers by protocol, the HLS segmenter left out
-	hls     int
+// Totals returns the cumulative counters since start. No field is ever
+// lower than in an earlier call.
+func (c *Collector) Totals() Totals {
+	streams := c.liveStreams()
+	stats := make([]stream.Stats, len(streams))
+	for i, s := range streams {
+		stats[i] = s.Stats()
+	}
+	var t Totals
+	for _, src := range c.deps.Traffic {
+		if src != nil {
+			t.BytesReceived += src.BytesReceived()
+			t.BytesSent += src.BytesSent()
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sum := c.ended
+	for i, s := range streams {
+		// A stream that ended meanwhile is already in the ended totals.
+		if _, ok := c.live[s]; ok {
+			sum.add(stats[i])
+		}
+	}
+	t.StreamBytes, t.StreamFrames, t.Dropped = sum.bytes, sum.frames, sum.dropped
+	last := &c.lastTotals
+	for _, f := range []struct{ v, last *uint64 }{
+		{&t.StreamBytes, &last.StreamBytes}, {&t.StreamFrames, &last.StreamFrames}, {&t.Dropped, &last.Dropped},
+		{&t.BytesReceived, &last.BytesReceived}, {&t.BytesSent, &last.BytesSent},
+	} {
+		*f.v = max(*f.v, *f.last)
+		*f.last = *f.v
+	}
+	return t
 }
 
-// Collect implements prometheus.Collector.
-func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+// add adds a live stream's counters.
+func (t *streamTotals) add(st stream.Stats) {
+	t.bytes += st.BytesIn
+	t.frames += st.FramesIn
+	t.dropped += st.Dropped
+}
+
+// liveStreams returns the live streams, sorted by key.
+func (c *Collector) liveStreams() []*stream.Stream {
 	c.mu.Lock()
 	streams := make([]*stream.Stream, 0, len(c.live))
 	for s := range c.live {
@@ -148,6 +196,20 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		a, b := streams[i].Key(), streams[j].Key()
 		return a.App < b.App || a.App == b.App && a.Name < b.Name
 	})
+	return streams
+}
+
+// streamSample is what one scrape reads of a live stream.
+type streamSample struct {
+	s       *stream.Stream
+	stats   stream.Stats
+	viewers map[stream.Protocol]int // readers by protocol, the HLS segmenter left out
+	hls     int
+}
+
+// Collect implements prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	streams := c.liveStreams()
 
 	// Read the streams without holding mu: observers must not wait for a
 	// scrape.
@@ -179,9 +241,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	samples = kept
 	for _, smp := range samples {
-		totals.bytes += smp.stats.BytesIn
-		totals.frames += smp.stats.FramesIn
-		totals.dropped += smp.stats.Dropped
+		totals.add(smp.stats)
 	}
 	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, c.monotonic(d, float64(v), labels), labels...)

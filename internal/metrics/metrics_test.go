@@ -360,3 +360,36 @@ func TestHealthHandler(t *testing.T) {
 		}
 	}
 }
+
+// TestTotalsCountSinceStart: Totals adds ended streams to the live ones
+// and sums the traffic sources, as the _total metrics do.
+func TestTotalsCountSinceStart(t *testing.T) {
+	reg := stream.NewRegistry(stream.Config{}, nil)
+	defer reg.Close()
+	var sent atomic.Uint64
+	c := New(Deps{Hub: reg, Traffic: map[string]TrafficSource{
+		"rtmp": TrafficFuncs{Sent: sent.Load}, "httpflv": TrafficFuncs{Sent: func() uint64 { return 100 }},
+	}})
+	pub, err := reg.Publish(stream.Key{App: "live", Name: "one"}, stream.PublisherInfo{ID: "rtmp-1", Protocol: stream.ProtocolRTMP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := publishSome(t, pub, 0, 5)
+	firstFrames := pub.Stream().Stats().FramesIn
+	sent.Store(50)
+	if got := c.Totals(); got.StreamBytes != first || got.StreamFrames != firstFrames || got.BytesSent != 150 {
+		t.Errorf("totals while live %+v, want %d bytes, %d frames, 150 sent", got, first, firstFrames)
+	}
+	pub.Close()
+	pub2, err := reg.Publish(stream.Key{App: "live", Name: "two"}, stream.PublisherInfo{ID: "rtmp-2", Protocol: stream.ProtocolRTMP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub2.Close()
+	second := publishSome(t, pub2, 0, 3)
+	frames := firstFrames + pub2.Stream().Stats().FramesIn
+	sent.Store(20) // a source that restarted its count
+	if got := c.Totals(); got.StreamBytes != first+second || got.StreamFrames != frames || got.BytesSent != 150 {
+		t.Errorf("totals after one stream ended %+v, want %d bytes, %d frames, 150 sent", got, first+second, frames)
+	}
+}

@@ -208,7 +208,7 @@ func (s *Server) routes() (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(api.BasePath+"/", api.New(s.cfg.API, api.Deps{
-		Streams: src, Sessions: src, Server: s.info,
+		Streams: src, Sessions: src, Server: s.info, Totals: apisource.Totals(collector),
 	}, s.log.With("component", "api")))
 	mux.Handle("/metrics", metricsHandler)
 	mux.Handle("/healthz", metrics.HealthHandler(nil))
