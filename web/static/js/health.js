@@ -27,6 +27,14 @@ export const baselineMinSamples = 5;
 export const defaultSegmentTarget = 2;
 
 /**
+ * Reports whether a stream document is waiting for its publisher to come
+ * back (state "waiting": no publisher, nothing arriving, viewers kept).
+ */
+export function isWaiting(stream) {
+  return stream.state === 'waiting';
+}
+
+/**
  * The keyframe interval (s) suggested to encoders, whatever the segment
  * target. HLS cuts a segment at the first keyframe after the segment target,
  * so keyframes every second keep every segment within a second of the target,
@@ -107,6 +115,9 @@ export class StreamHistory {
  */
 export function streamWarnings(stream, ctx) {
   const out = [];
+  // A stream waiting for its publisher receives nothing by design; it is
+  // shown as waiting, not warned about.
+  if (isWaiting(stream)) return out;
   const target = ctx.segmentTarget > 0 ? ctx.segmentTarget : defaultSegmentTarget;
   const uptime = stream.uptime_seconds || 0;
   const video = stream.tracks && stream.tracks.video;
