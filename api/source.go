@@ -13,6 +13,16 @@ const (
 	RoleConnecting = "connecting"
 )
 
+// Stream states.
+const (
+	// StateLive is the state of a stream whose publisher is connected.
+	StateLive = "live"
+	// StateWaiting is the state of a stream whose publisher left and which
+	// waits for one to come back (the republish window): its viewers stay
+	// connected, it has no publisher and receives nothing.
+	StateWaiting = "waiting"
+)
+
 // StreamSource lists the live streams and ends them.
 type StreamSource interface {
 	// Streams returns every live stream.
@@ -38,7 +48,10 @@ type SessionSource interface {
 type StreamInfo struct {
 	// App and Name identify the stream.
 	App, Name string
-	// Publisher describes the publishing session.
+	// State is StateLive or StateWaiting ("" reads as StateLive).
+	State string
+	// Publisher describes the publishing session; it is not shown while
+	// the stream is waiting.
 	Publisher PublisherInfo
 	// Video and Audio describe the default tracks; nil when the stream has
 	// none (or its decoder configuration has not arrived yet).

@@ -91,16 +91,23 @@ func (s *Source) KickPublisher(app, name string) bool {
 	return s.Kick(st.Info().ID)
 }
 
-// describe snapshots one stream.
+// describe snapshots one stream. A stream waiting for its publisher to
+// come back has none and receives nothing: its rates read zero at once,
+// not after the measurement window.
 func (s *Source) describe(st *stream.Stream) api.StreamInfo {
 	key, info, stats := st.Key(), st.Info(), st.Stats()
+	state := api.StateLive
+	if st.State() == stream.StateWaiting {
+		state = api.StateWaiting
+		stats.Bitrate, stats.VideoBitrate, stats.AudioBitrate, stats.VideoFPS = 0, 0, 0, 0
+	}
 	tr := describeTracks(st.Headers(), stats)
 	encoder := tr.encoder
 	if encoder == "" {
 		encoder = info.Encoder
 	}
 	out := api.StreamInfo{
-		App: key.App, Name: key.Name,
+		App: key.App, Name: key.Name, State: state,
 		Publisher: api.PublisherInfo{
 			SessionID: info.ID, Protocol: info.Protocol.APIName(), RemoteAddr: info.RemoteAddr,
 			Encoder: encoder, StartTime: st.StartTime(),
