@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mediaserver/mediaserver/internal/cors"
+	"github.com/mediaserver/mediaserver/internal/mediahttp"
 	"github.com/mediaserver/mediaserver/stream"
 )
 
@@ -46,7 +47,7 @@ type Manager struct {
 	hub   Hub
 	log   *slog.Logger
 	store store
-	cors  cors.Policy
+	front mediahttp.Front // CORS, method check and play authorisation of ServeHTTP
 	now   func() time.Time
 
 	ctx    context.Context
@@ -107,7 +108,7 @@ func NewManager(cfg Config, hub Hub, log *slog.Logger) (*Manager, error) {
 		hub:    hub,
 		log:    log,
 		store:  st,
-		cors:   cors.Policy{AllowedOrigins: cfg.AllowedOrigins},
+		front:  mediahttp.Front{CORS: cors.Policy{AllowedOrigins: cfg.AllowedOrigins}, Authorizer: cfg.Authorizer},
 		now:    time.Now,
 		ctx:    ctx,
 		cancel: cancel,
