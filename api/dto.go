@@ -19,20 +19,23 @@ type listDoc[T any] struct {
 
 // streamDoc is one live stream.
 type streamDoc struct {
-	App                     string       `json:"app"`
-	Name                    string       `json:"name"`
-	Publisher               publisherDoc `json:"publisher"`
-	Tracks                  tracksDoc    `json:"tracks"`
-	BitrateBPS              int64        `json:"bitrate_bps"`
-	VideoBitrateBPS         int64        `json:"video_bitrate_bps"`
-	AudioBitrateBPS         int64        `json:"audio_bitrate_bps"`
-	BytesIn                 uint64       `json:"bytes_in"`
-	FramesIn                uint64       `json:"frames_in"`
-	KeyframeIntervalSeconds float64      `json:"keyframe_interval_seconds"`
-	Viewers                 viewersDoc   `json:"viewers"`
-	DroppedFrames           uint64       `json:"dropped_frames"`
-	StartTime               time.Time    `json:"start_time"`
-	UptimeSeconds           float64      `json:"uptime_seconds"`
+	App  string `json:"app"`
+	Name string `json:"name"`
+	// State is StateLive or StateWaiting.
+	State string `json:"state"`
+	// Publisher is null while the stream waits for a publisher.
+	Publisher               *publisherDoc `json:"publisher"`
+	Tracks                  tracksDoc     `json:"tracks"`
+	BitrateBPS              int64         `json:"bitrate_bps"`
+	VideoBitrateBPS         int64         `json:"video_bitrate_bps"`
+	AudioBitrateBPS         int64         `json:"audio_bitrate_bps"`
+	BytesIn                 uint64        `json:"bytes_in"`
+	FramesIn                uint64        `json:"frames_in"`
+	KeyframeIntervalSeconds float64       `json:"keyframe_interval_seconds"`
+	Viewers                 viewersDoc    `json:"viewers"`
+	DroppedFrames           uint64        `json:"dropped_frames"`
+	StartTime               time.Time     `json:"start_time"`
+	UptimeSeconds           float64       `json:"uptime_seconds"`
 }
 
 // publisherDoc is the publishing session of a stream.
@@ -107,7 +110,8 @@ type serverDoc struct {
 	Config        any               `json:"config"`
 }
 
-// totalsDoc sums the live streams and sessions.
+// totalsDoc counts the live streams and sessions, and the traffic since
+// start.
 type totalsDoc struct {
 	Streams       int        `json:"streams"`
 	Sessions      int        `json:"sessions"`
@@ -149,18 +153,9 @@ func utc(t time.Time) time.Time {
 // newStreamDoc converts a stream snapshot.
 func newStreamDoc(s StreamInfo, now time.Time) streamDoc {
 	d := streamDoc{
-		App:  s.App,
-		Name: s.Name,
-		Publisher: publisherDoc{
-			ID:         s.Publisher.SessionID,
-			Protocol:   s.Publisher.Protocol,
-			RemoteAddr: s.Publisher.RemoteAddr,
-			StartTime:  utc(s.Publisher.StartTime),
-			Encoder:    s.Publisher.Encoder,
-
-			Capabilities: nonNil(s.Publisher.Capabilities),
-			FourCCs:      nonNil(s.Publisher.FourCCs),
-		},
+		App:                     s.App,
+		Name:                    s.Name,
+		State:                   StateLive,
 		BitrateBPS:              bps(s.Bitrate),
 		VideoBitrateBPS:         bps(s.VideoBitrate),
 		AudioBitrateBPS:         bps(s.AudioBitrate),
@@ -171,6 +166,20 @@ func newStreamDoc(s StreamInfo, now time.Time) streamDoc {
 		DroppedFrames:           s.Dropped,
 		StartTime:               utc(s.StartTime),
 		UptimeSeconds:           seconds(now.Sub(s.StartTime)),
+	}
+	if s.State == StateWaiting {
+		d.State = StateWaiting
+	} else {
+		d.Publisher = &publisherDoc{
+			ID:         s.Publisher.SessionID,
+			Protocol:   s.Publisher.Protocol,
+			RemoteAddr: s.Publisher.RemoteAddr,
+			StartTime:  utc(s.Publisher.StartTime),
+			Encoder:    s.Publisher.Encoder,
+
+			Capabilities: nonNil(s.Publisher.Capabilities),
+			FourCCs:      nonNil(s.Publisher.FourCCs),
+		}
 	}
 	d.Tracks.List = newTrackDocs(s.Tracks)
 	if v := s.Video; v != nil {

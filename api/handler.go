@@ -308,6 +308,10 @@ func (h *handler) server(w http.ResponseWriter, _ *http.Request) {
 			doc.Totals.Publishers++
 		}
 	}
+	if h.deps.Totals != nil {
+		t := h.deps.Totals()
+		doc.Totals.BytesIn, doc.Totals.BytesOut, doc.Totals.DroppedFrames = t.BytesIn, t.BytesOut, t.Dropped
+	}
 	writeJSON(w, http.StatusOK, doc)
 }
 

@@ -376,3 +376,38 @@ func TestOpenAPIServed(t *testing.T) {
 		t.Fatalf("openapi version %v", doc["openapi"])
 	}
 }
+
+// TestServerTotalsAndWaitingStream: with Deps.Totals the server's traffic
+// totals are the counters since start, not sums over what is live; a
+// waiting stream is written with its state, a null publisher and the
+// rates its source gives.
+func TestServerTotalsAndWaitingStream(t *testing.T) {
+	waiting := StreamInfo{App: "live", Name: "gone", State: StateWaiting, Publisher: PublisherInfo{SessionID: "rtmp-9"}, BytesIn: 10}
+	h, err := New(Config{}, Deps{
+		Streams: &fakeStreams{list: []StreamInfo{waiting}},
+		Totals:  func() Totals { return Totals{BytesIn: 5_000, BytesOut: 9_000, Dropped: 3} },
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := serve(h, httptestRequest(http.MethodGet, "/api/v1/server"))
+	var doc serverDoc
+	decode(t, rec, &doc)
+	if doc.Totals.BytesIn != 5_000 || doc.Totals.BytesOut != 9_000 || doc.Totals.DroppedFrames != 3 || doc.Totals.Streams != 1 {
+		t.Errorf("totals %+v, want the counters since start and one stream", doc.Totals)
+	}
+
+	rec = serve(h, httptestRequest(http.MethodGet, "/api/v1/streams/live/gone"))
+	var raw map[string]any
+	decode(t, rec, &raw)
+	if raw["state"] != StateWaiting || raw["publisher"] != nil {
+		t.Errorf("waiting stream written as state %v, publisher %v", raw["state"], raw["publisher"])
+	}
+	f := newFixture(t, "")
+	rec = f.do(t, http.MethodGet, "/api/v1/streams/live/cam", "", "")
+	raw = nil
+	decode(t, rec, &raw)
+	if raw["state"] != StateLive || raw["publisher"] == nil {
+		t.Errorf("live stream written as state %v, publisher %v", raw["state"], raw["publisher"])
+	}
+}

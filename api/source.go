@@ -13,6 +13,16 @@ const (
 	RoleConnecting = "connecting"
 )
 
+// Stream states.
+const (
+	// StateLive is the state of a stream whose publisher is connected.
+	StateLive = "live"
+	// StateWaiting is the state of a stream whose publisher left and which
+	// waits for one to come back (the republish window): its viewers stay
+	// connected, it has no publisher and receives nothing.
+	StateWaiting = "waiting"
+)
+
 // StreamSource lists the live streams and ends them.
 type StreamSource interface {
 	// Streams returns every live stream.
@@ -38,7 +48,10 @@ type SessionSource interface {
 type StreamInfo struct {
 	// App and Name identify the stream.
 	App, Name string
-	// Publisher describes the publishing session.
+	// State is StateLive or StateWaiting ("" reads as StateLive).
+	State string
+	// Publisher describes the publishing session; it is not shown while
+	// the stream is waiting.
 	Publisher PublisherInfo
 	// Video and Audio describe the default tracks; nil when the stream has
 	// none (or its decoder configuration has not arrived yet).
@@ -160,6 +173,17 @@ type ServerInfo struct {
 	Counters map[string]uint64
 }
 
+// Totals are the server's cumulative counters since it started, ended
+// streams and closed sessions included, for GET /server.
+type Totals struct {
+	// BytesIn counts media payload bytes received from publishers.
+	BytesIn uint64
+	// BytesOut counts bytes sent to clients.
+	BytesOut uint64
+	// Dropped counts frames viewers skipped because they fell behind.
+	Dropped uint64
+}
+
 // Deps are what the API reads and acts on.
 type Deps struct {
 	// Streams lists and ends live streams. Nil serves an empty list.
@@ -168,6 +192,10 @@ type Deps struct {
 	Sessions SessionSource
 	// Server describes the server. Nil serves an empty description.
 	Server func() ServerInfo
+	// Totals reads the traffic totals since start for GET /server. Nil
+	// sums the live streams (bytes in, drops) and the current sessions
+	// (bytes out) instead, which fall back when streams end.
+	Totals func() Totals
 	// Now is the clock used for uptimes. Nil means time.Now.
 	Now func() time.Time
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mediaserver/mediaserver/internal/mediahttp"
 	"github.com/mediaserver/mediaserver/stream"
 )
 
@@ -21,9 +22,6 @@ const (
 	// segmentCacheControl: segment URIs are never reused, so caches may keep
 	// them as long as they like.
 	segmentCacheControl = "public, max-age=31536000, immutable"
-	// noStore is sent with answers that must not be cached (not found yet,
-	// not ready yet).
-	noStore = "no-store"
 	// maxTokenLen bounds the token part of a segment name.
 	maxTokenLen = 16
 )
@@ -32,16 +30,7 @@ const (
 // playlist) and /{app}/{name}/{token}-{seq}.ts (segments), and CORS
 // preflight requests for both.
 func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if m.cors.Preflight(w, r) {
-		return
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
-		httpError(w, http.StatusMethodNotAllowed, "method not allowed")
-		return
-	}
-	if !m.cors.SetHeaders(w, r) {
-		httpError(w, http.StatusForbidden, "origin not allowed")
+	if !m.front.Admit(w, r) {
 		return
 	}
 	path := r.URL.Path
@@ -51,36 +40,25 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasSuffix(path, segmentSuffix):
 		m.serveSegment(w, r, path)
 	default:
-		httpError(w, http.StatusNotFound, "not an HLS path")
+		mediahttp.Error(w, http.StatusNotFound, "not an HLS path")
 	}
-}
-
-// httpError answers with a short uncacheable text error.
-func httpError(w http.ResponseWriter, code int, msg string) {
-	w.Header().Set("Cache-Control", noStore)
-	http.Error(w, msg, code)
 }
 
 // servePlaylist serves the media playlist, waiting up to one target
 // duration for the first segment of a live stream.
 func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path string) {
-	key, err := stream.KeyFromPath(path, playlistSuffix)
-	if err != nil {
-		httpError(w, http.StatusNotFound, err.Error())
+	key, ok := mediahttp.Key(w, path, playlistSuffix, "")
+	if !ok {
 		return
 	}
-	if a := m.cfg.Authorizer; a != nil && r.Method == http.MethodGet {
-		err := a.Authorize(r.Context(), stream.AccessRequest{
-			Action: stream.ActionPlay, Protocol: "hls", Key: key, Query: r.URL.RawQuery, RemoteAddr: r.RemoteAddr,
-		})
-		if err != nil {
-			httpError(w, http.StatusForbidden, "playing "+key.String()+" is not allowed: "+err.Error())
-			return
-		}
+	if m.front.Authorize(w, r, stream.AccessRequest{
+		Action: stream.ActionPlay, Protocol: stream.ProtocolHLS, Key: key, Query: r.URL.RawQuery, RemoteAddr: r.RemoteAddr,
+	}) != nil {
+		return // refused and answered
 	}
 	st, err := m.stateFor(key)
 	if err != nil || st == nil {
-		httpError(w, http.StatusNotFound, "stream not found")
+		mediahttp.Error(w, http.StatusNotFound, "stream not found")
 		return
 	}
 	client := clientOf(r.RemoteAddr, r.UserAgent())
@@ -103,7 +81,7 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 			http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 			return
 		case freed || !live:
-			httpError(w, http.StatusNotFound, "stream not found")
+			mediahttp.Error(w, http.StatusNotFound, "stream not found")
 			return
 		}
 		if !st.wait(changed, timer.C, r.Context().Done()) {
@@ -114,7 +92,7 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 			}
 			st.mu.Unlock()
 			w.Header().Set("Retry-After", "1")
-			httpError(w, http.StatusServiceUnavailable, msg)
+			mediahttp.Error(w, http.StatusServiceUnavailable, msg)
 			return
 		}
 	}
@@ -124,12 +102,12 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, path string) {
 	key, token, seq, err := parseSegmentPath(path)
 	if err != nil {
-		httpError(w, http.StatusNotFound, err.Error())
+		mediahttp.Error(w, http.StatusNotFound, err.Error())
 		return
 	}
 	st := m.existing(key)
 	if st == nil {
-		httpError(w, http.StatusNotFound, "stream not found")
+		mediahttp.Error(w, http.StatusNotFound, "stream not found")
 		return
 	}
 	st.mu.Lock()
@@ -145,12 +123,12 @@ func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, path stri
 	}
 	st.mu.Unlock()
 	if e == nil {
-		httpError(w, http.StatusNotFound, "segment not found")
+		mediahttp.Error(w, http.StatusNotFound, "segment not found")
 		return
 	}
 	rc, err := body.open()
 	if err != nil {
-		httpError(w, http.StatusNotFound, "segment not found")
+		mediahttp.Error(w, http.StatusNotFound, "segment not found")
 		return
 	}
 	defer rc.Close()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mediaserver/mediaserver/internal/cors"
+	"github.com/mediaserver/mediaserver/internal/mediahttp"
 	"github.com/mediaserver/mediaserver/stream"
 )
 
@@ -43,7 +44,7 @@ type Manager struct {
 	hub   Hub
 	log   *slog.Logger
 	store store
-	cors  cors.Policy
+	front mediahttp.Front // CORS, method check and play authorisation of ServeHTTP
 	now   func() time.Time
 
 	ctx    context.Context
@@ -95,7 +96,7 @@ func NewManager(cfg Config, hub Hub, log *slog.Logger) (*Manager, error) {
 		hub:    hub,
 		log:    log,
 		store:  st,
-		cors:   cors.Policy{AllowedOrigins: cfg.AllowedOrigins},
+		front:  mediahttp.Front{CORS: cors.Policy{AllowedOrigins: cfg.AllowedOrigins}, Authorizer: cfg.Authorizer},
 		now:    time.Now,
 		ctx:    ctx,
 		cancel: cancel,
@@ -186,7 +187,7 @@ func (m *Manager) startFeederLocked(st *streamState, s *stream.Stream) {
 	ctx, cancel := context.WithCancel(m.ctx)
 	f := &feeder{
 		src:    s,
-		reader: s.NewReader(stream.ReaderInfo{ID: "hls/" + st.key.String(), Protocol: "hls"}),
+		reader: s.NewReader(stream.ReaderInfo{ID: "hls/" + st.key.String(), Protocol: stream.ProtocolHLS}),
 		cancel: cancel,
 		done:   make(chan struct{}),
 	}

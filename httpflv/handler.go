@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/mediaserver/mediaserver/internal/cors"
+	"github.com/mediaserver/mediaserver/internal/mediahttp"
 	"github.com/mediaserver/mediaserver/stream"
 )
 
@@ -38,7 +39,7 @@ type Handler struct {
 	cfg      Config
 	hub      Hub
 	log      *slog.Logger
-	cors     cors.Policy
+	front    mediahttp.Front
 	upgrader websocket.Upgrader
 	nextID   atomic.Uint64
 
@@ -64,15 +65,17 @@ func New(cfg Config, hub Hub, log *slog.Logger) (*Handler, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{
-		cfg:      cfg,
-		hub:      hub,
-		log:      log.With("component", "httpflv"),
-		cors:     cors.Policy{AllowedOrigins: cfg.AllowedOrigins},
+		cfg: cfg,
+		hub: hub,
+		log: log.With("component", "httpflv"),
+		front: mediahttp.Front{
+			CORS: cors.Policy{AllowedOrigins: cfg.AllowedOrigins}, Authorizer: cfg.Authorizer, NameMethod: true,
+		},
 		sessions: make(map[string]*session),
 	}
 	h.upgrader = websocket.Upgrader{
 		HandshakeTimeout: cfg.WriteTimeout,
-		CheckOrigin:      func(r *http.Request) bool { return h.cors.Allowed(r.Header.Get("Origin")) },
+		CheckOrigin:      func(r *http.Request) bool { return h.front.CORS.Allowed(r.Header.Get("Origin")) },
 		Error:            wsHandshakeError,
 	}
 	h.batchBuffers.New = func() any {
@@ -85,26 +88,16 @@ func New(cfg Config, hub Hub, log *slog.Logger) (*Handler, error) {
 // ServeHTTP serves one viewer until its stream ends, it goes away, it is
 // kicked or the Handler closes.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.cors.Preflight(w, r) {
+	if !h.front.Admit(w, r) {
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
-		textError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
-		return
-	}
-	if !h.cors.SetHeaders(w, r) {
-		textError(w, http.StatusForbidden, "origin not allowed")
-		return
-	}
-	key, err := stream.KeyFromPath(r.URL.Path, PathSuffix)
-	if err != nil {
-		textError(w, http.StatusNotFound, "no stream at this path: "+err.Error())
+	key, ok := mediahttp.Key(w, r.URL.Path, PathSuffix, "no stream at this path: ")
+	if !ok {
 		return
 	}
 	s, ok := h.hub.Lookup(key)
 	if !ok {
-		textError(w, http.StatusNotFound, "stream "+key.String()+" not found")
+		mediahttp.Error(w, http.StatusNotFound, "stream "+key.String()+" not found")
 		return
 	}
 	protocol := ProtocolFLV
@@ -113,14 +106,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req := stream.AccessRequest{
 		Action: stream.ActionPlay, Protocol: protocol, Key: key, Query: r.URL.RawQuery,
-		RemoteAddr: r.RemoteAddr, SessionID: protocol + "-" + strconv.FormatUint(h.nextID.Add(1), 10),
+		RemoteAddr: r.RemoteAddr, SessionID: string(protocol) + "-" + strconv.FormatUint(h.nextID.Add(1), 10),
 	}
-	if h.cfg.Authorizer != nil && r.Method == http.MethodGet {
-		if err := h.cfg.Authorizer.Authorize(r.Context(), req); err != nil {
-			h.log.Info("viewer refused", "session", req.SessionID, "stream", key.String(), "remote", r.RemoteAddr, "reason", err)
-			textError(w, http.StatusForbidden, "playing "+key.String()+" is not allowed: "+err.Error())
-			return
-		}
+	if err := h.front.Authorize(w, r, req); err != nil {
+		h.log.Info("viewer refused", "session", req.SessionID, "stream", key.String(), "remote", r.RemoteAddr, "reason", err)
+		return
 	}
 	if protocol == ProtocolWS {
 		h.serveWS(w, r, s, req)
@@ -144,16 +134,6 @@ func (h *Handler) BytesSent() uint64 {
 // counting, as viewers only send requests and control frames.
 func (h *Handler) BytesReceived() uint64 { return 0 }
 
-// textError answers with a short plain-text reason.
-func textError(w http.ResponseWriter, code int, reason string) {
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	_, _ = io.WriteString(w, reason+"\n")
-}
-
 // setFLVHeaders sets the headers of a live FLV response.
 func setFLVHeaders(h http.Header) {
 	h.Set("Content-Type", "video/x-flv")
@@ -163,7 +143,7 @@ func setFLVHeaders(h http.Header) {
 
 // open creates and registers the session of a viewer of s. It fails with
 // ErrShutdown after Close. The caller must call h.finish.
-func (h *Handler) open(ctx context.Context, req stream.AccessRequest, readerProtocol string, s *stream.Stream) (*session, context.Context, error) {
+func (h *Handler) open(ctx context.Context, req stream.AccessRequest, s *stream.Stream) (*session, context.Context, error) {
 	id := req.SessionID
 	sess := &session{id: id, protocol: req.Protocol, remote: req.RemoteAddr, key: s.Key(), start: time.Now(), req: req}
 	ctx, sess.cancel = context.WithCancelCause(ctx)
@@ -173,7 +153,7 @@ func (h *Handler) open(ctx context.Context, req stream.AccessRequest, readerProt
 		sess.cancel(ErrShutdown)
 		return nil, nil, ErrShutdown
 	}
-	sess.reader = s.NewReader(stream.ReaderInfo{ID: id, Protocol: readerProtocol, RemoteAddr: req.RemoteAddr})
+	sess.reader = s.NewReader(stream.ReaderInfo{ID: id, Protocol: req.Protocol, RemoteAddr: req.RemoteAddr})
 	h.sessions[id] = sess
 	h.wg.Add(1)
 	h.mu.Unlock()
@@ -239,9 +219,9 @@ func (h *Handler) serveFLV(w http.ResponseWriter, r *http.Request, s *stream.Str
 	if takeover {
 		parent = context.WithoutCancel(parent)
 	}
-	sess, ctx, err := h.open(parent, req, readerProtocolFLV, s)
+	sess, ctx, err := h.open(parent, req, s)
 	if err != nil {
-		textError(w, http.StatusServiceUnavailable, "server shutting down")
+		mediahttp.Error(w, http.StatusServiceUnavailable, "server shutting down")
 		return
 	}
 	log := h.log.With("session", sess.id, "stream", sess.key.String(), "remote", sess.remote)

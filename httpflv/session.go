@@ -12,18 +12,13 @@ import (
 	"github.com/mediaserver/mediaserver/stream"
 )
 
-// Session protocols.
+// Session protocols: the Session.Protocol, stream.AccessRequest.Protocol
+// and stream.ReaderInfo.Protocol of a viewer.
 const (
-	// ProtocolFLV is the Session.Protocol of an HTTP-FLV viewer.
-	ProtocolFLV = "flv"
-	// ProtocolWS is the Session.Protocol of a WebSocket-FLV viewer.
-	ProtocolWS = "ws"
-)
-
-// Reader protocols, as the stream package lists its readers.
-const (
-	readerProtocolFLV = "http-flv"
-	readerProtocolWS  = "ws-flv"
+	// ProtocolFLV is the protocol of an HTTP-FLV viewer.
+	ProtocolFLV = stream.ProtocolFLV
+	// ProtocolWS is the protocol of a WebSocket-FLV viewer.
+	ProtocolWS = stream.ProtocolWS
 )
 
 // Session is a snapshot of one viewer, for the admin API.
@@ -31,7 +26,7 @@ type Session struct {
 	// ID is "flv-N" or "ws-N".
 	ID string
 	// Protocol is ProtocolFLV or ProtocolWS.
-	Protocol string
+	Protocol stream.Protocol
 	// RemoteAddr is the viewer's network address.
 	RemoteAddr string
 	// Stream is the key of the stream watched, "app/name".
@@ -50,7 +45,7 @@ type Session struct {
 // stop may be called from any goroutine.
 type session struct {
 	id       string
-	protocol string
+	protocol stream.Protocol
 	remote   string
 	key      stream.Key
 	start    time.Time

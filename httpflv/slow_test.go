@@ -343,8 +343,8 @@ func TestViewerWithFullSocketGetsEveryByte(t *testing.T) {
 		}
 		return c, err
 	}
-	for _, proto := range []string{ProtocolFLV, ProtocolWS} {
-		t.Run(proto, func(t *testing.T) {
+	for _, proto := range []stream.Protocol{ProtocolFLV, ProtocolWS} {
+		t.Run(string(proto), func(t *testing.T) {
 			testenv.CheckGoroutines(t)
 			reg, err := stream.NewRegistry(stream.Config{}, nil)
 			if err != nil {

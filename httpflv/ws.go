@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/mediaserver/mediaserver/internal/mediahttp"
 	"github.com/mediaserver/mediaserver/stream"
 )
 
@@ -28,7 +29,7 @@ const (
 
 // wsHandshakeError answers a failed WebSocket handshake with a short reason.
 func wsHandshakeError(w http.ResponseWriter, _ *http.Request, status int, reason error) {
-	textError(w, status, "websocket: "+reason.Error())
+	mediahttp.Error(w, status, "websocket: "+reason.Error())
 }
 
 // serveWS streams s to a WebSocket-FLV viewer: one binary message per
@@ -43,9 +44,9 @@ func wsHandshakeError(w http.ResponseWriter, _ *http.Request, status int, reason
 func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request, s *stream.Stream, req stream.AccessRequest) {
 	// The connection outlives the request: its session must not end with
 	// the request's context.
-	sess, ctx, err := h.open(context.WithoutCancel(r.Context()), req, readerProtocolWS, s)
+	sess, ctx, err := h.open(context.WithoutCancel(r.Context()), req, s)
 	if err != nil {
-		textError(w, http.StatusServiceUnavailable, "server shutting down")
+		mediahttp.Error(w, http.StatusServiceUnavailable, "server shutting down")
 		return
 	}
 	log := h.log.With("session", sess.id, "stream", sess.key.String(), "remote", sess.remote)

@@ -220,7 +220,7 @@ func (c *ServerConn) onPublish(ctx context.Context, streamID uint32, cmd Command
 		return c.refuse(ctx, streamID, codePublishDenied, fmt.Sprintf("Publishing %s is not allowed: %v.", key, err), err)
 	}
 	pub, err := c.hub.Publish(key, stream.PublisherInfo{
-		ID: c.id, Protocol: "rtmp", RemoteAddr: c.remote, Query: query, Encoder: c.flashVer,
+		ID: c.id, Protocol: stream.ProtocolRTMP, RemoteAddr: c.remote, Query: query, Encoder: c.flashVer,
 		Owner: c.isOwner(key), Caps: c.Caps().ClientCaps(),
 	})
 	if err != nil {
@@ -244,12 +244,12 @@ func (c *ServerConn) onPublish(ctx context.Context, streamID uint32, cmd Command
 }
 
 // authorize asks the configured Authorizer, if any.
-func (c *ServerConn) authorize(ctx context.Context, action string, key stream.Key, query string) error {
+func (c *ServerConn) authorize(ctx context.Context, action stream.Action, key stream.Key, query string) error {
 	if c.cfg.Authorizer == nil {
 		return nil
 	}
 	return c.cfg.Authorizer.Authorize(ctx, stream.AccessRequest{
-		Action: action, Protocol: "rtmp", Key: key, Query: query, RemoteAddr: c.remote, SessionID: c.id,
+		Action: action, Protocol: stream.ProtocolRTMP, Key: key, Query: query, RemoteAddr: c.remote, SessionID: c.id,
 	})
 }
 

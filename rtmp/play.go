@@ -100,7 +100,7 @@ func (c *ServerConn) onPlay(ctx context.Context, streamID uint32, cmd Command) e
 	}
 	c.play = &playSession{c: c, st: st, streamID: streamID, started: time.Now(), bytesBefore: c.stats.bytesOut.Load(),
 		req: stream.AccessRequest{
-			Action: stream.ActionPlay, Protocol: "rtmp", Key: key, Query: query, RemoteAddr: c.remote, SessionID: c.id,
+			Action: stream.ActionPlay, Protocol: stream.ProtocolRTMP, Key: key, Query: query, RemoteAddr: c.remote, SessionID: c.id,
 		}}
 	c.stats.role.Store("player")
 	c.stats.stream.Store(key.String())
@@ -141,7 +141,7 @@ func (p *playSession) start(ctx context.Context) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ctx, p.cancel = context.WithCancel(ctx)
-	p.reader = p.st.NewReader(stream.ReaderInfo{ID: p.c.id, Protocol: "rtmp", RemoteAddr: p.c.remote})
+	p.reader = p.st.NewReader(stream.ReaderInfo{ID: p.c.id, Protocol: stream.ProtocolRTMP, RemoteAddr: p.c.remote})
 	p.paused = false
 	key := chunkKey{chunkSize: p.c.cfg.ChunkSize, streamID: p.streamID}
 	p.encKey = key

@@ -216,7 +216,7 @@ func TestAuthorizerRefusesWithAReason(t *testing.T) {
 	auth := &denyAll{}
 	s := startServer(t, rtmp.ServerConfig{Authorizer: auth, RefusalDelay: 100 * time.Millisecond})
 	for _, tc := range []struct {
-		action string
+		action stream.Action
 		do     func(c *rtmp.Client) error
 		code   string
 	}{

@@ -1,19 +1,14 @@
 package stream
 
-// Actions an AccessRequest asks for.
-const (
-	ActionPublish = "publish"
-	ActionPlay    = "play"
-)
-
 // AccessRequest asks whether a client may publish or play a stream. The
 // outputs and the RTMP server build one per session and hand it to the
 // authoriser they were configured with.
 type AccessRequest struct {
 	// Action is ActionPublish or ActionPlay.
-	Action string
-	// Protocol is "rtmp", "flv", "ws" or "hls".
-	Protocol string
+	Action Action
+	// Protocol is the client's protocol: ProtocolRTMP, ProtocolFLV,
+	// ProtocolWS or ProtocolHLS.
+	Protocol Protocol
 	// Key is the stream.
 	Key Key
 	// Query is the query string the client sent with the stream name,

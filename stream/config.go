@@ -28,15 +28,6 @@ const (
 	DefaultMaxReaderLag = 4 * time.Second
 )
 
-// Takeover policies of Config.Takeover.
-const (
-	// TakeoverRefuse refuses a publisher on a live name (ErrStreamBusy).
-	TakeoverRefuse = "refuse"
-	// TakeoverAllow lets a publisher whose PublisherInfo.Owner is set take
-	// a live name over: the old publisher is cut off (Publisher.Done).
-	TakeoverAllow = "allow"
-)
-
 // Config bounds the per-stream cache and the reader backlog.
 type Config struct {
 	// GOPCacheFrames is the most entries (frames of all types) a stream keeps.
@@ -76,7 +67,7 @@ type Config struct {
 	// ("allow") lets it take the stream over when it was authorised as the
 	// stream's owner (PublisherInfo.Owner). Other values are refused by
 	// Validate.
-	Takeover string `yaml:"takeover"`
+	Takeover TakeoverMode `yaml:"takeover"`
 	// ReclaimStalled lets a publisher take over a live key when it comes
 	// from the same host as the current publisher and the current one has
 	// sent nothing for this long: an encoder that lost its network

@@ -15,8 +15,8 @@ import (
 type ReaderInfo struct {
 	// ID is the session identifier.
 	ID string
-	// Protocol is the output protocol, for example "http-flv", "rtmp", "hls".
-	Protocol string
+	// Protocol is the output protocol (ProtocolHLS for the HLS segmenter).
+	Protocol Protocol
 	// RemoteAddr is the viewer's network address (empty for internal readers).
 	RemoteAddr string
 }

@@ -245,7 +245,7 @@ func TestNewRegistryRefusesAnUnknownTakeover(t *testing.T) {
 func TestStreamListsReaders(t *testing.T) {
 	_, p := newTestStream(t, Config{})
 	s := p.Stream()
-	r := s.NewReader(ReaderInfo{ID: "v1", Protocol: "http-flv", RemoteAddr: "10.0.0.1:5000"})
+	r := s.NewReader(ReaderInfo{ID: "v1", Protocol: ProtocolFLV, RemoteAddr: "10.0.0.1:5000"})
 	list := s.Readers()
 	if len(list) != 1 || list[0] != r || r.Info().ID != "v1" || r.Stream() != s || r.CreatedAt().IsZero() {
 		t.Fatalf("Readers() = %v", list)

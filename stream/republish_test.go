@@ -163,7 +163,7 @@ func TestRegistryCloseEndsWaitingStream(t *testing.T) {
 
 func TestTakeover(t *testing.T) {
 	for _, tc := range []struct {
-		policy string
+		policy TakeoverMode
 		owner  bool
 		ok     bool
 	}{

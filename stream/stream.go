@@ -38,8 +38,8 @@ func (k Key) compare(o Key) int {
 type PublisherInfo struct {
 	// ID is the publishing session's identifier.
 	ID string
-	// Protocol is the ingest protocol, for example "rtmp".
-	Protocol string
+	// Protocol is the ingest protocol (ProtocolRTMP).
+	Protocol Protocol
 	// RemoteAddr is the publisher's network address.
 	RemoteAddr string
 	// Query is the query string given with the stream name (auth tokens …).

@@ -95,6 +95,11 @@ func TestUIModules(t *testing.T) {
 				map[string]any{"id": 1, "kind": "video", "codec": "H.264", "hls": "left_out", "hls_reason": "not the default track"},
 			}
 		}), 2, nil, 60, `["not-in-hls"]`),
+		warnings("a stream waiting for its publisher is not warned about", streamDoc(func(s map[string]any) {
+			s["state"], s["publisher"], s["bitrate_bps"] = "waiting", nil, 0
+		}), 2, samples(0, 58, 2.5e6, 0), 60, `[]`),
+		call("waiting stream", "health.js", "isWaiting", `true`, map[string]any{"state": "waiting", "publisher": nil}),
+		call("live stream", "health.js", "isWaiting", `false`, map[string]any{"state": "live", "publisher": map[string]any{"id": "rtmp-1"}}),
 		warnings("several at once", streamDoc(func(s map[string]any) { noAudio(s); s["keyframe_interval_seconds"] = 5.0 }), 1, nil, 60, `["keyframe-interval","no-audio"]`),
 
 		call("keyframe interval for 2 s", "health.js", "recommendedKeyframeInterval", `2`, 2),

@@ -39,6 +39,8 @@ func TestDashboardInBrowser(t *testing.T) {
 		// ":0".
 		cfg.RTMP.Addr = freeLoopbackAddr(t)
 		cfg.API.Token = uiTestToken
+		// live/gone waits for its publisher for the whole test.
+		cfg.Stream.RepublishWindow = 10 * time.Minute
 	}, testenv.TestLogger(t, slog.LevelWarn))
 	base := "http://" + srv.HTTPAddr()
 	rtmpBase := "rtmp://" + srv.RTMPAddr() + "/live/"
@@ -47,8 +49,16 @@ func TestDashboardInBrowser(t *testing.T) {
 	// A second stream an operator should be warned about: keyframes every
 	// 3 s against a 1 s HLS segment target, and no audio.
 	testenv.Publish(t, rtmpBase+"cam2", testenv.Source{Width: 320, Height: 180, FPS: 15, GOP: 45, NoAudio: true})
+	// A third whose publisher drops: it waits for the publisher to return.
+	gone := testenv.Publish(t, rtmpBase+"gone", testenv.Source{Width: 320, Height: 180, FPS: 15})
 	waitForVideo(t, base, "live/test")
 	waitForVideo(t, base, "live/cam2")
+	waitForVideo(t, base, "live/gone")
+	gone.Kill()
+	testenv.WaitFor(t, 10*time.Second, "live/gone to wait for its publisher", func() bool {
+		st, ok := srv.Hub().Lookup(stream.Key{App: "live", Name: "gone"})
+		return ok && st.State() == stream.StateWaiting
+	})
 
 	// A viewer outside the browser, to be kicked from the session table.
 	viewer := testenv.Start(t, "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
@@ -64,6 +74,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		Token:          uiTestToken,
 		Stream:         "live/test",
 		ExpectWarnings: map[string][]string{"live/cam2": {"keyframe-interval", "no-audio"}},
+		Waiting:        "live/gone",
 		KickSession:    viewerID,
 		Artifacts:      artifacts,
 	})
@@ -93,6 +104,14 @@ func TestDashboardInBrowser(t *testing.T) {
 		if slices.Contains(res.Warnings["live/test"], kind) {
 			t.Errorf("healthy live/test warned %q", kind)
 		}
+	}
+
+	if w := res.WaitingRow; !w.Shown || !strings.Contains(w.Text, "waiting for publisher") ||
+		!strings.Contains(w.Text, "Waiting for publisher") || !w.KickDisabled {
+		t.Errorf("live/gone, whose publisher left, shown as %+v; want it waiting for publisher, without a Kick", w)
+	}
+	if len(res.Warnings["live/gone"]) > 0 {
+		t.Errorf("live/gone, waiting for its publisher, warned %q", res.Warnings["live/gone"])
 	}
 
 	httpHost := srv.HTTPAddr()

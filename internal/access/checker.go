@@ -228,7 +228,7 @@ func (c *Checker) ask(ctx context.Context, name, url string, req stream.AccessRe
 		return &refusal{kind: ErrHookFailed, msg: name + " hook not asked: session ended", cause: ctx.Err()}
 	}
 	defer func() { <-c.slots }()
-	err := c.hooks.call(ctx, name, url, hookRequest(req.Action, req))
+	err := c.hooks.call(ctx, name, url, hookRequest(HookAction(req.Action), req))
 	if err != nil && !isRefused(err) {
 		c.hookFailures.Add(1)
 	}
@@ -236,9 +236,9 @@ func (c *Checker) ask(ctx context.Context, name, url string, req stream.AccessRe
 }
 
 // hookRequest builds the body of a hook call.
-func hookRequest(action string, req stream.AccessRequest) HookRequest {
+func hookRequest(action HookAction, req stream.AccessRequest) HookRequest {
 	return HookRequest{
-		Action: action, Protocol: req.Protocol, App: req.Key.App, Name: req.Key.Name,
+		Action: action, Protocol: req.Protocol.APIName(), App: req.Key.App, Name: req.Key.Name,
 		Query: req.Query, RemoteAddr: req.RemoteAddr, SessionID: req.SessionID,
 	}
 }

@@ -20,7 +20,7 @@ func publishReq(app, name string) stream.AccessRequest {
 
 func playReq(protocol, app, name, remote string) stream.AccessRequest {
 	return stream.AccessRequest{
-		Action: stream.ActionPlay, Protocol: protocol, Key: stream.Key{App: app, Name: name},
+		Action: stream.ActionPlay, Protocol: stream.Protocol(protocol), Key: stream.Key{App: app, Name: name},
 		Query: "sig=abc", RemoteAddr: remote, SessionID: protocol + "-1",
 	}
 }

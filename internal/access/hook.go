@@ -10,18 +10,24 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/mediaserver/mediaserver/stream"
 )
 
-// Hook actions, the "action" field of a HookRequest.
+// HookAction is the "action" field of a HookRequest.
+type HookAction string
+
+// Hook actions. HookPublish and HookPlay are spelled as the stream.Action
+// they ask about.
 const (
 	// HookPublish asks whether a stream may be published.
-	HookPublish = "publish"
+	HookPublish = HookAction(stream.ActionPublish)
 	// HookPlay asks whether a viewer may play a stream.
-	HookPlay = "play"
+	HookPlay = HookAction(stream.ActionPlay)
 	// HookUnpublish tells that a stream ended.
-	HookUnpublish = "unpublish"
+	HookUnpublish HookAction = "unpublish"
 	// HookPlayStop tells that a viewer stopped.
-	HookPlayStop = "play_stop"
+	HookPlayStop HookAction = "play_stop"
 )
 
 // Limits on what is read from a hook's answer.
@@ -37,8 +43,9 @@ const (
 // HookRequest is the JSON body POSTed to every hook.
 type HookRequest struct {
 	// Action is HookPublish, HookPlay, HookUnpublish or HookPlayStop.
-	Action string `json:"action"`
-	// Protocol is "rtmp", "flv", "ws" or "hls".
+	Action HookAction `json:"action"`
+	// Protocol is the client's protocol by its API name
+	// (stream.Protocol.APIName): "rtmp", "flv", "ws" or "hls".
 	Protocol string `json:"protocol"`
 	// App and Name identify the stream.
 	App  string `json:"app"`

@@ -121,7 +121,7 @@ func (c *Checker) StreamEnded(s *stream.Stream) {
 	}
 	info := s.Info()
 	req := HookRequest{
-		Action: HookUnpublish, Protocol: info.Protocol, App: s.Key().App, Name: s.Key().Name,
+		Action: HookUnpublish, Protocol: info.Protocol.APIName(), App: s.Key().App, Name: s.Key().Name,
 		Query: info.Query, RemoteAddr: info.RemoteAddr, SessionID: info.ID,
 	}
 	bytes := s.Stats().BytesIn

@@ -91,18 +91,25 @@ func (s *Source) KickPublisher(app, name string) bool {
 	return s.Kick(st.Info().ID)
 }
 
-// describe snapshots one stream.
+// describe snapshots one stream. A stream waiting for its publisher to
+// come back has none and receives nothing: its rates read zero at once,
+// not after the measurement window.
 func (s *Source) describe(st *stream.Stream) api.StreamInfo {
 	key, info, stats := st.Key(), st.Info(), st.Stats()
+	state := api.StateLive
+	if st.State() == stream.StateWaiting {
+		state = api.StateWaiting
+		stats.Bitrate, stats.VideoBitrate, stats.AudioBitrate, stats.VideoFPS = 0, 0, 0, 0
+	}
 	tr := describeTracks(st.Headers(), stats)
 	encoder := tr.encoder
 	if encoder == "" {
 		encoder = info.Encoder
 	}
 	out := api.StreamInfo{
-		App: key.App, Name: key.Name,
+		App: key.App, Name: key.Name, State: state,
 		Publisher: api.PublisherInfo{
-			SessionID: info.ID, Protocol: info.Protocol, RemoteAddr: info.RemoteAddr,
+			SessionID: info.ID, Protocol: info.Protocol.APIName(), RemoteAddr: info.RemoteAddr,
 			Encoder: encoder, StartTime: st.StartTime(),
 		},
 		Video: tr.video, Audio: tr.audio, Tracks: tr.list,
@@ -114,11 +121,11 @@ func (s *Source) describe(st *stream.Stream) api.StreamInfo {
 	}
 	for _, r := range st.Readers() {
 		switch r.Info().Protocol {
-		case "rtmp":
+		case stream.ProtocolRTMP:
 			out.Viewers.RTMP++
-		case "http-flv", httpflv.ProtocolFLV:
+		case stream.ProtocolFLV:
 			out.Viewers.FLV++
-		case "ws-flv", httpflv.ProtocolWS:
+		case stream.ProtocolWS:
 			out.Viewers.WS++
 		}
 	}
@@ -137,7 +144,7 @@ func (s *Source) Sessions() []api.SessionInfo {
 	if s.deps.RTMP != nil {
 		for _, c := range s.deps.RTMP.Sessions() {
 			info := api.SessionInfo{
-				ID: c.ID, Protocol: "rtmp", Stream: c.Stream, RemoteAddr: c.RemoteAddr,
+				ID: c.ID, Protocol: stream.ProtocolRTMP.APIName(), Stream: c.Stream, RemoteAddr: c.RemoteAddr,
 				StartTime: c.Start, BytesIn: c.BytesIn, BytesOut: c.BytesOut,
 			}
 			switch c.Role {
@@ -155,7 +162,7 @@ func (s *Source) Sessions() []api.SessionInfo {
 	if s.deps.HTTPFLV != nil {
 		for _, v := range s.deps.HTTPFLV.Sessions() {
 			out = append(out, api.SessionInfo{
-				ID: v.ID, Role: api.RoleViewer, Protocol: v.Protocol, Stream: v.Stream,
+				ID: v.ID, Role: api.RoleViewer, Protocol: v.Protocol.APIName(), Stream: v.Stream,
 				RemoteAddr: v.RemoteAddr, StartTime: v.Start, BytesOut: v.BytesOut, Dropped: v.Dropped,
 			})
 		}

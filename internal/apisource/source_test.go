@@ -212,9 +212,9 @@ func TestSource(t *testing.T) {
 	pub.WriteFrame(newFrame(t, flv.TagVideo, 0, []byte{0x17, 0x01, 0, 0, 0, 0, 0, 0, 1, 0x65}))
 	readers := []*stream.Reader{
 		pub.Stream().NewReader(stream.ReaderInfo{ID: "rtmp-2", Protocol: "rtmp"}),
-		pub.Stream().NewReader(stream.ReaderInfo{ID: "flv-1", Protocol: "http-flv"}),
-		pub.Stream().NewReader(stream.ReaderInfo{ID: "flv-2", Protocol: "http-flv"}),
-		pub.Stream().NewReader(stream.ReaderInfo{ID: "ws-1", Protocol: "ws-flv"}),
+		pub.Stream().NewReader(stream.ReaderInfo{ID: "flv-1", Protocol: stream.ProtocolFLV}),
+		pub.Stream().NewReader(stream.ReaderInfo{ID: "flv-2", Protocol: stream.ProtocolFLV}),
+		pub.Stream().NewReader(stream.ReaderInfo{ID: "ws-1", Protocol: stream.ProtocolWS}),
 		pub.Stream().NewReader(stream.ReaderInfo{ID: "hls/live/cam", Protocol: "hls"}),
 	}
 	defer func() {

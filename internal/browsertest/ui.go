@@ -22,6 +22,9 @@ type DashboardOptions struct {
 	// ExpectWarnings maps "app/name" to the warning kinds to wait for
 	// before the dashboard screenshot (all warnings are reported anyway).
 	ExpectWarnings map[string][]string `json:"expectWarnings,omitempty"`
+	// Waiting is an "app/name" whose publisher left and which waits for it
+	// to come back: its row is read once it shows as waiting.
+	Waiting string `json:"waiting,omitempty"`
 	// KickSession is a viewer session id to kick from the session table.
 	KickSession string `json:"kickSession,omitempty"`
 	// PlaySeconds is how much media each protocol must play. Default 3.
@@ -56,11 +59,22 @@ type DashboardResult struct {
 	Resolution        string                `json:"resolution"`
 	RowText           string                `json:"rowText"`
 	Warnings          map[string][]string   `json:"warnings"`
+	WaitingRow        WaitingRow            `json:"waitingRow"`
 	URLs              map[string]string     `json:"urls"`
 	OBS               map[string]string     `json:"obs"`
 	Play              map[string]PlayResult `json:"play"`
 	SessionKicked     bool                  `json:"sessionKicked"`
 	StreamGone        bool                  `json:"streamGone"`
+}
+
+// WaitingRow is what the stream table showed of DashboardOptions.Waiting.
+type WaitingRow struct {
+	// Shown is set once the row was marked as waiting.
+	Shown bool `json:"shown"`
+	// Text is the row's text.
+	Text string `json:"text"`
+	// KickDisabled is set when its Kick button could not be pressed.
+	KickDisabled bool `json:"kickDisabled"`
 }
 
 // Dashboard runs the operator's path on the UI at opts.URL in headless

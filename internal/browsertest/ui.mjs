@@ -94,6 +94,22 @@ async function dashboard(page) {
   result.rowText = (await page.locator(row).innerText()).replace(/\s+/g, ' ');
   step('stream listed', result.rowText);
 
+  // A stream whose publisher left shows as waiting for it.
+  if (opts.waiting) {
+    const sel = `tr.stream-row[data-stream="${opts.waiting}"][data-state="waiting"]`;
+    try {
+      await page.locator(sel).waitFor({ timeout: opts.timeoutMs || 30000 });
+      result.waitingRow = {
+        shown: true,
+        text: (await page.locator(sel).innerText()).replace(/\s+/g, ' '),
+        kickDisabled: await page.locator(`${sel} [data-action="kick-publisher"]`).isDisabled(),
+      };
+      step('waiting stream shown', result.waitingRow.text);
+    } catch {
+      step('waiting stream not shown as waiting', opts.waiting);
+    }
+  }
+
   // Health: wait until every expected warning shows (or the time is up), then read them all.
   result.warnings = {};
   for (const [key, kinds] of Object.entries(opts.expectWarnings || {})) {

@@ -1,7 +1,9 @@
 package deploytest
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+	"gopkg.in/yaml.v3"
 
 	"github.com/mediaserver/mediaserver/internal/server"
 )
@@ -30,6 +33,11 @@ const (
 	hlsVolume     = "hls"
 	hlsDir        = "/var/lib/mediaserver/hls"
 	envPrefix     = "MEDIASERVER_"
+	// configEnv names the configuration file; it is no configuration key.
+	configEnv = envPrefix + "CONFIG"
+	// exampleConfig is the configuration file the compose file mounts,
+	// relative to the repository root.
+	exampleConfig = "deploy/mediaserver.yml"
 )
 
 // loadCompose loads docker-compose.yml as docker compose would, with only
@@ -138,6 +146,58 @@ func TestComposeServerService(t *testing.T) {
 	}
 }
 
+// TestComposeMountsConfigFile pins that settings which are YAML only
+// (access.apps) can be given to the container: the compose file mounts the
+// committed example configuration read-only where MEDIASERVER_CONFIG
+// points, and the server accepts that file.
+func TestComposeMountsConfigFile(t *testing.T) {
+	p := mustLoad(t)
+	s := p.Services[serverService]
+	target := environment(s)[configEnv]
+	if target == "" {
+		t.Fatalf("environment lacks %s: the server would read no configuration file", configEnv)
+	}
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mount *types.ServiceVolumeConfig
+	for i, v := range s.Volumes {
+		if v.Target == target {
+			mount = &s.Volumes[i]
+		}
+	}
+	if mount == nil {
+		t.Fatalf("volumes %+v: nothing mounted on %s=%s", s.Volumes, configEnv, target)
+	}
+	if want := filepath.Join(root, exampleConfig); mount.Type != types.VolumeTypeBind || mount.Source != want {
+		t.Errorf("%s is mounted from %s %q, want a bind mount of %s", target, mount.Type, mount.Source, want)
+	}
+	if !mount.ReadOnly {
+		t.Errorf("%s is mounted read-write; the server only reads it", target)
+	}
+
+	data, err := os.ReadFile(filepath.Join(root, exampleConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := server.DefaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		t.Fatalf("%s: %v", exampleConfig, err)
+	}
+	if _, ok := cfg.Access.Apps["*"]; !ok {
+		t.Errorf("%s sets access.apps %v: want the rule for every app shown, to be edited", exampleConfig, cfg.Access.Apps)
+	}
+	for app, rule := range cfg.Access.Apps {
+		if len(rule.PublishKeys) > 0 {
+			t.Errorf("%s restricts publishing to app %q (%q): the demo publisher and a first OBS stream would be refused",
+				exampleConfig, app, rule.PublishKeys)
+		}
+	}
+}
+
 func TestComposeEnvironmentOverrides(t *testing.T) {
 	p, err := loadCompose(t, []string{
 		"MEDIASERVER_API_TOKEN=" + testToken,
@@ -230,7 +290,7 @@ func checkEnvironmentNamesConfig(t *testing.T, env map[string]string) {
 	fields := map[string]reflect.Type{}
 	configEnvNames(reflect.TypeOf(server.DefaultConfig()), envPrefix, fields)
 	for name, value := range env {
-		if !strings.HasPrefix(name, envPrefix) {
+		if !strings.HasPrefix(name, envPrefix) || name == configEnv {
 			continue
 		}
 		typ, ok := fields[name]

@@ -13,31 +13,11 @@ import (
 // namespace prefixes every metric name.
 const namespace = "mediaserver"
 
-// Protocol and role label values of mediaserver_sessions.
+// Role label values of mediaserver_sessions.
 const (
 	rolePublisher = "publisher"
 	roleViewer    = "viewer"
 )
-
-// viewerProtocols are the viewer protocols always reported (zero when
-// idle), so that the series exist before the first viewer.
-var viewerProtocols = []string{"rtmp", "flv", "ws"}
-
-// readerProtocol maps a stream.ReaderInfo protocol to a session protocol
-// label; internal readers (the HLS segmenter) map to "".
-func readerProtocol(p string) string {
-	switch p {
-	case "rtmp":
-		return "rtmp"
-	case "http-flv", "flv":
-		return "flv"
-	case "ws-flv", "ws":
-		return "ws"
-	case "hls":
-		return "" // the segmenter; HLS viewers are counted by HLSViewers
-	}
-	return p
-}
 
 // descriptions of every metric.
 var (
@@ -91,11 +71,26 @@ type Collector struct {
 	// last holds the last value reported per counter series, so a counter
 	// never goes down even if a source's does.
 	last map[string]float64
+	// lastTotals is the last Totals returned, for the same reason.
+	lastTotals Totals
 }
 
 // streamTotals are the cumulative stream counters.
 type streamTotals struct {
 	bytes, frames, dropped uint64
+}
+
+// Totals are the server's cumulative counters since start, ended streams
+// and closed sessions included: what the _total metrics report.
+type Totals struct {
+	// StreamBytes and StreamFrames count the media payload bytes and frames
+	// received from publishers (mediaserver_stream_received_*_total).
+	StreamBytes, StreamFrames uint64
+	// Dropped counts frames viewers skipped (mediaserver_dropped_frames_total).
+	Dropped uint64
+	// BytesReceived and BytesSent sum the network bytes of every Deps.Traffic
+	// source (mediaserver_received_bytes_total, mediaserver_sent_bytes_total).
+	BytesReceived, BytesSent uint64
 }
 
 // New returns a Collector reading deps and registers it as an observer of
@@ -131,9 +126,7 @@ func (c *Collector) StreamEnded(s *stream.Stream) {
 	st := s.Stats()
 	c.mu.Lock()
 	delete(c.live, s)
-	c.ended.bytes += st.BytesIn
-	c.ended.frames += st.FramesIn
-	c.ended.dropped += st.Dropped
+	c.ended.add(st)
 	c.mu.Unlock()
 }
 
@@ -148,16 +141,51 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-// streamSample is what one scrape reads of a live stream.
-type streamSample struct {
-	s       *stream.Stream
-	stats   stream.Stats
-	viewers map[string]int // by session protocol
-	hls     int
+// Totals returns the cumulative counters since start. No field is ever
+// lower than in an earlier call.
+func (c *Collector) Totals() Totals {
+	streams := c.liveStreams()
+	stats := make([]stream.Stats, len(streams))
+	for i, s := range streams {
+		stats[i] = s.Stats()
+	}
+	var t Totals
+	for _, src := range c.deps.Traffic {
+		if src != nil {
+			t.BytesReceived += src.BytesReceived()
+			t.BytesSent += src.BytesSent()
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sum := c.ended
+	for i, s := range streams {
+		// A stream that ended meanwhile is already in the ended totals.
+		if _, ok := c.live[s]; ok {
+			sum.add(stats[i])
+		}
+	}
+	t.StreamBytes, t.StreamFrames, t.Dropped = sum.bytes, sum.frames, sum.dropped
+	last := &c.lastTotals
+	for _, f := range []struct{ v, last *uint64 }{
+		{&t.StreamBytes, &last.StreamBytes}, {&t.StreamFrames, &last.StreamFrames}, {&t.Dropped, &last.Dropped},
+		{&t.BytesReceived, &last.BytesReceived}, {&t.BytesSent, &last.BytesSent},
+	} {
+		*f.v = max(*f.v, *f.last)
+		*f.last = *f.v
+	}
+	return t
 }
 
-// Collect implements prometheus.Collector.
-func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+// add adds a live stream's counters.
+func (t *streamTotals) add(st stream.Stats) {
+	t.bytes += st.BytesIn
+	t.frames += st.FramesIn
+	t.dropped += st.Dropped
+}
+
+// liveStreams returns the live streams, sorted by key.
+func (c *Collector) liveStreams() []*stream.Stream {
 	c.mu.Lock()
 	streams := make([]*stream.Stream, 0, len(c.live))
 	for s := range c.live {
@@ -168,14 +196,30 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		a, b := streams[i].Key(), streams[j].Key()
 		return a.App < b.App || a.App == b.App && a.Name < b.Name
 	})
+	return streams
+}
+
+// streamSample is what one scrape reads of a live stream.
+type streamSample struct {
+	s       *stream.Stream
+	stats   stream.Stats
+	viewers map[stream.Protocol]int // readers by protocol, the HLS segmenter left out
+	hls     int
+}
+
+// Collect implements prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	streams := c.liveStreams()
 
 	// Read the streams without holding mu: observers must not wait for a
 	// scrape.
 	samples := make([]streamSample, 0, len(streams))
 	for _, s := range streams {
-		smp := streamSample{s: s, stats: s.Stats(), viewers: make(map[string]int)}
+		smp := streamSample{s: s, stats: s.Stats(), viewers: make(map[stream.Protocol]int)}
 		for _, r := range s.Readers() {
-			if p := readerProtocol(r.Info().Protocol); p != "" {
+			// A stream's one HLS reader is the segmenter; HLS viewers are
+			// counted by HLSViewers.
+			if p := r.Info().Protocol; p != stream.ProtocolHLS {
 				smp.viewers[p]++
 			}
 		}
@@ -197,9 +241,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	samples = kept
 	for _, smp := range samples {
-		totals.bytes += smp.stats.BytesIn
-		totals.frames += smp.stats.FramesIn
-		totals.dropped += smp.stats.Dropped
+		totals.add(smp.stats)
 	}
 	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, c.monotonic(d, float64(v), labels), labels...)
@@ -240,13 +282,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
 	gauge(descStreams, float64(len(samples)))
-	publishers := map[string]int{"rtmp": 0}
-	viewers := make(map[string]int)
-	for _, p := range viewerProtocols {
-		viewers[p] = 0
-	}
-	if c.deps.HLSViewers != nil {
-		viewers["hls"] = 0
+	// Every viewer protocol is reported (zero when idle), so that the
+	// series exist before the first viewer; HLS only when it is counted.
+	publishers := map[stream.Protocol]int{stream.ProtocolRTMP: 0}
+	viewers := make(map[stream.Protocol]int)
+	for _, p := range stream.ViewerProtocols() {
+		if p != stream.ProtocolHLS || c.deps.HLSViewers != nil {
+			viewers[p] = 0
+		}
 	}
 	for _, smp := range samples {
 		publishers[smp.s.Info().Protocol]++
@@ -256,7 +299,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			total += n
 		}
 		if c.deps.HLSViewers != nil {
-			viewers["hls"] += smp.hls
+			viewers[stream.ProtocolHLS] += smp.hls
 		}
 		k := smp.s.Key()
 		gauge(descStreamBitrate, smp.stats.Bitrate, k.App, k.Name)
@@ -269,10 +312,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descStreamState, waiting, k.App, k.Name)
 	}
 	for p, n := range publishers {
-		gauge(descSessions, float64(n), p, rolePublisher)
+		gauge(descSessions, float64(n), p.MetricsLabel(), rolePublisher)
 	}
 	for p, n := range viewers {
-		gauge(descSessions, float64(n), p, roleViewer)
+		gauge(descSessions, float64(n), p.MetricsLabel(), roleViewer)
 	}
 }
 

@@ -173,8 +173,8 @@ func TestMetricsFollowTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	bytes1 := publishSome(t, pub, 0, 10)
-	flvReader := pub.Stream().NewReader(stream.ReaderInfo{ID: "flv-1", Protocol: "http-flv"})
-	wsReader := pub.Stream().NewReader(stream.ReaderInfo{ID: "ws-1", Protocol: "ws-flv"})
+	flvReader := pub.Stream().NewReader(stream.ReaderInfo{ID: "flv-1", Protocol: stream.ProtocolFLV})
+	wsReader := pub.Stream().NewReader(stream.ReaderInfo{ID: "ws-1", Protocol: stream.ProtocolWS})
 	rtmpReader := pub.Stream().NewReader(stream.ReaderInfo{ID: "rtmp-2", Protocol: "rtmp"})
 	segReader := pub.Stream().NewReader(stream.ReaderInfo{ID: "hls/live/cam", Protocol: "hls"})
 	defer segReader.Close()
@@ -370,5 +370,41 @@ func TestHealthHandler(t *testing.T) {
 		if rec.Code != tc.status || strings.TrimSpace(rec.Body.String()) != tc.body {
 			t.Errorf("%s: %d %q", tc.name, rec.Code, rec.Body)
 		}
+	}
+}
+
+// TestTotalsCountSinceStart: Totals adds ended streams to the live ones
+// and sums the traffic sources, as the _total metrics do.
+func TestTotalsCountSinceStart(t *testing.T) {
+	reg, err := stream.NewRegistry(stream.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	var sent atomic.Uint64
+	c := New(Deps{Hub: reg, Traffic: map[string]TrafficSource{
+		"rtmp": TrafficFuncs{Sent: sent.Load}, "httpflv": TrafficFuncs{Sent: func() uint64 { return 100 }},
+	}})
+	pub, err := reg.Publish(stream.Key{App: "live", Name: "one"}, stream.PublisherInfo{ID: "rtmp-1", Protocol: stream.ProtocolRTMP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := publishSome(t, pub, 0, 5)
+	firstFrames := pub.Stream().Stats().FramesIn
+	sent.Store(50)
+	if got := c.Totals(); got.StreamBytes != first || got.StreamFrames != firstFrames || got.BytesSent != 150 {
+		t.Errorf("totals while live %+v, want %d bytes, %d frames, 150 sent", got, first, firstFrames)
+	}
+	pub.Close()
+	pub2, err := reg.Publish(stream.Key{App: "live", Name: "two"}, stream.PublisherInfo{ID: "rtmp-2", Protocol: stream.ProtocolRTMP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub2.Close()
+	second := publishSome(t, pub2, 0, 3)
+	frames := firstFrames + pub2.Stream().Stats().FramesIn
+	sent.Store(20) // a source that restarted its count
+	if got := c.Totals(); got.StreamBytes != first+second || got.StreamFrames != frames || got.BytesSent != 150 {
+		t.Errorf("totals after one stream ended %+v, want %d bytes, %d frames, 150 sent", got, first+second, frames)
 	}
 }

@@ -142,7 +142,7 @@ func (s *Server) routes() (http.Handler, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	apiHandler, err := api.New(s.cfg.API, api.Deps{
-		Streams: src, Sessions: src, Server: s.info,
+		Streams: src, Sessions: src, Server: s.info, Totals: apisource.Totals(collector),
 	}, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)

@@ -6,6 +6,7 @@ import {
   formatBitrate, formatBytes, formatChannels, formatFPS, formatResolution, formatSampleRate, formatSeconds,
   formatUptime, joinParts,
 } from './format.js';
+import { isWaiting } from './health.js';
 import { protocolNames, protocols } from './player.js';
 import { playURLs } from './urls.js';
 
@@ -131,7 +132,7 @@ export class DetailView {
     const live = stream !== null;
     if (live) this.stream = stream;
     this.ended.hidden = live;
-    this.kickButton.disabled = !live;
+    this.kickButton.disabled = !live || isWaiting(stream);
     this.panel.classList.toggle('ended', !live);
     if (!live && this.player.state !== 'idle') this.player.stop();
 
@@ -160,8 +161,9 @@ export class DetailView {
       ['Bitrate', `${formatBitrate(s.bitrate_bps)} (video ${formatBitrate(s.video_bitrate_bps)}, audio ${formatBitrate(s.audio_bitrate_bps)})`],
       ['Received', `${formatBytes(s.bytes_in)} in ${s.frames_in} frames`],
       ['Dropped by viewers', String(s.dropped_frames)],
-      ['Publisher', joinParts(s.publisher.id, s.publisher.protocol, s.publisher.remote_addr)],
-      ['Encoder', s.publisher.encoder || 'unknown'],
+      ['Publisher', s.publisher
+        ? joinParts(s.publisher.id, s.publisher.protocol, s.publisher.remote_addr) : 'waiting for publisher'],
+      ['Encoder', (s.publisher && s.publisher.encoder) || 'unknown'],
       ['Live for', formatUptime(s.uptime_seconds)],
     ];
     const list = Array.isArray(s.tracks.list) ? s.tracks.list : [];
@@ -169,7 +171,7 @@ export class DetailView {
       rows.splice(4, 0, ['Tracks', list.map((t) => joinParts(`#${t.id} ${t.kind}`, t.codec,
         formatResolution(t.width, t.height), t.hdr, t.hls === 'left_out' ? 'not in HLS' : '')).join('; ')]);
     }
-    const fourccs = Array.isArray(s.publisher.fourccs) ? s.publisher.fourccs : [];
+    const fourccs = s.publisher && Array.isArray(s.publisher.fourccs) ? s.publisher.fourccs : [];
     if (fourccs.length > 0) rows.push(['Enhanced RTMP', fourccs.join(', ')]);
     this.facts.replaceChildren(...rows.map(([k, val]) => h('div', {}, h('dt', {}, k), h('dd', {}, val))));
   }

@@ -27,9 +27,25 @@ export const baselineMinSamples = 5;
 export const defaultSegmentTarget = 2;
 
 /**
- * Returns the keyframe interval (whole seconds, at least 1) to recommend for
- * an HLS segment target: the longest whole-second interval that still lets
- * the segmenter cut every segment on time.
+ * Reports whether a stream document is waiting for its publisher to come
+ * back (state "waiting": no publisher, nothing arriving, viewers kept).
+ */
+export function isWaiting(stream) {
+  return stream.state === 'waiting';
+}
+
+/**
+ * The keyframe interval (s) suggested to encoders, whatever the segment
+ * target. HLS cuts a segment at the first keyframe after the segment target,
+ * so keyframes every second keep every segment within a second of the target,
+ * and a new viewer waits at most a second for a picture.
+ */
+export const suggestedKeyframeInterval = 1;
+
+/**
+ * Returns the longest keyframe interval (whole seconds, at least 1) that
+ * still lets the segmenter cut every segment of an HLS segment target on
+ * time; longer intervals get a warning.
  */
 export function recommendedKeyframeInterval(segmentTarget) {
   const target = segmentTarget > 0 ? segmentTarget : defaultSegmentTarget;
@@ -99,6 +115,9 @@ export class StreamHistory {
  */
 export function streamWarnings(stream, ctx) {
   const out = [];
+  // A stream waiting for its publisher receives nothing by design; it is
+  // shown as waiting, not warned about.
+  if (isWaiting(stream)) return out;
   const target = ctx.segmentTarget > 0 ? ctx.segmentTarget : defaultSegmentTarget;
   const uptime = stream.uptime_seconds || 0;
   const video = stream.tracks && stream.tracks.video;
@@ -106,7 +125,6 @@ export function streamWarnings(stream, ctx) {
   const history = ctx.history || [];
   const now = ctx.now;
   const bitrate = stream.bitrate_bps || 0;
-  const recommended = recommendedKeyframeInterval(target);
 
   if (uptime >= settleSeconds && bitrate === 0) {
     out.push({
@@ -137,15 +155,15 @@ export function streamWarnings(stream, ctx) {
       kind: 'keyframe-interval',
       title: `Keyframes every ${oneDecimal(kfi)} s`,
       detail: `That is longer than the HLS segment target of ${oneDecimal(target)} s, so HLS segments run long ` +
-        `and viewers wait longer to start. Set the encoder's keyframe interval to ${recommended} s ` +
-        `(OBS: Settings → Output → Keyframe Interval; ffmpeg: -g ${recommended * fps} at ${fps} fps).`,
+        `and viewers wait longer to start. Set the encoder's keyframe interval to ${suggestedKeyframeInterval} s ` +
+        `(OBS: Settings → Output → Keyframe Interval; ffmpeg: -g ${suggestedKeyframeInterval * fps} at ${fps} fps).`,
     });
   } else if (video && kfi === 0 && uptime >= Math.max(2 * settleSeconds, 3 * target)) {
     out.push({
       kind: 'no-keyframes',
       title: `No keyframe for ${Math.floor(uptime)} s`,
       detail: 'Viewers can only start at a keyframe and HLS can only cut segments at one. ' +
-        `Set the encoder's keyframe interval to ${recommended} s.`,
+        `Set the encoder's keyframe interval to ${suggestedKeyframeInterval} s.`,
     });
   }
 

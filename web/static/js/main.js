@@ -218,7 +218,7 @@ class App {
       ['Up for', formatUptime(doc.uptime_seconds)],
       ['Streams', `${t.streams} (${t.publishers} publishing)`],
       ['Viewers', `${t.viewers.total}${byProtocol ? ` (${byProtocol})` : ''}`],
-      ['Traffic', `${formatBytes(t.bytes_in)} in, ${formatBytes(t.bytes_out)} out`],
+      ['Traffic since start', `${formatBytes(t.bytes_in)} in, ${formatBytes(t.bytes_out)} out`],
       ['HLS', `${formatSeconds(this.ctx.segmentTarget)} segments, ${hls.storage || 'memory'} storage`],
       ['RTMP port', String(this.ctx.rtmpPort)],
     ];

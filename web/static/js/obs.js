@@ -3,7 +3,7 @@
 
 import { byId, setText } from './dom.js';
 import { formatSeconds } from './format.js';
-import { recommendedKeyframeInterval } from './health.js';
+import { suggestedKeyframeInterval } from './health.js';
 import { defaultApp, ffmpegCommand, obsSettings, validName } from './urls.js';
 
 /** Returns the app to suggest and the access rule of it, from the configuration's access section. */
@@ -46,9 +46,11 @@ export class ObsPanel {
     const settings = obsSettings(window.location, rtmpPort, app, raw);
     if (this.server.value !== settings.server) this.server.value = settings.server;
 
-    const interval = recommendedKeyframeInterval(segmentTarget);
+    const interval = suggestedKeyframeInterval;
     setText(this.keyint, `${interval} s`);
-    setText(this.why, `At most the HLS segment target (${formatSeconds(segmentTarget)}), so that every segment can start on a keyframe and viewers start quickly.`);
+    setText(this.why, `HLS cuts a segment at the first keyframe after the segment target (${formatSeconds(segmentTarget)}): `
+      + 'a keyframe every second keeps every segment within a second of the target and lets new viewers start within a second. '
+      + 'Any interval up to the target works.');
 
     const notes = [];
     if (rule && Array.isArray(rule.publish_keys) && rule.publish_keys.length > 0) {

@@ -5,6 +5,7 @@ import { h, setText, sparkline } from './dom.js';
 import {
   formatBitrate, formatChannels, formatFPS, formatResolution, formatSampleRate, formatUptime, joinParts,
 } from './format.js';
+import { isWaiting } from './health.js';
 
 /** Viewer protocols in display order, with their labels. */
 const viewerProtocols = [['hls', 'HLS'], ['flv', 'FLV'], ['ws', 'WS'], ['rtmp', 'RTMP']];
@@ -43,8 +44,12 @@ class StreamRow {
   }
 
   update(s, warnings, bitrates, selected) {
+    const waiting = isWaiting(s);
     this.tr.classList.toggle('selected', selected);
-    setText(this.origin, joinParts(s.publisher.remote_addr, s.publisher.encoder));
+    this.tr.dataset.state = waiting ? 'waiting' : 'live';
+    setText(this.origin, s.publisher ? joinParts(s.publisher.remote_addr, s.publisher.encoder) : 'waiting for publisher');
+    // A waiting stream has no publisher to kick.
+    this.kick.disabled = waiting;
 
     const v = s.tracks.video;
     if (v) {
@@ -71,9 +76,15 @@ class StreamRow {
 
     setText(this.uptime, formatUptime(s.uptime_seconds));
 
-    const pill = warnings.length
-      ? h('span', { class: 'pill warn' }, warnings.length === 1 ? '1 warning' : `${warnings.length} warnings`)
-      : h('span', { class: 'pill ok' }, 'Healthy');
+    let pill;
+    if (waiting) {
+      pill = h('span', { class: 'pill waiting', dataset: { field: 'state' },
+        title: 'The publisher left; viewers stay connected while it may come back.' }, 'Waiting for publisher');
+    } else if (warnings.length) {
+      pill = h('span', { class: 'pill warn' }, warnings.length === 1 ? '1 warning' : `${warnings.length} warnings`);
+    } else {
+      pill = h('span', { class: 'pill ok' }, 'Healthy');
+    }
     this.health.replaceChildren(pill);
 
     this.warnRow.hidden = warnings.length === 0;
