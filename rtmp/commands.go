@@ -232,7 +232,7 @@ func (c *ServerConn) onPublish(ctx context.Context, streamID uint32, cmd Command
 	}
 	c.pub = newPublishSession(c, pub, streamID)
 	c.lastMedia = time.Now()
-	c.stats.role.Store("publisher")
+	c.stats.role.Store(RolePublisher)
 	c.stats.stream.Store(key.String())
 	c.log = c.connLog.With("stream", key.String())
 	c.log.Info("publish started")
@@ -298,6 +298,6 @@ func (c *ServerConn) endPlay(reason string) {
 func (c *ServerConn) sessionEnded() {
 	c.setupDeadline = time.Now().Add(c.cfg.SetupTimeout)
 	c.log = c.connLog
-	c.stats.role.Store("")
+	c.stats.role.Store(Role(""))
 	c.stats.stream.Store("")
 }

@@ -247,9 +247,9 @@ func (c *ServerConn) requestReconnect(description string) bool {
 
 // isPublishing reports whether the connection publishes key.
 func (c *ServerConn) isPublishing(key stream.Key) bool {
-	role, _ := c.stats.role.Load().(string)
+	role, _ := c.stats.role.Load().(Role)
 	st, _ := c.stats.stream.Load().(string)
-	return role == "publisher" && st == key.String()
+	return role == RolePublisher && st == key.String()
 }
 
 // RequestReconnect asks the publisher of key to reconnect (Enhanced RTMP
@@ -274,8 +274,8 @@ func (s *Server) RequestReconnect(key stream.Key) bool {
 func (s *Server) DrainPublishers() int {
 	n := 0
 	for _, c := range s.connList() {
-		role, _ := c.stats.role.Load().(string)
-		if role == "publisher" && c.requestReconnect("The server is shutting down; please reconnect.") {
+		role, _ := c.stats.role.Load().(Role)
+		if role == RolePublisher && c.requestReconnect("The server is shutting down; please reconnect.") {
 			n++
 		}
 	}

@@ -102,7 +102,7 @@ func (c *ServerConn) onPlay(ctx context.Context, streamID uint32, cmd Command) e
 		req: stream.AccessRequest{
 			Action: stream.ActionPlay, Protocol: stream.ProtocolRTMP, Key: key, Query: query, RemoteAddr: c.remote, SessionID: c.id,
 		}}
-	c.stats.role.Store("player")
+	c.stats.role.Store(RolePlayer)
 	c.stats.stream.Store(key.String())
 	c.play.start(ctx)
 	c.log.Info("viewer joined", "protocol", "rtmp")

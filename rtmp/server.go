@@ -354,11 +354,22 @@ func (s *Server) Close() error {
 	return err
 }
 
+// Role is what an RTMP connection does: publish or play a stream.
+type Role string
+
+// Roles of a connection (Session.Role).
+const (
+	// RolePublisher is a connection publishing a stream.
+	RolePublisher Role = "publisher"
+	// RolePlayer is a connection playing a stream.
+	RolePlayer Role = "player"
+)
+
 // Session describes one RTMP connection for the admin API.
 type Session struct {
 	ID         string
 	RemoteAddr string
-	Role       string // "publisher", "player" or "" when neither (yet, or again)
+	Role       Role   // RolePublisher, RolePlayer or "" when neither (yet, or again)
 	Stream     string // app/name, when publishing or playing
 	Start      time.Time
 	BytesIn    uint64
@@ -423,7 +434,7 @@ type connStats struct {
 	start    time.Time
 	bytesIn  atomic.Uint64
 	bytesOut atomic.Uint64
-	role     atomic.Value // string
+	role     atomic.Value // Role
 	stream   atomic.Value // string
 }
 
@@ -432,7 +443,7 @@ func (s *connStats) addOut(n int) { s.bytesOut.Add(uint64(n)) }
 
 // session snapshots the connection for Sessions.
 func (c *ServerConn) session() Session {
-	role, _ := c.stats.role.Load().(string)
+	role, _ := c.stats.role.Load().(Role)
 	st, _ := c.stats.stream.Load().(string)
 	return Session{
 		ID: c.id, RemoteAddr: c.remote, Role: role, Stream: st, Start: c.stats.start,

@@ -148,9 +148,9 @@ func (s *Source) Sessions() []api.SessionInfo {
 				StartTime: c.Start, BytesIn: c.BytesIn, BytesOut: c.BytesOut,
 			}
 			switch c.Role {
-			case "publisher":
+			case rtmp.RolePublisher:
 				info.Role = api.RolePublisher
-			case "player":
+			case rtmp.RolePlayer:
 				info.Role = api.RoleViewer
 				info.Dropped = s.readerDropped(c.Stream, c.ID)
 			default:
