@@ -48,12 +48,13 @@ func playSignature(secret string, key stream.Key, expiry, clientIP string) strin
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// playSecret returns the play secret of key's app ("" when its play is not
-// signed).
-func (c *Checker) playSecret(app string) string {
-	rule, ok := c.cfg.Apps[app]
+// PlaySecretFor returns the play secret of app: its own rule's, or the
+// WildcardApp rule's when app is not listed; "" when playing app is not
+// signed.
+func (c Config) PlaySecretFor(app string) string {
+	rule, ok := c.Apps[app]
 	if !ok {
-		rule = c.cfg.Apps[WildcardApp]
+		rule = c.Apps[WildcardApp]
 	}
 	return rule.PlaySecret
 }
@@ -62,7 +63,7 @@ func (c *Checker) playSecret(app string) string {
 // request: the query must carry a token for this stream that has not
 // expired, signed for any address or for the client's.
 func (c *Checker) checkPlayToken(req stream.AccessRequest) error {
-	secret := c.playSecret(req.Key.App)
+	secret := c.cfg.PlaySecretFor(req.Key.App)
 	if secret == "" {
 		return nil
 	}
@@ -104,9 +105,21 @@ func playTokenOf(query string) string {
 // clientIP returns the IP of a host:port address the way a play token
 // names it ("" when it is not an IP address).
 func clientIP(remoteAddr string) string {
-	ip, err := netip.ParseAddr(conns.Host(remoteAddr))
+	ip, err := CanonicalClientIP(conns.Host(remoteAddr))
 	if err != nil {
 		return ""
 	}
-	return ip.Unmap().WithZone("").String()
+	return ip
+}
+
+// CanonicalClientIP returns an IP address the way a play token bound to it
+// writes it (IPv4 in dotted decimal, also when written IPv4-mapped; IPv6
+// in its shortest form, without a zone), or an error when s is not an IP
+// address.
+func CanonicalClientIP(s string) (string, error) {
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return "", fmt.Errorf("client IP: %w", err)
+	}
+	return ip.Unmap().WithZone("").String(), nil
 }
