@@ -1,12 +1,16 @@
 package server_test
 
 import (
+	"bytes"
 	"encoding/base32"
+	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,13 +69,16 @@ func publishCam(t *testing.T, srv *server.Server) {
 // 36). Now a refused viewer gets 403 for a segment too, by its real URL and
 // by a guessed one, while an allowed viewer's ffmpeg plays the playlist,
 // whose segment URIs carry its query; the path token holds at least 96
-// random bits.
+// random bits, and segment requests are answered from the play cache.
 func TestHLSSegmentGuessedAfterPlayHookRefusal(t *testing.T) {
-	hooks := &hookServer{} // allows the query token=good only
+	hooks := &playCounter{next: &hookServer{}} // allows the query token=good only
 	hookSrv := httptest.NewServer(hooks)
 	defer hookSrv.Close()
 	start := time.Now()
-	srv := servertest.Start(t, func(c *server.Config) { c.Access.OnPlay = hookSrv.URL })
+	srv := servertest.Start(t, func(c *server.Config) {
+		c.Access.OnPlay = hookSrv.URL
+		c.Access.PlayCacheTTL = time.Hour // no answer expires during the test
+	})
 	publishCam(t, srv)
 	base := "http://" + srv.HTTPAddr() + "/live/cam"
 
@@ -109,6 +116,42 @@ func TestHLSSegmentGuessedAfterPlayHookRefusal(t *testing.T) {
 	if out, err := testenv.Decode(t, base+".m3u8?token=good", 2*time.Second); err != nil {
 		t.Errorf("ffmpeg reading the allowed viewer's playlist: %v\n%s", err, out)
 	}
+	// Segments cost the hook nothing beyond the playlist: one call per
+	// client and query while the answer is cached.
+	if calls := hooks.calls(); len(calls) != 4 || calls["token=good"] != 1 || calls["token=bad"] != 1 || calls[""] != 1 {
+		t.Errorf("on_play calls per query: %v; want one for each of the 4 queries", calls)
+	}
+}
+
+// playCounter counts the on_play calls per query before handing them to
+// next.
+type playCounter struct {
+	next http.Handler
+
+	mu      sync.Mutex
+	byQuery map[string]int
+}
+
+func (p *playCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	var req access.HookRequest
+	if json.Unmarshal(body, &req) == nil && req.Action == access.HookPlay {
+		p.mu.Lock()
+		if p.byQuery == nil {
+			p.byQuery = make(map[string]int)
+		}
+		p.byQuery[req.Query]++
+		p.mu.Unlock()
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	p.next.ServeHTTP(w, r)
+}
+
+// calls returns the on_play calls so far per query.
+func (p *playCounter) calls() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.byQuery)
 }
 
 // TestPlayWithoutSignedURL pins signed play URLs: with a play secret for
