@@ -55,7 +55,7 @@ const (
 const viewerTargetDurations = 3
 
 // Authorizer decides whether a client may play a stream. An error refuses
-// the playlist request with 403 and the error's text.
+// the playlist or segment request with 403 and the error's text.
 type Authorizer interface {
 	Authorize(ctx context.Context, req stream.AccessRequest) error
 }
@@ -109,9 +109,10 @@ type Config struct {
 	// AllowedOrigins lists the origins allowed to read HLS responses
 	// (CORS). Empty or "*": any origin.
 	AllowedOrigins []string `yaml:"allowed_origins"`
-	// Authorizer decides who may fetch a stream's playlist; nil allows
-	// everyone. Segments are not checked: their URIs are unguessable and
-	// only found through the playlist.
+	// Authorizer decides who may fetch a stream's playlist and segments;
+	// nil allows everyone. A segment request is asked with the query its
+	// URI carries: the playlist's, which the playlist appends to every URI
+	// it lists (a signed URL's token, say).
 	Authorizer Authorizer `yaml:"-"`
 	// MaxSegmentBytes caps a segment's size: a segment reaching it is cut at
 	// the next frame even without a keyframe. Default 32 MiB.

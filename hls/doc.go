@@ -10,9 +10,12 @@
 //	/{app}/{name}/{token}-{seq}.ts MPEG-TS segment
 //
 // token identifies one incarnation of the stream's HLS state (it changes
-// when the state was freed and created again, and between server runs), seq
-// is the segment's media sequence number. Together they make every segment
-// URI unique, so segments can be cached as immutable.
+// when the state was freed and created again, and between server runs): 128
+// random bits, so that segment paths cannot be guessed. seq is the
+// segment's media sequence number. Together they make every segment URI
+// unique, so segments can be cached as immutable. Segment requests are
+// authorised like playlist requests; a playlist requested with a query
+// (a signed URL's token=…) lists its segment URIs with the same query.
 //
 // The Segmenter is a pure component (frames in, segments out) with no
 // goroutines or I/O; the Manager runs one reader goroutine per live stream

@@ -129,6 +129,7 @@ func TestSegmentPathTable(t *testing.T) {
 	}{
 		{"lz2k8a", 0, "/live/cam.hd/lz2k8a-0.ts"},
 		{"0", 18446744073709551615, "/live/cam.hd/0-18446744073709551615.ts"},
+		{"abcdefghijklmnopqrstuvwxyz", 7, "/live/cam.hd/abcdefghijklmnopqrstuvwxyz-7.ts"},
 	}
 	for _, tc := range tests {
 		if got := segmentPath(key, tc.token, tc.seq); got != tc.path {
@@ -141,7 +142,7 @@ func TestSegmentPathTable(t *testing.T) {
 	}
 	for _, bad := range []string{"live/cam/t-1.ts", "/live/cam/T-1.ts", "/live/cam/t-+1.ts", "/live/cam/t-1.TS",
 		"/live/cam/-1.ts", "/live/cam/t1.ts", "/live/cam/t-18446744073709551616.ts", "/live/../t-1.ts",
-		"/live/cam/sub/t-1.ts", "/live/cam/abcdefghijklmnopq-1.ts"} {
+		"/live/cam/sub/t-1.ts", "/live/cam/abcdefghijklmnopqrstuvwxyz2-1.ts"} {
 		if _, _, _, err := parseSegmentPath(bad); !errors.Is(err, ErrInvalidPath) {
 			t.Errorf("parseSegmentPath(%q) error %v", bad, err)
 		}

@@ -2,9 +2,11 @@ package hls
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -22,13 +24,16 @@ const (
 	// segmentCacheControl: segment URIs are never reused, so caches may keep
 	// them as long as they like.
 	segmentCacheControl = "public, max-age=31536000, immutable"
-	// maxTokenLen bounds the token part of a segment name.
-	maxTokenLen = 16
+	// maxTokenLen bounds the token part of a segment name: the 26
+	// characters newStateToken writes.
+	maxTokenLen = 26
 )
 
 // ServeHTTP answers GET and HEAD for /{app}/{name}.m3u8 (the media
 // playlist) and /{app}/{name}/{token}-{seq}.ts (segments), and CORS
-// preflight requests for both.
+// preflight requests for both. A GET of either is authorised with the
+// query it carries; the playlist appends its query (but the _HLS_
+// delivery directives) to the URIs it lists.
 func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !m.front.Admit(w, r) {
 		return
@@ -61,6 +66,7 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 		mediahttp.Error(w, http.StatusNotFound, "stream not found")
 		return
 	}
+	query := propagatedQuery(r.URL.RawQuery)
 	client := clientOf(r.RemoteAddr, r.UserAgent())
 	timer := time.NewTimer(m.cfg.SegmentDuration)
 	defer timer.Stop()
@@ -72,6 +78,9 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 		st.mu.Unlock()
 		switch {
 		case body != nil:
+			if query != "" {
+				body = withURIQuery(body, query)
+			}
 			h := w.Header()
 			h.Set("Content-Type", contentTypePlaylist)
 			h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", max(1, target/2)))
@@ -105,6 +114,14 @@ func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, path stri
 		mediahttp.Error(w, http.StatusNotFound, err.Error())
 		return
 	}
+	// Segments are authorised like the playlist, with the query the
+	// playlist propagated into their URIs: the play secret's token is
+	// checked every time, an on_play answer comes from the play cache.
+	if m.front.Authorize(w, r, stream.AccessRequest{
+		Action: stream.ActionPlay, Protocol: stream.ProtocolHLS, Key: key, Query: r.URL.RawQuery, RemoteAddr: r.RemoteAddr,
+	}) != nil {
+		return // refused and answered
+	}
 	st := m.existing(key)
 	if st == nil {
 		mediahttp.Error(w, http.StatusNotFound, "stream not found")
@@ -113,7 +130,7 @@ func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, path stri
 	st.mu.Lock()
 	st.touch(clientOf(r.RemoteAddr, r.UserAgent()), m.now())
 	var e *segmentEntry
-	if st.token == token {
+	if subtle.ConstantTimeCompare([]byte(st.token), []byte(token)) == 1 {
 		e = st.find(seq)
 	}
 	var body segmentBody
@@ -137,6 +154,70 @@ func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, path stri
 	h.Set("Cache-Control", segmentCacheControl)
 	h.Set("ETag", `"`+token+"-"+strconv.FormatUint(seq, 10)+`"`)
 	http.ServeContent(w, r, "", created, io.ReadSeeker(rc))
+}
+
+// propagatedQuery returns the query of a playlist request that the
+// playlist appends to the URIs it lists, the way a CDN carries a signed
+// URL's token to the segments: every parameter but the _HLS_ delivery
+// directives, re-encoded so that nothing but URL characters reaches the
+// playlist ("" when none is left).
+func propagatedQuery(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	v, _ := url.ParseQuery(raw) // what parsed, even when a later pair did not
+	for k := range v {
+		if strings.HasPrefix(k, "_HLS_") {
+			delete(v, k)
+		}
+	}
+	return v.Encode()
+}
+
+// withURIQuery returns a copy of playlist with query appended to every URI
+// it lists: the URI lines and the URI="…" attributes of tags.
+func withURIQuery(playlist []byte, query string) []byte {
+	out := make([]byte, 0, len(playlist)+bytes.Count(playlist, []byte("\n"))*(len(query)+1))
+	for line := range bytes.Lines(playlist) {
+		text := bytes.TrimRight(line, "\r\n")
+		eol := line[len(text):]
+		switch {
+		case len(text) == 0:
+			out = append(out, line...)
+		case text[0] != '#':
+			out = appendWithQuery(out, text, query)
+			out = append(out, eol...)
+		default:
+			for {
+				i := bytes.Index(text, []byte(`URI="`))
+				if i < 0 {
+					break
+				}
+				i += len(`URI="`)
+				end := bytes.IndexByte(text[i:], '"')
+				if end < 0 {
+					break
+				}
+				out = append(out, text[:i]...)
+				out = appendWithQuery(out, text[i:i+end], query)
+				text = text[i+end:]
+			}
+			out = append(out, text...)
+			out = append(out, eol...)
+		}
+	}
+	return out
+}
+
+// appendWithQuery appends uri with query added to it.
+func appendWithQuery(out, uri []byte, query string) []byte {
+	out = append(out, uri...)
+	if bytes.IndexByte(uri, '?') >= 0 {
+		out = append(out, '&')
+	} else {
+		out = append(out, '?')
+	}
+	return append(out, query...)
 }
 
 // segmentPath returns the URL path of a segment.
@@ -178,7 +259,7 @@ func parseSegmentPath(path string) (key stream.Key, token string, seq uint64, er
 }
 
 // validToken reports whether s can be a state token: 1..maxTokenLen
-// lower-case base-36 digits.
+// lower-case letters and digits.
 func validToken(s string) bool {
 	if s == "" || len(s) > maxTokenLen {
 		return false

@@ -2,9 +2,11 @@ package hls
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,11 +58,10 @@ type Manager struct {
 
 	segmentsTotal atomic.Uint64 // segments produced since start, all streams
 
-	mu        sync.Mutex
-	states    map[stream.Key]*streamState
-	tombs     map[stream.Key]tombstone
-	lastToken int64
-	closed    bool
+	mu     sync.Mutex
+	states map[stream.Key]*streamState
+	tombs  map[stream.Key]tombstone
+	closed bool
 }
 
 // tombstone remembers a freed stream's next media sequence number.
@@ -168,14 +169,12 @@ func (m *Manager) StreamEnded(*stream.Stream) {}
 // newStateLocked creates and registers the state of key. m.mu must be held.
 func (m *Manager) newStateLocked(key stream.Key) *streamState {
 	now := m.now()
-	tok := max(m.lastToken+1, now.UnixMilli())
-	m.lastToken = tok
 	var first uint64
 	if t, ok := m.tombs[key]; ok {
 		first = t.nextSeq
 		delete(m.tombs, key)
 	}
-	st := newStreamState(key, strconv.FormatInt(tok, 36), m.cfg, first, now)
+	st := newStreamState(key, newStateToken(), m.cfg, first, now)
 	m.states[key] = st
 	return st
 }
@@ -333,6 +332,14 @@ func (m *Manager) existing(key stream.Key) *streamState {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.states[key]
+}
+
+// newStateToken returns the token of a new stream state: 128 random bits
+// from crypto/rand as 26 lower-case base-32 characters. Every segment path
+// carries it, so segment URLs cannot be guessed from what a client may
+// know of the stream (its name, start time or sequence numbers).
+func newStateToken() string {
+	return strings.ToLower(rand.Text())
 }
 
 // segmentName returns the file name of a segment.

@@ -2,6 +2,8 @@ package hls
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"net"
 	"sort"
 	"strconv"
@@ -42,6 +44,9 @@ type clientID struct {
 type streamState struct {
 	key   stream.Key
 	token string
+	// etagBase starts the playlist's ETags: derived from token without
+	// revealing it, as a HEAD request for the playlist is not authorised.
+	etagBase string
 	// uriPrefix is prepended to segment file names in the playlist: the
 	// stream name and a slash, relative to the playlist's URL.
 	uriPrefix string
@@ -93,6 +98,7 @@ func newStreamState(key stream.Key, token string, cfg Config, firstSeq uint64, n
 	return &streamState{
 		key:          key,
 		token:        token,
+		etagBase:     etagBase(token),
 		uriPrefix:    key.Name + "/",
 		window:       cfg.PlaylistLength,
 		retain:       cfg.RetainAfterWindow,
@@ -105,6 +111,14 @@ func newStreamState(key stream.Key, token string, cfg Config, firstSeq uint64, n
 		lastRequest:  now,
 		leftAt:       now,
 	}
+}
+
+// etagBase returns the first 64 bits of the SHA-256 of a state token, in
+// hex: it tells the playlists of two incarnations apart but does not give
+// the token away.
+func etagBase(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:8])
 }
 
 // notify wakes everyone waiting for a change. st.mu must be held.
@@ -206,7 +220,7 @@ func (t independentSegmentsTag) String() string { return t.TagName() }
 func (st *streamState) rebuild(now time.Time) {
 	win := st.windowEntries()
 	st.version++
-	st.etag = `"` + st.token + "-" + strconv.FormatUint(st.version, 10) + `"`
+	st.etag = `"` + st.etagBase + "-" + strconv.FormatUint(st.version, 10) + `"`
 	if len(win) == 0 {
 		st.playlist = nil
 		st.notify()

@@ -17,7 +17,7 @@ import (
 
 // segmentFileRE matches the names of segment files this package writes
 // ("{token}-{seq}.ts"); nothing else is ever deleted from Config.Dir.
-var segmentFileRE = regexp.MustCompile(`^[0-9a-z]{1,16}-[0-9]{1,20}\.ts$`)
+var segmentFileRE = regexp.MustCompile(`^[0-9a-z]{1,26}-[0-9]{1,20}\.ts$`)
 
 // store keeps segment bodies: in memory or as files.
 type store interface {

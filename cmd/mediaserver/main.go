@@ -4,6 +4,9 @@
 //
 // Configuration comes from built-in defaults, a YAML file (-config),
 // MEDIASERVER_* environment variables and flags, in that order of precedence.
+//
+// "mediaserver -sign-play-url [-config FILE] [-expires 1h] [-client-ip IP]
+// URL" prints URL signed with its app's access.apps play_secret instead.
 package main
 
 import (
@@ -27,7 +30,14 @@ import (
 var version = "dev"
 
 func main() {
-	if err := run(os.Args[1:], os.Environ(), os.Stderr); err != nil {
+	args := os.Args[1:]
+	var err error
+	if len(args) > 0 && args[0] == signFlag {
+		err = signPlayURL(args[1:], os.Environ(), os.Stdout, os.Stderr)
+	} else {
+		err = run(args, os.Environ(), os.Stderr)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "mediaserver:", err)
 		os.Exit(1)
 	}

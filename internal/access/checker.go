@@ -108,12 +108,13 @@ func startChecker(cfg Config, log *slog.Logger) *Checker {
 }
 
 // Authorize decides whether req may go ahead; nil allows. A publish must
-// pass the app's key list, then the on_publish hook; a play must pass the
-// on_play hook. A refusal's text is written for the client ("stream key
-// not accepted for app \"live\"", "on_publish hook answered 403") and
-// wraps ErrDenied, ErrHookRefused or ErrHookFailed. Authorize blocks only
-// its caller, for at most Config.HookTimeout (plus the wait for a free
-// hook slot, bounded the same way), and returns early when ctx ends.
+// pass the app's key list, then the on_publish hook; a play must carry a
+// valid token when its app has a play secret, then pass the on_play hook.
+// A refusal's text is written for the client ("stream key not accepted for
+// app \"live\"", "on_publish hook answered 403") and wraps ErrDenied,
+// ErrHookRefused or ErrHookFailed. Authorize blocks only its caller, for
+// at most Config.HookTimeout (plus the wait for a free hook slot, bounded
+// the same way), and returns early when ctx ends.
 func (c *Checker) Authorize(ctx context.Context, req stream.AccessRequest) error {
 	var err error
 	switch req.Action {
@@ -179,8 +180,13 @@ func (c *Checker) checkKey(key stream.Key) error {
 	return nil
 }
 
-// authorizePlay asks on_play, through the cache for HLS clients.
+// authorizePlay checks the app's play token, then asks on_play, through
+// the cache for HLS clients. The token is checked on every request, HLS
+// segments included, as it may expire while its answer is cached.
 func (c *Checker) authorizePlay(ctx context.Context, req stream.AccessRequest) error {
+	if err := c.checkPlayToken(req); err != nil {
+		return err
+	}
 	if c.cfg.OnPlay == "" {
 		return nil
 	}

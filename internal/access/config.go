@@ -42,8 +42,8 @@ type Config struct {
 	// none.
 	OnPublish string `yaml:"on_publish"`
 	// OnPlay is the URL asked before a viewer plays a stream (RTMP,
-	// HTTP-FLV, WebSocket-FLV, HLS playlists), the same way with action
-	// "play". Default none.
+	// HTTP-FLV, WebSocket-FLV, HLS playlists and segments), the same way
+	// with action "play". Default none.
 	OnPlay string `yaml:"on_play"`
 	// OnUnpublish is told (action "unpublish") when a stream ends; its
 	// answer is ignored. Default none.
@@ -73,11 +73,16 @@ type Config struct {
 	PlayCacheTTL time.Duration `yaml:"play_cache_ttl"`
 }
 
-// AppRule is the publishing rule of one app.
+// AppRule is the publishing and playing rule of one app.
 type AppRule struct {
 	// PublishKeys lists the stream keys (stream names) that may be
 	// published in the app; empty allows any. Default empty.
 	PublishKeys []string `yaml:"publish_keys"`
+	// PlaySecret, when set, makes every play of the app (RTMP, HTTP-FLV,
+	// WebSocket-FLV, HLS playlists and segments) require a token=… query
+	// parameter signed with it (see SignPlayToken); at least
+	// MinPlaySecretLen characters. Default none: play is not signed.
+	PlaySecret string `yaml:"play_secret"`
 }
 
 // WithDefaults returns c with the documented defaults in its unset fields:
@@ -129,6 +134,11 @@ func (c Config) Validate() error {
 			if key == "" {
 				errs = append(errs, fmt.Errorf("%w: apps.%s.publish_keys[%d] is empty", ErrInvalidConfig, app, i))
 			}
+		}
+	}
+	for app, rule := range c.Apps {
+		if rule.PlaySecret != "" && len(rule.PlaySecret) < MinPlaySecretLen {
+			errs = append(errs, fmt.Errorf("%w: apps.%s.play_secret is shorter than %d characters", ErrInvalidConfig, app, MinPlaySecretLen))
 		}
 	}
 	if c.HookTimeout < 0 || c.MaxConcurrentHooks < 0 || c.NotifyQueue < 0 || c.NotifyWorkers < 0 {

@@ -2,7 +2,8 @@
 // outside systems when publishing and playing stop.
 //
 // A Checker combines per-app lists of allowed stream keys (the stream name
-// is the key) with optional HTTP hooks: on_publish and on_play are asked
+// is the key), per-app secrets that sign play URLs (SignPlayToken) and
+// optional HTTP hooks: on_publish and on_play are asked
 // before a session starts (a POST of a JSON HookRequest; a 2xx answer
 // allows, anything else or no answer within the timeout refuses), and
 // on_unpublish and on_play_stop are told afterwards, asynchronously, by a
