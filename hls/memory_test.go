@@ -2,6 +2,8 @@ package hls
 
 import (
 	"bytes"
+	"net/http"
+	"slices"
 	"testing"
 	"time"
 )
@@ -56,5 +58,85 @@ func TestSegmenterFlushReleasesScratch(t *testing.T) {
 	}
 	if s.scratch != nil {
 		t.Errorf("scratch buffer of %d bytes kept after Flush", cap(s.scratch))
+	}
+}
+
+// Retained segments: while the stream is live, at most retain of them stay
+// after the window and each new segment pushes the oldest out; once the
+// publisher left, each goes retain target durations after it left the
+// window. The window itself stays.
+func TestPlaylistRetainedSegmentsExpire(t *testing.T) {
+	st := testState(3, 2, 0) // target duration 2 s: kept 4 s after leaving
+	st.live = true
+	t0 := fixedNow()
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	fetchable := func() []uint64 {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		var seqs []uint64
+		for _, e := range st.segs {
+			seqs = append(seqs, e.seq)
+		}
+		return seqs
+	}
+	for i := range 6 { // segments 0..5 at 0, 2, … 10 s; 0, 1, 2 leave at 6, 8, 10 s
+		addTestSegment(st, 2*time.Second, false, true, at(float64(2*i)))
+	}
+	if got := fetchable(); !slices.Equal(got, []uint64{1, 2, 3, 4, 5}) {
+		t.Fatalf("live: fetchable %v, want window 3..5 and 2 retained", got)
+	}
+	expireAt := func(s float64) []uint64 {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		var seqs []uint64
+		for _, e := range st.expire(at(s)) {
+			seqs = append(seqs, e.seq)
+		}
+		return seqs
+	}
+	if got := expireAt(60); got != nil {
+		t.Errorf("live, no new segment: expired %v; retained segments go when new ones push them out", got)
+	}
+	st.live = false // the publisher left
+	if got := expireAt(11.9); got != nil {
+		t.Errorf("at 11.9 s expired %v, want none (segment 1 left at 8 s)", got)
+	}
+	if got := expireAt(12); !slices.Equal(got, []uint64{1}) {
+		t.Errorf("at 12 s expired %v, want [1]", got)
+	}
+	if got := expireAt(14); !slices.Equal(got, []uint64{2}) {
+		t.Errorf("at 14 s expired %v, want [2]", got)
+	}
+	if got := expireAt(1000); got != nil {
+		t.Errorf("expired %v of the window", got)
+	}
+	if got := fetchable(); !slices.Equal(got, []uint64{3, 4, 5}) {
+		t.Errorf("fetchable %v, want the window 3..5", got)
+	}
+}
+
+// A segment kept fetchable after it left the playlist used to stay in memory
+// until the stream's whole data was freed, Config.EndedRetention (a minute)
+// after the publisher left, though no player could ask for it after about
+// one target duration.
+func TestRegressionRetainedSegmentsOutliveTheirPlayers(t *testing.T) {
+	tm := startManager(t, Config{SegmentDuration: time.Second, PlaylistLength: 2, RetainAfterWindow: 1, EndListDelay: -1})
+	pub := tm.publish(t, camKey)
+	writeFrames(pub, source{fps: 30, gop: 30, audio: true}.frames(t, 6100))
+	listed := tm.waitPlaylist(t, "/live/cam.m3u8", "4 segments", func(p parsedPlaylist) bool { return p.mediaSeq >= 3 })
+	pub.Close()
+	ended := tm.waitPlaylist(t, "/live/cam.m3u8", "EXT-X-ENDLIST", func(p parsedPlaylist) bool { return p.ended })
+	left := listed.segments[0] // out of the window once the last segment was flushed
+	if ended.segments[0].seq <= left.seq {
+		t.Fatalf("segment %d still in the ended playlist (from %d)", left.seq, ended.segments[0].seq)
+	}
+	waitFor(t, "the retained segment to be freed", func() bool {
+		resp, _ := tm.get(t, http.MethodGet, "/live/"+left.uri)
+		return resp.StatusCode == http.StatusNotFound
+	})
+	for _, s := range ended.segments {
+		if resp, _ := tm.get(t, http.MethodGet, "/live/"+s.uri); resp.StatusCode != http.StatusOK {
+			t.Errorf("segment %s of the ended playlist: %d", s.uri, resp.StatusCode)
+		}
 	}
 }
