@@ -2,8 +2,12 @@ package hls
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"net/http"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -137,6 +141,87 @@ func TestRegressionRetainedSegmentsOutliveTheirPlayers(t *testing.T) {
 	for _, s := range ended.segments {
 		if resp, _ := tm.get(t, http.MethodGet, "/live/"+s.uri); resp.StatusCode != http.StatusOK {
 			t.Errorf("segment %s of the ended playlist: %d", s.uri, resp.StatusCode)
+		}
+	}
+}
+
+// A memory store segment stays readable by the readers that opened it
+// after it was removed; it cannot be opened once removed; its memory is
+// freed after the last reader closed.
+func TestSegmentMemoryOutlivesRemovalUntilReadersClose(t *testing.T) {
+	var store memoryStore
+	want := bytes.Repeat([]byte{0x47, 1, 2, 3}, 47*100)
+	body, err := store.put(camKey, "x-1.ts", bytes.Clone(want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, err := body.open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := body.open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.remove(camKey, "x-1.ts", body)
+	if _, err := body.open(); !errors.Is(err, errSegmentRemoved) {
+		t.Errorf("open after remove: %v, want errSegmentRemoved", err)
+	}
+	got, err := io.ReadAll(r1)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("reader opened before removal read %d bytes, %v", len(got), err)
+	}
+	_ = r1.Close()
+	_ = r1.Close() // twice: counted once
+	if body.mem.data == nil {
+		t.Fatal("freed while a reader still has it open")
+	}
+	if _, err := r2.Seek(-4, io.SeekEnd); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := io.ReadAll(r2); !bytes.Equal(got, want[len(want)-4:]) {
+		t.Errorf("second reader read %x", got)
+	}
+	_ = r2.Close()
+	if body.mem.data != nil {
+		t.Error("not freed after the last reader closed")
+	}
+	store.remove(camKey, "x-1.ts", body) // twice: harmless
+}
+
+// Readers opening, reading and closing while the segment is removed either
+// read it whole or are refused; the memory is freed once, after the last.
+func TestSegmentMemoryConcurrentReadersAndRemoval(t *testing.T) {
+	var store memoryStore
+	want := bytes.Repeat([]byte{0x47, 9, 8, 7}, 47*1000)
+	for range 20 {
+		body, err := store.put(camKey, "x-1.ts", want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var refused atomic.Int64
+		for range 8 {
+			wg.Go(func() {
+				for range 50 {
+					r, err := body.open()
+					if err != nil {
+						refused.Add(1)
+						return
+					}
+					got, err := io.ReadAll(r)
+					_ = r.Close()
+					if err != nil || !bytes.Equal(got, want) {
+						t.Errorf("read %d bytes, %v", len(got), err)
+						return
+					}
+				}
+			})
+		}
+		store.remove(camKey, "x-1.ts", body)
+		wg.Wait()
+		if body.mem.state.Load() != removedBit || body.mem.data != nil {
+			t.Fatalf("after every reader closed: state %d, freed %v", body.mem.state.Load(), body.mem.data == nil)
 		}
 	}
 }
