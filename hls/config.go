@@ -79,7 +79,11 @@ type Config struct {
 	// ("request").
 	Start string `yaml:"start"`
 	// Storage is StorageMemory ("memory", the default) or StorageDisk
-	// ("disk", which needs Dir).
+	// ("disk", which needs Dir). In memory, segment bytes are kept outside
+	// the Go heap on Linux (one memory mapping per segment; on other
+	// systems, or when a mapping fails, on the heap): the collector's
+	// headroom does not grow with them, and they are returned to the
+	// system as soon as they expire and their last reader is done.
 	Storage string `yaml:"storage"`
 	// Dir is the directory segments are written to with StorageDisk. The
 	// package only creates and deletes files it names itself below it.
