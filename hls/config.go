@@ -35,6 +35,7 @@ const (
 	DefaultIdleTimeout        = 60 * time.Second
 	DefaultMaxSegmentBytes    = 32 << 20
 	DefaultMaxSegmentDuration = 30 * time.Second
+	DefaultRetainAfterWindow  = 1
 )
 
 // Limits on configuration values.
@@ -78,14 +79,28 @@ type Config struct {
 	// ("request").
 	Start string `yaml:"start"`
 	// Storage is StorageMemory ("memory", the default) or StorageDisk
-	// ("disk", which needs Dir).
+	// ("disk", which needs Dir). In memory, segment bytes are kept outside
+	// the Go heap on Linux (one memory mapping per segment; on other
+	// systems, or when a mapping fails, on the heap): the collector's
+	// headroom does not grow with them, and they are returned to the
+	// system as soon as they expire and their last reader is done.
 	Storage string `yaml:"storage"`
 	// Dir is the directory segments are written to with StorageDisk. The
 	// package only creates and deletes files it names itself below it.
 	Dir string `yaml:"dir"`
 	// RetainAfterWindow is how many segments stay fetchable after they left
-	// the playlist window, for players that loaded an older playlist.
-	// Default (0): PlaylistLength.
+	// the playlist window, for players that loaded an older playlist. A
+	// player asks only for segments listed in a playlist it loaded, fetches
+	// them about as fast as the window slides (it plays in real time), and
+	// loads the playlist again every target duration (RFC 8216 section
+	// 6.3.4): only a player holding the playlist from before the last slide
+	// can still ask for a segment that left, for about one target duration.
+	// So the newest RetainAfterWindow segments out of the window are kept
+	// while the stream is live, and once the publisher left each goes
+	// RetainAfterWindow target durations after it left the window. Default
+	// 1. RFC 8216 section 6.2.2 asks for more (a removed segment stays for
+	// its duration plus the playlist's): PlaylistLength + 1 gives that, at
+	// the memory cost of as many segments per stream.
 	RetainAfterWindow int `yaml:"retain_after_window"`
 	// EndListDelay is how long the playlist stays live after the publisher
 	// left before it gets EXT-X-ENDLIST, so that a publisher reconnecting
@@ -139,7 +154,7 @@ func (c Config) WithDefaults() Config {
 		c.Storage = StorageMemory
 	}
 	if c.RetainAfterWindow == 0 {
-		c.RetainAfterWindow = c.PlaylistLength
+		c.RetainAfterWindow = DefaultRetainAfterWindow
 	}
 	if c.EndListDelay == 0 {
 		c.EndListDelay = DefaultEndListDelay

@@ -20,4 +20,7 @@ var (
 	ErrInvalidPath = errors.New("hls: invalid path")
 	// ErrClosed is returned when using a closed Manager.
 	ErrClosed = errors.New("hls: closed")
+	// errSegmentRemoved reports a memory store segment that was removed
+	// before it could be opened.
+	errSegmentRemoved = errors.New("hls: segment removed")
 )

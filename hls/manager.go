@@ -211,8 +211,8 @@ func (m *Manager) startFeederLocked(st *streamState, s *stream.Stream) {
 	go m.feed(ctx, st, f, prev, restart, newPlaylist)
 }
 
-// janitor ends playlists, frees ended streams, stops idle segmenters and
-// forgets stale viewers, until Close.
+// janitor ends playlists, frees ended streams and retained segments past
+// their time, stops idle segmenters and forgets stale viewers, until Close.
 func (m *Manager) janitor() {
 	defer m.wg.Done()
 	t := time.NewTicker(janitorInterval)
@@ -222,9 +222,31 @@ func (m *Manager) janitor() {
 		case <-m.ctx.Done():
 			return
 		case <-t.C:
-			for _, st := range m.sweep(m.now()) {
+			now := m.now()
+			for _, st := range m.sweep(now) {
 				m.release(st)
 			}
+			m.expireRetained(now)
+		}
+	}
+}
+
+// expireRetained frees the segments of every stream that left the window
+// and are past their retention, also when no new segment pushes them out
+// (the publisher left or stalled).
+func (m *Manager) expireRetained(now time.Time) {
+	m.mu.Lock()
+	states := make([]*streamState, 0, len(m.states))
+	for _, st := range m.states {
+		states = append(states, st)
+	}
+	m.mu.Unlock()
+	for _, st := range states {
+		st.mu.Lock()
+		evicted := st.expire(now)
+		st.mu.Unlock()
+		for _, e := range evicted {
+			m.store.remove(st.key, e.name, e.body)
 		}
 	}
 }

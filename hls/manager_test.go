@@ -512,7 +512,7 @@ func TestDiskStorage(t *testing.T) {
 func TestConfigDefaultsAndValidation(t *testing.T) {
 	c := Config{}.WithDefaults()
 	if c.SegmentDuration != 2*time.Second || c.PlaylistLength != 6 || c.Start != StartOnPublish || c.Storage != StorageMemory ||
-		c.RetainAfterWindow != 6 || c.EndListDelay != 5*time.Second || c.EndedRetention != time.Minute ||
+		c.RetainAfterWindow != 1 || c.EndListDelay != 5*time.Second || c.EndedRetention != time.Minute ||
 		c.MaxSegmentBytes != 32<<20 || c.MaxSegmentDuration != 30*time.Second {
 		t.Errorf("defaults %+v", c)
 	}

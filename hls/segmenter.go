@@ -30,8 +30,11 @@ const (
 	defaultFrameTicks = clockRate / 30
 	// maxFrameTicks caps the video frame duration estimate.
 	maxFrameTicks = clockRate
-	// initialSegmentCap is the buffer capacity of the first segment.
+	// initialSegmentCap is the scratch buffer's capacity for the first
+	// segment; later ones start from the size of the segment before.
 	initialSegmentCap = 256 << 10
+	// minSegmentCap is the smallest capacity a new scratch buffer gets.
+	minSegmentCap = 4096
 )
 
 // SegmenterConfig configures a Segmenter; zero fields take the defaults of
@@ -51,7 +54,9 @@ type SegmenterConfig struct {
 
 // Segment is one finished MPEG-TS segment.
 type Segment struct {
-	// Data is the MPEG-TS byte stream, a multiple of 188 bytes.
+	// Data is the MPEG-TS byte stream, a multiple of 188 bytes. It is a
+	// slice of its own, exactly as long as its capacity: a stored segment
+	// holds no spare bytes.
 	Data []byte
 	// Duration is the segment's duration (its EXTINF), in whole
 	// milliseconds: from its first frame's DTS to the next segment's.
@@ -145,6 +150,11 @@ type Segmenter struct {
 	// videoLeft and audioLeft are the sequence start payloads of tracks left
 	// out for their codec (nil otherwise).
 	videoLeft, audioLeft []byte
+	// scratch is the buffer segments are written into, reused from one
+	// segment to the next (the finished segment is copied out at its exact
+	// size); nil between publishers. sizeHint (above) is the capacity a new
+	// scratch buffer starts with.
+	scratch []byte
 }
 
 // segmentState describes the segment being written.
@@ -241,13 +251,19 @@ func (s *Segmenter) WriteFrame(f *stream.Frame) (*Segment, error) {
 }
 
 // Flush ends the current segment (the publisher left) and returns it, or
-// nil when none is open. The next segment starts at a keyframe.
+// nil when none is open. The next segment starts at a keyframe. The
+// scratch buffer is let go: the stream may stay idle for long.
 func (s *Segmenter) Flush() (*Segment, error) {
+	defer s.releaseScratch()
 	if !s.open {
 		return nil, nil
 	}
 	return s.finish(s.tl.end, false)
 }
+
+// releaseScratch drops the scratch buffer; the next segment allocates one
+// of the last segment's size.
+func (s *Segmenter) releaseScratch() { s.scratch = nil }
 
 // Restart prepares for a new publisher under the same name: it ends the
 // current segment (returned, if one was open), forgets the track
@@ -466,7 +482,10 @@ func (s *Segmenter) begin(start int64, rap bool) error {
 		}
 		s.w = w
 	}
-	s.w.begin(make([]byte, 0, s.sizeHint))
+	if s.scratch == nil {
+		s.scratch = make([]byte, 0, s.sizeHint)
+	}
+	s.w.begin(s.scratch[:0])
 	now := s.now()
 	if !s.anchored || s.pendingDisc {
 		s.anchored, s.anchorTicks, s.anchorWall = true, start, now
@@ -487,7 +506,7 @@ func (s *Segmenter) begin(start int64, rap bool) error {
 // finish closes the current segment at output time end.
 func (s *Segmenter) finish(end int64, forced bool) (*Segment, error) {
 	err := s.flushAudio()
-	data := s.w.take()
+	data := s.keep(s.w.take())
 	s.open = false
 	ms := (end - s.cur.start + ticksPerMs/2) / ticksPerMs
 	seg := &Segment{
@@ -502,7 +521,6 @@ func (s *Segmenter) finish(end int64, forced bool) (*Segment, error) {
 		AudioFrames:     s.cur.audioFrames,
 	}
 	s.decidePlaylistTarget(seg.Duration)
-	s.sizeHint = max(len(data)+len(data)/8, 4096)
 	s.stats.Segments++
 	if seg.Discontinuity {
 		s.stats.Discontinuities++
@@ -514,4 +532,20 @@ func (s *Segmenter) finish(end int64, forced bool) (*Segment, error) {
 		return seg, fmt.Errorf("finish segment: %w", err)
 	}
 	return seg, nil
+}
+
+// keep copies a finished segment out of the scratch buffer it was written
+// into, into a slice of exactly its size (stored segments carry no growth
+// slack), and keeps the buffer for the next segment unless it is more than
+// twice the size segments now have (one unusually large segment does not
+// pin its buffer for the stream's lifetime).
+func (s *Segmenter) keep(written []byte) []byte {
+	data := make([]byte, len(written))
+	copy(data, written)
+	s.sizeHint = max(len(data)+len(data)/8, minSegmentCap)
+	s.scratch = written[:0]
+	if cap(written) > 2*s.sizeHint {
+		s.releaseScratch()
+	}
+	return data
 }

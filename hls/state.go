@@ -29,7 +29,10 @@ type segmentEntry struct {
 	disc        bool
 	independent bool
 	created     time.Time
-	body        segmentBody
+	// outAt is when the segment left the playlist window (zero while it is
+	// listed); it stays fetchable for a while after (streamState.retain).
+	outAt time.Time
+	body  segmentBody
 }
 
 // clientID identifies an HLS client: remote IP and User-Agent.
@@ -51,7 +54,9 @@ type streamState struct {
 	// stream name and a slash, relative to the playlist's URL.
 	uriPrefix string
 	window    int
-	retain    int
+	// retain is how many segments stay fetchable after they left the window,
+	// each for at most retain target durations (Config.RetainAfterWindow).
+	retain int
 
 	// feeder and hadFeeder are guarded by Manager.mu. seg is used only by
 	// the current feeder goroutine; feeders of one state run one after the
@@ -178,18 +183,40 @@ func (st *streamState) add(e *segmentEntry, segStats SegmenterStats, now time.Ti
 	if n := len(st.segs); n > st.window && st.segs[n-st.window-1].disc && st.segs[n-st.window-1].seq >= st.sessionStart {
 		st.discSeq++ // a discontinuity left the window
 	}
-	var evicted []*segmentEntry
-	if over := len(st.segs) - st.window - st.retain; over > 0 {
-		evicted = append(evicted, st.segs[:over]...)
-		clear(st.segs[:over])
-		st.segs = st.segs[over:]
+	if n := len(st.segs); n > st.window && st.segs[n-st.window-1].outAt.IsZero() {
+		st.segs[n-st.window-1].outAt = now
 	}
 	st.target = max(st.target, roundSeconds(e.duration))
+	evicted := st.expire(now)
 	st.produced++
 	st.bytes += uint64(e.body.size)
 	st.lastDur = e.duration
 	st.segStats = segStats
 	st.rebuild(now)
+	return evicted
+}
+
+// expire removes the segments that left the window and can no longer be
+// asked for, and returns them (to be removed from the store). A player asks
+// only for segments listed in a playlist it loaded, and loads the playlist
+// again about every target duration (RFC 8216 section 6.3.4). So at most
+// st.retain segments are kept after they left the window; while the stream
+// is live, each new segment pushes the oldest out. Once no new segments
+// come (the publisher left), a segment is kept st.retain target durations
+// after it left the window. st.mu must be held.
+func (st *streamState) expire(now time.Time) []*segmentEntry {
+	keepFor := time.Duration(st.retain) * time.Duration(st.target) * time.Second
+	out := max(0, len(st.segs)-st.window) // segments outside the window
+	n := 0
+	for n < out && (out-n > st.retain || !st.live && now.Sub(st.segs[n].outAt) >= keepFor) {
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	evicted := append([]*segmentEntry(nil), st.segs[:n]...)
+	clear(st.segs[:n])
+	st.segs = st.segs[n:]
 	return evicted
 }
 

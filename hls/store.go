@@ -1,7 +1,6 @@
 package hls
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -33,15 +32,15 @@ type store interface {
 
 // segmentBody is a stored segment: its bytes (memory) or its file (disk).
 type segmentBody struct {
-	data []byte
+	mem  *segmentMemory
 	path string
 	size int
 }
 
 // open returns a reader over the segment. The caller closes it.
 func (b segmentBody) open() (io.ReadSeekCloser, error) {
-	if b.path == "" {
-		return nopCloser{bytes.NewReader(b.data)}, nil
+	if b.mem != nil {
+		return b.mem.open()
 	}
 	f, err := os.Open(b.path)
 	if err != nil {
@@ -50,21 +49,19 @@ func (b segmentBody) open() (io.ReadSeekCloser, error) {
 	return f, nil
 }
 
-// nopCloser adds a no-op Close to a bytes.Reader.
-type nopCloser struct{ *bytes.Reader }
-
-// Close does nothing.
-func (nopCloser) Close() error { return nil }
-
-// memoryStore keeps segments in memory; removal is left to the garbage
-// collector.
+// memoryStore keeps segments in memory (segmentMemory): outside the Go
+// heap where the platform allows, freed when removed and no longer read.
 type memoryStore struct{}
 
 func (memoryStore) put(_ stream.Key, _ string, data []byte) (segmentBody, error) {
-	return segmentBody{data: data, size: len(data)}, nil
+	return segmentBody{mem: newSegmentMemory(data), size: len(data)}, nil
 }
 
-func (memoryStore) remove(stream.Key, string, segmentBody) {}
+func (memoryStore) remove(_ stream.Key, _ string, b segmentBody) {
+	if b.mem != nil {
+		b.mem.remove()
+	}
+}
 
 func (memoryStore) removeStream(stream.Key, string) {}
 

@@ -19,9 +19,10 @@ const (
 	pcrLagTicks = 63000
 )
 
-// segmentBuffer is the io.Writer the muxer writes into; its buffer is
-// swapped for every segment while the muxer (and its continuity counters)
-// stays.
+// segmentBuffer is the io.Writer the muxer writes into: the scratch buffer
+// a segment is built in. The muxer (and its continuity counters) stays
+// from segment to segment; the buffer is handed in by begin and back by
+// take.
 type segmentBuffer struct{ b []byte }
 
 // Write appends p.
@@ -109,7 +110,8 @@ func (w *tsWriter) begin(buf []byte) {
 	w.needTables = true
 }
 
-// take ends the segment and returns its bytes.
+// take ends the segment and returns the buffer it was written into; the
+// writer keeps no reference to it.
 func (w *tsWriter) take() []byte {
 	b := w.out.b
 	w.out.b = nil

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediaserver/mediaserver/hls"
 	"github.com/mediaserver/mediaserver/internal/server"
 	"github.com/mediaserver/mediaserver/rtmp"
 )
@@ -135,8 +136,8 @@ func TestLoadConfigDerivesDefaultsFromWhatWasSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.HLS.RetainAfterWindow != 10 || cfg.HLS.MaxSegmentDuration != 40*time.Second {
-		t.Fatalf("retain_after_window %d, max_segment_duration %v; want 10 and 40s (from the playlist length and segment duration set)",
-			cfg.HLS.RetainAfterWindow, cfg.HLS.MaxSegmentDuration)
+	if cfg.HLS.RetainAfterWindow != hls.DefaultRetainAfterWindow || cfg.HLS.MaxSegmentDuration != 40*time.Second {
+		t.Fatalf("retain_after_window %d, max_segment_duration %v; want %d (whatever the playlist length) and 40s (from the segment duration set)",
+			cfg.HLS.RetainAfterWindow, cfg.HLS.MaxSegmentDuration, hls.DefaultRetainAfterWindow)
 	}
 }

@@ -111,7 +111,7 @@ type HTTPConfig struct {
 // with the stream package's DefaultConfig (republishing on), whose settings
 // are off in the zero Config. Every other default is filled in by
 // WithDefaults once all settings are read, so that a default derived from
-// another setting (hls.retain_after_window from hls.playlist_length)
+// another setting (hls.max_segment_duration from hls.segment_duration)
 // follows what was set.
 func DefaultConfig() Config {
 	return Config{Stream: stream.DefaultConfig()}

@@ -68,7 +68,7 @@ func TestServerAPIReportsDefaultedSettings(t *testing.T) {
 		"hls": {
 			"segment_duration": dur(hls.DefaultSegmentDuration), "playlist_length": num(hls.DefaultPlaylistLength),
 			"start": hls.StartOnPublish, "storage": hls.StorageMemory,
-			"retain_after_window": num(hls.DefaultPlaylistLength), "end_list_delay": dur(hls.DefaultEndListDelay),
+			"retain_after_window": num(hls.DefaultRetainAfterWindow), "end_list_delay": dur(hls.DefaultEndListDelay),
 			"ended_retention": dur(hls.DefaultEndedRetention), "idle_timeout": dur(hls.DefaultIdleTimeout),
 			"max_segment_bytes":    num(hls.DefaultMaxSegmentBytes),
 			"max_segment_duration": dur(hls.DefaultMaxSegmentDuration),
