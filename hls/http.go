@@ -61,7 +61,7 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 		mediahttp.Error(w, http.StatusNotFound, "stream not found")
 		return
 	}
-	client := clientOf(r.RemoteAddr, r.UserAgent())
+	client := clientOf(r.RemoteAddr)
 	timer := time.NewTimer(m.cfg.SegmentDuration)
 	defer timer.Stop()
 	for {
@@ -111,7 +111,7 @@ func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, path stri
 		return
 	}
 	st.mu.Lock()
-	st.touch(clientOf(r.RemoteAddr, r.UserAgent()), m.now())
+	st.touch(clientOf(r.RemoteAddr), m.now())
 	var e *segmentEntry
 	if st.token == token {
 		e = st.find(seq)

@@ -30,9 +30,12 @@ type segmentEntry struct {
 	body        segmentBody
 }
 
-// clientID identifies an HLS client: remote IP and User-Agent.
+// clientID identifies an HLS client by its remote address: a viewer count
+// that one address could raise by varying its User-Agent (or anything else
+// it sends) would count requests, not viewers. Viewers behind one NAT
+// count once.
 type clientID struct {
-	ip, agent string
+	ip string
 }
 
 // streamState is the HLS state of one stream key: its segments, playlist
@@ -285,15 +288,11 @@ func (st *streamState) leftOutReason() string {
 	return strings.Join(reasons, "; ")
 }
 
-// clientOf identifies the client of a request by remote IP and User-Agent.
-func clientOf(remoteAddr, userAgent string) clientID {
+// clientOf identifies the client of a request by its remote IP.
+func clientOf(remoteAddr string) clientID {
 	ip := remoteAddr
 	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
 		ip = host
 	}
-	const maxAgent = 256
-	if len(userAgent) > maxAgent {
-		userAgent = userAgent[:maxAgent]
-	}
-	return clientID{ip: ip, agent: userAgent}
+	return clientID{ip: ip}
 }
