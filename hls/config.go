@@ -80,8 +80,10 @@ type Config struct {
 	// Storage is StorageMemory ("memory", the default) or StorageDisk
 	// ("disk", which needs Dir).
 	Storage string `yaml:"storage"`
-	// Dir is the directory segments are written to with StorageDisk. The
-	// package only creates and deletes files it names itself below it.
+	// Dir is the directory segments are written to with StorageDisk, as
+	// {app}/{name}/{file}: directories 0750, files 0640. The package only
+	// creates and deletes files it names itself below it, and follows no
+	// symbolic link below it (Dir itself may be one).
 	Dir string `yaml:"dir"`
 	// RetainAfterWindow is how many segments stay fetchable after they left
 	// the playlist window, for players that loaded an older playlist.
