@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -88,5 +89,20 @@ func TestSlowPlayHookStarvesPublishers(t *testing.T) {
 	}
 	if n := playInFlight.Load(); n > access.DefaultMaxConcurrentHooks {
 		t.Fatalf("%d on_play calls at once, limit %d", n, access.DefaultMaxConcurrentHooks)
+	}
+	// Every playlist request missed the play cache, and the API says so.
+	resp, err := http.Get("http://" + srv.HTTPAddr() + "/api/v1/server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		Counters map[string]uint64 `json:"counters"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Counters["play_cache_misses"] < access.DefaultMaxConcurrentHooks || doc.Counters["play_cache_hits"] != 0 {
+		t.Fatalf("play cache counters %v, want at least %d misses and no hit", doc.Counters, access.DefaultMaxConcurrentHooks)
 	}
 }
