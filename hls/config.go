@@ -104,8 +104,9 @@ type Config struct {
 	// this long without HLS requests. Default 60s. Unused with
 	// StartOnPublish.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
-	// ViewerTimeout is how long a client (a remote IP address, whatever its
-	// User-Agent) counts as a viewer after its last request. Default: three of the stream's
+	// ViewerTimeout is how long a client (a remote IP address, an IPv6 one
+	// by its /64, whatever its User-Agent) counts as a viewer after its
+	// last request. Default: three of the stream's
 	// target durations.
 	ViewerTimeout time.Duration `yaml:"viewer_timeout"`
 	// AllowedOrigins lists the origins allowed to read HLS responses

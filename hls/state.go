@@ -3,6 +3,7 @@ package hls
 import (
 	"bytes"
 	"net"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,10 +31,10 @@ type segmentEntry struct {
 	body        segmentBody
 }
 
-// clientID identifies an HLS client by its remote address: a viewer count
-// that one address could raise by varying its User-Agent (or anything else
-// it sends) would count requests, not viewers. Viewers behind one NAT
-// count once.
+// clientID identifies an HLS client by its remote address (an IPv6 one
+// by its /64): a viewer count that one address could raise by varying its
+// User-Agent (or anything else it sends) would count requests, not
+// viewers. Viewers behind one NAT, or in one IPv6 /64, count once.
 type clientID struct {
 	ip string
 }
@@ -288,11 +289,27 @@ func (st *streamState) leftOutReason() string {
 	return strings.Join(reasons, "; ")
 }
 
-// clientOf identifies the client of a request by its remote IP.
+// viewerIPv6PrefixBits is how much of an IPv6 address tells viewers
+// apart: one site gets a /64 and picks addresses in it at will, as one
+// IPv4 address behind a NAT.
+const viewerIPv6PrefixBits = 64
+
+// clientOf identifies the client of a request by its remote IP, IPv6
+// addresses by their /64.
 func clientOf(remoteAddr string) clientID {
-	ip := remoteAddr
-	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
-		ip = host
+	host := remoteAddr
+	if h, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		host = h
 	}
-	return clientID{ip: ip}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return clientID{ip: host}
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		if p, err := ip.Prefix(viewerIPv6PrefixBits); err == nil {
+			return clientID{ip: p.String()}
+		}
+	}
+	return clientID{ip: ip.String()}
 }

@@ -35,3 +35,32 @@ func TestViewerCountFloodOfUserAgents(t *testing.T) {
 		t.Fatalf("Stats().Viewers = %d, want %d", st.Viewers, before+1)
 	}
 }
+
+// TestViewerCountFloodFromIPv6Prefix: addresses of one IPv6 /64, which
+// one site picks at will, count as one viewer; another /64 is another.
+func TestViewerCountFloodFromIPv6Prefix(t *testing.T) {
+	tm := startManager(t, Config{ViewerTimeout: time.Hour})
+	pub := tm.publish(t, camKey)
+	writeFrames(pub, source{fps: 30, gop: 30}.frames(t, 2100))
+	tm.waitPlaylist(t, "/live/cam.m3u8", "a segment", func(p parsedPlaylist) bool { return len(p.segments) > 0 })
+	before := tm.m.Viewers(camKey) // the test's own HTTP client
+	get := func(remote string) {
+		t.Helper()
+		r := httptest.NewRequest(http.MethodGet, "/live/cam.m3u8", nil)
+		r.RemoteAddr = remote
+		w := httptest.NewRecorder()
+		tm.m.ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			t.Fatalf("request from %s: status %d", remote, w.Code)
+		}
+	}
+	for i := range 5000 {
+		get(fmt.Sprintf("[2001:db8:1:2:%x:%x::1]:443", i>>8, i&0xff))
+	}
+	get("[2001:db8:1:3::1]:443")
+	get("[::ffff:192.0.2.1]:443")
+	get("192.0.2.1:444") // the same client as the mapped address above
+	if n := tm.m.Viewers(camKey); n != before+3 {
+		t.Fatalf("Viewers = %d, want %d: one per /64 and one IPv4 address", n, before+3)
+	}
+}
