@@ -85,8 +85,10 @@ type Config struct {
 	// headroom does not grow with them, and they are returned to the
 	// system as soon as they expire and their last reader is done.
 	Storage string `yaml:"storage"`
-	// Dir is the directory segments are written to with StorageDisk. The
-	// package only creates and deletes files it names itself below it.
+	// Dir is the directory segments are written to with StorageDisk, as
+	// {app}/{name}/{file}: directories 0750, files 0640. The package only
+	// creates and deletes files it names itself below it, and follows no
+	// symbolic link below it (Dir itself may be one).
 	Dir string `yaml:"dir"`
 	// RetainAfterWindow is how many segments stay fetchable after they left
 	// the playlist window, for players that loaded an older playlist. A
@@ -117,8 +119,9 @@ type Config struct {
 	// this long without HLS requests. Default 60s. Unused with
 	// StartOnPublish.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
-	// ViewerTimeout is how long a client (remote IP + User-Agent) counts as
-	// a viewer after its last request. Default: three of the stream's
+	// ViewerTimeout is how long a client (a remote IP address, an IPv6 one
+	// by its /64, whatever its User-Agent) counts as a viewer after its
+	// last request. Default: three of the stream's
 	// target durations.
 	ViewerTimeout time.Duration `yaml:"viewer_timeout"`
 	// AllowedOrigins lists the origins allowed to read HLS responses

@@ -18,6 +18,10 @@ var (
 	// ErrInvalidPath reports a request path that is not a playlist or
 	// segment path of this package.
 	ErrInvalidPath = errors.New("hls: invalid path")
+	// ErrUnsafePath reports a path under Config.Dir that is not what the
+	// disk store creates there (a symbolic link or a file where a
+	// directory belongs); nothing is written through it.
+	ErrUnsafePath = errors.New("hls: unsafe path in the segment directory")
 	// ErrClosed is returned when using a closed Manager.
 	ErrClosed = errors.New("hls: closed")
 	// errSegmentRemoved reports a memory store segment that was removed

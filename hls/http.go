@@ -67,7 +67,7 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 		return
 	}
 	query := propagatedQuery(r.URL.RawQuery)
-	client := clientOf(r.RemoteAddr, r.UserAgent())
+	client := clientOf(r.RemoteAddr)
 	timer := time.NewTimer(m.cfg.SegmentDuration)
 	defer timer.Stop()
 	for {
@@ -128,7 +128,7 @@ func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, path stri
 		return
 	}
 	st.mu.Lock()
-	st.touch(clientOf(r.RemoteAddr, r.UserAgent()), m.now())
+	st.touch(clientOf(r.RemoteAddr), m.now())
 	var e *segmentEntry
 	if subtle.ConstantTimeCompare([]byte(st.token), []byte(token)) == 1 {
 		e = st.find(seq)

@@ -141,6 +141,7 @@ func (m *Manager) Close() {
 	for _, st := range states {
 		m.release(st)
 	}
+	m.store.close()
 }
 
 // StreamStarted starts segmenting a new publisher: always with

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,9 +36,12 @@ type segmentEntry struct {
 	body  segmentBody
 }
 
-// clientID identifies an HLS client: remote IP and User-Agent.
+// clientID identifies an HLS client by its remote address (an IPv6 one
+// by its /64): a viewer count that one address could raise by varying its
+// User-Agent (or anything else it sends) would count requests, not
+// viewers. Viewers behind one NAT, or in one IPv6 /64, count once.
 type clientID struct {
-	ip, agent string
+	ip string
 }
 
 // streamState is the HLS state of one stream key: its segments, playlist
@@ -326,15 +330,27 @@ func (st *streamState) leftOutReason() string {
 	return strings.Join(reasons, "; ")
 }
 
-// clientOf identifies the client of a request by remote IP and User-Agent.
-func clientOf(remoteAddr, userAgent string) clientID {
-	ip := remoteAddr
-	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
-		ip = host
+// viewerIPv6PrefixBits is how much of an IPv6 address tells viewers
+// apart: one site gets a /64 and picks addresses in it at will, as one
+// IPv4 address behind a NAT.
+const viewerIPv6PrefixBits = 64
+
+// clientOf identifies the client of a request by its remote IP, IPv6
+// addresses by their /64.
+func clientOf(remoteAddr string) clientID {
+	host := remoteAddr
+	if h, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		host = h
 	}
-	const maxAgent = 256
-	if len(userAgent) > maxAgent {
-		userAgent = userAgent[:maxAgent]
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return clientID{ip: host}
 	}
-	return clientID{ip: ip, agent: userAgent}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		if p, err := ip.Prefix(viewerIPv6PrefixBits); err == nil {
+			return clientID{ip: p.String()}
+		}
+	}
+	return clientID{ip: ip.String()}
 }

@@ -28,8 +28,9 @@ type StreamStats struct {
 	// Segmenter holds the segmenter's counters (dropped frames, forced
 	// cuts, discontinuities …).
 	Segmenter SegmenterStats
-	// Viewers counts distinct clients (remote IP + User-Agent) seen within
-	// Config.ViewerTimeout.
+	// Viewers counts distinct client addresses (remote IPs, IPv6 ones by
+	// their /64, whatever their User-Agents) seen within
+	// Config.ViewerTimeout, at most 4096.
 	Viewers int
 }
 

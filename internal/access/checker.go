@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,31 +23,28 @@ type Checker struct {
 	// keys holds, per app, the SHA-256 of each allowed stream key, so that
 	// keys are compared in constant time.
 	keys map[string][][sha256.Size]byte
-	// slots bounds the on_publish/on_play calls in flight.
-	slots chan struct{}
-	now   func() time.Time
+	// publishHooks and playHooks bound the on_publish and on_play calls in
+	// flight, each on its own, so that viewers cannot take the slots
+	// publishers need.
+	publishHooks, playHooks hookPool
+	now                     func() time.Time
 
-	cacheMu sync.Mutex
-	cache   map[cacheKey]cacheEntry
+	playCache *playCache
 
 	notifier *notifier
 
 	publishAllowed, publishDenied atomic.Uint64
 	playAllowed, playDenied       atomic.Uint64
 	hookFailures                  atomic.Uint64
+	playCacheHits, playCacheMiss  atomic.Uint64
 }
 
-// cacheKey identifies an HLS client's play request.
-type cacheKey struct {
-	key   stream.Key
-	query string
-	host  string
-}
-
-// cacheEntry is a remembered on_play answer.
-type cacheEntry struct {
-	err     error
-	expires time.Time
+// hookPool is the slots and the time bound of one authorising hook.
+type hookPool struct {
+	name    string // "on_publish"
+	url     string
+	slots   chan struct{}
+	timeout time.Duration
 }
 
 // Stats are a Checker's counters since it was created.
@@ -60,6 +56,9 @@ type Stats struct {
 	// HookFailures counts on_publish/on_play calls that got no answer
 	// (timeouts, connection errors, no free slot).
 	HookFailures uint64
+	// PlayCacheHits counts HLS play decisions answered from the play
+	// cache, PlayCacheMisses those that asked on_play.
+	PlayCacheHits, PlayCacheMisses uint64
 	// NotifySent, NotifyFailed and NotifyDropped count on_unpublish and
 	// on_play_stop notifications delivered (2xx), failed (no answer or
 	// another status) and dropped because the queue was full or the
@@ -90,11 +89,18 @@ func startChecker(cfg Config, log *slog.Logger) *Checker {
 	c := &Checker{
 		cfg:   cfg,
 		log:   log,
-		hooks: newHookClient(cfg.HookTimeout),
+		hooks: newHookClient(cfg.ExposeHookReason),
 		keys:  make(map[string][][sha256.Size]byte, len(cfg.Apps)),
-		slots: make(chan struct{}, cfg.MaxConcurrentHooks),
-		now:   time.Now,
-		cache: make(map[cacheKey]cacheEntry),
+		publishHooks: hookPool{
+			name: "on_publish", url: cfg.OnPublish,
+			slots: make(chan struct{}, cfg.MaxConcurrentPublishHooks), timeout: cfg.PublishHookTimeout,
+		},
+		playHooks: hookPool{
+			name: "on_play", url: cfg.OnPlay,
+			slots: make(chan struct{}, cfg.MaxConcurrentPlayHooks), timeout: cfg.PlayHookTimeout,
+		},
+		now:       time.Now,
+		playCache: newPlayCache(cfg.PlayCacheEntries),
 	}
 	for app, rule := range cfg.Apps {
 		sums := make([][sha256.Size]byte, 0, len(rule.PublishKeys))
@@ -112,9 +118,11 @@ func startChecker(cfg Config, log *slog.Logger) *Checker {
 // valid token when its app has a play secret, then pass the on_play hook.
 // A refusal's text is written for the client ("stream key not accepted for
 // app \"live\"", "on_publish hook answered 403") and wraps ErrDenied,
-// ErrHookRefused or ErrHookFailed. Authorize blocks only its caller, for
-// at most Config.HookTimeout (plus the wait for a free hook slot, bounded
-// the same way), and returns early when ctx ends.
+// ErrHookRefused or ErrHookFailed; a hook's answer body is only part of it
+// with Config.ExposeHookReason. Authorize blocks only its caller, for at
+// most the hook's timeout (Config.PublishHookTimeout or PlayHookTimeout;
+// plus the wait for a free slot of its pool, bounded the same way), and
+// returns early when ctx ends.
 func (c *Checker) Authorize(ctx context.Context, req stream.AccessRequest) error {
 	var err error
 	switch req.Action {
@@ -151,7 +159,7 @@ func (c *Checker) authorizePublish(ctx context.Context, req stream.AccessRequest
 	if c.cfg.OnPublish == "" {
 		return nil
 	}
-	return c.ask(ctx, "on_publish", c.cfg.OnPublish, req)
+	return c.ask(ctx, &c.publishHooks, req)
 }
 
 // checkKey applies Config.Apps to a publish of key.
@@ -190,51 +198,38 @@ func (c *Checker) authorizePlay(ctx context.Context, req stream.AccessRequest) e
 	if c.cfg.OnPlay == "" {
 		return nil
 	}
-	if req.Protocol != "hls" || c.cfg.PlayCacheTTL < 0 {
-		return c.ask(ctx, "on_play", c.cfg.OnPlay, req)
+	if req.Protocol != stream.ProtocolHLS || c.cfg.PlayCacheTTL < 0 {
+		return c.ask(ctx, &c.playHooks, req)
 	}
-	ck := cacheKey{key: req.Key, query: req.Query, host: conns.Host(req.RemoteAddr)}
-	now := c.now()
-	c.cacheMu.Lock()
-	e, ok := c.cache[ck]
-	c.cacheMu.Unlock()
-	if ok && now.Before(e.expires) {
+	ck := playCacheKey{key: req.Key, query: req.Query, host: conns.Host(req.RemoteAddr)}
+	if e, ok := c.playCache.get(ck, c.now()); ok {
+		c.playCacheHits.Add(1)
 		return e.err
 	}
-	err := c.ask(ctx, "on_play", c.cfg.OnPlay, req)
+	c.playCacheMiss.Add(1)
+	err := c.ask(ctx, &c.playHooks, req)
 	if err != nil && ctx.Err() != nil {
 		return err // the client left: nothing learnt
 	}
-	c.cacheMu.Lock()
-	if len(c.cache) >= MaxPlayCacheEntries {
-		for k, e := range c.cache {
-			if !now.Before(e.expires) {
-				delete(c.cache, k)
-			}
-		}
-		if len(c.cache) >= MaxPlayCacheEntries {
-			clear(c.cache)
-		}
-	}
-	c.cache[ck] = cacheEntry{err: err, expires: now.Add(c.cfg.PlayCacheTTL)}
-	c.cacheMu.Unlock()
+	c.playCache.put(ck, err, c.now().Add(c.cfg.PlayCacheTTL))
 	return err
 }
 
-// ask calls an authorising hook once a slot is free.
-func (c *Checker) ask(ctx context.Context, name, url string, req stream.AccessRequest) error {
-	wait := time.NewTimer(c.cfg.HookTimeout)
+// ask calls pool's hook once one of its slots is free.
+func (c *Checker) ask(ctx context.Context, pool *hookPool, req stream.AccessRequest) error {
+	wait := time.NewTimer(pool.timeout)
 	defer wait.Stop()
 	select {
-	case c.slots <- struct{}{}:
+	case pool.slots <- struct{}{}:
 	case <-wait.C:
 		c.hookFailures.Add(1)
-		return &refusal{kind: ErrHookFailed, msg: name + " hook is busy", cause: fmt.Errorf("%d hook calls in flight", cap(c.slots))}
+		return &refusal{kind: ErrHookFailed, msg: pool.name + " hook is busy",
+			cause: fmt.Errorf("%d %s calls in flight", cap(pool.slots), pool.name)}
 	case <-ctx.Done():
-		return &refusal{kind: ErrHookFailed, msg: name + " hook not asked: session ended", cause: ctx.Err()}
+		return &refusal{kind: ErrHookFailed, msg: pool.name + " hook not asked: session ended", cause: ctx.Err()}
 	}
-	defer func() { <-c.slots }()
-	err := c.hooks.call(ctx, name, url, hookRequest(HookAction(req.Action), req))
+	defer func() { <-pool.slots }()
+	err := c.hooks.call(ctx, pool.name, pool.url, pool.timeout, hookRequest(HookAction(req.Action), req))
 	if err != nil && !isRefused(err) {
 		c.hookFailures.Add(1)
 	}
@@ -255,8 +250,9 @@ func (c *Checker) Stats() Stats {
 	return Stats{
 		PublishAllowed: c.publishAllowed.Load(), PublishDenied: c.publishDenied.Load(),
 		PlayAllowed: c.playAllowed.Load(), PlayDenied: c.playDenied.Load(),
-		HookFailures: c.hookFailures.Load(),
-		NotifySent:   sent, NotifyFailed: failed, NotifyDropped: dropped,
+		HookFailures:  c.hookFailures.Load(),
+		PlayCacheHits: c.playCacheHits.Load(), PlayCacheMisses: c.playCacheMiss.Load(),
+		NotifySent: sent, NotifyFailed: failed, NotifyDropped: dropped,
 	}
 }
 

@@ -87,21 +87,23 @@ func TestPublishHook(t *testing.T) {
 		name    string
 		status  int
 		body    string
+		expose  bool
 		wantErr string
 		sent    error
 	}{
-		{"200 allows", 200, "ok", "", nil},
-		{"204 allows", 204, "", "", nil},
-		{"403 refuses", 403, "", "on_publish hook answered 403", ErrHookRefused},
-		{"403 with reason", 403, "banned until tomorrow\nsecond line", "on_publish hook answered 403: banned until tomorrow", ErrHookRefused},
-		{"reason is sanitised", 401, "\x1b[31mno\x00 way", "on_publish hook answered 401: [31mno way", ErrHookRefused},
-		{"500 refuses", 500, "", "on_publish hook answered 500", ErrHookRefused},
-		{"redirect is not followed", 302, "", "on_publish hook answered 302", ErrHookRefused},
+		{"200 allows", 200, "ok", false, "", nil},
+		{"204 allows", 204, "", false, "", nil},
+		{"403 refuses", 403, "", false, "on_publish hook answered 403", ErrHookRefused},
+		{"403 with reason", 403, "banned until tomorrow\nsecond line", true, "on_publish hook answered 403: banned until tomorrow", ErrHookRefused},
+		{"reason is sanitised", 401, "\x1b[31mno\x00 way", true, "on_publish hook answered 401: [31mno way", ErrHookRefused},
+		{"reason is not exposed by default", 403, "banned until tomorrow", false, "on_publish hook answered 403", ErrHookRefused},
+		{"500 refuses", 500, "", false, "on_publish hook answered 500", ErrHookRefused},
+		{"redirect is not followed", 302, "", false, "on_publish hook answered 302", ErrHookRefused},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			hook := newHookServer(t, tc.status, tc.body)
-			c := newChecker(t, Config{OnPublish: hook.URL})
+			c := newChecker(t, Config{OnPublish: hook.URL, ExposeHookReason: tc.expose})
 			err := c.Authorize(context.Background(), publishReq("live", "cam"))
 			if tc.wantErr == "" {
 				if err != nil {

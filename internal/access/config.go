@@ -21,9 +21,8 @@ const (
 	DefaultNotifyWorkers = 4
 	// DefaultPlayCacheTTL is the default Config.PlayCacheTTL.
 	DefaultPlayCacheTTL = 10 * time.Second
-
-	// MaxPlayCacheEntries bounds the HLS play decision cache.
-	MaxPlayCacheEntries = 4096
+	// DefaultPlayCacheEntries is the default Config.PlayCacheEntries.
+	DefaultPlayCacheEntries = 4096
 )
 
 // WildcardApp is the Apps key whose rule applies to apps not listed.
@@ -52,12 +51,33 @@ type Config struct {
 	// answer is ignored. Default none.
 	OnPlayStop string `yaml:"on_play_stop"`
 	// HookTimeout bounds every hook call, from connecting to the end of the
-	// answer. Default DefaultHookTimeout (3 s).
+	// answer, unless PublishHookTimeout or PlayHookTimeout says otherwise.
+	// Default DefaultHookTimeout (3 s).
 	HookTimeout time.Duration `yaml:"hook_timeout"`
-	// MaxConcurrentHooks bounds the on_publish/on_play calls in flight; a
-	// session that cannot get a slot within HookTimeout is refused. Default
-	// DefaultMaxConcurrentHooks (64).
+	// PublishHookTimeout bounds an on_publish call, and the wait for a free
+	// slot of its pool. Default HookTimeout.
+	PublishHookTimeout time.Duration `yaml:"publish_hook_timeout"`
+	// PlayHookTimeout bounds an on_play call, and the wait for a free slot
+	// of its pool. Default HookTimeout.
+	PlayHookTimeout time.Duration `yaml:"play_hook_timeout"`
+	// MaxConcurrentHooks is the default size of each of the two pools of
+	// authorising hook calls, MaxConcurrentPublishHooks and
+	// MaxConcurrentPlayHooks. Default DefaultMaxConcurrentHooks (64).
 	MaxConcurrentHooks int `yaml:"max_concurrent_hooks"`
+	// MaxConcurrentPublishHooks bounds the on_publish calls in flight; a
+	// publisher that cannot get a slot within PublishHookTimeout is
+	// refused. on_play calls never take these slots, so viewers cannot
+	// starve publishers. Default MaxConcurrentHooks.
+	MaxConcurrentPublishHooks int `yaml:"max_concurrent_publish_hooks"`
+	// MaxConcurrentPlayHooks bounds the on_play calls in flight; a viewer
+	// that cannot get a slot within PlayHookTimeout is refused. Default
+	// MaxConcurrentHooks.
+	MaxConcurrentPlayHooks int `yaml:"max_concurrent_play_hooks"`
+	// ExposeHookReason, when set, appends the first line of a refusing
+	// hook's answer (sanitised, at most 128 bytes) to the refusal the
+	// client sees. By default clients only learn the status and the body
+	// is logged. Default false.
+	ExposeHookReason bool `yaml:"expose_hook_reason"`
 	// NotifyQueue is how many on_unpublish/on_play_stop notifications may
 	// wait for a worker; more are dropped (and counted). Default
 	// DefaultNotifyQueue (1024).
@@ -71,6 +91,10 @@ type Config struct {
 	// are never cached. Negative disables. Default DefaultPlayCacheTTL
 	// (10 s).
 	PlayCacheTTL time.Duration `yaml:"play_cache_ttl"`
+	// PlayCacheEntries bounds the HLS play cache; when it is full the
+	// least recently used answer is forgotten. Default
+	// DefaultPlayCacheEntries (4096).
+	PlayCacheEntries int `yaml:"play_cache_entries"`
 }
 
 // AppRule is the publishing and playing rule of one app.
@@ -92,8 +116,23 @@ func (c Config) WithDefaults() Config {
 	if c.HookTimeout <= 0 {
 		c.HookTimeout = DefaultHookTimeout
 	}
+	if c.PublishHookTimeout <= 0 {
+		c.PublishHookTimeout = c.HookTimeout
+	}
+	if c.PlayHookTimeout <= 0 {
+		c.PlayHookTimeout = c.HookTimeout
+	}
 	if c.MaxConcurrentHooks <= 0 {
 		c.MaxConcurrentHooks = DefaultMaxConcurrentHooks
+	}
+	if c.MaxConcurrentPublishHooks <= 0 {
+		c.MaxConcurrentPublishHooks = c.MaxConcurrentHooks
+	}
+	if c.MaxConcurrentPlayHooks <= 0 {
+		c.MaxConcurrentPlayHooks = c.MaxConcurrentHooks
+	}
+	if c.PlayCacheEntries <= 0 {
+		c.PlayCacheEntries = DefaultPlayCacheEntries
 	}
 	if c.NotifyQueue <= 0 {
 		c.NotifyQueue = DefaultNotifyQueue
@@ -141,8 +180,13 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%w: apps.%s.play_secret is shorter than %d characters", ErrInvalidConfig, app, MinPlaySecretLen))
 		}
 	}
-	if c.HookTimeout < 0 || c.MaxConcurrentHooks < 0 || c.NotifyQueue < 0 || c.NotifyWorkers < 0 {
-		errs = append(errs, fmt.Errorf("%w: negative hook_timeout, max_concurrent_hooks, notify_queue or notify_workers", ErrInvalidConfig))
+	if c.HookTimeout < 0 || c.PublishHookTimeout < 0 || c.PlayHookTimeout < 0 {
+		errs = append(errs, fmt.Errorf("%w: negative hook_timeout, publish_hook_timeout or play_hook_timeout", ErrInvalidConfig))
+	}
+	if c.MaxConcurrentHooks < 0 || c.MaxConcurrentPublishHooks < 0 || c.MaxConcurrentPlayHooks < 0 ||
+		c.NotifyQueue < 0 || c.NotifyWorkers < 0 || c.PlayCacheEntries < 0 {
+		errs = append(errs, fmt.Errorf("%w: negative max_concurrent_hooks, max_concurrent_publish_hooks, "+
+			"max_concurrent_play_hooks, notify_queue, notify_workers or play_cache_entries", ErrInvalidConfig))
 	}
 	return errors.Join(errs...)
 }

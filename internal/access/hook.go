@@ -67,38 +67,40 @@ type HookRequest struct {
 
 // hookClient posts HookRequests.
 type hookClient struct {
-	client  *http.Client
-	timeout time.Duration
+	client *http.Client
+	// exposeReason puts a refusing answer's first line in the refusal's
+	// client-readable text; otherwise only its cause (logged) has it.
+	exposeReason bool
 }
 
-// newHookClient returns a client whose calls take at most timeout and do
-// not follow redirects (a redirect is not a 2xx answer).
-func newHookClient(timeout time.Duration) *hookClient {
+// newHookClient returns a client whose calls do not follow redirects (a
+// redirect is not a 2xx answer).
+func newHookClient(exposeReason bool) *hookClient {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 16
 	return &hookClient{
 		client: &http.Client{
 			Transport: transport,
-			Timeout:   timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse
 			},
 		},
-		timeout: timeout,
+		exposeReason: exposeReason,
 	}
 }
 
-// call posts req to url. It returns nil for a 2xx answer, an error wrapping
-// ErrHookRefused for another status and one wrapping ErrHookFailed when no
-// answer came. name ("on_publish") starts the message. The error's text is
-// meant for clients and carries no transport details; those are kept for
-// logs (see causeOf).
-func (h *hookClient) call(ctx context.Context, name, url string, req HookRequest) error {
+// call posts req to url and waits at most timeout for the whole answer. It
+// returns nil for a 2xx answer, an error wrapping ErrHookRefused for
+// another status and one wrapping ErrHookFailed when no answer came. name
+// ("on_publish") starts the message. The error's text is meant for clients
+// and carries no transport details, nor the answer's body unless the
+// client was made to expose it; those are kept for logs (see causeOf).
+func (h *hookClient) call(ctx context.Context, name, url string, timeout time.Duration, req HookRequest) error {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return &refusal{kind: ErrHookFailed, msg: name + " hook request could not be encoded", cause: err}
 	}
-	ctx, cancel := context.WithTimeout(ctx, h.timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
@@ -110,7 +112,7 @@ func (h *hookClient) call(ctx context.Context, name, url string, req HookRequest
 	if err != nil {
 		msg := name + " hook is unavailable"
 		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
-			msg = fmt.Sprintf("%s hook did not answer within %v", name, h.timeout)
+			msg = fmt.Sprintf("%s hook did not answer within %v", name, timeout)
 		}
 		return &refusal{kind: ErrHookFailed, msg: msg, cause: err}
 	}
@@ -122,10 +124,14 @@ func (h *hookClient) call(ctx context.Context, name, url string, req HookRequest
 	head, _ := io.ReadAll(io.LimitReader(resp.Body, maxHookReason))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxHookDrain))
 	msg := fmt.Sprintf("%s hook answered %d", name, resp.StatusCode)
+	cause := fmt.Errorf("status %s", resp.Status)
 	if reason := printable(head); reason != "" {
-		msg += ": " + reason
+		cause = fmt.Errorf("status %s: %q", resp.Status, reason)
+		if h.exposeReason {
+			msg += ": " + reason
+		}
 	}
-	return &refusal{kind: ErrHookRefused, msg: msg, cause: fmt.Errorf("status %s", resp.Status)}
+	return &refusal{kind: ErrHookRefused, msg: msg, cause: cause}
 }
 
 // isTimeout reports whether err is a network timeout.

@@ -57,7 +57,7 @@ func newNotifier(cfg Config, hooks *hookClient, log *slog.Logger) *notifier {
 func (n *notifier) work() {
 	defer n.wg.Done()
 	for job := range n.queue {
-		if err := n.hooks.call(n.ctx, job.name, job.url, job.req); err != nil {
+		if err := n.hooks.call(n.ctx, job.name, job.url, n.timeout, job.req); err != nil {
 			n.failed.Add(1)
 			n.log.Warn("notification failed", "hook", job.name, "stream", job.req.App+"/"+job.req.Name,
 				"session", job.req.SessionID, "reason", err.Error(), "cause", causeOf(err))

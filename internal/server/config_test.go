@@ -76,7 +76,10 @@ func TestServerAPIReportsDefaultedSettings(t *testing.T) {
 		"access": {
 			"hook_timeout": dur(access.DefaultHookTimeout), "max_concurrent_hooks": num(access.DefaultMaxConcurrentHooks),
 			"notify_queue": num(access.DefaultNotifyQueue), "notify_workers": num(access.DefaultNotifyWorkers),
-			"play_cache_ttl": dur(access.DefaultPlayCacheTTL),
+			"play_cache_ttl": dur(access.DefaultPlayCacheTTL), "play_cache_entries": num(access.DefaultPlayCacheEntries),
+			"publish_hook_timeout": dur(access.DefaultHookTimeout), "play_hook_timeout": dur(access.DefaultHookTimeout),
+			"max_concurrent_publish_hooks": num(access.DefaultMaxConcurrentHooks),
+			"max_concurrent_play_hooks":    num(access.DefaultMaxConcurrentHooks),
 		},
 	}
 	for part, settings := range want {

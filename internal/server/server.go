@@ -167,6 +167,7 @@ func (s *Server) info() api.ServerInfo {
 		Counters: map[string]uint64{
 			"publish_denied": st.PublishDenied, "play_denied": st.PlayDenied,
 			"hook_failures": st.HookFailures, "notify_dropped": st.NotifyDropped,
+			"play_cache_hits": st.PlayCacheHits, "play_cache_misses": st.PlayCacheMisses,
 		},
 	}
 }

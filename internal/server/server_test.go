@@ -65,6 +65,7 @@ func TestPlayHookGuardsEveryProtocol(t *testing.T) {
 	srv := servertest.Start(t, func(c *server.Config) {
 		c.Access.OnPlay = hookSrv.URL
 		c.Access.OnPlayStop = hookSrv.URL
+		c.Access.ExposeHookReason = true // the hook's reason reaches the viewer
 	})
 	testenv.Publish(t, "rtmp://"+srv.RTMPAddr()+"/live/cam", testenv.Source{Duration: 20 * time.Second})
 	testenv.WaitFor(t, 20*time.Second, "stream to go live", func() bool {
