@@ -21,6 +21,9 @@ const (
 	DefaultNotifyWorkers = 4
 	// DefaultPlayCacheTTL is the default Config.PlayCacheTTL.
 	DefaultPlayCacheTTL = 10 * time.Second
+	// DefaultDataDir is the default Config.DataDir, relative to the
+	// working directory.
+	DefaultDataDir = "data"
 
 	// MaxPlayCacheEntries bounds the HLS play decision cache.
 	MaxPlayCacheEntries = 4096
@@ -71,12 +74,18 @@ type Config struct {
 	// are never cached. Negative disables. Default DefaultPlayCacheTTL
 	// (10 s).
 	PlayCacheTTL time.Duration `yaml:"play_cache_ttl"`
+	// DataDir is the directory of the secret stream key store (a bbolt
+	// file, keys.db), created with the first key made through the API.
+	// Default DefaultDataDir ("data", under the working directory).
+	DataDir string `yaml:"data_dir"`
 }
 
 // AppRule is the publishing rule of one app.
 type AppRule struct {
 	// PublishKeys lists the stream keys (stream names) that may be
-	// published in the app; empty allows any. Default empty.
+	// published in the app; empty allows any. They are names, seen by
+	// viewers: secret keys are made through the API (see Config.DataDir).
+	// They are read again on SIGHUP (Checker.Reload). Default empty.
 	PublishKeys []string `yaml:"publish_keys"`
 }
 
@@ -98,6 +107,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.PlayCacheTTL == 0 {
 		c.PlayCacheTTL = DefaultPlayCacheTTL
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
 	}
 	return c
 }
