@@ -76,7 +76,7 @@ func TestServerAPIReportsDefaultedSettings(t *testing.T) {
 		"access": {
 			"hook_timeout": dur(access.DefaultHookTimeout), "max_concurrent_hooks": num(access.DefaultMaxConcurrentHooks),
 			"notify_queue": num(access.DefaultNotifyQueue), "notify_workers": num(access.DefaultNotifyWorkers),
-			"play_cache_ttl": dur(access.DefaultPlayCacheTTL),
+			"play_cache_ttl": dur(access.DefaultPlayCacheTTL), "data_dir": access.DefaultDataDir,
 		},
 	}
 	for part, settings := range want {

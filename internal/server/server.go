@@ -142,7 +142,7 @@ func (s *Server) routes() (http.Handler, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	apiHandler, err := api.New(s.cfg.API, api.Deps{
-		Streams: src, Sessions: src, Server: s.info, Totals: apisource.Totals(collector),
+		Streams: src, Sessions: src, Keys: keySource{s: s}, Server: s.info, Totals: apisource.Totals(collector),
 	}, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
@@ -198,6 +198,22 @@ func (m mediaRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		m.ui.ServeHTTP(w, r)
 	}
+}
+
+// Reload applies what can change while the server runs from cfg, the
+// configuration read again (on SIGHUP): the publish keys of access.apps.
+// No stream is dropped; publishes that follow obey the new keys. Other
+// changes need a restart. It fails, changing nothing, when cfg does not
+// validate.
+func (s *Server) Reload(cfg Config) error {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("reload: %w", err)
+	}
+	if err := s.access.Reload(cfg.Access); err != nil {
+		return fmt.Errorf("reload: %w", err)
+	}
+	return nil
 }
 
 // RTMPAddr returns the address the RTMP listener is bound to.
