@@ -96,8 +96,9 @@ func (c *Checker) Reload(cfg Config) error {
 // accepted for the app and name it was made for: the grant names that
 // stream (never the secret), carries the key's id and drops the secret
 // from the query. A stream that has a secret key is published only with
-// it. Other publishes follow Config.Apps. Then the on_publish hook is
-// asked about the granted stream.
+// it, and a secret key that matches none (revoked, rotated) is refused.
+// Other publishes follow Config.Apps. Then the on_publish hook is asked
+// about the granted stream.
 func (c *Checker) AuthorizePublish(ctx context.Context, req stream.AccessRequest) (stream.PublishGrant, error) {
 	grant, err := c.decidePublish(ctx, req)
 	c.countPublish(err)
@@ -150,7 +151,11 @@ func (c *Checker) resolveKey(req stream.AccessRequest) (stream.PublishGrant, err
 		grant.Key.Name, grant.KeyID = k.Name, k.ID
 		return grant, nil
 	}
-	if strings.HasPrefix(req.Key.Name, keystore.SecretPrefix) || c.store.Protects(req.Key.App, req.Key.Name) {
+	// A secret key that matches nothing (revoked, rotated, mistyped) is
+	// refused rather than ignored, so that an encoder set up with a
+	// revoked key cannot publish the name as if it had sent none.
+	if (sent && strings.HasPrefix(secret, keystore.SecretPrefix)) || strings.HasPrefix(req.Key.Name, keystore.SecretPrefix) ||
+		c.store.Protects(req.Key.App, req.Key.Name) {
 		return grant, notAccepted
 	}
 	return grant, nil

@@ -66,8 +66,10 @@ func TestPublishBySecretKey(t *testing.T) {
 	if _, err := c.Keys().Revoke(k.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.AuthorizePublish(ctx, secretKeyReq("live", secret, "")); !errors.Is(err, ErrDenied) {
-		t.Errorf("revoked bare key: %v, want ErrDenied", err)
+	for _, req := range []stream.AccessRequest{secretKeyReq("live", secret, ""), secretKeyReq("live", "mystream", "key="+secret)} {
+		if _, err := c.AuthorizePublish(ctx, req); !errors.Is(err, ErrDenied) {
+			t.Errorf("revoked key (%s?%s): %v, want ErrDenied", req.Key.Name, req.Query, err)
+		}
 	}
 }
 
