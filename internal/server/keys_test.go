@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mediaserver/mediaserver/internal/server"
+	"github.com/mediaserver/mediaserver/internal/servertest"
 	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/stream"
 )
@@ -199,5 +200,36 @@ func TestStreamKeyLifecycle(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "stream key revoked") {
 		t.Error("revoking a key was not logged")
+	}
+}
+
+// TestTakeoverNeedsTheStreamKey pins the bug where, with stream.takeover:
+// allow, anyone knowing a stream's name took it over from its publisher:
+// a keyed stream is taken over only by a publisher with its key.
+func TestTakeoverNeedsTheStreamKey(t *testing.T) {
+	srv := servertest.Start(t, func(c *server.Config) { c.Stream.Takeover = stream.TakeoverAllow })
+	rtmpBase := "rtmp://" + srv.RTMPAddr() + "/live/"
+	src := testenv.Source{FPS: 25, GOP: 25, Width: 320, Height: 180}
+	k := createKey(t, srv, "live", "stage")
+
+	owner := testenv.Publish(t, rtmpBase+k.StreamKey, src)
+	st := liveWithKey(t, srv, stream.Key{App: "live", Name: "stage"}, k.ID)
+	ownerSession := st.Info().ID
+	refused(t, testenv.Publish(t, rtmpBase+"stage", src), "a takeover by name")
+	if id := st.Info().ID; id != ownerSession {
+		t.Fatalf("the stream was taken over by %s without the key", id)
+	}
+	select {
+	case <-owner.Done():
+		t.Fatalf("the key's publisher was cut off:\n%s", owner.Output())
+	default:
+	}
+
+	testenv.Publish(t, rtmpBase+k.Key, src) // the bare key takes over
+	testenv.WaitFor(t, 20*time.Second, "the key's holder to take the stream over", func() bool {
+		return st.Info().ID != ownerSession && st.Info().KeyID == k.ID
+	})
+	if exited, _ := owner.Wait(10 * time.Second); !exited {
+		t.Error("the publisher taken over from is still connected")
 	}
 }
