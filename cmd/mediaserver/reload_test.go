@@ -82,7 +82,7 @@ func TestSIGHUPReloadsPublishKeys(t *testing.T) {
 	testenv.WaitFor(t, 20*time.Second, "live/old to go live", func() bool { return live("old") })
 	refused("new")
 
-	writeKeys("new")
+	writeKeys("new, spare")
 	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +93,15 @@ func TestSIGHUPReloadsPublishKeys(t *testing.T) {
 	case err := <-exited:
 		t.Fatalf("SIGHUP ended the server: %v", err)
 	default:
+	}
+	resp, err := http.Get("http://" + httpAddr + "/api/v1/server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(server), `"publish_keys":["REDACTED","REDACTED"]`) { // the two keys, masked
+		t.Errorf("the effective configuration does not show the reloaded keys:\n%s", server)
 	}
 	publish("new")
 	testenv.WaitFor(t, 20*time.Second, "live/new to go live after the reload", func() bool { return live("new") })

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mediaserver/mediaserver/api"
@@ -47,6 +48,9 @@ type Server struct {
 	errc   chan error
 
 	httpLimits *httpLimits
+	// publishKeys holds access.apps as last reloaded (nil: as in cfg),
+	// for the effective configuration the API reports.
+	publishKeys atomic.Pointer[map[string]access.AppRule]
 }
 
 // New builds the server with cfg.WithDefaults(), binds both listeners and
@@ -162,8 +166,12 @@ func (s *Server) routes() (http.Handler, error) {
 // info describes the server for the API.
 func (s *Server) info() api.ServerInfo {
 	st := s.access.Stats()
+	cfg := s.cfg
+	if apps := s.publishKeys.Load(); apps != nil {
+		cfg.Access.Apps = *apps
+	}
 	return api.ServerInfo{
-		Version: s.version, StartTime: s.start, Config: s.cfg,
+		Version: s.version, StartTime: s.start, Config: cfg,
 		Counters: map[string]uint64{
 			"publish_denied": st.PublishDenied, "play_denied": st.PlayDenied,
 			"hook_failures": st.HookFailures, "notify_dropped": st.NotifyDropped,
@@ -213,6 +221,7 @@ func (s *Server) Reload(cfg Config) error {
 	if err := s.access.Reload(cfg.Access); err != nil {
 		return fmt.Errorf("reload: %w", err)
 	}
+	s.publishKeys.Store(&cfg.Access.Apps)
 	return nil
 }
 
