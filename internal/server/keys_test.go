@@ -233,3 +233,37 @@ func TestTakeoverNeedsTheStreamKey(t *testing.T) {
 		t.Error("the publisher taken over from is still connected")
 	}
 }
+
+// TestRotatedKeyRefusesTheOldSecret: rotating a key through the API leaves
+// its live publisher on; once it stops, the old secret is refused and the
+// new one publishes.
+func TestRotatedKeyRefusesTheOldSecret(t *testing.T) {
+	srv := servertest.Start(t, nil)
+	rtmpBase := "rtmp://" + srv.RTMPAddr() + "/live/"
+	src := testenv.Source{FPS: 25, GOP: 25, Width: 320, Height: 180}
+	key := stream.Key{App: "live", Name: "desk"}
+	k := createKey(t, srv, "live", "desk")
+	live := testenv.Publish(t, rtmpBase+k.StreamKey, src)
+	st := liveWithKey(t, srv, key, k.ID)
+
+	status, body := apiCall(t, srv, http.MethodPost, "/api/v1/keys/"+k.ID+"/rotate", "")
+	var rotated createdKey
+	if status != http.StatusOK || json.Unmarshal([]byte(body), &rotated) != nil || rotated.ID != k.ID || rotated.Key == k.Key {
+		t.Fatalf("rotate: %d %s", status, body)
+	}
+	time.Sleep(time.Second)
+	select {
+	case <-live.Done():
+		t.Fatalf("rotating the key cut the live publisher off:\n%s", live.Output())
+	default:
+	}
+	if st.State() != stream.StateLive {
+		t.Fatalf("stream %v after the rotation", st.State())
+	}
+
+	live.Kill()
+	testenv.WaitFor(t, 10*time.Second, "the stream to end", func() bool { return st.Ended() })
+	refused(t, testenv.Publish(t, rtmpBase+k.StreamKey, src), "the secret before the rotation")
+	testenv.Publish(t, rtmpBase+rotated.StreamKey, src)
+	liveWithKey(t, srv, key, k.ID)
+}
