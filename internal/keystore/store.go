@@ -41,8 +41,8 @@ const hintLength = 4
 // openTimeout bounds the wait for another process's lock on the file.
 const openTimeout = time.Second
 
-// bucket holds one record per key, by id.
-var bucket = []byte("keys")
+// bucketName is the bucket that holds one record per key, by id.
+const bucketName = "keys"
 
 // Key describes a stream key without its secret.
 type Key struct {
@@ -102,7 +102,7 @@ func Open(dir string, log *slog.Logger) (*Store, error) {
 		return nil, err
 	}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucket)
+		b := tx.Bucket([]byte(bucketName))
 		if b == nil {
 			return nil
 		}
@@ -212,7 +212,7 @@ func (s *Store) Revoke(id string) (Key, error) {
 		return Key{}, fmt.Errorf("revoke key %q: %w", id, ErrClosed)
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		if b := tx.Bucket(bucket); b != nil {
+		if b := tx.Bucket([]byte(bucketName)); b != nil {
 			return b.Delete([]byte(id))
 		}
 		return nil
@@ -242,7 +242,7 @@ func (s *Store) put(r record) error {
 		return fmt.Errorf("store key %s: %w", r.ID, err)
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucket)
+		b, err := tx.CreateBucketIfNotExists([]byte(bucketName))
 		if err != nil {
 			return err
 		}
