@@ -41,7 +41,8 @@ ENTRYPOINT ["ffmpeg"]
 FROM alpine:${ALPINE_VERSION} AS runtime
 RUN apk add --no-cache ca-certificates tzdata \
  && addgroup -S mediaserver && adduser -S -G mediaserver -H -h /var/lib/mediaserver mediaserver \
- && mkdir -p /var/lib/mediaserver/hls && chown -R mediaserver:mediaserver /var/lib/mediaserver
+ && mkdir -p /var/lib/mediaserver/hls /var/lib/mediaserver/data && chown -R mediaserver:mediaserver /var/lib/mediaserver \
+ && chmod 0750 /var/lib/mediaserver/data
 COPY --from=build /out/mediaserver /usr/local/bin/mediaserver
 USER mediaserver
 WORKDIR /var/lib/mediaserver

@@ -44,6 +44,9 @@ func New(cfg Config, deps Deps, log *slog.Logger) (http.Handler, error) {
 	if deps.Sessions == nil {
 		deps.Sessions = noSessions{}
 	}
+	if deps.Keys == nil {
+		deps.Keys = noKeys{}
+	}
 	if deps.Server == nil {
 		deps.Server = func() ServerInfo { return ServerInfo{} }
 	}
@@ -69,6 +72,10 @@ func (h *handler) routes(auth *authorizer) {
 	r.Get(BasePath+"/sessions", h.listSessions)
 	r.Get(BasePath+"/sessions/{id}", h.getSession)
 	r.Delete(BasePath+"/sessions/{id}", h.kickSession)
+	r.Get(BasePath+"/keys", h.listKeys)
+	r.Post(BasePath+"/keys", h.createKey)
+	r.Delete(BasePath+"/keys/{key_id}", h.revokeKey)
+	r.Post(BasePath+"/keys/{key_id}/rotate", h.rotateKey)
 	r.Get(BasePath+"/server", h.server)
 	r.Get(BasePath+"/openapi.json", serveOpenAPI)
 }

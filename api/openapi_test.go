@@ -159,6 +159,10 @@ func TestOpenAPIMatchesDTOs(t *testing.T) {
 		"Session":     reflect.TypeFor[sessionDoc](),
 		"Server":      reflect.TypeFor[serverDoc](),
 		"Totals":      reflect.TypeFor[totalsDoc](),
+		"KeyList":     reflect.TypeFor[listDoc[keyDoc]](),
+		"Key":         reflect.TypeFor[keyDoc](),
+		"KeyRequest":  reflect.TypeFor[createKeyRequest](),
+		"SecretKey":   reflect.TypeFor[secretKeyDoc](),
 	}
 	for name, schema := range doc.Components.Schemas {
 		typ, ok := types[name]

@@ -190,6 +190,9 @@ type Deps struct {
 	Streams StreamSource
 	// Sessions lists and kicks sessions. Nil serves an empty list.
 	Sessions SessionSource
+	// Keys manages the secret stream keys. Nil lists none and cannot
+	// create any.
+	Keys KeySource
 	// Server describes the server. Nil serves an empty description.
 	Server func() ServerInfo
 	// Totals reads the traffic totals since start for GET /server. Nil

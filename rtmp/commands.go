@@ -216,17 +216,22 @@ func (c *ServerConn) onPublish(ctx context.Context, streamID uint32, cmd Command
 	if err != nil {
 		return c.refuse(ctx, streamID, codePublishBadName, nameRefusal(err), err)
 	}
-	if err := c.authorize(ctx, stream.ActionPublish, key, query); err != nil {
+	grant, err := c.authorizePublish(ctx, key, query)
+	if err != nil {
 		return c.refuse(ctx, streamID, codePublishDenied, fmt.Sprintf("Publishing %s is not allowed: %v.", key, err), err)
 	}
+	key = grant.Key
 	pub, err := c.hub.Publish(key, stream.PublisherInfo{
-		ID: c.id, Protocol: stream.ProtocolRTMP, RemoteAddr: c.remote, Query: query, Encoder: c.flashVer,
-		Owner: c.isOwner(key), Caps: c.Caps().ClientCaps(),
+		ID: c.id, Protocol: stream.ProtocolRTMP, RemoteAddr: c.remote, Query: grant.Query, Encoder: c.flashVer,
+		Owner: grant.KeyID != "" || c.isOwner(key), Caps: c.Caps().ClientCaps(), KeyID: grant.KeyID,
 	})
 	if err != nil {
 		desc := fmt.Sprintf("Cannot publish %s: %v.", key, err)
-		if errors.Is(err, stream.ErrStreamBusy) {
+		switch {
+		case errors.Is(err, stream.ErrStreamBusy):
 			desc = fmt.Sprintf("Stream %s is already being published.", key)
+		case errors.Is(err, stream.ErrKeyMismatch):
+			desc = fmt.Sprintf("Stream %s is published with another stream key.", key)
 		}
 		return c.refuse(ctx, streamID, codePublishBadName, desc, err)
 	}
@@ -241,6 +246,22 @@ func (c *ServerConn) onPublish(ctx context.Context, streamID uint32, cmd Command
 		return err
 	}
 	return c.writeStatus(streamID, "status", codePublishStart, key.String()+" is now published.")
+}
+
+// authorizePublish asks the configured Authorizer, if any, about a
+// publish of key, through PublishResolver when it implements it.
+func (c *ServerConn) authorizePublish(ctx context.Context, key stream.Key, query string) (stream.PublishGrant, error) {
+	grant := stream.PublishGrant{Key: key, Query: query}
+	if c.cfg.Authorizer == nil {
+		return grant, nil
+	}
+	if r, ok := c.cfg.Authorizer.(PublishResolver); ok {
+		return r.AuthorizePublish(ctx, stream.AccessRequest{
+			Action: stream.ActionPublish, Protocol: stream.ProtocolRTMP, Key: key, Query: query,
+			RemoteAddr: c.remote, SessionID: c.id,
+		})
+	}
+	return grant, c.authorize(ctx, stream.ActionPublish, key, query)
 }
 
 // authorize asks the configured Authorizer, if any.

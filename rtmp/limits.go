@@ -1,6 +1,7 @@
 package rtmp
 
 import (
+	"context"
 	"errors"
 	"net"
 	"sync/atomic"
@@ -131,6 +132,14 @@ func limitOfRefusal(r conns.Refusal) string {
 // (stream.Config.Takeover).
 type OwnerChecker interface {
 	ChecksPublisher(key stream.Key) bool
+}
+
+// PublishResolver is implemented by an Authorizer that resolves what an
+// encoder sent to the stream it may publish (a secret stream key stands for
+// its stream's name) and to the key it proved to hold: the server then
+// asks it instead of Authorize for publishes.
+type PublishResolver interface {
+	AuthorizePublish(ctx context.Context, req stream.AccessRequest) (stream.PublishGrant, error)
 }
 
 // isOwner reports whether an authorised publisher of key counts as its

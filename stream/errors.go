@@ -7,6 +7,11 @@ var (
 	// ErrStreamBusy is returned by Registry.Publish when the key already has a
 	// live publisher.
 	ErrStreamBusy = errors.New("stream: stream is already being published")
+	// ErrKeyMismatch is returned by Registry.Publish when the key is held
+	// (live or waiting for its publisher to come back) by a publisher that
+	// was authorised with a secret stream key the new publisher does not
+	// have (PublisherInfo.KeyID).
+	ErrKeyMismatch = errors.New("stream: stream is published with another stream key")
 	// ErrStreamNotFound is returned by helpers that look a stream up by key
 	// when no live stream has that key.
 	ErrStreamNotFound = errors.New("stream: stream not found")

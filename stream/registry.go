@@ -71,8 +71,10 @@ func (r *Registry) AddObserver(o Observer) {
 // see its timestamps rebased and its sequence headers. When key is live it
 // fails with ErrStreamBusy, unless Config.Takeover is TakeoverAllow and
 // info.Owner is set: then the new publisher takes the stream over and the
-// old one is cut off (its Done closes). It fails with ErrClosed after
-// Close.
+// old one is cut off (its Done closes). A stream whose publisher was
+// authorised with a secret stream key (PublisherInfo.KeyID) is continued
+// or taken over only by a publisher with the same KeyID; any other fails
+// with ErrKeyMismatch. It fails with ErrClosed after Close.
 func (r *Registry) Publish(key Key, info PublisherInfo) (*Publisher, error) {
 	r.notifyMu.Lock()
 	defer r.notifyMu.Unlock()
@@ -87,6 +89,10 @@ func (r *Registry) Publish(key Key, info PublisherInfo) (*Publisher, error) {
 		if !waiting && !reclaim && (r.cfg.Takeover != TakeoverAllow || !info.Owner) {
 			r.mu.Unlock()
 			return nil, fmt.Errorf("publish %s: %w", key, ErrStreamBusy)
+		}
+		if held := s.Info().KeyID; held != "" && held != info.KeyID {
+			r.mu.Unlock()
+			return nil, fmt.Errorf("publish %s: %w", key, ErrKeyMismatch)
 		}
 		prev := s.Info()
 		p := r.continueLocked(s, info)

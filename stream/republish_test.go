@@ -282,3 +282,56 @@ func TestReclaimFromStalledPublisherOnSameHost(t *testing.T) {
 		t.Error("the reclaiming publisher did not continue the stream")
 	}
 }
+
+// TestNameAsKeyCannotContinueKeyedStream pins the bug where a publisher
+// knowing only a stream's name continued a stream published with a secret
+// key: within the republish window, by takeover and by reclaiming it.
+func TestNameAsKeyCannotContinueKeyedStream(t *testing.T) {
+	const keyID = "k1"
+	owner := PublisherInfo{ID: "owner", RemoteAddr: "192.0.2.7:50000", Owner: true, KeyID: keyID}
+	for _, tc := range []struct {
+		name  string
+		cfg   Config
+		leave bool
+	}{
+		{"republish", Config{RepublishWindow: time.Minute}, true},
+		{"takeover", Config{Takeover: TakeoverAllow}, false},
+		{"reclaim", Config{ReclaimStalled: time.Nanosecond}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg, err := NewRegistry(tc.cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer reg.Close()
+			p1, err := reg.Publish(testKey, owner)
+			if err != nil {
+				t.Fatal(err)
+			}
+			publishGOP(p1, 0, 2, 1)
+			if tc.leave {
+				p1.Close()
+			}
+			for _, other := range []PublisherInfo{
+				{ID: "name-only", RemoteAddr: "192.0.2.7:50001", Owner: true},
+				{ID: "other-key", RemoteAddr: "192.0.2.7:50002", Owner: true, KeyID: "k2"},
+			} {
+				if _, err := reg.Publish(testKey, other); !errors.Is(err, ErrKeyMismatch) {
+					t.Errorf("%s continued the keyed stream: %v, want ErrKeyMismatch", other.ID, err)
+				}
+			}
+			if id := p1.Stream().Info().ID; id != "owner" {
+				t.Fatalf("stream's publisher is %q, want owner", id)
+			}
+			again := owner
+			again.ID, again.RemoteAddr = "owner-again", "192.0.2.7:50003"
+			p2, err := reg.Publish(testKey, again)
+			if err != nil {
+				t.Fatalf("the key's holder could not continue its stream: %v", err)
+			}
+			if p2.Stream() != p1.Stream() {
+				t.Error("the key's holder started a new stream instead of continuing")
+			}
+		})
+	}
+}

@@ -52,6 +52,12 @@ type PublisherInfo struct {
 	// of the key (publish key or hook accepted it): with Config.Takeover
 	// TakeoverAllow it may take a live stream over.
 	Owner bool
+	// KeyID identifies the secret stream key the publisher was authorised
+	// with (never the secret itself); empty when it was authorised by name
+	// or not at all. A stream published with a key may be continued
+	// (republish window, takeover, reclaim) only by a publisher with the
+	// same KeyID.
+	KeyID string
 }
 
 // Headers is the decoder configuration in effect at some point of a stream:

@@ -44,7 +44,8 @@ func main() {
 }
 
 // run loads the configuration, starts the server and blocks until SIGINT or
-// SIGTERM, then shuts down in order.
+// SIGTERM, then shuts down in order. SIGHUP reads the configuration again
+// and applies what can change while running (the publish keys).
 func run(args, environ []string, stderr io.Writer) error {
 	cfg, err := loadConfig(args, environ, stderr)
 	if err != nil {
@@ -57,6 +58,9 @@ func run(args, environ []string, stderr io.Writer) error {
 	setGCPercent(environ)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	hangups := make(chan os.Signal, 1)
+	signal.Notify(hangups, syscall.SIGHUP)
+	defer signal.Stop(hangups)
 
 	srv, err := server.New(cfg, version, log)
 	if err != nil {
@@ -65,7 +69,16 @@ func run(args, environ []string, stderr io.Writer) error {
 	dashboard, obsServer := clickableURLs(srv.HTTPAddr(), srv.RTMPAddr())
 	log.Info("mediaserver started", "version", version, "rtmp", srv.RTMPAddr(), "http", srv.HTTPAddr(),
 		"dashboard", dashboard, "obs_server", obsServer)
-	err = srv.Wait(ctx)
+	err = serve(ctx, srv, hangups, func() {
+		log.Info("reloading the configuration", "signal", "SIGHUP")
+		reloaded, err := loadConfig(args, environ, stderr)
+		if err == nil {
+			err = srv.Reload(reloaded)
+		}
+		if err != nil {
+			log.Error("configuration not reloaded", "err", err)
+		}
+	})
 	stop() // a second signal ends the process at once
 	grace := cfg.HTTP.ShutdownGrace
 	log.Info("shutting down", "grace", grace)
@@ -82,6 +95,30 @@ func run(args, environ []string, stderr io.Writer) error {
 	}
 	log.Info("stopped", "took", time.Since(start).Round(time.Millisecond), "err", err)
 	return err
+}
+
+// serve blocks until ctx ends or a listener fails, calling reload on each
+// hangup signal.
+func serve(ctx context.Context, srv *server.Server, hangups <-chan os.Signal, reload func()) error {
+	for {
+		waitCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- srv.Wait(waitCtx) }()
+		select {
+		case err := <-done:
+			cancel()
+			return err
+		case <-hangups:
+			cancel()
+			if err := <-done; err != nil {
+				return err
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			reload()
+		}
+	}
 }
 
 // defaultGCPercent is the garbage collector's target unless GOGC is set.

@@ -2,14 +2,13 @@ package access
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/mediaserver/mediaserver/internal/conns"
+	"github.com/mediaserver/mediaserver/internal/keystore"
 	"github.com/mediaserver/mediaserver/stream"
 )
 
@@ -20,9 +19,11 @@ type Checker struct {
 	cfg   Config
 	log   *slog.Logger
 	hooks *hookClient
-	// keys holds, per app, the SHA-256 of each allowed stream key, so that
-	// keys are compared in constant time.
-	keys map[string][][sha256.Size]byte
+	// keys holds the configured publish keys (Config.Apps); Reload swaps
+	// it.
+	keys atomic.Pointer[keyTable]
+	// store holds the secret stream keys made through the API.
+	store *keystore.Store
 	// publishHooks and playHooks bound the on_publish and on_play calls in
 	// flight, each on its own, so that viewers cannot take the slots
 	// publishers need.
@@ -66,16 +67,23 @@ type Stats struct {
 	NotifySent, NotifyFailed, NotifyDropped uint64
 }
 
-// New returns a Checker running with cfg.WithDefaults() and starts its
-// notification workers; Close stops them. It fails with an error wrapping
-// ErrInvalidConfig when the configuration does not validate. A nil log
-// discards.
+// New returns a Checker running with cfg.WithDefaults(), opens its key
+// store under Config.DataDir and starts its notification workers; Close
+// stops them. It fails with an error wrapping ErrInvalidConfig when the
+// configuration does not validate, and when the key store cannot be read.
+// A nil log discards.
 func New(cfg Config, log *slog.Logger) (*Checker, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("new access checker: %w", err)
 	}
-	return startChecker(cfg, log), nil
+	store, err := keystore.Open(cfg.DataDir, log)
+	if err != nil {
+		return nil, fmt.Errorf("new access checker: %w", err)
+	}
+	c := startChecker(cfg, log)
+	c.store = store
+	return c, nil
 }
 
 // startChecker is New without validation, for a cfg with defaults
@@ -90,7 +98,6 @@ func startChecker(cfg Config, log *slog.Logger) *Checker {
 		cfg:   cfg,
 		log:   log,
 		hooks: newHookClient(cfg.ExposeHookReason),
-		keys:  make(map[string][][sha256.Size]byte, len(cfg.Apps)),
 		publishHooks: hookPool{
 			name: "on_publish", url: cfg.OnPublish,
 			slots: make(chan struct{}, cfg.MaxConcurrentPublishHooks), timeout: cfg.PublishHookTimeout,
@@ -102,19 +109,15 @@ func startChecker(cfg Config, log *slog.Logger) *Checker {
 		now:       time.Now,
 		playCache: newPlayCache(cfg.PlayCacheEntries),
 	}
-	for app, rule := range cfg.Apps {
-		sums := make([][sha256.Size]byte, 0, len(rule.PublishKeys))
-		for _, k := range rule.PublishKeys {
-			sums = append(sums, sha256.Sum256([]byte(k)))
-		}
-		c.keys[app] = sums
-	}
+	c.keys.Store(newKeyTable(cfg.Apps))
 	c.notifier = newNotifier(cfg, c.hooks, log)
 	return c
 }
 
 // Authorize decides whether req may go ahead; nil allows. A publish must
-// pass the app's key list, then the on_publish hook; a play must carry a
+// pass the key store or the app's key list (see AuthorizePublish, which
+// an ingest uses to learn the stream a secret key publishes; Authorize
+// refuses a bare secret key), then the on_publish hook; a play must carry a
 // valid token when its app has a play secret, then pass the on_play hook.
 // A refusal's text is written for the client ("stream key not accepted for
 // app \"live\"", "on_publish hook answered 403") and wraps ErrDenied,
@@ -127,12 +130,14 @@ func (c *Checker) Authorize(ctx context.Context, req stream.AccessRequest) error
 	var err error
 	switch req.Action {
 	case stream.ActionPublish:
-		err = c.authorizePublish(ctx, req)
-		if err != nil {
-			c.publishDenied.Add(1)
-		} else {
-			c.publishAllowed.Add(1)
+		var grant stream.PublishGrant
+		grant, err = c.decidePublish(ctx, req)
+		if err == nil && grant.Key != req.Key {
+			// The name was a bare secret key: publishing it under its
+			// own name would show the secret to viewers.
+			err = &refusal{kind: ErrDenied, msg: "a bare stream key needs an ingest that publishes the name it stands for"}
 		}
+		c.countPublish(err)
 	case stream.ActionPlay:
 		err = c.authorizePlay(ctx, req)
 		if err != nil {
@@ -144,48 +149,17 @@ func (c *Checker) Authorize(ctx context.Context, req stream.AccessRequest) error
 		err = &refusal{kind: ErrDenied, msg: fmt.Sprintf("unknown action %q", req.Action)}
 	}
 	if err != nil {
-		c.log.Info("access refused", "action", req.Action, "protocol", req.Protocol,
-			"stream", req.Key.String(), "remote", req.RemoteAddr, "session", req.SessionID,
-			"reason", err.Error(), "cause", causeOf(err))
+		c.logRefusal(req, err)
 	}
 	return err
 }
 
-// authorizePublish checks the key list, then on_publish.
-func (c *Checker) authorizePublish(ctx context.Context, req stream.AccessRequest) error {
-	if err := c.checkKey(req.Key); err != nil {
-		return err
-	}
-	if c.cfg.OnPublish == "" {
-		return nil
-	}
-	return c.ask(ctx, &c.publishHooks, req)
-}
-
-// checkKey applies Config.Apps to a publish of key.
-func (c *Checker) checkKey(key stream.Key) error {
-	if len(c.keys) == 0 {
-		return nil
-	}
-	sums, ok := c.keys[key.App]
-	if !ok {
-		sums, ok = c.keys[WildcardApp]
-	}
-	if !ok {
-		return &refusal{kind: ErrDenied, msg: fmt.Sprintf("app %q is not open for publishing", key.App)}
-	}
-	if len(sums) == 0 {
-		return nil
-	}
-	sum := sha256.Sum256([]byte(key.Name))
-	match := 0
-	for i := range sums {
-		match |= subtle.ConstantTimeCompare(sum[:], sums[i][:])
-	}
-	if match != 1 {
-		return &refusal{kind: ErrDenied, msg: fmt.Sprintf("stream key not accepted for app %q", key.App)}
-	}
-	return nil
+// logRefusal logs a refused request, its stream name masked if it is a
+// secret key.
+func (c *Checker) logRefusal(req stream.AccessRequest, err error) {
+	c.log.Info("access refused", "action", req.Action, "protocol", req.Protocol,
+		"stream", maskedKey(req.Key), "remote", req.RemoteAddr, "session", req.SessionID,
+		"reason", err.Error(), "cause", causeOf(err))
 }
 
 // authorizePlay checks the app's play token, then asks on_play, through
@@ -268,4 +242,9 @@ func (c *Checker) AuthFailures() (publish, play uint64) {
 func (c *Checker) Close() {
 	c.notifier.close()
 	c.hooks.close()
+	if c.store != nil {
+		if err := c.store.Close(); err != nil {
+			c.log.Warn("key store not closed cleanly", "err", err)
+		}
+	}
 }

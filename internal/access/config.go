@@ -23,6 +23,10 @@ const (
 	DefaultPlayCacheTTL = 10 * time.Second
 	// DefaultPlayCacheEntries is the default Config.PlayCacheEntries.
 	DefaultPlayCacheEntries = 4096
+
+	// DefaultDataDir is the default Config.DataDir, relative to the
+	// working directory.
+	DefaultDataDir = "data"
 )
 
 // WildcardApp is the Apps key whose rule applies to apps not listed.
@@ -95,12 +99,18 @@ type Config struct {
 	// least recently used answer is forgotten. Default
 	// DefaultPlayCacheEntries (4096).
 	PlayCacheEntries int `yaml:"play_cache_entries"`
+	// DataDir is the directory of the secret stream key store (a bbolt
+	// file, keys.db), created with the first key made through the API.
+	// Default DefaultDataDir ("data", under the working directory).
+	DataDir string `yaml:"data_dir"`
 }
 
 // AppRule is the publishing and playing rule of one app.
 type AppRule struct {
 	// PublishKeys lists the stream keys (stream names) that may be
-	// published in the app; empty allows any. Default empty.
+	// published in the app; empty allows any. They are names, seen by
+	// viewers: secret keys are made through the API (see Config.DataDir).
+	// They are read again on SIGHUP (Checker.Reload). Default empty.
 	PublishKeys []string `yaml:"publish_keys"`
 	// PlaySecret, when set, makes every play of the app (RTMP, HTTP-FLV,
 	// WebSocket-FLV, HLS playlists and segments) require a token=… query
@@ -142,6 +152,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.PlayCacheTTL == 0 {
 		c.PlayCacheTTL = DefaultPlayCacheTTL
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
 	}
 	return c
 }

@@ -90,6 +90,42 @@ func Dashboard(t testing.TB, opts DashboardOptions) DashboardResult {
 	return r
 }
 
+// KeysResult is what ui.mjs did in the stream keys panel.
+type KeysResult struct {
+	Failure     string   `json:"failure"`
+	Steps       []string `json:"steps"`
+	Console     []string `json:"console"`
+	PageErrors  []string `json:"pageErrors"`
+	Screenshots []string `json:"screenshots"`
+	// Secret is what the panel showed to paste into OBS (create).
+	Secret string `json:"secret"`
+	// Listed is the text of the key's list item.
+	Listed string `json:"listed"`
+	// ConfirmVerb is the confirmation button's text (revoke).
+	ConfirmVerb string `json:"confirmVerb"`
+	// Revoked is set once the key left the list (revoke).
+	Revoked bool `json:"revoked"`
+}
+
+// KeyPanel creates a stream key for live/name in the dashboard at url (an
+// API that needs no token) and reads the secret it shows, or with revoke
+// set revokes the only key listed. Screenshots go to artifacts. The
+// caller asserts.
+func KeyPanel(t testing.TB, url, name string, revoke bool, artifacts string) KeysResult {
+	t.Helper()
+	action := "create"
+	if revoke {
+		action = "revoke"
+	}
+	var r KeysResult
+	runUI(t, map[string]any{"mode": "keys", "url": url, "action": action, "name": name, "artifacts": artifacts},
+		2*time.Minute, &r)
+	for _, s := range r.Steps {
+		t.Logf("ui: %s", s)
+	}
+	return r
+}
+
 // Call is one call of an exported function of a UI module, made in the
 // page: Module is a file under web/static/js ("health.js").
 type Call struct {

@@ -7,6 +7,9 @@
 //   node ui.mjs '{"mode": "call", "url": "http://HOST:PORT/", "calls": [...]}'
 //     imports UI modules in the page and returns the results of calls to
 //     their exported functions (unit tests of the UI's pure logic).
+//   node ui.mjs '{"mode": "keys", "url": "http://HOST:PORT/", "action": "create", "name": "cam"}'
+//     the stream keys panel: create a key for live/NAME and read the secret
+//     shown; with "action": "revoke", revoke the only key listed.
 //
 // The script records and never asserts: the Go test decides. A step that
 // cannot go on stops the run with "failure" set.
@@ -39,6 +42,7 @@ try {
   });
   page.on('pageerror', (e) => result.pageErrors.push(e.message));
   if (opts.mode === 'call') await calls(page);
+  else if (opts.mode === 'keys') await keys(page);
   else await dashboard(page);
 } catch (e) {
   result.failure = e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : String(e);
@@ -62,6 +66,35 @@ async function calls(page) {
     }
     return out;
   }, opts.calls || []);
+}
+
+/** Creates a stream key in the keys panel, or revokes the one listed. */
+async function keys(page) {
+  await page.goto(opts.url);
+  const item = page.locator('#keys-list li.key');
+  if (opts.action === 'create') {
+    await page.locator('#keys-empty:not([hidden])').waitFor();
+    await page.fill('#key-name', opts.name);
+    await page.click('#key-create');
+    await page.locator('#key-secret-box:not([hidden])').waitFor();
+    result.secret = await page.inputValue('#key-secret');
+    await item.waitFor();
+    result.listed = await item.textContent();
+    step('key created', result.listed);
+    await shot(page, 'keys-created.png');
+    return;
+  }
+  await item.waitFor();
+  result.listed = await item.textContent();
+  await page.click('#keys-list [data-action="revoke-key"]');
+  await page.locator('#confirm-dialog[open]').waitFor();
+  result.confirmVerb = await page.locator('#confirm-ok').textContent();
+  await page.click('#confirm-ok');
+  await item.waitFor({ state: 'detached' });
+  await page.locator('#keys-empty:not([hidden])').waitFor();
+  result.revoked = true;
+  step('key revoked');
+  await shot(page, 'keys-revoked.png');
 }
 
 /** The operator's path through the dashboard. */

@@ -146,6 +146,32 @@ func TestComposeServerService(t *testing.T) {
 	}
 }
 
+// TestComposeKeepsStreamKeys: the stream key store is on a named volume,
+// so that keys made through the API survive the container, in a directory
+// the image creates for the server's user (a volume takes the ownership of
+// the directory it is mounted on).
+func TestComposeKeepsStreamKeys(t *testing.T) {
+	const dataVolume, dataDir = "data", "/var/lib/mediaserver/data"
+	p := mustLoad(t)
+	s := p.Services[serverService]
+	if got := environment(s)["MEDIASERVER_ACCESS_DATA_DIR"]; got != dataDir {
+		t.Errorf("MEDIASERVER_ACCESS_DATA_DIR = %q, want %s", got, dataDir)
+	}
+	if !slices.ContainsFunc(s.Volumes, func(v types.ServiceVolumeConfig) bool {
+		return v.Type == types.VolumeTypeVolume && v.Source == dataVolume && v.Target == dataDir && !v.ReadOnly
+	}) {
+		t.Errorf("volumes %+v: want the named volume %q on %s", s.Volumes, dataVolume, dataDir)
+	}
+	if _, ok := p.Volumes[dataVolume]; !ok {
+		t.Errorf("top-level volumes %q lack %q", p.VolumeNames(), dataVolume)
+	}
+	_, stages := parseDockerfile(t)
+	runtime := find(t, stages, "runtime")
+	if !slices.ContainsFunc(runtime.args("RUN"), func(a string) bool { return strings.Contains(a, dataDir) }) {
+		t.Errorf("runtime stage does not create %s for the key volume (owned by the server's user)", dataDir)
+	}
+}
+
 // TestComposeMountsConfigFile pins that settings which are YAML only
 // (access.apps) can be given to the container: the compose file mounts the
 // committed example configuration read-only where MEDIASERVER_CONFIG

@@ -80,6 +80,7 @@ func TestServerAPIReportsDefaultedSettings(t *testing.T) {
 			"publish_hook_timeout": dur(access.DefaultHookTimeout), "play_hook_timeout": dur(access.DefaultHookTimeout),
 			"max_concurrent_publish_hooks": num(access.DefaultMaxConcurrentHooks),
 			"max_concurrent_play_hooks":    num(access.DefaultMaxConcurrentHooks),
+			"data_dir":                     access.DefaultDataDir,
 		},
 	}
 	for part, settings := range want {

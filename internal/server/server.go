@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mediaserver/mediaserver/api"
@@ -47,6 +48,9 @@ type Server struct {
 	errc   chan error
 
 	httpLimits *httpLimits
+	// publishKeys holds access.apps as last reloaded (nil: as in cfg),
+	// for the effective configuration the API reports.
+	publishKeys atomic.Pointer[map[string]access.AppRule]
 }
 
 // New builds the server with cfg.WithDefaults(), binds both listeners and
@@ -142,7 +146,7 @@ func (s *Server) routes() (http.Handler, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	apiHandler, err := api.New(s.cfg.API, api.Deps{
-		Streams: src, Sessions: src, Server: s.info, Totals: apisource.Totals(collector),
+		Streams: src, Sessions: src, Keys: keySource{s: s}, Server: s.info, Totals: apisource.Totals(collector),
 	}, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
@@ -162,8 +166,12 @@ func (s *Server) routes() (http.Handler, error) {
 // info describes the server for the API.
 func (s *Server) info() api.ServerInfo {
 	st := s.access.Stats()
+	cfg := s.cfg
+	if apps := s.publishKeys.Load(); apps != nil {
+		cfg.Access.Apps = *apps
+	}
 	return api.ServerInfo{
-		Version: s.version, StartTime: s.start, Config: s.cfg,
+		Version: s.version, StartTime: s.start, Config: cfg,
 		Counters: map[string]uint64{
 			"publish_denied": st.PublishDenied, "play_denied": st.PlayDenied,
 			"hook_failures": st.HookFailures, "notify_dropped": st.NotifyDropped,
@@ -199,6 +207,23 @@ func (m mediaRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		m.ui.ServeHTTP(w, r)
 	}
+}
+
+// Reload applies what can change while the server runs from cfg, the
+// configuration read again (on SIGHUP): the publish keys of access.apps.
+// No stream is dropped; publishes that follow obey the new keys. Other
+// changes need a restart. It fails, changing nothing, when cfg does not
+// validate.
+func (s *Server) Reload(cfg Config) error {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("reload: %w", err)
+	}
+	if err := s.access.Reload(cfg.Access); err != nil {
+		return fmt.Errorf("reload: %w", err)
+	}
+	s.publishKeys.Store(&cfg.Access.Apps)
+	return nil
 }
 
 // RTMPAddr returns the address the RTMP listener is bound to.

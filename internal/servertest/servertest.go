@@ -12,7 +12,8 @@ import (
 )
 
 // Start runs the whole server with RTMP and HTTP on free 127.0.0.1 ports
-// and 1 s HLS segments, logging at info level to the test log. edit, when
+// and 1 s HLS segments, its stream key store in a temporary directory,
+// logging at info level to the test log. edit, when
 // not nil, changes the configuration before the server is built. The server
 // is shut down when the test ends.
 func Start(t *testing.T, edit func(*server.Config)) *server.Server {
@@ -26,6 +27,7 @@ func StartWithLogger(t *testing.T, edit func(*server.Config), log *slog.Logger) 
 	cfg := server.DefaultConfig()
 	cfg.RTMP.Addr, cfg.HTTP.Addr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.HLS.SegmentDuration = time.Second
+	cfg.Access.DataDir = t.TempDir()
 	if edit != nil {
 		edit(&cfg)
 	}

@@ -60,18 +60,20 @@ export class Api {
   }
 
   /**
-   * Sends a request and returns the decoded JSON body (null for 204).
-   * Throws ApiError for every failure.
+   * Sends a request, with body (when given) as JSON, and returns the
+   * decoded JSON body (null for 204). Throws ApiError for every failure.
    */
-  async request(method, path) {
+  async request(method, path, body) {
     const headers = { Accept: 'application/json' };
     const token = this.token;
     if (token) headers.Authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
     let response;
     try {
       response = await fetch(basePath + path, {
         method,
         headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
         cache: 'no-store',
         credentials: 'same-origin',
         signal: AbortSignal.timeout(requestTimeoutMs),
@@ -81,18 +83,18 @@ export class Api {
       throw new ApiError(0, 'network', reason);
     }
     if (response.status === 204) return null;
-    let body = null;
+    let doc = null;
     try {
-      body = await response.json();
+      doc = await response.json();
     } catch {
-      body = null;
+      doc = null;
     }
     if (!response.ok) {
-      const e = body && body.error;
+      const e = doc && doc.error;
       throw new ApiError(response.status, (e && e.code) || 'http_' + response.status,
         (e && e.message) || `${method} ${path}: HTTP ${response.status}`);
     }
-    return body;
+    return doc;
   }
 
   /** Returns every live stream (following pages). */
@@ -123,6 +125,27 @@ export class Api {
   /** Disconnects the publisher of app/name, which ends the stream. */
   kickPublisher(app, name) {
     return this.request('DELETE', `/streams/${encodeURIComponent(app)}/${encodeURIComponent(name)}`);
+  }
+
+  /** Returns the stream keys, their secrets masked. */
+  async keys() {
+    const doc = await this.request('GET', '/keys?per_page=100');
+    return doc.items;
+  }
+
+  /** Makes a stream key for app/name; the answer carries its secret, once. */
+  createKey(app, name) {
+    return this.request('POST', '/keys', { app, name });
+  }
+
+  /** Gives a stream key a new secret, returned once. */
+  rotateKey(id) {
+    return this.request('POST', `/keys/${encodeURIComponent(id)}/rotate`);
+  }
+
+  /** Revokes a stream key; its live publisher is disconnected. */
+  revokeKey(id) {
+    return this.request('DELETE', `/keys/${encodeURIComponent(id)}`);
   }
 
   /** Disconnects one session. */

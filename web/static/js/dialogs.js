@@ -43,11 +43,15 @@ export class TokenPrompt {
   }
 }
 
-/** Asks the operator to confirm a kick. Resolves true when confirmed. */
-export function confirmKick(title, text) {
+/**
+ * Asks the operator to confirm a kick (or another destructive action,
+ * named by verb). Resolves true when confirmed.
+ */
+export function confirmKick(title, text, verb = 'Kick') {
   const dialog = /** @type {HTMLDialogElement} */ (byId('confirm-dialog'));
   byId('confirm-title').textContent = title;
   byId('confirm-text').textContent = text;
+  byId('confirm-ok').textContent = verb;
   dialog.returnValue = '';
   return new Promise((resolve) => {
     dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true });

@@ -9,6 +9,7 @@ import {
   formatBitrate, formatBytes, formatClock, formatSeconds, formatUptime, listenPort, parseGoDuration,
 } from './format.js';
 import { defaultSegmentTarget, StreamHistory, streamWarnings } from './health.js';
+import { KeysPanel } from './keys.js';
 import { ObsPanel } from './obs.js';
 import { Player } from './player.js';
 import { StreamTable } from './streams.js';
@@ -78,6 +79,13 @@ class App {
       onKickSession: (session) => this.kickSession(session),
     });
     this.obs = new ObsPanel();
+    this.keys = new KeysPanel({
+      onCreate: (app, name) => this.createKey(app, name),
+      onRotate: (key) => this.rotateKey(key),
+      onRevoke: (key) => this.revokeKey(key),
+      onCopy: (field) => this.copy(field),
+    });
+    this.keysLoaded = false;
   }
 
   start() {
@@ -119,6 +127,7 @@ class App {
       const streams = await this.api.streams();
       const open = this.wanted;
       const sessions = open ? await this.api.sessions(open.app, open.name) : null;
+      if (!this.keysLoaded) await this.loadKeys();
       this.setConnection('ok', 'Connected');
       this.render(streams, sessions, now);
     } catch (err) {
@@ -280,6 +289,55 @@ class App {
     } catch (err) {
       this.toast.show(err.status === 404 ? `${session.id} has already left` : `Kick failed: ${err.message}`, 'error');
     }
+    this.refreshSoon(0);
+  }
+
+  /** Fetches and lists the stream keys. */
+  async loadKeys() {
+    this.keys.render(await this.api.keys());
+    this.keysLoaded = true;
+  }
+
+  /** Runs a stream key action, then lists the keys again. */
+  async keyAction(action, failure) {
+    try {
+      await action();
+    } catch (err) {
+      this.toast.show(`${failure}: ${err.message}`, 'error');
+    }
+    try {
+      await this.loadKeys();
+    } catch {
+      this.keysLoaded = false; // the next refresh tries again
+    }
+  }
+
+  createKey(app, name) {
+    return this.keyAction(async () => {
+      this.keys.showSecret(await this.api.createKey(app, name));
+      this.toast.show(`Stream key for ${app}/${name} created`);
+    }, 'Key not created');
+  }
+
+  async rotateKey(key) {
+    const stream = `${key.app}/${key.name}`;
+    if (!(await confirmKick(`Rotate the key of ${stream}?`,
+      `The key gets a new secret and the old one stops working. A publisher live with it goes on; update its stream key before it reconnects.`, 'Rotate'))) return;
+    await this.keyAction(async () => {
+      this.keys.showSecret(await this.api.rotateKey(key.id));
+      this.toast.show(`Key of ${stream} rotated`);
+    }, 'Key not rotated');
+  }
+
+  async revokeKey(key) {
+    const stream = `${key.app}/${key.name}`;
+    if (!(await confirmKick(`Revoke the key of ${stream}?`,
+      `The key stops working: a publisher live with it is disconnected and cannot come back with it.`, 'Revoke'))) return;
+    await this.keyAction(async () => {
+      await this.api.revokeKey(key.id);
+      this.keys.hideSecret();
+      this.toast.show(`Key of ${stream} revoked`);
+    }, 'Key not revoked');
     this.refreshSoon(0);
   }
 
