@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/mediaserver/mediaserver/internal/conns"
 )
 
 // Observer is told when streams start and end. Calls are synchronous, in
@@ -37,6 +39,13 @@ type Registry struct {
 
 	// delivering counts the streams' running delivery goroutines.
 	delivering sync.WaitGroup
+
+	// mem counts the bytes the streams' caches hold (Config.MemoryBudget).
+	mem *MemoryBudget
+	// adm counts streams per address group and the budgets' hits.
+	adm admission
+	// refusals rate-limits the logs of refused publishers.
+	refusals conns.LogLimiter
 }
 
 // NewRegistry returns an empty registry running with cfg.WithDefaults(),
@@ -55,6 +64,7 @@ func NewRegistry(cfg Config, log *slog.Logger) (*Registry, error) {
 		log:     log.With("component", "stream"),
 		clock:   time.Now,
 		streams: make(map[Key]*Stream),
+		mem:     NewMemoryBudget(cfg.MemoryBudget),
 	}, nil
 }
 
@@ -72,7 +82,10 @@ func (r *Registry) AddObserver(o Observer) {
 // fails with ErrStreamBusy, unless Config.Takeover is TakeoverAllow and
 // info.Owner is set: then the new publisher takes the stream over and the
 // old one is cut off (its Done closes). It fails with ErrClosed after
-// Close.
+// Close. A publisher of a new key is refused with a *LimitError (wrapping
+// ErrOverBudget) when a budget is reached: Config.MaxStreams,
+// Config.MaxStreamsPerIP or Config.MemoryBudget; a publisher continuing
+// a stream is not.
 func (r *Registry) Publish(key Key, info PublisherInfo) (*Publisher, error) {
 	r.notifyMu.Lock()
 	defer r.notifyMu.Unlock()
@@ -102,11 +115,20 @@ func (r *Registry) Publish(key Key, info PublisherInfo) (*Publisher, error) {
 			"protocol", info.Protocol, "remote", info.RemoteAddr, "generation", p.gen)
 		return p, nil
 	}
+	group := addressGroup(info.RemoteAddr)
+	if le := r.admitLocked(group); le != nil {
+		r.mu.Unlock()
+		r.refusals.Warn(r.log, le.Limit+" "+group, "publisher refused", "stream", key.String(),
+			"publisher", info.ID, "remote", info.RemoteAddr, "limit", le.Limit, "reason", le.Reason)
+		return nil, fmt.Errorf("publish %s: %w", key, le)
+	}
 	s := newStream(key, info, r.cfg, r.clock)
 	s.deliv.wg = &r.delivering
+	s.group, s.mem = group, r.mem
 	p := &Publisher{reg: r, s: s, done: make(chan struct{})}
 	s.repub.current = p
 	r.streams[key] = s
+	r.countLocked(s)
 	obs := r.observers
 	r.mu.Unlock()
 
@@ -194,12 +216,14 @@ func (r *Registry) endLocked(s *Stream) {
 	r.mu.Lock()
 	if r.streams[s.key] == s {
 		delete(r.streams, s.key)
+		r.uncountLocked(s)
 	}
 	obs := r.observers
 	r.mu.Unlock()
 	if !s.end() {
 		return
 	}
+	s.releaseIfUnread()
 	st := s.Stats()
 	r.log.Info("stream ended", "stream", s.key.String(), "publisher", s.Info().ID,
 		"bytes_in", st.BytesIn, "frames_in", st.FramesIn, "dropped", st.Dropped)

@@ -50,7 +50,8 @@ func TestLayering(t *testing.T) {
 		"rtmp/chunk":     {},
 		"rtmp/handshake": {},
 		"flv":            {"amf"},
-		"stream":         {"flv", "amf"},
+		"stream":         {"flv", "amf", "internal/conns"},
+		"internal/conns": {},
 		"api":            {},
 	}
 	for pkg, allowed := range only {
