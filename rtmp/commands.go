@@ -20,6 +20,7 @@ const (
 	codePublishStart       = "NetStream.Publish.Start"
 	codePublishBadName     = "NetStream.Publish.BadName"
 	codePublishDenied      = "NetStream.Publish.Denied"
+	codePublishRejected    = "NetStream.Publish.Rejected"
 	codePlayFailed         = "NetStream.Play.Failed"
 	codeUnpublishSuccess   = "NetStream.Unpublish.Success"
 	codePlayReset          = "NetStream.Play.Reset"
@@ -224,11 +225,15 @@ func (c *ServerConn) onPublish(ctx context.Context, streamID uint32, cmd Command
 		Owner: c.isOwner(key), Caps: c.Caps().ClientCaps(),
 	})
 	if err != nil {
-		desc := fmt.Sprintf("Cannot publish %s: %v.", key, err)
-		if errors.Is(err, stream.ErrStreamBusy) {
+		code, desc := codePublishBadName, fmt.Sprintf("Cannot publish %s: %v.", key, err)
+		var le *stream.LimitError
+		switch {
+		case errors.Is(err, stream.ErrStreamBusy):
 			desc = fmt.Sprintf("Stream %s is already being published.", key)
+		case errors.As(err, &le):
+			code, desc = codePublishRejected, fmt.Sprintf("Cannot publish %s: %s.", key, le.Reason)
 		}
-		return c.refuse(ctx, streamID, codePublishBadName, desc, err)
+		return c.refuse(ctx, streamID, code, desc, err)
 	}
 	c.pub = newPublishSession(c, pub, streamID)
 	c.lastMedia = time.Now()

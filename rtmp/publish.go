@@ -23,8 +23,8 @@ const codeConnectClosed = "NetConnection.Connect.Closed"
 
 // publishSession is a connection's publish to the hub. A goroutine watches
 // the hub's publisher: when the hub cuts it off (another publisher took the
-// stream over, or the stream was closed) the client is told and the
-// connection closed.
+// stream over, it went over a budget, or the stream was closed) the client
+// is told why and the connection closed.
 type publishSession struct {
 	pub      *stream.Publisher
 	streamID uint32
@@ -39,6 +39,12 @@ func newPublishSession(c *ServerConn, pub *stream.Publisher, streamID uint32) *p
 	p.wg.Go(func() {
 		<-pub.Done()
 		if p.leaving.Load() {
+			return
+		}
+		if le := pub.CutOff(); le != nil {
+			// Over a budget (stream.max_ingest_bitrate): the stream ended.
+			_ = c.writeStatus(streamID, "error", codePublishRejected, "Stream is unpublished: "+le.Reason+".")
+			c.closeWith(fmt.Errorf("%w: %w", ErrPublisherCutOff, le))
 			return
 		}
 		if pub.TakenOver() {
