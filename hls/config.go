@@ -119,6 +119,20 @@ type Config struct {
 	// MaxSegmentDuration caps a segment's duration the same way, for streams
 	// whose keyframes stop. Default 30s, at least twice SegmentDuration.
 	MaxSegmentDuration time.Duration `yaml:"max_segment_duration"`
+	// Memory is the budget the segments kept in memory count against,
+	// shared with the streams' caches (stream.Registry.Memory); nil counts
+	// nothing. While it is full, the data of ended streams is freed at
+	// the next janitor pass instead of after EndedRetention.
+	Memory MemoryAccount `yaml:"-"`
+}
+
+// MemoryAccount is a memory budget that the bytes of the segments kept in
+// memory are added to and taken from (*stream.MemoryBudget).
+type MemoryAccount interface {
+	// Add counts n more bytes held (negative: released).
+	Add(n int64)
+	// Full reports whether the budget is used up.
+	Full() bool
 }
 
 // WithDefaults returns c with the documented defaults in its zero fields:

@@ -90,6 +90,9 @@ func NewManager(cfg Config, hub Hub, log *slog.Logger) (*Manager, error) {
 		}
 		st = ds
 	}
+	if cfg.Memory != nil {
+		st = accountedStore{store: st, mem: cfg.Memory}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Manager{
 		cfg:    cfg,
@@ -230,8 +233,11 @@ func (m *Manager) janitor() {
 	}
 }
 
-// sweep does one janitor pass and returns the states to release.
+// sweep does one janitor pass and returns the states to release: those
+// ended EndedRetention ago, and every ended one while the memory budget is
+// full.
 func (m *Manager) sweep(now time.Time) []*streamState {
+	short := m.cfg.Memory != nil && m.cfg.Memory.Full()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var freed []*streamState
@@ -253,7 +259,7 @@ func (m *Manager) sweep(now time.Time) []*streamState {
 				st.endList = true
 				st.rebuild(now)
 			}
-			free = gone >= m.cfg.EndedRetention
+			free = gone >= m.cfg.EndedRetention || short
 		}
 		st.mu.Unlock()
 		if free {

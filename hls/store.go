@@ -68,6 +68,28 @@ func (memoryStore) remove(stream.Key, string, segmentBody) {}
 
 func (memoryStore) removeStream(stream.Key, string) {}
 
+// accountedStore counts the bytes of the segments its store keeps in
+// memory against a memory budget.
+type accountedStore struct {
+	store
+	mem MemoryAccount
+}
+
+func (s accountedStore) put(key stream.Key, name string, data []byte) (segmentBody, error) {
+	b, err := s.store.put(key, name, data)
+	if err == nil && b.data != nil {
+		s.mem.Add(int64(len(b.data)))
+	}
+	return b, err
+}
+
+func (s accountedStore) remove(key stream.Key, name string, b segmentBody) {
+	s.store.remove(key, name, b)
+	if b.data != nil {
+		s.mem.Add(-int64(len(b.data)))
+	}
+}
+
 // diskStore writes segments to {dir}/{app}/{name}/{file}.
 type diskStore struct {
 	dir string

@@ -1,0 +1,53 @@
+package hls
+
+import (
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/mediaserver/mediaserver/stream"
+)
+
+// TestEndedStreamsFreedWhileMemoryBudgetIsFull pins the bug where the
+// segments of thousands of abandoned streams stayed in memory for
+// EndedRetention (60 s) however little memory was left: the segments kept
+// in memory count against the budget the streams' caches share, and while
+// it is full an ended stream's segments are freed at the next janitor
+// pass.
+func TestEndedStreamsFreedWhileMemoryBudgetIsFull(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	hub, err := stream.NewRegistry(stream.Config{MemoryBudget: 1}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	m, err := NewManager(Config{SegmentDuration: time.Second, EndedRetention: time.Hour, Memory: hub.Memory()}, hub, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	p, err := hub.Publish(camKey, stream.PublisherInfo{ID: "test", Protocol: stream.ProtocolRTMP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFrames(p, source{fps: 25, gop: 25, audio: true, keyBytes: 4000, videoBytes: 1000}.frames(t, 5000))
+	waitFor(t, "segments", func() bool { return m.SegmentsProduced() >= 3 })
+	m.mu.Lock()
+	st := m.states[camKey]
+	m.mu.Unlock()
+	st.mu.Lock()
+	var segBytes int64
+	for _, e := range st.segs {
+		segBytes += int64(e.body.size)
+	}
+	st.mu.Unlock()
+	if used := hub.Memory().Used(); segBytes == 0 || used < segBytes {
+		t.Fatalf("the budget counts %d bytes, less than the %d bytes of stored segments", used, segBytes)
+	}
+	p.End()
+	waitFor(t, "the ended stream's data freed", func() bool { return m.existing(camKey) == nil })
+	if used := hub.Memory().Used(); used != 0 {
+		t.Fatalf("%d bytes still counted after the ended stream's cache and segments were freed", used)
+	}
+}
