@@ -3,6 +3,9 @@ package hls
 import (
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,5 +52,41 @@ func TestEndedStreamsFreedWhileMemoryBudgetIsFull(t *testing.T) {
 	waitFor(t, "the ended stream's data freed", func() bool { return m.existing(camKey) == nil })
 	if used := hub.Memory().Used(); used != 0 {
 		t.Fatalf("%d bytes still counted after the ended stream's cache and segments were freed", used)
+	}
+}
+
+// TestPlaylistWhileMemoryFullIsServiceUnavailable: with segmenting
+// started on request, a playlist request that would start a segmenter
+// while the memory budget is full is answered 503 with the reason and
+// starts nothing.
+func TestPlaylistWhileMemoryFullIsServiceUnavailable(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	hub, err := stream.NewRegistry(stream.Config{MemoryBudget: 1}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	m, err := NewManager(Config{Start: StartOnRequest, Memory: hub.Memory()}, hub, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	p, err := hub.Publish(camKey, stream.PublisherInfo{ID: "test", Protocol: stream.ProtocolRTMP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFrames(p, source{fps: 25, gop: 25, keyBytes: 4000}.frames(t, 1000))
+	rec := httptest.NewRecorder()
+	m.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/live/cam.m3u8", nil))
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "stream.memory_budget") ||
+		rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("answer %d %q (Retry-After %q), want 503 naming stream.memory_budget", rec.Code, rec.Body.String(),
+			rec.Header().Get("Retry-After"))
+	}
+	if m.existing(camKey) != nil {
+		t.Fatal("a segmenter started with the memory budget full")
+	}
+	if got := m.LimitsHit()[LimitMemory]; got != 1 {
+		t.Fatalf("LimitsHit[%s] = %d, want 1", LimitMemory, got)
 	}
 }

@@ -18,6 +18,9 @@ var (
 	// ErrInvalidPath reports a request path that is not a playlist or
 	// segment path of this package.
 	ErrInvalidPath = errors.New("hls: invalid path")
+	// ErrMemoryFull is returned when a stream's segmenter would start
+	// while the memory budget (Config.Memory) is full.
+	ErrMemoryFull = errors.New("hls: memory budget full")
 	// ErrClosed is returned when using a closed Manager.
 	ErrClosed = errors.New("hls: closed")
 )

@@ -2,6 +2,7 @@ package hls
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -57,6 +58,12 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 		return // refused and answered
 	}
 	st, err := m.stateFor(key)
+	if errors.Is(err, ErrMemoryFull) {
+		w.Header().Set("Retry-After", "5")
+		mediahttp.Error(w, http.StatusServiceUnavailable,
+			"the server's media memory is full (stream.memory_budget); try again later")
+		return
+	}
 	if err != nil || st == nil {
 		mediahttp.Error(w, http.StatusNotFound, "stream not found")
 		return

@@ -55,6 +55,7 @@ type Manager struct {
 	feedHook func()
 
 	segmentsTotal atomic.Uint64 // segments produced since start, all streams
+	memoryRefused atomic.Uint64 // playlist requests refused for the memory budget
 
 	mu        sync.Mutex
 	states    map[stream.Key]*streamState
@@ -308,9 +309,21 @@ func (m *Manager) release(st *streamState) {
 	m.log.Debug("stream data freed", "stream", st.key.String(), "token", st.token)
 }
 
+// LimitMemory is the limit name of a playlist request refused because a
+// segmenter would start while the memory budget is full (LimitsHit).
+const LimitMemory = "memory"
+
+// LimitsHit returns how many times each limit refused a request since
+// start: LimitMemory.
+func (m *Manager) LimitsHit() map[string]uint64 {
+	return map[string]uint64{LimitMemory: m.memoryRefused.Load()}
+}
+
 // stateFor returns the state of key for a playlist request, starting a
 // segmenter when the stream is live but not being segmented (first request
 // with StartOnRequest, or a stream published before the manager existed).
+// It fails with ErrMemoryFull instead of starting one while the memory
+// budget is full.
 func (m *Manager) stateFor(key stream.Key) (*streamState, error) {
 	var live *stream.Stream
 	if m.hub != nil {
@@ -326,6 +339,10 @@ func (m *Manager) stateFor(key stream.Key) (*streamState, error) {
 	st := m.states[key]
 	if live == nil || (st != nil && st.feeder != nil) {
 		return st, nil
+	}
+	if m.cfg.Memory != nil && m.cfg.Memory.Full() {
+		m.memoryRefused.Add(1)
+		return nil, fmt.Errorf("segment %s: %w", key, ErrMemoryFull)
 	}
 	if st == nil {
 		st = m.newStateLocked(key)

@@ -132,7 +132,7 @@ func (s *Server) routes() (http.Handler, error) {
 		Hub: s.hub, HLSViewers: s.hls, Auth: s.access,
 		HLSSegments: s.hls.SegmentsProduced, HandshakeFailures: s.rtmp.HandshakeFailures,
 		Traffic: map[string]metrics.TrafficSource{"rtmp": s.rtmp, "httpflv": s.flv},
-		Limits:  map[string]metrics.LimitSource{"rtmp": s.rtmp, "http": s.httpLimits, "flv": s.flv, "stream": s.hub},
+		Limits:  map[string]metrics.LimitSource{"rtmp": s.rtmp, "http": s.httpLimits, "flv": s.flv, "stream": s.hub, "hls": s.hls},
 	})
 	metricsHandler, err := metrics.Handler(collector, s.log)
 	if err != nil {
