@@ -121,8 +121,9 @@ type Config struct {
 	MaxSegmentDuration time.Duration `yaml:"max_segment_duration"`
 	// Memory is the budget the segments kept in memory count against,
 	// shared with the streams' caches (stream.Registry.Memory); nil counts
-	// nothing. While it is full, the data of ended streams is freed at
-	// the next janitor pass instead of after EndedRetention.
+	// nothing. While it is low, the data of ended streams is freed at the
+	// next janitor pass instead of after EndedRetention; while it is full,
+	// no segmenter starts on request.
 	Memory MemoryAccount `yaml:"-"`
 }
 
@@ -133,6 +134,8 @@ type MemoryAccount interface {
 	Add(n int64)
 	// Full reports whether the budget is used up.
 	Full() bool
+	// Low reports whether little of the budget is left.
+	Low() bool
 }
 
 // WithDefaults returns c with the documented defaults in its zero fields:

@@ -236,9 +236,9 @@ func (m *Manager) janitor() {
 
 // sweep does one janitor pass and returns the states to release: those
 // ended EndedRetention ago, and every ended one while the memory budget is
-// full.
+// low.
 func (m *Manager) sweep(now time.Time) []*streamState {
-	short := m.cfg.Memory != nil && m.cfg.Memory.Full()
+	short := m.cfg.Memory != nil && m.cfg.Memory.Low()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var freed []*streamState

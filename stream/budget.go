@@ -87,6 +87,13 @@ func (b *MemoryBudget) Full() bool {
 	return b != nil && b.limit > 0 && b.used.Load() >= b.limit
 }
 
+// Low reports whether less than a quarter of the limit is left: holders
+// of data they may drop early (the segments of ended HLS streams) let it
+// go then, so that new publishers find room.
+func (b *MemoryBudget) Low() bool {
+	return b != nil && b.limit > 0 && b.used.Load() >= b.limit-b.limit/4
+}
+
 // admission counts the registry's streams per address group, for
 // Config.MaxStreamsPerIP, and the times each limit was hit. Its fields are
 // guarded by Registry.mu, the counters are atomic.

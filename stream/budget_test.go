@@ -276,3 +276,25 @@ func TestIngestOverBitrateBudgetIsCutOff(t *testing.T) {
 	}
 	t.Logf("cut off: %v", le)
 }
+
+func TestMemoryBudgetFullAndLow(t *testing.T) {
+	b := NewMemoryBudget(100)
+	steps := []struct {
+		add       int64
+		low, full bool
+	}{{74, false, false}, {1, true, false}, {25, true, true}, {-100, false, false}}
+	for i, s := range steps {
+		b.Add(s.add)
+		if b.Low() != s.low || b.Full() != s.full {
+			t.Fatalf("step %d (%d used): Low %v Full %v, want %v %v", i, b.Used(), b.Low(), b.Full(), s.low, s.full)
+		}
+	}
+	var none *MemoryBudget
+	none.Add(10)
+	if none.Full() || none.Low() || none.Used() != 0 {
+		t.Fatal("a nil budget counts")
+	}
+	if unlimited := NewMemoryBudget(0); func() bool { unlimited.Add(1 << 40); return unlimited.Full() || unlimited.Low() }() {
+		t.Fatal("a budget without a limit is full")
+	}
+}

@@ -120,8 +120,9 @@ type Config struct {
 	IngestBitrateWindow time.Duration `yaml:"ingest_bitrate_window"`
 	// MemoryBudget caps the bytes held by every stream's GOP cache and the
 	// HLS segment stores together (Registry.Memory): while they hold this
-	// much, publishers of new keys are refused (LimitMemory) and HLS frees
-	// the data of ended streams without waiting for their retention. 0
+	// much, publishers of new keys are refused (LimitMemory); from three
+	// quarters of it on, HLS frees the data of ended streams without
+	// waiting for their retention. 0
 	// (the zero Config) is no cap, the bytes are still counted;
 	// DefaultConfig sets DefaultMemoryBudget (1 GiB). Negative is treated
 	// as 0.
