@@ -90,3 +90,31 @@ func TestPlaylistWhileMemoryFullIsServiceUnavailable(t *testing.T) {
 		t.Fatalf("LimitsHit[%s] = %d, want 1", LimitMemory, got)
 	}
 }
+
+// TestUnwatchedEndedStreamFreedAtEndList pins the bug where the segments
+// of every ended stream stayed for EndedRetention (60 s) even when no
+// client had ever asked for them, so that streams published and ended in
+// a loop held a minute of their data: a stream nobody requested is freed
+// once its playlist would have ended, one with viewers is kept for them.
+func TestUnwatchedEndedStreamFreedAtEndList(t *testing.T) {
+	tm := startManager(t, Config{SegmentDuration: time.Second, EndListDelay: 100 * time.Millisecond,
+		EndedRetention: time.Hour})
+	watchedKey := stream.Key{App: "live", Name: "watched"}
+	unwatched, watched := tm.publish(t, camKey), tm.publish(t, watchedKey)
+	frames := source{fps: 25, gop: 25, keyBytes: 4000}.frames(t, 3000)
+	writeFrames(unwatched, frames)
+	writeFrames(watched, frames)
+	tm.waitPlaylist(t, "/live/watched.m3u8", "a segment", func(p parsedPlaylist) bool { return len(p.segments) > 0 })
+	waitFor(t, "segments of the unwatched stream", func() bool {
+		st := tm.m.existing(camKey)
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		return len(st.segs) > 0
+	})
+	unwatched.End()
+	watched.End()
+	waitFor(t, "the unwatched ended stream freed", func() bool { return tm.m.existing(camKey) == nil })
+	if tm.m.existing(watchedKey) == nil {
+		t.Fatal("the ended stream a client watched was freed before hls.ended_retention")
+	}
+}

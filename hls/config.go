@@ -96,7 +96,9 @@ type Config struct {
 	EndListDelay time.Duration `yaml:"end_list_delay"`
 	// EndedRetention is how long a stream's HLS data (playlist and segments)
 	// is kept after the publisher left; then it is freed. Default 60s; never
-	// less than EndListDelay.
+	// less than EndListDelay. The data of a stream no client ever requested
+	// is freed after EndListDelay, and that of every ended stream while
+	// the memory budget is low (Memory).
 	EndedRetention time.Duration `yaml:"ended_retention"`
 	// IdleTimeout stops the segmenter of a stream started on request after
 	// this long without HLS requests. Default 60s. Unused with

@@ -235,8 +235,8 @@ func (m *Manager) janitor() {
 }
 
 // sweep does one janitor pass and returns the states to release: those
-// ended EndedRetention ago, and every ended one while the memory budget is
-// low.
+// ended EndedRetention ago, those ended EndListDelay ago that no client
+// ever requested, and every ended one while the memory budget is low.
 func (m *Manager) sweep(now time.Time) []*streamState {
 	short := m.cfg.Memory != nil && m.cfg.Memory.Low()
 	m.mu.Lock()
@@ -260,7 +260,10 @@ func (m *Manager) sweep(now time.Time) []*streamState {
 				st.endList = true
 				st.rebuild(now)
 			}
-			free = gone >= m.cfg.EndedRetention || short
+			// Nobody is playing out a stream nobody ever requested: it
+			// goes once its playlist would have ended.
+			unwatched := !st.requested && gone >= m.cfg.EndListDelay
+			free = gone >= m.cfg.EndedRetention || short || unwatched
 		}
 		st.mu.Unlock()
 		if free {

@@ -84,7 +84,8 @@ type streamState struct {
 	segStats    SegmenterStats
 	clients     map[clientID]time.Time
 	lastRequest time.Time
-	waiting     int // playlist requests waiting for a first segment
+	requested   bool // a playlist or segment was ever requested
+	waiting     int  // playlist requests waiting for a first segment
 }
 
 // newStreamState returns an empty state whose media sequence starts at
@@ -241,7 +242,7 @@ func (st *streamState) rebuild(now time.Time) {
 
 // touch records a request from a client. st.mu must be held.
 func (st *streamState) touch(c clientID, now time.Time) {
-	st.lastRequest = now
+	st.lastRequest, st.requested = now, true
 	if _, ok := st.clients[c]; ok || len(st.clients) < maxClientsPerStream {
 		st.clients[c] = now
 	}
