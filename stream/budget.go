@@ -128,14 +128,16 @@ func (r *Registry) LimitsHit() map[string]uint64 {
 func (r *Registry) Memory() *MemoryBudget { return r.mem }
 
 // admitLocked decides whether a new stream may start for a publisher in
-// address group group, and counts the refusal. r.mu must be held.
+// address group group, and counts the refusal. A publisher without an
+// address (one the server runs itself) is not held to MaxStreamsPerIP.
+// r.mu must be held.
 func (r *Registry) admitLocked(group string) *LimitError {
 	var le *LimitError
 	switch {
 	case r.cfg.MaxStreams > 0 && len(r.streams) >= r.cfg.MaxStreams:
 		le = &LimitError{Limit: LimitStreams, Reason: fmt.Sprintf(
 			"the server has its maximum of %d streams (stream.max_streams); try again later", r.cfg.MaxStreams)}
-	case r.cfg.MaxStreamsPerIP > 0 && r.adm.perGroup[group] >= r.cfg.MaxStreamsPerIP:
+	case r.cfg.MaxStreamsPerIP > 0 && group != "" && r.adm.perGroup[group] >= r.cfg.MaxStreamsPerIP:
 		le = &LimitError{Limit: LimitStreamsPerIP, Reason: fmt.Sprintf(
 			"your address has its maximum of %d streams, ended ones waiting for their publisher included (stream.max_streams_per_ip); try again later",
 			r.cfg.MaxStreamsPerIP)}

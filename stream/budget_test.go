@@ -298,3 +298,16 @@ func TestMemoryBudgetFullAndLow(t *testing.T) {
 		t.Fatal("a budget without a limit is full")
 	}
 }
+
+func TestPublishersWithoutAddressAreNotCappedPerAddress(t *testing.T) {
+	reg, err := NewRegistry(Config{MaxStreamsPerIP: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	for i := range 3 {
+		if _, err := publishFrom(reg, fmt.Sprintf("internal%d", i), ""); err != nil {
+			t.Fatalf("publisher %d without an address: %v", i, err)
+		}
+	}
+}

@@ -104,7 +104,8 @@ type Config struct {
 	MaxStreams int `yaml:"max_streams"`
 	// MaxStreamsPerIP caps the streams started by publishers from one
 	// address, IPv6 addresses of one /64 counting as one, waiting ones
-	// included (LimitStreamsPerIP). 0 (the zero Config) is no cap;
+	// included (LimitStreamsPerIP); publishers without a RemoteAddr are
+	// not counted against it. 0 (the zero Config) is no cap;
 	// DefaultConfig sets DefaultMaxStreamsPerIP (100). Negative is treated
 	// as 0.
 	MaxStreamsPerIP int `yaml:"max_streams_per_ip"`
