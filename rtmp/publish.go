@@ -28,14 +28,15 @@ const codeConnectClosed = "NetConnection.Connect.Closed"
 type publishSession struct {
 	pub      *stream.Publisher
 	streamID uint32
-	leaving  atomic.Bool // the connection itself ends the publish
+	leaving  atomic.Bool   // the connection itself ends the publish
+	quit     chan struct{} // closed when the connection ends the publish
 	wg       sync.WaitGroup
 }
 
 // newPublishSession starts the session of pub on c's message stream
 // streamID, with its watcher.
 func newPublishSession(c *ServerConn, pub *stream.Publisher, streamID uint32) *publishSession {
-	p := &publishSession{pub: pub, streamID: streamID}
+	p := &publishSession{pub: pub, streamID: streamID, quit: make(chan struct{})}
 	p.wg.Go(func() {
 		<-pub.Done()
 		if p.leaving.Load() {
@@ -43,7 +44,16 @@ func newPublishSession(c *ServerConn, pub *stream.Publisher, streamID uint32) *p
 		}
 		if le := pub.CutOff(); le != nil {
 			// Over a budget (stream.max_ingest_bitrate): the stream ended.
+			// The connection stays open for the refusal delay, its media
+			// ignored, so that an encoder still sending reads the reason
+			// before the close resets the connection.
 			_ = c.writeStatus(streamID, "error", codePublishRejected, "Stream is unpublished: "+le.Reason+".")
+			t := time.NewTimer(c.cfg.RefusalDelay)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-p.quit:
+			}
 			c.closeWith(fmt.Errorf("%w: %w", ErrPublisherCutOff, le))
 			return
 		}
@@ -66,6 +76,7 @@ func newPublishSession(c *ServerConn, pub *stream.Publisher, streamID uint32) *p
 // stream ends at once instead of waiting for a republish.
 func (p *publishSession) close(end bool) {
 	p.leaving.Store(true)
+	close(p.quit)
 	if end {
 		p.pub.End()
 	} else {
