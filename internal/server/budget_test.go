@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,8 +13,10 @@ import (
 
 	"github.com/mediaserver/mediaserver/internal/server"
 	"github.com/mediaserver/mediaserver/internal/servertest"
+	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
+	"github.com/mediaserver/mediaserver/stream"
 )
 
 // TestAbandonedStreamChurnFromOneAddressIsBounded pins the bug where one
@@ -77,5 +80,55 @@ func TestAbandonedStreamChurnFromOneAddressIsBounded(t *testing.T) {
 	want := fmt.Sprintf(`mediaserver_limit_hits_total{component="stream",limit="streams_per_ip"} %d`, cycles-perIP)
 	if !strings.Contains(string(body), want) {
 		t.Fatalf("/metrics does not say %s:\n%s", want, body)
+	}
+}
+
+// TestIngestBitrateBudgetCutsFFmpegPushingFasterThanRealTime: ffmpeg
+// pushing a file without -re (as fast as the network takes it) goes over
+// stream.max_ingest_bitrate and is cut off with the reason, in its own
+// output and in the log; ffmpeg publishing in real time, well under the
+// budget, stays on the air over several windows.
+func TestIngestBitrateBudgetCutsFFmpegPushingFasterThanRealTime(t *testing.T) {
+	logs := &testenv.LogBuffer{}
+	srv := servertest.StartWithLogger(t, func(c *server.Config) {
+		c.Stream.MaxIngestBitrate = 8_000_000
+		c.Stream.IngestBitrateWindow = 5 * time.Second
+	}, logs.Logger(slog.LevelInfo))
+	base := "rtmp://" + srv.RTMPAddr() + "/live/"
+	// The test clip is about 1.1 Mbit/s: real time is far under 8 Mbit/s,
+	// two minutes of it at file speed far over 5 s of 8 Mbit/s (5 MB).
+	paced := testenv.Publish(t, base+"paced", testenv.Source{})
+	var fastArgs []string
+	for _, a := range (testenv.Source{Duration: 2 * time.Minute}).Args(t, base+"fast") {
+		if a != "-re" {
+			fastArgs = append(fastArgs, a)
+		}
+	}
+	fast := testenv.Start(t, "ffmpeg", fastArgs...)
+	if exited, _ := fast.Wait(60 * time.Second); !exited {
+		t.Fatal("ffmpeg pushing faster than real time was not cut off")
+	}
+	if !strings.Contains(fast.Output(), "stream.max_ingest_bitrate") {
+		t.Errorf("ffmpeg was not told why:\n%s", fast.Output())
+	}
+	testenv.WaitFor(t, 5*time.Second, "the cut-off in the log", func() bool {
+		return strings.Contains(logs.String(), `msg="publisher cut off"`) &&
+			strings.Contains(logs.String(), "stream=live/fast") &&
+			strings.Contains(logs.String(), "limit=ingest_bitrate")
+	})
+	key := stream.Key{App: "live", Name: "paced"}
+	testenv.WaitFor(t, 60*time.Second, "the paced publisher through more than two windows", func() bool {
+		s, ok := srv.Hub().Lookup(key)
+		return ok && s.Stats().LastTimestamp >= 11_000
+	})
+	select {
+	case <-paced.Done():
+		t.Fatalf("the publisher under the budget stopped:\n%s", paced.Output())
+	default:
+	}
+	if strings.Contains(logs.String(), "stream=live/paced limit=ingest_bitrate") ||
+		srv.Hub().LimitsHit()[stream.LimitIngestBitrate] != 1 {
+		t.Fatalf("the publisher under the budget was cut off too (%d cut off):\n%s",
+			srv.Hub().LimitsHit()[stream.LimitIngestBitrate], logs.String())
 	}
 }
