@@ -113,7 +113,9 @@ type Config struct {
 	EndListDelay time.Duration `yaml:"end_list_delay"`
 	// EndedRetention is how long a stream's HLS data (playlist and segments)
 	// is kept after the publisher left; then it is freed. Default 60s; never
-	// less than EndListDelay.
+	// less than EndListDelay. The data of a stream no client ever requested
+	// is freed after EndListDelay, and that of every ended stream while
+	// the memory budget is low (Memory).
 	EndedRetention time.Duration `yaml:"ended_retention"`
 	// IdleTimeout stops the segmenter of a stream started on request after
 	// this long without HLS requests. Default 60s. Unused with
@@ -138,6 +140,23 @@ type Config struct {
 	// MaxSegmentDuration caps a segment's duration the same way, for streams
 	// whose keyframes stop. Default 30s, at least twice SegmentDuration.
 	MaxSegmentDuration time.Duration `yaml:"max_segment_duration"`
+	// Memory is the budget the segments kept in memory count against,
+	// shared with the streams' caches (stream.Registry.Memory); nil counts
+	// nothing. While it is low, the data of ended streams is freed at the
+	// next janitor pass instead of after EndedRetention; while it is full,
+	// no segmenter starts on request.
+	Memory MemoryAccount `yaml:"-"`
+}
+
+// MemoryAccount is a memory budget that the bytes of the segments kept in
+// memory are added to and taken from (*stream.MemoryBudget).
+type MemoryAccount interface {
+	// Add counts n more bytes held (negative: released).
+	Add(n int64)
+	// Full reports whether the budget is used up.
+	Full() bool
+	// Low reports whether little of the budget is left.
+	Low() bool
 }
 
 // WithDefaults returns c with the documented defaults in its zero fields:

@@ -22,6 +22,9 @@ var (
 	// disk store creates there (a symbolic link or a file where a
 	// directory belongs); nothing is written through it.
 	ErrUnsafePath = errors.New("hls: unsafe path in the segment directory")
+	// ErrMemoryFull is returned when a stream's segmenter would start
+	// while the memory budget (Config.Memory) is full.
+	ErrMemoryFull = errors.New("hls: memory budget full")
 	// ErrClosed is returned when using a closed Manager.
 	ErrClosed = errors.New("hls: closed")
 	// errSegmentRemoved reports a memory store segment that was removed

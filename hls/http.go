@@ -3,6 +3,7 @@ package hls
 import (
 	"bytes"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -62,6 +63,12 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 		return // refused and answered
 	}
 	st, err := m.stateFor(key)
+	if errors.Is(err, ErrMemoryFull) {
+		w.Header().Set("Retry-After", "5")
+		mediahttp.Error(w, http.StatusServiceUnavailable,
+			"the server's media memory is full (stream.memory_budget); try again later")
+		return
+	}
 	if err != nil || st == nil {
 		mediahttp.Error(w, http.StatusNotFound, "stream not found")
 		return

@@ -57,6 +57,7 @@ type Manager struct {
 	feedHook func()
 
 	segmentsTotal atomic.Uint64 // segments produced since start, all streams
+	memoryRefused atomic.Uint64 // playlist requests refused for the memory budget
 
 	mu     sync.Mutex
 	states map[stream.Key]*streamState
@@ -90,6 +91,9 @@ func NewManager(cfg Config, hub Hub, log *slog.Logger) (*Manager, error) {
 			return nil, err
 		}
 		st = ds
+	}
+	if cfg.Memory != nil {
+		st = accountedStore{store: st, mem: cfg.Memory}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Manager{
@@ -252,8 +256,11 @@ func (m *Manager) expireRetained(now time.Time) {
 	}
 }
 
-// sweep does one janitor pass and returns the states to release.
+// sweep does one janitor pass and returns the states to release: those
+// ended EndedRetention ago, those ended EndListDelay ago that no client
+// ever requested, and every ended one while the memory budget is low.
 func (m *Manager) sweep(now time.Time) []*streamState {
+	short := m.cfg.Memory != nil && m.cfg.Memory.Low()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var freed []*streamState
@@ -275,7 +282,10 @@ func (m *Manager) sweep(now time.Time) []*streamState {
 				st.endList = true
 				st.rebuild(now)
 			}
-			free = gone >= m.cfg.EndedRetention
+			// Nobody is playing out a stream nobody ever requested: it
+			// goes once its playlist would have ended.
+			unwatched := !st.requested && gone >= m.cfg.EndListDelay
+			free = gone >= m.cfg.EndedRetention || short || unwatched
 		}
 		st.mu.Unlock()
 		if free {
@@ -324,9 +334,21 @@ func (m *Manager) release(st *streamState) {
 	m.log.Debug("stream data freed", "stream", st.key.String(), "token", st.token)
 }
 
+// LimitMemory is the limit name of a playlist request refused because a
+// segmenter would start while the memory budget is full (LimitsHit).
+const LimitMemory = "memory"
+
+// LimitsHit returns how many times each limit refused a request since
+// start: LimitMemory.
+func (m *Manager) LimitsHit() map[string]uint64 {
+	return map[string]uint64{LimitMemory: m.memoryRefused.Load()}
+}
+
 // stateFor returns the state of key for a playlist request, starting a
 // segmenter when the stream is live but not being segmented (first request
 // with StartOnRequest, or a stream published before the manager existed).
+// It fails with ErrMemoryFull instead of starting one while the memory
+// budget is full.
 func (m *Manager) stateFor(key stream.Key) (*streamState, error) {
 	var live *stream.Stream
 	if m.hub != nil {
@@ -342,6 +364,10 @@ func (m *Manager) stateFor(key stream.Key) (*streamState, error) {
 	st := m.states[key]
 	if live == nil || (st != nil && st.feeder != nil) {
 		return st, nil
+	}
+	if m.cfg.Memory != nil && m.cfg.Memory.Full() {
+		m.memoryRefused.Add(1)
+		return nil, fmt.Errorf("segment %s: %w", key, ErrMemoryFull)
 	}
 	if st == nil {
 		st = m.newStateLocked(key)

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"net"
-	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -98,7 +96,8 @@ type streamState struct {
 	segStats    SegmenterStats
 	clients     map[clientID]time.Time
 	lastRequest time.Time
-	waiting     int // playlist requests waiting for a first segment
+	requested   bool // a playlist or segment was ever requested
+	waiting     int  // playlist requests waiting for a first segment
 }
 
 // newStreamState returns an empty state whose media sequence starts at
@@ -286,7 +285,7 @@ func (st *streamState) rebuild(now time.Time) {
 
 // touch records a request from a client. st.mu must be held.
 func (st *streamState) touch(c clientID, now time.Time) {
-	st.lastRequest = now
+	st.lastRequest, st.requested = now, true
 	if _, ok := st.clients[c]; ok || len(st.clients) < maxClientsPerStream {
 		st.clients[c] = now
 	}
@@ -330,27 +329,10 @@ func (st *streamState) leftOutReason() string {
 	return strings.Join(reasons, "; ")
 }
 
-// viewerIPv6PrefixBits is how much of an IPv6 address tells viewers
-// apart: one site gets a /64 and picks addresses in it at will, as one
-// IPv4 address behind a NAT.
-const viewerIPv6PrefixBits = 64
-
-// clientOf identifies the client of a request by its remote IP, IPv6
-// addresses by their /64.
+// clientOf identifies the client of a request by its address group
+// (stream.AddressGroup): its IP, an IPv6 address by its /64, since one site
+// gets a /64 and picks addresses in it at will, as one IPv4 address behind
+// a NAT.
 func clientOf(remoteAddr string) clientID {
-	host := remoteAddr
-	if h, _, err := net.SplitHostPort(remoteAddr); err == nil {
-		host = h
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return clientID{ip: host}
-	}
-	ip = ip.Unmap()
-	if ip.Is6() {
-		if p, err := ip.Prefix(viewerIPv6PrefixBits); err == nil {
-			return clientID{ip: p.String()}
-		}
-	}
-	return clientID{ip: ip.String()}
+	return clientID{ip: stream.AddressGroup(remoteAddr)}
 }

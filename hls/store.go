@@ -83,6 +83,28 @@ func (memoryStore) removeStream(stream.Key, string) {}
 
 func (memoryStore) close() {}
 
+// accountedStore counts the bytes of the segments its store keeps in
+// memory against a memory budget.
+type accountedStore struct {
+	store
+	mem MemoryAccount
+}
+
+func (s accountedStore) put(key stream.Key, name string, data []byte) (segmentBody, error) {
+	b, err := s.store.put(key, name, data)
+	if err == nil && b.mem != nil {
+		s.mem.Add(int64(b.size))
+	}
+	return b, err
+}
+
+func (s accountedStore) remove(key stream.Key, name string, b segmentBody) {
+	s.store.remove(key, name, b)
+	if b.mem != nil {
+		s.mem.Add(-int64(b.size))
+	}
+}
+
 // diskStore writes segments to {dir}/{app}/{name}/{file}, files
 // diskFileMode and directories diskDirMode. It follows no symbolic link
 // below dir: everything is reached through an os.Root on dir, a directory

@@ -20,6 +20,7 @@ const (
 	codePublishStart       = "NetStream.Publish.Start"
 	codePublishBadName     = "NetStream.Publish.BadName"
 	codePublishDenied      = "NetStream.Publish.Denied"
+	codePublishRejected    = "NetStream.Publish.Rejected"
 	codePlayFailed         = "NetStream.Play.Failed"
 	codeUnpublishSuccess   = "NetStream.Unpublish.Success"
 	codePlayReset          = "NetStream.Play.Reset"
@@ -226,14 +227,18 @@ func (c *ServerConn) onPublish(ctx context.Context, streamID uint32, cmd Command
 		Owner: grant.KeyID != "" || c.isOwner(key), Caps: c.Caps().ClientCaps(), KeyID: grant.KeyID,
 	})
 	if err != nil {
-		desc := fmt.Sprintf("Cannot publish %s: %v.", key, err)
+		code, desc := codePublishBadName, fmt.Sprintf("Cannot publish %s: %v.", key, err)
+		var le *stream.LimitError
 		switch {
 		case errors.Is(err, stream.ErrStreamBusy):
 			desc = fmt.Sprintf("Stream %s is already being published.", key)
+		case errors.As(err, &le):
+			code, desc = codePublishRejected, fmt.Sprintf("Cannot publish %s: %s.", key, le.Reason)
+			c.logBudgetRefusal(key, le)
 		case errors.Is(err, stream.ErrKeyMismatch):
 			desc = fmt.Sprintf("Stream %s is published with another stream key.", key)
 		}
-		return c.refuse(ctx, streamID, codePublishBadName, desc, err)
+		return c.refuse(ctx, streamID, code, desc, err)
 	}
 	c.pub = newPublishSession(c, pub, streamID)
 	c.lastMedia = time.Now()
@@ -321,4 +326,17 @@ func (c *ServerConn) sessionEnded() {
 	c.log = c.connLog
 	c.stats.role.Store(Role(""))
 	c.stats.stream.Store("")
+}
+
+// logBudgetRefusal logs a publisher refused by a stream budget, at most one
+// line per limit and address group every interval of the server's refusal
+// log (a flood of refusals from one network is one line, with the count
+// left out).
+func (c *ServerConn) logBudgetRefusal(key stream.Key, le *stream.LimitError) {
+	args := []any{"stream", key.String(), "session", c.id, "remote", c.remote, "limit", le.Limit, "reason", le.Reason}
+	if c.refusals == nil {
+		c.connLog.Debug("publisher refused", args...)
+		return
+	}
+	c.refusals.Warn(c.connLog, le.Limit+" "+stream.AddressGroup(c.remote), "publisher refused", args...)
 }

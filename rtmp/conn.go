@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mediaserver/mediaserver/internal/conns"
 	"github.com/mediaserver/mediaserver/internal/writev"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
 	"github.com/mediaserver/mediaserver/rtmp/handshake"
@@ -42,13 +43,17 @@ const (
 // fed by it. It works over any io.ReadWriter; when that is a net.Conn it
 // also sets read and write deadlines and closes it to end the session.
 type ServerConn struct {
-	rw     io.ReadWriter
-	conn   net.Conn // rw as a net.Conn, or nil
-	cfg    ServerConfig
-	hub    Hub
-	log    *slog.Logger
-	id     string
-	remote string
+	rw   io.ReadWriter
+	conn net.Conn // rw as a net.Conn, or nil
+	cfg  ServerConfig
+	hub  Hub
+	log  *slog.Logger
+	// refusals rate-limits the log lines of publishers refused by a
+	// budget; the Server shares its own. Without it they are logged at
+	// debug level.
+	refusals *conns.LogLimiter
+	id       string
+	remote   string
 	// connLog is log before a publish or play scoped it to a stream.
 	connLog *slog.Logger
 

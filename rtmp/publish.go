@@ -23,22 +23,38 @@ const codeConnectClosed = "NetConnection.Connect.Closed"
 
 // publishSession is a connection's publish to the hub. A goroutine watches
 // the hub's publisher: when the hub cuts it off (another publisher took the
-// stream over, or the stream was closed) the client is told and the
-// connection closed.
+// stream over, it went over a budget, or the stream was closed) the client
+// is told why and the connection closed.
 type publishSession struct {
 	pub      *stream.Publisher
 	streamID uint32
-	leaving  atomic.Bool // the connection itself ends the publish
+	leaving  atomic.Bool   // the connection itself ends the publish
+	quit     chan struct{} // closed when the connection ends the publish
 	wg       sync.WaitGroup
 }
 
 // newPublishSession starts the session of pub on c's message stream
 // streamID, with its watcher.
 func newPublishSession(c *ServerConn, pub *stream.Publisher, streamID uint32) *publishSession {
-	p := &publishSession{pub: pub, streamID: streamID}
+	p := &publishSession{pub: pub, streamID: streamID, quit: make(chan struct{})}
 	p.wg.Go(func() {
 		<-pub.Done()
 		if p.leaving.Load() {
+			return
+		}
+		if le := pub.CutOff(); le != nil {
+			// Over a budget (stream.max_ingest_bitrate): the stream ended.
+			// The connection stays open for the refusal delay, its media
+			// ignored, so that an encoder still sending reads the reason
+			// before the close resets the connection.
+			_ = c.writeStatus(streamID, "error", codePublishRejected, "Stream is unpublished: "+le.Reason+".")
+			t := time.NewTimer(c.cfg.RefusalDelay)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-p.quit:
+			}
+			c.closeWith(fmt.Errorf("%w: %w", ErrPublisherCutOff, le))
 			return
 		}
 		if pub.TakenOver() {
@@ -60,6 +76,7 @@ func newPublishSession(c *ServerConn, pub *stream.Publisher, streamID uint32) *p
 // stream ends at once instead of waiting for a republish.
 func (p *publishSession) close(end bool) {
 	p.leaving.Store(true)
+	close(p.quit)
 	if end {
 		p.pub.End()
 	} else {

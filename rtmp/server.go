@@ -256,6 +256,7 @@ func (s *Server) startConn(nc net.Conn) {
 	}
 	id := "rtmp-" + strconv.FormatUint(s.nextID.Add(1), 10)
 	c := newServerConn(nc, id, s.cfg, s.hub, s.log)
+	c.refusals = &s.refusals
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()

@@ -26,6 +26,17 @@ const (
 	DefaultAudioHold = 50 * time.Millisecond
 	// DefaultMaxReaderLag is the MaxReaderLag the server configures.
 	DefaultMaxReaderLag = 4 * time.Second
+	// DefaultMaxStreams is the default Config.MaxStreams.
+	DefaultMaxStreams = 1000
+	// DefaultMaxStreamsPerIP is the default Config.MaxStreamsPerIP.
+	DefaultMaxStreamsPerIP = 100
+	// DefaultMaxIngestBitrate is the default Config.MaxIngestBitrate
+	// (50 Mbit/s, above what the big platforms take for 4K60).
+	DefaultMaxIngestBitrate = 50_000_000
+	// DefaultIngestBitrateWindow is the default Config.IngestBitrateWindow.
+	DefaultIngestBitrateWindow = 5 * time.Second
+	// DefaultMemoryBudget is the default Config.MemoryBudget (1 GiB).
+	DefaultMemoryBudget = 1 << 30
 )
 
 // Config bounds the per-stream cache and the reader backlog.
@@ -85,13 +96,47 @@ type Config struct {
 	// wakes readers for every frame; DefaultConfig sets DefaultAudioHold
 	// (50 ms). Negative is treated as 0.
 	AudioHold time.Duration `yaml:"audio_hold"`
+	// MaxStreams caps the streams the registry holds, those waiting for
+	// their publisher to come back included: one more publisher of a new
+	// key is refused (LimitStreams). 0 (the zero Config) is no cap;
+	// DefaultConfig sets DefaultMaxStreams (1000). Negative is treated as
+	// 0.
+	MaxStreams int `yaml:"max_streams"`
+	// MaxStreamsPerIP caps the streams started by publishers from one
+	// address, IPv6 addresses of one /64 counting as one, waiting ones
+	// included (LimitStreamsPerIP); publishers without a RemoteAddr are
+	// not counted against it. 0 (the zero Config) is no cap;
+	// DefaultConfig sets DefaultMaxStreamsPerIP (100). Negative is treated
+	// as 0.
+	MaxStreamsPerIP int `yaml:"max_streams_per_ip"`
+	// MaxIngestBitrate caps what one publisher may send, in bits per
+	// second of payload averaged over IngestBitrateWindow of wall-clock
+	// time: a publisher that sends more within a window is cut off and its
+	// stream ends (LimitIngestBitrate). 0 (the zero Config) is no cap;
+	// DefaultConfig sets DefaultMaxIngestBitrate (50 Mbit/s). Negative is
+	// treated as 0.
+	MaxIngestBitrate int64 `yaml:"max_ingest_bitrate"`
+	// IngestBitrateWindow is the window MaxIngestBitrate is measured over.
+	// Default DefaultIngestBitrateWindow (5s) when MaxIngestBitrate is set.
+	IngestBitrateWindow time.Duration `yaml:"ingest_bitrate_window"`
+	// MemoryBudget caps the bytes held by every stream's GOP cache and the
+	// HLS segment stores together (Registry.Memory): while they hold this
+	// much, publishers of new keys are refused (LimitMemory); from three
+	// quarters of it on, HLS frees the data of ended streams without
+	// waiting for their retention. 0
+	// (the zero Config) is no cap, the bytes are still counted;
+	// DefaultConfig sets DefaultMemoryBudget (1 GiB). Negative is treated
+	// as 0.
+	MemoryBudget int64 `yaml:"memory_budget"`
 }
 
 // DefaultConfig returns the configuration a server starts from before its
 // settings are read: republishing (DefaultRepublishWindow), reclaiming a
 // stalled publisher's key (DefaultReclaimStalled), audio hold
-// (DefaultAudioHold) and the readers' lag bound (DefaultMaxReaderLag),
-// which are off in the zero Config. Its other fields
+// (DefaultAudioHold), the readers' lag bound (DefaultMaxReaderLag) and
+// the budgets (DefaultMaxStreams, DefaultMaxStreamsPerIP,
+// DefaultMaxIngestBitrate, DefaultMemoryBudget), which are off in the
+// zero Config. Its other fields
 // are zero; WithDefaults fills them once every setting is known.
 func DefaultConfig() Config {
 	return Config{
@@ -99,6 +144,11 @@ func DefaultConfig() Config {
 		ReclaimStalled:  DefaultReclaimStalled,
 		AudioHold:       DefaultAudioHold,
 		MaxReaderLag:    DefaultMaxReaderLag,
+
+		MaxStreams:       DefaultMaxStreams,
+		MaxStreamsPerIP:  DefaultMaxStreamsPerIP,
+		MaxIngestBitrate: DefaultMaxIngestBitrate,
+		MemoryBudget:     DefaultMemoryBudget,
 	}
 }
 
@@ -132,6 +182,13 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.AudioHold < 0 {
 		c.AudioHold = 0
+	}
+	c.MaxStreams = max(c.MaxStreams, 0)
+	c.MaxStreamsPerIP = max(c.MaxStreamsPerIP, 0)
+	c.MaxIngestBitrate = max(c.MaxIngestBitrate, 0)
+	c.MemoryBudget = max(c.MemoryBudget, 0)
+	if c.MaxIngestBitrate > 0 && c.IngestBitrateWindow <= 0 {
+		c.IngestBitrateWindow = DefaultIngestBitrateWindow
 	}
 	return c
 }

@@ -28,4 +28,9 @@ var (
 	// ErrInvalidConfig is wrapped by Config.Validate and NewRegistry for a
 	// Config that cannot be used.
 	ErrInvalidConfig = errors.New("stream: invalid configuration")
+	// ErrOverBudget is wrapped by the LimitError of a publisher refused
+	// by Registry.Publish, or cut off, because a budget was reached
+	// (Config.MaxStreams, MaxStreamsPerIP, MaxIngestBitrate,
+	// MemoryBudget).
+	ErrOverBudget = errors.New("stream: over budget")
 )

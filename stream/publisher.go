@@ -24,8 +24,15 @@ type Publisher struct {
 	tsOffset uint32
 	rebased  bool
 
+	// ingest measures the bytes sent against Config.MaxIngestBitrate.
+	// Guarded by Stream.statsMu.
+	ingest ingestMeter
+
 	closed    atomic.Bool
 	takenOver atomic.Bool
+	// cutOff is why the registry cut the publisher off for a budget (nil:
+	// it was not).
+	cutOff    atomic.Pointer[LimitError]
 	closeOnce sync.Once
 	done      chan struct{}
 	doneOnce  sync.Once
@@ -44,6 +51,11 @@ func (p *Publisher) Done() <-chan struct{} { return p.done }
 // this one (Config.Takeover).
 func (p *Publisher) TakenOver() bool { return p.takenOver.Load() }
 
+// CutOff returns why the registry cut the publisher off for a budget
+// (Config.MaxIngestBitrate), or nil when it did not. When it is set, Done
+// is closed and the stream has ended.
+func (p *Publisher) CutOff() *LimitError { return p.cutOff.Load() }
+
 // release closes Done once.
 func (p *Publisher) release() {
 	p.doneOnce.Do(func() { close(p.done) })
@@ -57,11 +69,21 @@ func (p *Publisher) release() {
 // the header already in effect is counted but not appended again. Metadata
 // sent as "@setDataFrame onMetaData …" is stored as "onMetaData …", the
 // form players expect. Frames written after Close or a takeover are
-// ignored.
+// ignored. A publisher sending more than Config.MaxIngestBitrate is cut
+// off: the stream ends and CutOff says why.
 func (p *Publisher) WriteFrame(f *Frame) {
 	if f == nil || p.closed.Load() {
 		return
 	}
+	if sent := p.writeFrame(f); sent > 0 {
+		p.cut(p.reg.ingestLimitError(sent))
+	}
+}
+
+// writeFrame is WriteFrame under the stream's statsMu. It returns the
+// bytes the publisher sent in the current window when they are over
+// Config.MaxIngestBitrate (the frame is then not appended), 0 otherwise.
+func (p *Publisher) writeFrame(f *Frame) int64 {
 	if f.Header && f.Type == flv.TagScript {
 		if body := flv.StripSetDataFrame(f.Payload); len(body) != len(f.Payload) {
 			f = f.withPayload(body)
@@ -71,10 +93,13 @@ func (p *Publisher) WriteFrame(f *Frame) {
 	s.statsMu.Lock()
 	defer s.statsMu.Unlock()
 	if s.repub.current != p {
-		return // taken over or closed meanwhile
+		return 0 // taken over or closed meanwhile
+	}
+	now := s.clock()
+	if sent := p.ingest.add(len(f.Payload), now, s.cfg.MaxIngestBitrate, s.cfg.IngestBitrateWindow); sent > 0 {
+		return sent
 	}
 	f, back := p.rebase(f)
-	now := s.clock()
 	s.repub.lastWrite = now
 	if back {
 		s.meter.regressions++ // the output continues, the publisher went back
@@ -83,6 +108,21 @@ func (p *Publisher) WriteFrame(f *Frame) {
 	if s.append(f, now) {
 		s.repub.track(f)
 	}
+	return 0
+}
+
+// cut ends the publisher and its stream at once because of le, counts the
+// hit and logs it.
+func (p *Publisher) cut(le *LimitError) {
+	p.closeOnce.Do(func() {
+		p.cutOff.Store(le)
+		p.closed.Store(true)
+		p.reg.adm.hit(le.Limit)
+		info := p.s.Info()
+		p.reg.log.Warn("publisher cut off", "stream", p.s.key.String(), "publisher", info.ID,
+			"remote", info.RemoteAddr, "limit", le.Limit, "reason", le.Reason)
+		p.reg.leave(p, false)
+	})
 }
 
 // Close gives up the stream. With Config.RepublishWindow set the stream

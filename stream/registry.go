@@ -37,6 +37,11 @@ type Registry struct {
 
 	// delivering counts the streams' running delivery goroutines.
 	delivering sync.WaitGroup
+
+	// mem counts the bytes the streams' caches hold (Config.MemoryBudget).
+	mem *MemoryBudget
+	// adm counts streams per address group and the budgets' hits.
+	adm admission
 }
 
 // NewRegistry returns an empty registry running with cfg.WithDefaults(),
@@ -55,6 +60,7 @@ func NewRegistry(cfg Config, log *slog.Logger) (*Registry, error) {
 		log:     log.With("component", "stream"),
 		clock:   time.Now,
 		streams: make(map[Key]*Stream),
+		mem:     NewMemoryBudget(cfg.MemoryBudget),
 	}, nil
 }
 
@@ -74,7 +80,10 @@ func (r *Registry) AddObserver(o Observer) {
 // old one is cut off (its Done closes). A stream whose publisher was
 // authorised with a secret stream key (PublisherInfo.KeyID) is continued
 // or taken over only by a publisher with the same KeyID; any other fails
-// with ErrKeyMismatch. It fails with ErrClosed after Close.
+// with ErrKeyMismatch. It fails with ErrClosed after Close. A publisher of
+// a new key is refused with a *LimitError (wrapping ErrOverBudget) when a
+// budget is reached: Config.MaxStreams, Config.MaxStreamsPerIP or
+// Config.MemoryBudget; a publisher continuing a stream is not.
 func (r *Registry) Publish(key Key, info PublisherInfo) (*Publisher, error) {
 	r.notifyMu.Lock()
 	defer r.notifyMu.Unlock()
@@ -108,11 +117,20 @@ func (r *Registry) Publish(key Key, info PublisherInfo) (*Publisher, error) {
 			"protocol", info.Protocol, "remote", info.RemoteAddr, "generation", p.gen)
 		return p, nil
 	}
+	group := AddressGroup(info.RemoteAddr)
+	if le := r.admitLocked(group); le != nil {
+		r.mu.Unlock()
+		r.log.Debug("publisher refused", "stream", key.String(),
+			"publisher", info.ID, "remote", info.RemoteAddr, "limit", le.Limit, "reason", le.Reason)
+		return nil, fmt.Errorf("publish %s: %w", key, le)
+	}
 	s := newStream(key, info, r.cfg, r.clock)
 	s.deliv.wg = &r.delivering
+	s.group, s.mem = group, r.mem
 	p := &Publisher{reg: r, s: s, done: make(chan struct{})}
 	s.repub.current = p
 	r.streams[key] = s
+	r.countLocked(s)
 	obs := r.observers
 	r.mu.Unlock()
 
@@ -200,12 +218,14 @@ func (r *Registry) endLocked(s *Stream) {
 	r.mu.Lock()
 	if r.streams[s.key] == s {
 		delete(r.streams, s.key)
+		r.uncountLocked(s)
 	}
 	obs := r.observers
 	r.mu.Unlock()
 	if !s.end() {
 		return
 	}
+	s.releaseIfUnread()
 	st := s.Stats()
 	r.log.Info("stream ended", "stream", s.key.String(), "publisher", s.Info().ID,
 		"bytes_in", st.BytesIn, "frames_in", st.FramesIn, "dropped", st.Dropped)

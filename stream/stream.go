@@ -147,6 +147,12 @@ type Stream struct {
 	// repub is the publisher succession: current publisher, generation,
 	// waiting state and the timeline to continue (republish.go).
 	repub republish
+
+	// group is the address group the stream counts in
+	// (Config.MaxStreamsPerIP); mem the budget its cached bytes count
+	// against (nil: none).
+	group string
+	mem   *MemoryBudget
 }
 
 // newStream returns an empty live stream, started now by clock.
@@ -246,6 +252,7 @@ func (s *Stream) append(f *Frame, now time.Time) bool {
 	s.ring[seq&s.mask] = entry{frame: f, headers: s.headers, offset: s.totalBytes, media: s.mediaCount, arrived: arrived}
 	s.tail++
 	s.cached += size
+	s.mem.Add(int64(size))
 	s.totalBytes += uint64(size)
 	if !f.Header {
 		s.mediaCount++
@@ -312,8 +319,34 @@ func (s *Stream) wakeReaders() {
 func (s *Stream) trimOldest() {
 	e := &s.ring[s.head&s.mask]
 	s.cached -= len(e.frame.Payload)
+	s.mem.Add(-int64(len(e.frame.Payload)))
 	*e = entry{}
 	s.head++
+}
+
+// releaseIfUnread lets go of an ended stream's cache once no reader is
+// attached to drain it: its frames are dropped from the ring, which
+// shrinks to its initial size, and their bytes leave the memory budget at
+// once, whoever still holds the *Stream.
+func (s *Stream) releaseIfUnread() {
+	s.readersMu.Lock()
+	n := len(s.readers)
+	s.readersMu.Unlock()
+	if n > 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ended {
+		return
+	}
+	for s.head < s.tail {
+		s.trimOldest()
+	}
+	if len(s.ring) > initialRingSize {
+		s.ring = make([]entry, initialRingSize)
+		s.mask = initialRingSize - 1
+	}
 }
 
 // trimAged drops the oldest entries that no reader may need any more
@@ -401,7 +434,11 @@ func (s *Stream) detach(r *Reader) {
 		delete(s.readers, r)
 		s.droppedClosed += r.dropped.Load()
 	}
+	last := len(s.readers) == 0
 	s.readersMu.Unlock()
+	if last && s.Ended() {
+		s.releaseIfUnread()
+	}
 }
 
 // sortStreams orders streams by key.

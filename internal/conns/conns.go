@@ -1,7 +1,7 @@
-// Package conns is what the RTMP and HTTP listeners share about client
-// connections: the client's host, a count of connections in total and per
-// host against caps, and a log that tells of refusals at most once per
-// host and interval.
+// Package conns is what the RTMP and HTTP listeners and the stream
+// registry share about clients: the client's host, a count of connections in
+// total and per group against caps, and a log that tells of refusals at
+// most once per host and interval.
 package conns
 
 import (
@@ -9,6 +9,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/mediaserver/mediaserver/stream"
 )
 
 // Host returns the host part of a "host:port" address, or addr itself when
@@ -40,45 +42,49 @@ const (
 	TooManyFromHost
 )
 
-// Counter counts open connections in total and per host. Its zero value
-// has no caps. It is safe for concurrent use.
+// Counter counts open connections in total and per address group (see
+// Group: IPv6 hosts of one /64 count together). Its zero value has no
+// caps. It is safe for concurrent use.
 type Counter struct {
-	// Max and MaxPerHost cap the connections; <= 0 is no cap.
+	// Max and MaxPerHost cap the connections; <= 0 is no cap. MaxPerHost
+	// applies to each address group.
 	Max, MaxPerHost int
 
 	mu      sync.Mutex
 	total   int
-	perHost map[string]int
+	perHost map[string]int // by Group
 }
 
 // Admit reserves a slot for a connection from host, or says which cap
 // refuses it. An admitted connection must be released.
 func (c *Counter) Admit(host string) Refusal {
+	group := stream.AddressGroup(host)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.Max > 0 && c.total >= c.Max {
 		return TooMany
 	}
-	if c.MaxPerHost > 0 && c.perHost[host] >= c.MaxPerHost {
+	if c.MaxPerHost > 0 && c.perHost[group] >= c.MaxPerHost {
 		return TooManyFromHost
 	}
 	if c.perHost == nil {
 		c.perHost = make(map[string]int)
 	}
 	c.total++
-	c.perHost[host]++
+	c.perHost[group]++
 	return Admitted
 }
 
 // Release frees the slot of an admitted connection from host.
 func (c *Counter) Release(host string) {
+	group := stream.AddressGroup(host)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.total--
-	if n := c.perHost[host] - 1; n > 0 {
-		c.perHost[host] = n
+	if n := c.perHost[group] - 1; n > 0 {
+		c.perHost[group] = n
 	} else {
-		delete(c.perHost, host)
+		delete(c.perHost, group)
 	}
 }
 

@@ -78,3 +78,32 @@ func TestLogLimiter(t *testing.T) {
 		t.Fatalf("no count of the suppressed lines:\n%s", buf.String())
 	}
 }
+
+// TestPerAddressCapWalkedAroundByIPv6Slash64 pins the bug where the
+// per-address cap counted each IPv6 address apart, so a client holding a
+// /64 (every home line has one) opened as many connections as it liked by
+// changing the low 64 bits.
+func TestPerAddressCapWalkedAroundByIPv6Slash64(t *testing.T) {
+	c := Counter{MaxPerHost: 2}
+	for i, host := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2"} {
+		if got := c.Admit(host); got != Admitted {
+			t.Fatalf("connection %d from %s: %d", i, host, got)
+		}
+	}
+	if got := c.Admit("2001:db8:1:2:dead:beef:0:3"); got != TooManyFromHost {
+		t.Fatalf("a third address of the same /64 was admitted (%d): the cap counts addresses, not /64s", got)
+	}
+	if got := c.Admit("2001:db8:1:3::1"); got != Admitted {
+		t.Fatalf("an address of another /64 was refused: %d", got)
+	}
+	c.Release("2001:db8:1:2::1")
+	if got := c.Admit("2001:db8:1:2::99"); got != Admitted {
+		t.Fatalf("after a release the /64 was still full: %d", got)
+	}
+	for _, host := range []string{"2001:db8:1:2::2", "2001:db8:1:2::99", "2001:db8:1:3::1"} {
+		c.Release(host)
+	}
+	if n := c.Open(); n != 0 || len(c.perHost) != 0 {
+		t.Fatalf("after releasing everything: %d open, %d groups remembered", n, len(c.perHost))
+	}
+}

@@ -51,6 +51,7 @@ func TestLayering(t *testing.T) {
 		"rtmp/handshake": {},
 		"flv":            {"amf"},
 		"stream":         {"flv", "amf"},
+		"internal/conns": {"stream", "flv", "amf"},
 		"api":            {},
 	}
 	for pkg, allowed := range only {

@@ -76,6 +76,7 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	s.hub.AddObserver(s.access)
 	hlsCfg := cfg.HLS
 	hlsCfg.Authorizer = s.access
+	hlsCfg.Memory = s.hub.Memory()
 	s.hls, err = hls.NewManager(hlsCfg, s.hub, log)
 	if err != nil {
 		s.access.Close()
@@ -135,7 +136,7 @@ func (s *Server) routes() (http.Handler, error) {
 		Hub: s.hub, HLSViewers: s.hls, Auth: s.access,
 		HLSSegments: s.hls.SegmentsProduced, HandshakeFailures: s.rtmp.HandshakeFailures,
 		Traffic: map[string]metrics.TrafficSource{"rtmp": s.rtmp, "httpflv": s.flv},
-		Limits:  map[string]metrics.LimitSource{"rtmp": s.rtmp, "http": s.httpLimits, "flv": s.flv},
+		Limits:  map[string]metrics.LimitSource{"rtmp": s.rtmp, "http": s.httpLimits, "flv": s.flv, "stream": s.hub, "hls": s.hls},
 	})
 	metricsHandler, err := metrics.Handler(collector, s.log)
 	if err != nil {
