@@ -47,6 +47,9 @@ type Server struct {
 	errc   chan error
 
 	httpLimits *httpLimits
+	// adminRefusals rate-limits the log of requests the admin surface's
+	// guard refuses.
+	adminRefusals conns.LogLimiter
 }
 
 // New builds the server with cfg.WithDefaults(), binds both listeners and
@@ -124,14 +127,20 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 }
 
 // routes builds the HTTP handler: API, metrics, health, media by path
-// suffix.
+// suffix. One guard closes the admin surface: the API, the dashboard, the
+// profiler and (unless metrics.public) /metrics.
 func (s *Server) routes() (http.Handler, error) {
+	guard, err := api.NewGuard(s.cfg.API, &s.adminRefusals, s.log.With("component", "api"))
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
 	src := apisource.New(apisource.Deps{Hub: s.hub, RTMP: s.rtmp, HTTPFLV: s.flv, HLS: s.hls})
 	collector := metrics.New(metrics.Deps{
-		Hub: s.hub, HLSViewers: s.hls, Auth: s.access,
+		Hub: s.hub, HLSViewers: s.hls, Auth: s.access, Admin: guard,
 		HLSSegments: s.hls.SegmentsProduced, HandshakeFailures: s.rtmp.HandshakeFailures,
-		Traffic: map[string]metrics.TrafficSource{"rtmp": s.rtmp, "httpflv": s.flv},
-		Limits:  map[string]metrics.LimitSource{"rtmp": s.rtmp, "http": s.httpLimits, "flv": s.flv},
+		Traffic:          map[string]metrics.TrafficSource{"rtmp": s.rtmp, "httpflv": s.flv},
+		Limits:           map[string]metrics.LimitSource{"rtmp": s.rtmp, "http": s.httpLimits, "flv": s.flv},
+		OmitStreamSeries: !s.cfg.Metrics.StreamLabels,
 	})
 	metricsHandler, err := metrics.Handler(collector, s.log)
 	if err != nil {
@@ -142,20 +151,23 @@ func (s *Server) routes() (http.Handler, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	apiHandler, err := api.New(s.cfg.API, api.Deps{
-		Streams: src, Sessions: src, Server: s.info, Totals: apisource.Totals(collector),
+		Streams: src, Sessions: src, Server: s.info, Totals: apisource.Totals(collector), Guard: guard,
 	}, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
+	}
+	if !s.cfg.Metrics.Public {
+		metricsHandler = guard.Protect(metricsHandler)
 	}
 	mux := http.NewServeMux()
 	mux.Handle(api.BasePath+"/", apiHandler)
 	mux.Handle("/metrics", metricsHandler)
 	mux.Handle("/healthz", metrics.HealthHandler(nil))
 	if s.cfg.HTTP.Pprof {
-		mux.Handle("/debug/pprof/", loopbackOnly(http.HandlerFunc(pprof.Index)))
-		mux.Handle("/debug/pprof/profile", loopbackOnly(http.HandlerFunc(pprof.Profile)))
+		mux.Handle("/debug/pprof/", loopbackOnly(guard.Protect(http.HandlerFunc(pprof.Index))))
+		mux.Handle("/debug/pprof/profile", loopbackOnly(guard.Protect(http.HandlerFunc(pprof.Profile))))
 	}
-	mux.Handle("/", mediaRouter{flv: s.flv, hls: s.hls, ui: ui})
+	mux.Handle("/", mediaRouter{flv: s.flv, hls: s.hls, ui: guard.ProtectPage(ui)})
 	return mux, nil
 }
 
