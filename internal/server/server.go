@@ -21,6 +21,7 @@ import (
 	"github.com/mediaserver/mediaserver/internal/access"
 	"github.com/mediaserver/mediaserver/internal/apisource"
 	"github.com/mediaserver/mediaserver/internal/conns"
+	"github.com/mediaserver/mediaserver/internal/logmask"
 	"github.com/mediaserver/mediaserver/internal/metrics"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
@@ -55,13 +56,15 @@ type Server struct {
 // New builds the server with cfg.WithDefaults(), binds both listeners and
 // starts serving. log is passed unscoped to every component, which adds
 // its own "component" attribute; the server scopes only the logger of its
-// HTTP listener ("http"). It fails with an error wrapping the invalid part's
+// HTTP listener ("http"). Secrets in the records of every component are
+// masked (logmask.Wrap), whether or not log did so already. It fails with an error wrapping the invalid part's
 // ErrInvalidConfig when the configuration does not validate.
 func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
+	log = logmask.Logger(log)
 	s := &Server{cfg: cfg, log: log, version: version, start: time.Now(), errc: make(chan error, 2)}
 	s.httpLimits = &httpLimits{log: log.With("component", "http"),
 		adm: conns.Counter{Max: cfg.HTTP.MaxConns, MaxPerHost: cfg.HTTP.MaxConnsPerIP}}
