@@ -72,6 +72,42 @@ func TestRebindingHostRefused(t *testing.T) {
 	}
 }
 
+// TestCrossOriginReconnectRefused: a page on another origin that posts to
+// the reconnect route (a request browsers send without a preflight) is
+// refused, with or without a token; the dashboard's own origin gets
+// through to the route (404: no such stream).
+func TestCrossOriginReconnectRefused(t *testing.T) {
+	const token = "csrf-token"
+	for _, tok := range []string{"", token} {
+		srv := servertest.Start(t, func(c *server.Config) { c.API.Token = tok })
+		post := func(origin, site string) (int, string) {
+			t.Helper()
+			req, err := http.NewRequest(http.MethodPost, "http://"+srv.HTTPAddr()+"/api/v1/streams/live/cam/reconnect", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Origin", origin)
+			req.Header.Set("Sec-Fetch-Site", site)
+			if tok != "" {
+				req.Header.Set("Authorization", "Bearer "+tok)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(body)
+		}
+		if status, body := post("http://evil.example", "cross-site"); status != http.StatusForbidden || !strings.Contains(body, "cross-origin") {
+			t.Errorf("token %q: cross-origin POST: status %d, body %q; want 403", tok, status, body)
+		}
+		if status, body := post("http://"+srv.HTTPAddr(), "same-origin"); status != http.StatusNotFound {
+			t.Errorf("token %q: same-origin POST: status %d, body %q; want 404 from the route", tok, status, body)
+		}
+	}
+}
+
 // TestMetricsFollowAPIToken: with api.token set, /metrics and the profiler
 // need it too, unless metrics.public is set.
 func TestMetricsFollowAPIToken(t *testing.T) {
