@@ -7,6 +7,9 @@
 //   node ui.mjs '{"mode": "call", "url": "http://HOST:PORT/", "calls": [...]}'
 //     imports UI modules in the page and returns the results of calls to
 //     their exported functions (unit tests of the UI's pure logic).
+//   node ui.mjs '{"mode": "fetch", "url": "http://HOST:PORT/page", "fetches": [...]}'
+//     opens a page and makes requests from it with the browser's fetch, as
+//     a script of that page's origin would (same- and cross-origin tests).
 //
 // The script records and never asserts: the Go test decides. A step that
 // cannot go on stops the run with "failure" set.
@@ -39,6 +42,7 @@ try {
   });
   page.on('pageerror', (e) => result.pageErrors.push(e.message));
   if (opts.mode === 'call') await calls(page);
+  else if (opts.mode === 'fetch') await fetches(page);
   else await dashboard(page);
 } catch (e) {
   result.failure = e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : String(e);
@@ -62,6 +66,29 @@ async function calls(page) {
     }
     return out;
   }, opts.calls || []);
+}
+
+/**
+ * Opens the page and makes the fetches from it: [{url, method, mode, body, contentType}].
+ * A no-cors answer is opaque to the page: its status reads 0.
+ */
+async function fetches(page) {
+  await page.goto(opts.url);
+  result.results = await page.evaluate(async (list) => {
+    const out = [];
+    for (const f of list) {
+      try {
+        const init = { method: f.method, mode: f.mode || 'cors', credentials: 'include' };
+        if (f.body) init.body = f.body;
+        if (f.contentType) init.headers = { 'Content-Type': f.contentType };
+        const r = await fetch(f.url, init);
+        out.push({ status: r.status, type: r.type });
+      } catch (e) {
+        out.push({ error: String(e && e.message ? e.message : e) });
+      }
+    }
+    return out;
+  }, opts.fetches || []);
 }
 
 /** The operator's path through the dashboard. */
