@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -32,6 +33,10 @@ type Checker struct {
 	cache   map[cacheKey]cacheEntry
 
 	notifier *notifier
+
+	// refusals rate-limits the refusal log, so that a flood of refused
+	// clients cannot flood the log.
+	refusals conns.LogLimiter
 
 	publishAllowed, publishDenied atomic.Uint64
 	playAllowed, playDenied       atomic.Uint64
@@ -135,7 +140,14 @@ func (c *Checker) Authorize(ctx context.Context, req stream.AccessRequest) error
 		err = &refusal{kind: ErrDenied, msg: fmt.Sprintf("unknown action %q", req.Action)}
 	}
 	if err != nil {
-		c.log.Info("access refused", "action", req.Action, "protocol", req.Protocol,
+		// At most once per conns.LogInterval per action and kind of
+		// refusal, with the number left out; every refusal is counted.
+		var r *refusal
+		kind := ""
+		if errors.As(err, &r) {
+			kind = r.kind.Error()
+		}
+		c.refusals.Warn(c.log, string(req.Action)+" "+kind, "access refused", "action", req.Action, "protocol", req.Protocol,
 			"stream", req.Key.String(), "remote", req.RemoteAddr, "session", req.SessionID,
 			"reason", err.Error(), "cause", causeOf(err))
 	}
