@@ -1,15 +1,19 @@
 package server_test
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mediaserver/mediaserver/internal/server"
 	"github.com/mediaserver/mediaserver/internal/servertest"
 	"github.com/mediaserver/mediaserver/internal/testenv"
+	"github.com/mediaserver/mediaserver/stream"
 )
 
 // adminRequest sends one request to the server with the given Host header
@@ -171,5 +175,41 @@ func TestWrongTokenFloodLogsAFewLines(t *testing.T) {
 	_, body := adminRequest(t, srv, http.MethodGet, "/metrics", "", token)
 	if want := `mediaserver_admin_refusals_total{reason="token_invalid"} 300`; !strings.Contains(body, want) {
 		t.Fatalf("metrics lack %s:\n%s", want, body)
+	}
+}
+
+// TestRefusedViewerFloodLogsAFewLines: HTTP-FLV viewers refused by
+// on_play are answered 403 each time but logged a few lines at most (the
+// access checker and the HTTP-FLV handler each logged a line per request).
+func TestRefusedViewerFloodLogsAFewLines(t *testing.T) {
+	const flood = 100
+	var logs testenv.LogBuffer
+	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "no", http.StatusForbidden)
+	}))
+	defer refuse.Close()
+	srv := servertest.StartWithLogger(t, func(c *server.Config) {
+		c.Access.OnPlay = refuse.URL
+	}, logs.Logger(slog.LevelInfo))
+	testenv.Publish(t, "rtmp://"+srv.RTMPAddr()+"/live/cam", testenv.Source{Duration: 20 * time.Second})
+	testenv.WaitFor(t, 20*time.Second, "stream to go live", func() bool {
+		st, ok := srv.Hub().Lookup(stream.Key{App: "live", Name: "cam"})
+		return ok && st.Stats().Keyframes > 0
+	})
+	before := strings.Count(logs.String(), "\n")
+	for i := range flood {
+		if status, _ := adminRequest(t, srv, http.MethodGet, fmt.Sprintf("/live/cam.flv?attempt=%d", i), "", ""); status != http.StatusForbidden {
+			t.Fatalf("request %d: status %d", i, status)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")[before:]
+	var refusals []string
+	for _, line := range lines {
+		if strings.Contains(line, "refused") {
+			refusals = append(refusals, line)
+		}
+	}
+	if len(refusals) > 3 {
+		t.Fatalf("%d refused viewers logged %d lines about refusals:\n%s", flood, len(refusals), strings.Join(refusals, "\n"))
 	}
 }
