@@ -30,14 +30,30 @@ type Config struct {
 	// local: set a token there. Default empty. Environment:
 	// MEDIASERVER_API_TOKEN.
 	Token string `yaml:"token"`
+	// AllowedHosts are the names, besides localhost and loopback
+	// addresses, that requests to the API, dashboard, metrics and profiler
+	// may be addressed to (their Host header, any port) while no token is
+	// set: the names this machine is reached by locally. Any other Host is
+	// refused with 403, so that a page on a name that resolves to this
+	// machine (DNS rebinding) cannot use the API. Default none.
+	// Environment: MEDIASERVER_API_ALLOWED_HOSTS (comma-separated).
+	AllowedHosts []string `yaml:"allowed_hosts"`
 }
 
 // Validate reports a token no client can send: one with spaces or control
 // characters, which a bearer token cannot carry (a value copied with a
 // trailing newline or space would refuse every client).
+// It also reports an allowed host that is not a bare host name or
+// address (a URL, a path, spaces).
 func (c Config) Validate() error {
 	if strings.IndexFunc(c.Token, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
 		return fmt.Errorf("%w: token contains spaces or control characters", ErrInvalidConfig)
+	}
+	for _, h := range c.AllowedHosts {
+		if normalHost(h) == "" || strings.ContainsAny(h, "/?#@ \t") || strings.IndexFunc(h, unicode.IsControl) >= 0 {
+			return fmt.Errorf("%w: allowed_hosts entry %q: want a host name or address, such as media.example.com",
+				ErrInvalidConfig, h)
+		}
 	}
 	return nil
 }

@@ -10,7 +10,9 @@
 // writes are separate DTOs. Package internal/apisource adapts the stream hub and the
 // protocol servers to these interfaces.
 //
-// Every route requires authorisation: a bearer token when Config.Token is
-// set, otherwise a loopback client. Errors are JSON documents of the form
+// Every route requires authorisation (Guard): a bearer token when
+// Config.Token is set, otherwise a loopback client addressing the server by
+// a loopback name or one of Config.AllowedHosts. State-changing requests
+// from another origin are refused, and their bodies must be JSON. Errors are JSON documents of the form
 // {"error": {"code": "not_found", "message": "…"}} with a matching status.
 package api

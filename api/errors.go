@@ -16,8 +16,12 @@ const (
 	CodeBadRequest = "bad_request"
 	// CodeUnauthorized: the bearer token is missing or wrong.
 	CodeUnauthorized = "unauthorized"
-	// CodeForbidden: no token is configured and the client is not local.
+	// CodeForbidden: no token is configured and the client is not local
+	// or its Host header is not allowed; or a state-changing request came
+	// from another origin.
 	CodeForbidden = "forbidden"
+	// CodeUnsupportedMediaType: a request body that is not JSON.
+	CodeUnsupportedMediaType = "unsupported_media_type"
 	// CodeNotFound: no such route, stream or session.
 	CodeNotFound = "not_found"
 	// CodeMethodNotAllowed: the route exists but not for this method.

@@ -54,15 +54,22 @@ func New(cfg Config, deps Deps, log *slog.Logger) (http.Handler, error) {
 		deps.Now = time.Now
 	}
 	h := &handler{deps: deps, log: log.With("component", "api"), mux: chi.NewRouter()}
-	h.routes(newAuthorizer(cfg.Token, h.log))
+	guard := deps.Guard
+	if guard == nil {
+		var err error
+		if guard, err = NewGuard(cfg, nil, h.log); err != nil {
+			return nil, fmt.Errorf("new api handler: %w", err)
+		}
+	}
+	h.routes(guard)
 	return h.mux, nil
 }
 
 // routes registers every route. openapi.json must list each of them (a
 // test walks the router to check).
-func (h *handler) routes(auth *authorizer) {
+func (h *handler) routes(guard *Guard) {
 	r := h.mux
-	r.Use(auth.middleware)
+	r.Use(guard.Protect)
 	r.NotFound(h.notFound)
 	r.MethodNotAllowed(h.methodNotAllowed)
 	r.Get(BasePath+"/streams", h.listStreams)

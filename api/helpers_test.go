@@ -142,11 +142,16 @@ func newFixture(t *testing.T, token string) *fixture {
 	return f
 }
 
+// localHost is the Host header of the tests' requests: a client on this
+// machine addressing the server by a loopback address.
+const localHost = "127.0.0.1:8080"
+
 // do sends one request from remote (default loopback) with optional
 // Authorization header.
 func (f *fixture) do(t *testing.T, method, target, remote, auth string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(method, target, nil)
+	req.Host = localHost
 	req.RemoteAddr = remote
 	if remote == "" {
 		req.RemoteAddr = "127.0.0.1:43210"
@@ -187,6 +192,7 @@ func wantError(t *testing.T, rec *httptest.ResponseRecorder, status int, code st
 // httptestRequest is a loopback request without credentials.
 func httptestRequest(method, target string) *http.Request {
 	req := httptest.NewRequest(method, target, nil)
+	req.Host = localHost
 	req.RemoteAddr = "127.0.0.1:1"
 	return req
 }

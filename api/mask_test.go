@@ -81,7 +81,7 @@ func TestMaskSecrets(t *testing.T) {
 	}
 	want := map[string]any{
 		"log": map[string]any{"level": "info"},
-		"api": map[string]any{"token": Masked},
+		"api": map[string]any{"token": Masked, "allowed_hosts": []any{}},
 		"access": map[string]any{
 			"apps": map[string]any{
 				"live": map[string]any{"publish_keys": []any{Masked, Masked}},

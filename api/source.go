@@ -201,6 +201,11 @@ type Deps struct {
 	Totals func() Totals
 	// Now is the clock used for uptimes. Nil means time.Now.
 	Now func() time.Time
+	// Guard stands in front of every route; share it with the rest of the
+	// admin surface (dashboard, metrics, profiler) so that its refusals are
+	// counted in one place. Nil: New builds one from its Config that logs
+	// each refusal at debug level.
+	Guard *Guard
 }
 
 // noStreams is the StreamSource used when Deps.Streams is nil.

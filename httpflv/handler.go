@@ -109,7 +109,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		RemoteAddr: r.RemoteAddr, SessionID: string(protocol) + "-" + strconv.FormatUint(h.nextID.Add(1), 10),
 	}
 	if err := h.front.Authorize(w, r, req); err != nil {
-		h.log.Info("viewer refused", "session", req.SessionID, "stream", key.String(), "remote", r.RemoteAddr, "reason", err)
+		// The access checker logs refusals, rate-limited; a line per
+		// refused request here would let a flood through to the log.
+		h.log.Debug("viewer refused", "session", req.SessionID, "stream", key.String(), "remote", r.RemoteAddr, "reason", err)
 		return
 	}
 	if protocol == ProtocolWS {

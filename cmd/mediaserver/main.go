@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mediaserver/mediaserver/internal/logmask"
 	"github.com/mediaserver/mediaserver/internal/server"
 )
 
@@ -144,7 +145,8 @@ func setGCPercent(environ []string) {
 // exits anyway.
 const shutdownSlack = 2 * time.Second
 
-// newLogger builds the process logger from the log settings.
+// newLogger builds the process logger from the log settings. Secrets in
+// every record (query keys, tokens, signatures, URL passwords) are masked.
 func newLogger(cfg server.LogConfig, w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.Level)); err != nil {
@@ -153,9 +155,9 @@ func newLogger(cfg server.LogConfig, w io.Writer) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: level}
 	switch cfg.Format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(logmask.Wrap(slog.NewTextHandler(w, opts))), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(logmask.Wrap(slog.NewJSONHandler(w, opts))), nil
 	default:
 		return nil, fmt.Errorf("log format %q: want text or json", cfg.Format)
 	}

@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -33,6 +34,10 @@ type Checker struct {
 	playCache *playCache
 
 	notifier *notifier
+
+	// refusals rate-limits the refusal log, so that a flood of refused
+	// clients cannot flood the log.
+	refusals conns.LogLimiter
 
 	publishAllowed, publishDenied atomic.Uint64
 	playAllowed, playDenied       atomic.Uint64
@@ -155,9 +160,15 @@ func (c *Checker) Authorize(ctx context.Context, req stream.AccessRequest) error
 }
 
 // logRefusal logs a refused request, its stream name masked if it is a
-// secret key.
+// secret key: at most once per conns.LogInterval per action and kind of
+// refusal, with the number left out (every refusal is counted).
 func (c *Checker) logRefusal(req stream.AccessRequest, err error) {
-	c.log.Info("access refused", "action", req.Action, "protocol", req.Protocol,
+	var r *refusal
+	kind := ""
+	if errors.As(err, &r) {
+		kind = r.kind.Error()
+	}
+	c.refusals.Warn(c.log, string(req.Action)+" "+kind, "access refused", "action", req.Action, "protocol", req.Protocol,
 		"stream", maskedKey(req.Key), "remote", req.RemoteAddr, "session", req.SessionID,
 		"reason", err.Error(), "cause", causeOf(err))
 }

@@ -159,6 +159,46 @@ func CallModules(t testing.TB, url string, calls []Call) []CallResult {
 	return r.Results
 }
 
+// Fetch is one request a page makes with the browser's fetch.
+type Fetch struct {
+	URL    string `json:"url"`
+	Method string `json:"method"`
+	// Mode is the fetch mode: "cors" (the default) or "no-cors", which
+	// sends a simple request without a preflight and hides the answer.
+	Mode string `json:"mode,omitempty"`
+	// Body and ContentType, when set, are sent with the request.
+	Body        string `json:"body,omitempty"`
+	ContentType string `json:"contentType,omitempty"`
+}
+
+// FetchResult is what the page saw of one Fetch: the status (0 for an
+// opaque no-cors answer), the response type, or the error fetch threw.
+type FetchResult struct {
+	Status int    `json:"status"`
+	Type   string `json:"type"`
+	Error  string `json:"error"`
+}
+
+// FetchFrom opens pageURL in headless Chromium and makes the fetches from
+// it in order, as a script of that page's origin would: the browser adds
+// Origin and Sec-Fetch-Site and enforces CORS itself.
+func FetchFrom(t testing.TB, pageURL string, fetches []Fetch) []FetchResult {
+	t.Helper()
+	var r struct {
+		Failure    string        `json:"failure"`
+		PageErrors []string      `json:"pageErrors"`
+		Results    []FetchResult `json:"results"`
+	}
+	runUI(t, map[string]any{"mode": "fetch", "url": pageURL, "fetches": fetches}, 2*time.Minute, &r)
+	if r.Failure != "" {
+		t.Fatalf("ui harness: %s", r.Failure)
+	}
+	if len(r.Results) != len(fetches) {
+		t.Fatalf("ui harness returned %d results for %d fetches (page errors %q)", len(r.Results), len(fetches), r.PageErrors)
+	}
+	return r.Results
+}
+
 // runUI runs ui.mjs with opts and decodes its JSON report into out.
 func runUI(t testing.TB, opts any, timeout time.Duration, out any) {
 	t.Helper()

@@ -10,6 +10,9 @@
 //   node ui.mjs '{"mode": "keys", "url": "http://HOST:PORT/", "action": "create", "name": "cam"}'
 //     the stream keys panel: create a key for live/NAME and read the secret
 //     shown; with "action": "revoke", revoke the only key listed.
+//   node ui.mjs '{"mode": "fetch", "url": "http://HOST:PORT/page", "fetches": [...]}'
+//     opens a page and makes requests from it with the browser's fetch, as
+//     a script of that page's origin would (same- and cross-origin tests).
 //
 // The script records and never asserts: the Go test decides. A step that
 // cannot go on stops the run with "failure" set.
@@ -43,6 +46,7 @@ try {
   page.on('pageerror', (e) => result.pageErrors.push(e.message));
   if (opts.mode === 'call') await calls(page);
   else if (opts.mode === 'keys') await keys(page);
+  else if (opts.mode === 'fetch') await fetches(page);
   else await dashboard(page);
 } catch (e) {
   result.failure = e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : String(e);
@@ -95,6 +99,29 @@ async function keys(page) {
   result.revoked = true;
   step('key revoked');
   await shot(page, 'keys-revoked.png');
+}
+
+/**
+ * Opens the page and makes the fetches from it: [{url, method, mode, body, contentType}].
+ * A no-cors answer is opaque to the page: its status reads 0.
+ */
+async function fetches(page) {
+  await page.goto(opts.url);
+  result.results = await page.evaluate(async (list) => {
+    const out = [];
+    for (const f of list) {
+      try {
+        const init = { method: f.method, mode: f.mode || 'cors', credentials: 'include' };
+        if (f.body) init.body = f.body;
+        if (f.contentType) init.headers = { 'Content-Type': f.contentType };
+        const r = await fetch(f.url, init);
+        out.push({ status: r.status, type: r.type });
+      } catch (e) {
+        out.push({ error: String(e && e.message ? e.message : e) });
+      }
+    }
+    return out;
+  }, opts.fetches || []);
 }
 
 /** The operator's path through the dashboard. */

@@ -106,6 +106,9 @@ const maxLogKeys = 4096
 // the occurrences it kept quiet about, so a flood of refusals cannot flood
 // the log. Its zero value is ready; it is safe for concurrent use.
 type LogLimiter struct {
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+
 	mu   sync.Mutex
 	last map[string]logEntry
 }
@@ -119,6 +122,9 @@ type logEntry struct {
 // LogInterval, adding how many were suppressed since.
 func (l *LogLimiter) Warn(log *slog.Logger, key, msg string, args ...any) {
 	now := time.Now()
+	if l.Now != nil {
+		now = l.Now()
+	}
 	l.mu.Lock()
 	if l.last == nil {
 		l.last = make(map[string]logEntry)

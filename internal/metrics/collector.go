@@ -55,6 +55,10 @@ var (
 		[]string{"app", "name"}, nil)
 	descStreamViewers = prometheus.NewDesc(namespace+"_stream_viewers",
 		"Current viewers of a live stream (HLS: distinct recent clients).", []string{"app", "name"}, nil)
+	descAdminRefusals = prometheus.NewDesc(namespace+"_admin_refusals_total",
+		"Requests to the API, dashboard, metrics or profiler refused since start, by reason "+
+			"(token_missing, token_invalid, not_local, host_not_allowed, cross_origin, not_json).",
+		[]string{"reason"}, nil)
 )
 
 // Collector is a prometheus.Collector over the hub and the counter
@@ -135,7 +139,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descStreams, descPublished, descSessions, descStreamBytes, descStreamFrames, descDropped,
 		descReceived, descSent, descSegments, descHandshakeFailures, descAuthFailures,
-		descStreamBitrate, descStreamFPS, descStreamViewers, descLimitHits, descStreamState,
+		descStreamBitrate, descStreamFPS, descStreamViewers, descLimitHits, descStreamState, descAdminRefusals,
 	} {
 		ch <- d
 	}
@@ -268,6 +272,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descReceived, t.BytesReceived(), proto)
 		counter(descSent, t.BytesSent(), proto)
 	}
+	if a := c.deps.Admin; a != nil {
+		for reason, n := range a.Refusals() {
+			counter(descAdminRefusals, n, reason)
+		}
+	}
 	for component, l := range c.deps.Limits {
 		if l == nil {
 			continue
@@ -300,6 +309,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if c.deps.HLSViewers != nil {
 			viewers[stream.ProtocolHLS] += smp.hls
+		}
+		if c.deps.OmitStreamSeries {
+			continue
 		}
 		k := smp.s.Key()
 		gauge(descStreamBitrate, smp.stats.Bitrate, k.App, k.Name)

@@ -6,5 +6,7 @@
 // components through the small interfaces declared here. Nothing is
 // instrumented on the media path. The Collector observes the hub so that
 // the totals of ended streams stay counted. Handler serves it from a
-// private prometheus.Registry, never the global default one.
+// private prometheus.Registry, never the global default one. Who may read
+// it is the server's choice (Config.Public); the per-stream series, which
+// name every live stream, can be left out (Config.StreamLabels).
 package metrics

@@ -40,6 +40,13 @@ type LimitSource interface {
 	LimitsHit() map[string]uint64
 }
 
+// AdminSource counts requests refused by the admin surface's guard;
+// *api.Guard is one.
+type AdminSource interface {
+	// Refusals returns the refused requests since start, by reason.
+	Refusals() map[string]uint64
+}
+
 // CounterFunc reads a cumulative counter at scrape time. A method value
 // such as rtmpServer.HandshakeFailures is one.
 type CounterFunc func() uint64
@@ -84,4 +91,11 @@ type Deps struct {
 	// Limits maps a component label ("rtmp", "http", "flv") to its limit
 	// counters (mediaserver_limit_hits_total{component,limit}).
 	Limits map[string]LimitSource
+	// Admin counts refused requests to the API, dashboard, metrics and
+	// profiler (mediaserver_admin_refusals_total{reason}).
+	Admin AdminSource
+	// OmitStreamSeries leaves out the per-stream series
+	// (mediaserver_stream_*{app,name}), so that stream names are not
+	// published (Config.StreamLabels false).
+	OmitStreamSeries bool
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/mediaserver/mediaserver/hls"
 	"github.com/mediaserver/mediaserver/httpflv"
 	"github.com/mediaserver/mediaserver/internal/access"
+	"github.com/mediaserver/mediaserver/internal/metrics"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
 )
@@ -51,14 +52,15 @@ const (
 // Config is the whole server configuration. Each package owns its part and
 // documents its defaults.
 type Config struct {
-	Log    LogConfig         `yaml:"log"`
-	RTMP   rtmp.ServerConfig `yaml:"rtmp"`
-	HTTP   HTTPConfig        `yaml:"http"`
-	Stream stream.Config     `yaml:"stream"`
-	FLV    httpflv.Config    `yaml:"flv"`
-	HLS    hls.Config        `yaml:"hls"`
-	API    api.Config        `yaml:"api"`
-	Access access.Config     `yaml:"access"`
+	Log     LogConfig         `yaml:"log"`
+	RTMP    rtmp.ServerConfig `yaml:"rtmp"`
+	HTTP    HTTPConfig        `yaml:"http"`
+	Stream  stream.Config     `yaml:"stream"`
+	FLV     httpflv.Config    `yaml:"flv"`
+	HLS     hls.Config        `yaml:"hls"`
+	API     api.Config        `yaml:"api"`
+	Metrics metrics.Config    `yaml:"metrics"`
+	Access  access.Config     `yaml:"access"`
 }
 
 // LogConfig selects the log format and level.
@@ -101,20 +103,21 @@ type HTTPConfig struct {
 	// viewers are told and closed, playlists ended, then responses still
 	// running are cut. Default DefaultShutdownGrace (5s).
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
-	// Pprof serves Go's profiler at /debug/pprof/ to loopback clients, for
+	// Pprof serves Go's profiler at /debug/pprof/ to loopback clients
+	// that pass the API's guard (the token when api.token is set), for
 	// performance work. Default false.
 	Pprof bool `yaml:"pprof"`
 }
 
 // DefaultConfig returns the configuration the command starts from before
 // it reads the configuration file, environment and flags: the zero Config
-// with the stream package's DefaultConfig (republishing on), whose settings
-// are off in the zero Config. Every other default is filled in by
-// WithDefaults once all settings are read, so that a default derived from
-// another setting (hls.max_segment_duration from hls.segment_duration)
-// follows what was set.
+// with the stream and metrics packages' DefaultConfig (republishing on,
+// per-stream metrics on), whose settings are off in the zero Config. Every
+// other default is filled in by WithDefaults once all settings are read,
+// so that a default derived from another setting (hls.max_segment_duration
+// from hls.segment_duration) follows what was set.
 func DefaultConfig() Config {
-	return Config{Stream: stream.DefaultConfig()}
+	return Config{Stream: stream.DefaultConfig(), Metrics: metrics.DefaultConfig()}
 }
 
 // WithDefaults returns c with every part's defaults filled in: the
@@ -127,6 +130,7 @@ func (c Config) WithDefaults() Config {
 	c.Stream = c.Stream.WithDefaults()
 	c.FLV = c.FLV.WithDefaults()
 	c.HLS = c.HLS.WithDefaults()
+	c.Metrics = c.Metrics.WithDefaults()
 	c.Access = c.Access.WithDefaults()
 	return c
 }
@@ -141,7 +145,7 @@ func (c Config) Validate() error {
 	}{
 		{"log", c.Log.Validate()}, {"rtmp", c.RTMP.Validate()}, {"stream", c.Stream.Validate()},
 		{"flv", c.FLV.Validate()}, {"hls", c.HLS.Validate()}, {"api", c.API.Validate()},
-		{"access", c.Access.Validate()},
+		{"metrics", c.Metrics.Validate()}, {"access", c.Access.Validate()},
 	} {
 		if part.err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", part.name, part.err))

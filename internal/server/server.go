@@ -22,6 +22,7 @@ import (
 	"github.com/mediaserver/mediaserver/internal/access"
 	"github.com/mediaserver/mediaserver/internal/apisource"
 	"github.com/mediaserver/mediaserver/internal/conns"
+	"github.com/mediaserver/mediaserver/internal/logmask"
 	"github.com/mediaserver/mediaserver/internal/metrics"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
@@ -51,18 +52,23 @@ type Server struct {
 	// publishKeys holds access.apps as last reloaded (nil: as in cfg),
 	// for the effective configuration the API reports.
 	publishKeys atomic.Pointer[map[string]access.AppRule]
+	// adminRefusals rate-limits the log of requests the admin surface's
+	// guard refuses.
+	adminRefusals conns.LogLimiter
 }
 
 // New builds the server with cfg.WithDefaults(), binds both listeners and
 // starts serving. log is passed unscoped to every component, which adds
 // its own "component" attribute; the server scopes only the logger of its
-// HTTP listener ("http"). It fails with an error wrapping the invalid part's
+// HTTP listener ("http"). Secrets in the records of every component are
+// masked (logmask.Wrap), whether or not log did so already. It fails with an error wrapping the invalid part's
 // ErrInvalidConfig when the configuration does not validate.
 func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
+	log = logmask.Logger(log)
 	s := &Server{cfg: cfg, log: log, version: version, start: time.Now(), errc: make(chan error, 2)}
 	s.httpLimits = &httpLimits{log: log.With("component", "http"),
 		adm: conns.Counter{Max: cfg.HTTP.MaxConns, MaxPerHost: cfg.HTTP.MaxConnsPerIP}}
@@ -129,14 +135,20 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 }
 
 // routes builds the HTTP handler: API, metrics, health, media by path
-// suffix.
+// suffix. One guard closes the admin surface: the API, the dashboard, the
+// profiler and (unless metrics.public) /metrics.
 func (s *Server) routes() (http.Handler, error) {
+	guard, err := api.NewGuard(s.cfg.API, &s.adminRefusals, s.log.With("component", "api"))
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
 	src := apisource.New(apisource.Deps{Hub: s.hub, RTMP: s.rtmp, HTTPFLV: s.flv, HLS: s.hls})
 	collector := metrics.New(metrics.Deps{
-		Hub: s.hub, HLSViewers: s.hls, Auth: s.access,
+		Hub: s.hub, HLSViewers: s.hls, Auth: s.access, Admin: guard,
 		HLSSegments: s.hls.SegmentsProduced, HandshakeFailures: s.rtmp.HandshakeFailures,
-		Traffic: map[string]metrics.TrafficSource{"rtmp": s.rtmp, "httpflv": s.flv},
-		Limits:  map[string]metrics.LimitSource{"rtmp": s.rtmp, "http": s.httpLimits, "flv": s.flv, "stream": s.hub, "hls": s.hls},
+		Traffic:          map[string]metrics.TrafficSource{"rtmp": s.rtmp, "httpflv": s.flv},
+		Limits:           map[string]metrics.LimitSource{"rtmp": s.rtmp, "http": s.httpLimits, "flv": s.flv, "stream": s.hub, "hls": s.hls},
+		OmitStreamSeries: !s.cfg.Metrics.StreamLabels,
 	})
 	metricsHandler, err := metrics.Handler(collector, s.log)
 	if err != nil {
@@ -147,20 +159,23 @@ func (s *Server) routes() (http.Handler, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	apiHandler, err := api.New(s.cfg.API, api.Deps{
-		Streams: src, Sessions: src, Keys: keySource{s: s}, Server: s.info, Totals: apisource.Totals(collector),
+		Streams: src, Sessions: src, Keys: keySource{s: s}, Server: s.info, Totals: apisource.Totals(collector), Guard: guard,
 	}, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
+	}
+	if !s.cfg.Metrics.Public {
+		metricsHandler = guard.Protect(metricsHandler)
 	}
 	mux := http.NewServeMux()
 	mux.Handle(api.BasePath+"/", apiHandler)
 	mux.Handle("/metrics", metricsHandler)
 	mux.Handle("/healthz", metrics.HealthHandler(nil))
 	if s.cfg.HTTP.Pprof {
-		mux.Handle("/debug/pprof/", loopbackOnly(http.HandlerFunc(pprof.Index)))
-		mux.Handle("/debug/pprof/profile", loopbackOnly(http.HandlerFunc(pprof.Profile)))
+		mux.Handle("/debug/pprof/", loopbackOnly(guard.Protect(http.HandlerFunc(pprof.Index))))
+		mux.Handle("/debug/pprof/profile", loopbackOnly(guard.Protect(http.HandlerFunc(pprof.Profile))))
 	}
-	mux.Handle("/", mediaRouter{flv: s.flv, hls: s.hls, ui: ui})
+	mux.Handle("/", mediaRouter{flv: s.flv, hls: s.hls, ui: guard.ProtectPage(ui)})
 	return mux, nil
 }
 
