@@ -147,7 +147,7 @@ func (h *handler) listKeys(w http.ResponseWriter, r *http.Request) {
 // key with its secret, shown this once.
 func (h *handler) createKey(w http.ResponseWriter, r *http.Request) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType, CodeBadRequest, "send the key as application/json: {\"app\": …, \"name\": …}")
+		writeError(w, http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "send the key as application/json: {\"app\": …, \"name\": …}")
 		return
 	}
 	var req createKeyRequest

@@ -60,6 +60,7 @@ func (f *fakeKeys) RevokeKey(id string) (KeyInfo, error) {
 
 func keyRequest(method, target, contentType, body string) *http.Request {
 	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	req.Host = localHost
 	req.RemoteAddr = "127.0.0.1:1"
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -113,7 +114,7 @@ func TestKeyRoutes(t *testing.T) {
 		{"application/x-www-form-urlencoded", `app=live&name=x`},
 	} {
 		rec := serve(h, keyRequest(http.MethodPost, BasePath+"/keys", tc.ct, tc.body))
-		wantError(t, rec, http.StatusUnsupportedMediaType, CodeBadRequest)
+		wantError(t, rec, http.StatusUnsupportedMediaType, CodeUnsupportedMediaType)
 	}
 	for _, body := range []string{`{"app":"live"}`, `{"app":"live","name":"a/b"}`, `{"app":"live","name":"x","extra":1}`, `not json`} {
 		wantError(t, serve(h, keyRequest(http.MethodPost, BasePath+"/keys", "application/json", body)), http.StatusBadRequest, CodeBadRequest)
