@@ -471,7 +471,8 @@ func TestIntegrationPlayHookAndUnpublish(t *testing.T) {
 		}
 	}))
 	defer hook.Close()
-	s := startServer(t, access.Config{OnPlay: hook.URL + "/play", OnUnpublish: hook.URL + "/unpublish"})
+	// The hook's reason is shown to clients only when configured so.
+	s := startServer(t, access.Config{OnPlay: hook.URL + "/play", OnUnpublish: hook.URL + "/unpublish", ExposeHookReason: true})
 
 	ffmpeg := testenv.Publish(t, s.rtmpURL+"/live/cam", testenv.Source{Width: 320, Height: 240})
 	eventually(t, 30*time.Second, "stream live", func() (bool, string) {
