@@ -76,7 +76,7 @@ func TestSlowHTTPFLVViewerIsSkippedToKeyframe(t *testing.T) {
 	var reader *stream.Reader
 	testenv.WaitFor(t, 10*time.Second, "the viewer's reader", func() bool {
 		for _, r := range st.Readers() {
-			if r.Info().Protocol == "http-flv" {
+			if r.Info().Protocol == stream.ProtocolFLV {
 				reader = r
 				return true
 			}
