@@ -136,14 +136,13 @@ func (m *Manager) Close() {
 	m.mu.Unlock()
 	m.wg.Wait()
 	m.mu.Lock()
-	states := make([]*streamState, 0, len(m.states))
+	freed := make([]freedState, 0, len(m.states))
 	for _, st := range m.states {
-		states = append(states, st)
+		freed = append(freed, m.freeLocked(st))
 	}
-	clear(m.states)
 	m.mu.Unlock()
-	for _, st := range states {
-		m.release(st)
+	for _, f := range freed {
+		m.release(f)
 	}
 	m.store.close()
 }
@@ -157,7 +156,7 @@ func (m *Manager) StreamStarted(s *stream.Stream) {
 	if m.closed {
 		return
 	}
-	st := m.states[s.Key()]
+	st := m.listedLocked(s.Key())
 	if st == nil {
 		if m.cfg.Start != StartOnPublish {
 			return
@@ -171,7 +170,24 @@ func (m *Manager) StreamStarted(s *stream.Stream) {
 // once it has drained the stream.
 func (m *Manager) StreamEnded(*stream.Stream) {}
 
-// newStateLocked creates and registers the state of key. m.mu must be held.
+// listedLocked returns the state of key to continue, or nil when there is
+// none or it was freed and only waits for its files to be removed. m.mu
+// must be held.
+func (m *Manager) listedLocked(key stream.Key) *streamState {
+	st := m.states[key]
+	if st == nil {
+		return nil
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.freed {
+		return nil
+	}
+	return st
+}
+
+// newStateLocked creates and registers the state of key, in place of a
+// freed one whose files are still being removed. m.mu must be held.
 func (m *Manager) newStateLocked(key stream.Key) *streamState {
 	now := m.now()
 	var first uint64
@@ -228,8 +244,8 @@ func (m *Manager) janitor() {
 			return
 		case <-t.C:
 			now := m.now()
-			for _, st := range m.sweep(now) {
-				m.release(st)
+			for _, f := range m.sweep(now) {
+				m.release(f)
 			}
 			m.expireRetained(now)
 		}
@@ -256,14 +272,15 @@ func (m *Manager) expireRetained(now time.Time) {
 	}
 }
 
-// sweep does one janitor pass and returns the states to release: those
-// ended EndedRetention ago, those ended EndListDelay ago that no client
-// ever requested, and every ended one while the memory budget is low.
-func (m *Manager) sweep(now time.Time) []*streamState {
+// sweep does one janitor pass and returns the states it freed, for
+// release to remove their files: those ended EndedRetention ago, those
+// ended EndListDelay ago that no client ever requested, and every ended
+// one while the memory budget is low.
+func (m *Manager) sweep(now time.Time) []freedState {
 	short := m.cfg.Memory != nil && m.cfg.Memory.Low()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var freed []*streamState
+	var freed []freedState
 	for key, st := range m.states {
 		if st.feeder != nil && m.cfg.Start == StartOnRequest {
 			st.mu.Lock()
@@ -276,7 +293,7 @@ func (m *Manager) sweep(now time.Time) []*streamState {
 		st.mu.Lock()
 		st.pruneClients(now, m.viewerTimeout(st))
 		free := false
-		if st.feeder == nil && !st.live {
+		if st.feeder == nil && !st.live && !st.freed {
 			gone := now.Sub(st.leftAt)
 			if !st.endList && len(st.windowEntries()) > 0 && gone >= m.cfg.EndListDelay {
 				st.endList = true
@@ -289,9 +306,8 @@ func (m *Manager) sweep(now time.Time) []*streamState {
 		}
 		st.mu.Unlock()
 		if free {
-			delete(m.states, key)
 			m.rememberLocked(key, st, now)
-			freed = append(freed, st)
+			freed = append(freed, m.freeLocked(st))
 		}
 	}
 	return freed
@@ -317,20 +333,41 @@ func (m *Manager) rememberLocked(key stream.Key, st *streamState, now time.Time)
 	m.tombs[key] = tombstone{nextSeq: next, at: now}
 }
 
-// release frees a state removed from the map: its segments and files; it
-// wakes waiting requests.
-func (m *Manager) release(st *streamState) {
+// freedState is a state that was freed, with the segments whose files
+// are still to be removed.
+type freedState struct {
+	st   *streamState
+	segs []*segmentEntry
+}
+
+// freeLocked frees st: from now on requests find neither its playlist nor
+// its segments, and a publisher of its key gets a new state. It stays
+// listed (Stats, AllStats) until release has removed its files, so that a
+// stream no longer listed has nothing left on disk. m.mu must be held.
+func (m *Manager) freeLocked(st *streamState) freedState {
 	st.mu.Lock()
-	segs := st.segs
+	defer st.mu.Unlock()
+	f := freedState{st: st, segs: st.segs}
 	st.segs = nil
 	st.playlist = nil
 	st.freed = true
 	st.notify()
-	st.mu.Unlock()
-	for _, e := range segs {
+	return f
+}
+
+// release removes the files of a freed state, then the state from the
+// map, unless a new state of its key has taken its place.
+func (m *Manager) release(f freedState) {
+	st := f.st
+	for _, e := range f.segs {
 		m.store.remove(st.key, e.name, e.body)
 	}
 	m.store.removeStream(st.key, st.token)
+	m.mu.Lock()
+	if m.states[st.key] == st {
+		delete(m.states, st.key)
+	}
+	m.mu.Unlock()
 	m.log.Debug("stream data freed", "stream", st.key.String(), "token", st.token)
 }
 
@@ -361,7 +398,7 @@ func (m *Manager) stateFor(key stream.Key) (*streamState, error) {
 	if m.closed {
 		return nil, ErrClosed
 	}
-	st := m.states[key]
+	st := m.listedLocked(key)
 	if live == nil || (st != nil && st.feeder != nil) {
 		return st, nil
 	}

@@ -25,7 +25,9 @@ type ReaderInfo struct {
 type ReaderStats struct {
 	// Frames and Bytes count frames and payload bytes delivered.
 	Frames, Bytes uint64
-	// Dropped counts media frames skipped because the reader fell behind.
+	// Dropped counts media frames skipped because the reader fell behind
+	// after it delivered its first media frame (a reader that falls behind
+	// before that starts later instead: nothing it delivers has a gap).
 	Dropped uint64
 	// Resyncs counts the times the reader skipped ahead to a keyframe.
 	Resyncs uint64
@@ -48,7 +50,7 @@ type Reader struct {
 	nextMedia  uint64 // media frames appended before next
 	nextOffset uint64 // payload bytes appended before next
 	seeking    bool   // must skip ahead to a random access point before reading on
-	initial    bool   // nothing positioned yet: skipped frames are not drops
+	initial    bool   // no media frame delivered yet: skipped frames are not drops
 	videoSync  bool   // a video keyframe was delivered since the last seek
 	sent       Headers
 	// pend holds the header frames queued for delivery; sent the ones
@@ -200,6 +202,7 @@ func (r *Reader) fill(dst []*Frame) (n int, size uint64, wake <-chan struct{}, e
 					}
 					r.videoSync = true
 				}
+				r.initial = false
 			}
 			dst[n] = f
 			n++
@@ -233,9 +236,11 @@ func (r *Reader) behind() bool {
 
 // seek moves the cursor to the newest random access point at or after it:
 // the newest cached keyframe for a stream with video, the newest frame for
-// one without. Skipped media frames count as dropped unless the reader was
-// never positioned. When no keyframe is cached the cursor parks at the live
-// edge and the reader keeps seeking as frames arrive. s.mu must be held.
+// one without. Skipped media frames count as dropped once the reader has
+// delivered a media frame: before that it is still joining, and where it
+// starts leaves no gap in what it delivers. When no keyframe is cached the
+// cursor parks at the live edge and the reader keeps seeking as frames
+// arrive. s.mu must be held.
 func (r *Reader) seek() {
 	s := r.s
 	clear(r.pend[:])
@@ -263,7 +268,7 @@ func (r *Reader) seek() {
 }
 
 // skipTo moves the cursor to seq while still seeking, counting the skipped
-// media frames as dropped for a reader that was already positioned.
+// media frames as dropped for a reader that has delivered a media frame.
 func (r *Reader) skipTo(seq, media, offset uint64) {
 	if !r.initial && media > r.nextMedia {
 		r.dropped.Add(media - r.nextMedia)
@@ -277,7 +282,6 @@ func (r *Reader) skipTo(seq, media, offset uint64) {
 func (r *Reader) position(seq, media, offset uint64, hs []pendingHeader) {
 	r.skipTo(seq, media, offset)
 	r.seeking = false
-	r.initial = false
 	r.videoSync = false
 	clear(r.pend[:])
 	r.pendN, r.pendI = 0, 0

@@ -258,3 +258,31 @@ func TestStreamListsReaders(t *testing.T) {
 		t.Fatal("live stream state")
 	}
 }
+
+// TestReaderSeesEOFWhileStreamStillLive pins the order in which a stream
+// ends: a reader that got io.EOF finds the stream ended (State, Done),
+// even while the rest of the ending is still under way (here held up
+// where parked readers are refused).
+func TestReaderSeesEOFWhileStreamStillLive(t *testing.T) {
+	reg, p := newTestStream(t, Config{})
+	defer reg.Close()
+	s := p.Stream()
+	r := s.NewReader(ReaderInfo{})
+	defer r.Close()
+	s.deliv.startMu.Lock()
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		p.End()
+	}()
+	_, err := r.Read(context.Background(), make([]*Frame, 8))
+	state, gone := s.State(), s.Ended()
+	s.deliv.startMu.Unlock()
+	<-ended
+	if !errors.Is(err, io.EOF) {
+		t.Fatalf("read: %v, want io.EOF", err)
+	}
+	if state != StateEnded || !gone {
+		t.Errorf("after io.EOF: state %v, Ended %v; want ended", state, gone)
+	}
+}

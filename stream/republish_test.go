@@ -130,7 +130,12 @@ func TestRepublishWindowExpiryEndsStream(t *testing.T) {
 	if _, ok := reg.Lookup(testKey); ok {
 		t.Error("ended stream still registered")
 	}
-	if ev := obs.list(); len(ev) != 2 || ev[1].kind != "ended" {
+	// Observers hear of the end after readers were woken: wait for it.
+	ev := obs.list()
+	for deadline := time.Now().Add(10 * time.Second); len(ev) < 2 && time.Now().Before(deadline); ev = obs.list() {
+		time.Sleep(time.Millisecond)
+	}
+	if len(ev) != 2 || ev[1].kind != "ended" {
 		t.Errorf("observer events %v, want started then ended", ev)
 	}
 	select {

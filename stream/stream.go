@@ -390,7 +390,9 @@ func (s *Stream) grow() {
 func (s *Stream) keyInRing() bool { return s.hasKey && s.lastKey >= s.head }
 
 // end marks the stream ended and wakes every reader; readers drain what is
-// cached and then get io.EOF. It reports whether this call ended it.
+// cached and then get io.EOF. Done is closed before readers are woken, so
+// a reader that got io.EOF finds the stream ended. It reports whether this
+// call ended it.
 func (s *Stream) end() bool {
 	s.mu.Lock()
 	if s.ended {
@@ -402,11 +404,11 @@ func (s *Stream) end() bool {
 	if s.holdTimer != nil {
 		s.holdTimer.Stop()
 	}
+	close(s.done)
 	close(s.wake)
 	s.waiters.Store(false)
 	s.mu.Unlock()
 	s.deliv.end()
-	close(s.done)
 	return true
 }
 

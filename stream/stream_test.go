@@ -323,6 +323,32 @@ func TestGOPLongerThanCacheNewReaderWaitsForKeyframe(t *testing.T) {
 	}
 }
 
+// TestReaderTrimmedBeforeItsFirstMediaFrameCountsNoDrops pins a reader
+// that joined at a keyframe, took only a sequence header and lost its
+// position before it read a media frame: it starts at the newer keyframe
+// instead, and since nothing it delivered has a gap, it counts no drop.
+func TestReaderTrimmedBeforeItsFirstMediaFrameCountsNoDrops(t *testing.T) {
+	const cache, gop = 64, 10
+	_, p := newTestStream(t, Config{GOPCacheFrames: cache})
+	s := p.Stream()
+	vh, ah := vidHeader(1), audHeader(1)
+	p.WriteFrame(vh)
+	p.WriteFrame(ah)
+	r := s.NewReader(ReaderInfo{})
+	defer r.Close()
+	writeGOPs(p, 0, 5, gop, 10)
+	first := make([]*Frame, 1)
+	if n, err := r.Read(canceled(), first); n != 1 || err != nil || !first[0].Header {
+		t.Fatalf("first read: %d %s, %v; want one sequence header", n, describe(first[:n]), err)
+	}
+	// The ring holds the last 64 frames (41..104); the newest keyframe is 100.
+	rest := writeGOPs(p, 5, 100, gop, 10)
+	assertJoined(t, drainPending(t, r, 8), 100, append([]*Frame{ah}, rest[100-5:]...))
+	if st := r.Stats(); st.Dropped != 0 || st.Resyncs != 1 {
+		t.Fatalf("stats %+v, want Dropped 0 Resyncs 1", st)
+	}
+}
+
 func TestAudioOnlyReaderStartsImmediately(t *testing.T) {
 	_, p := newTestStream(t, Config{})
 	s := p.Stream()
