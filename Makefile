@@ -34,9 +34,11 @@ web: $(NODE_DEPS)
 	cp node_modules/mpegts.js/dist/mpegts.js.LICENSE.txt $(WEB_VENDOR)/mpegts.js/mpegts.js.LICENSE.txt
 	cp node_modules/mpegts.js/LICENSE $(WEB_VENDOR)/mpegts.js/LICENSE.txt
 
-# Tools the integration tests drive as real peers. Installed only when missing.
+# Tools the integration tests drive as real peers (openssl mints a signed play
+# URL the way README shows). Installed only when missing.
 APT_PKGS := $(strip \
 	$(if $(shell command -v ffmpeg),,ffmpeg) \
+	$(if $(shell command -v openssl),,openssl) \
 	$(if $(wildcard /usr/bin/chromium),,chromium) \
 	$(if $(shell command -v node),,nodejs) \
 	$(if $(shell command -v npm),,npm))
