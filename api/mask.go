@@ -21,8 +21,9 @@ const maxMaskDepth = 32
 // secretWords are the name words that mark a value as secret.
 var secretWords = map[string]bool{
 	"token": true, "tokens": true, "secret": true, "secrets": true,
-	"password": true, "passwords": true, "passwd": true,
-	"key": true, "keys": true, "apikey": true, "credential": true, "credentials": true,
+	"password": true, "passwords": true, "passwd": true, "pwd": true,
+	"key": true, "keys": true, "apikey": true, "streamkey": true, "credential": true, "credentials": true,
+	"sig": true, "signature": true,
 }
 
 // MaskSecrets returns a JSON-ready copy of v (a configuration struct, map
@@ -93,7 +94,7 @@ func maskValue(v reflect.Value, secret bool, depth int) (any, bool) {
 		iter := v.MapRange()
 		for iter.Next() {
 			name := fmt.Sprint(iter.Key().Interface())
-			if val, keep := maskValue(iter.Value(), secret || isSecretName(name), depth+1); keep {
+			if val, keep := maskValue(iter.Value(), secret || IsSecretName(name), depth+1); keep {
 				out[name] = val
 			}
 		}
@@ -149,7 +150,7 @@ func maskStruct(v reflect.Value, secret bool, depth int, out map[string]any) {
 				continue
 			}
 		}
-		if val, keep := maskValue(fv, secret || isSecretName(name), depth+1); keep {
+		if val, keep := maskValue(fv, secret || IsSecretName(name), depth+1); keep {
 			out[name] = val
 		}
 	}
@@ -185,10 +186,11 @@ func maskScalar(s string, zero, secret bool) any {
 	return s
 }
 
-// isSecretName reports whether a key names a secret: one of its words
-// (split at '_', '-', '.', spaces and lower→upper case changes) is a secret
-// word.
-func isSecretName(name string) bool {
+// IsSecretName reports whether a name (a configuration key, a query
+// parameter) names a secret: one of its words (split at '_', '-', '.',
+// spaces and lower→upper case changes) is a secret word such as key,
+// token, secret, sig or password. The log masking uses the same rule.
+func IsSecretName(name string) bool {
 	var word []rune
 	prevLower := false
 	for _, r := range name {
@@ -225,7 +227,7 @@ func maskURL(s string) string {
 	if u.RawQuery != "" {
 		q := u.Query()
 		for k, vals := range q {
-			if isSecretName(k) {
+			if IsSecretName(k) {
 				for i := range vals {
 					vals[i] = Masked
 				}

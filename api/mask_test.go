@@ -150,8 +150,8 @@ func TestIsSecretName(t *testing.T) {
 		"hook_timeout": false, "addr": false, "": false,
 	}
 	for name, want := range cases {
-		if got := isSecretName(name); got != want {
-			t.Errorf("isSecretName(%q) = %v, want %v", name, got, want)
+		if got := IsSecretName(name); got != want {
+			t.Errorf("IsSecretName(%q) = %v, want %v", name, got, want)
 		}
 	}
 }

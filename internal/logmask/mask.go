@@ -2,21 +2,14 @@ package logmask
 
 import (
 	"strings"
-	"unicode"
+
+	"github.com/mediaserver/mediaserver/api"
 )
 
-// Masked replaces a secret in a log line. It is plain letters so that it
-// reads the same in text and JSON lines.
-const Masked = "REDACTED"
-
-// secretWords are the words of a parameter name that make its value a
-// secret.
-var secretWords = map[string]bool{
-	"key": true, "keys": true, "apikey": true, "streamkey": true,
-	"token": true, "tokens": true, "secret": true, "secrets": true,
-	"sig": true, "signature": true, "password": true, "passwd": true, "pwd": true,
-	"credential": true, "credentials": true,
-}
+// Masked replaces a secret in a log line, as it does in the API's
+// configuration echo. It is plain letters so that it reads the same in text
+// and JSON lines.
+const Masked = api.Masked
 
 // String returns s with the values of secret-named parameters
 // ("name=value" after a query separator, a space or a quote, also
@@ -48,7 +41,7 @@ func maskParams(s string) string {
 		}
 		name := s[start:i]
 		end := valueEnd(s, i+eq)
-		if name == "" || end == i+eq || !isSecretName(name) || !separated(s, start) {
+		if name == "" || end == i+eq || !api.IsSecretName(name) || !separated(s, start) {
 			i += eq - 1
 			continue
 		}
@@ -109,27 +102,6 @@ func valueEnd(s string, from int) int {
 // nameChar reports whether c may appear in a parameter name.
 func nameChar(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
-}
-
-// isSecretName reports whether one of the words of a parameter name (split
-// at '_', '-', '.' and lower→upper case changes) is a secret word.
-func isSecretName(name string) bool {
-	word := make([]rune, 0, len(name))
-	prevLower := false
-	for _, r := range name {
-		boundary := !unicode.IsLetter(r) && !unicode.IsDigit(r)
-		if boundary || (unicode.IsUpper(r) && prevLower) {
-			if secretWords[strings.ToLower(string(word))] {
-				return true
-			}
-			word = word[:0]
-		}
-		prevLower = unicode.IsLower(r) || unicode.IsDigit(r)
-		if !boundary {
-			word = append(word, r)
-		}
-	}
-	return secretWords[strings.ToLower(string(word))]
 }
 
 // maskUserinfo masks the password of every "scheme://user:password@host"
