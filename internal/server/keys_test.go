@@ -238,7 +238,9 @@ func TestTakeoverNeedsTheStreamKey(t *testing.T) {
 // its live publisher on; once it stops, the old secret is refused and the
 // new one publishes.
 func TestRotatedKeyRefusesTheOldSecret(t *testing.T) {
-	srv := servertest.Start(t, nil)
+	// A short republish window: the killed publisher's stream must end
+	// well within the wait below.
+	srv := servertest.Start(t, func(c *server.Config) { c.Stream.RepublishWindow = 2 * time.Second })
 	rtmpBase := "rtmp://" + srv.RTMPAddr() + "/live/"
 	src := testenv.Source{FPS: 25, GOP: 25, Width: 320, Height: 180}
 	key := stream.Key{App: "live", Name: "desk"}
