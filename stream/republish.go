@@ -1,7 +1,6 @@
 package stream
 
 import (
-	"net"
 	"sync/atomic"
 	"time"
 
@@ -262,12 +261,6 @@ func (r *Registry) expire(s *Stream, gen uint32) {
 // sameHost reports whether two remote addresses ("host:port", or a bare
 // host) name the same, non-empty host.
 func sameHost(a, b string) bool {
-	host := func(addr string) string {
-		if h, _, err := net.SplitHostPort(addr); err == nil {
-			return h
-		}
-		return addr
-	}
-	ha := host(a)
-	return ha != "" && ha == host(b)
+	host := hostOf(a)
+	return host != "" && host == hostOf(b)
 }
