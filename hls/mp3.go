@@ -105,11 +105,7 @@ func countMPEGAudioFrames(payload []byte, h mpegAudioHeader) int {
 }
 
 // newMPEGAudioTrack builds the audio track of an MPEG audio frame payload.
-func newMPEGAudioTrack(payload []byte) (*audioTrack, error) {
-	h, err := parseMPEGAudioHeader(payload)
-	if err != nil {
-		return nil, err
-	}
+func newMPEGAudioTrack(h mpegAudioHeader) *audioTrack {
 	t := &audioTrack{
 		codec:      flv.FourCCMP3,
 		streamType: astits.StreamTypeMPEG2Audio,
@@ -119,5 +115,5 @@ func newMPEGAudioTrack(payload []byte) (*audioTrack, error) {
 	if h.mpeg1 {
 		t.streamType = astits.StreamTypeMPEG1Audio
 	}
-	return t, nil
+	return t
 }

@@ -116,10 +116,15 @@ func (s *Segmenter) writeAudio(f *stream.Frame) (*Segment, error) {
 // frame, as FLV sends no sequence header for it; a change of its stream
 // parameters is a configuration change.
 func (s *Segmenter) configureMPEGAudio(payload []byte, ms uint32) error {
-	t, err := newMPEGAudioTrack(payload)
+	h, err := parseMPEGAudioHeader(payload)
 	if err != nil {
 		return fmt.Errorf("audio frame at %d ms: %w", ms, err)
 	}
+	if a := s.audio; a != nil && a.codec == flv.FourCCMP3 &&
+		a.mpeg.mpeg1 == h.mpeg1 && a.mpeg.sampleRate == h.sampleRate && a.mpeg.samples == h.samples {
+		return nil // the track as it is (frames differ only in length): most frames
+	}
+	t := newMPEGAudioTrack(h)
 	if s.audio != nil && s.audio.sameConfig(t) {
 		return nil
 	}
