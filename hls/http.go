@@ -57,9 +57,7 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 	if !ok {
 		return
 	}
-	if m.front.Authorize(w, r, stream.AccessRequest{
-		Action: stream.ActionPlay, Protocol: stream.ProtocolHLS, Key: key, Query: r.URL.RawQuery, RemoteAddr: r.RemoteAddr,
-	}) != nil {
+	if !m.authorize(w, r, key) {
 		return // refused and answered
 	}
 	st, err := m.stateFor(key)
@@ -124,9 +122,7 @@ func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, path stri
 	// Segments are authorised like the playlist, with the query the
 	// playlist propagated into their URIs: the play secret's token is
 	// checked every time, an on_play answer comes from the play cache.
-	if m.front.Authorize(w, r, stream.AccessRequest{
-		Action: stream.ActionPlay, Protocol: stream.ProtocolHLS, Key: key, Query: r.URL.RawQuery, RemoteAddr: r.RemoteAddr,
-	}) != nil {
+	if !m.authorize(w, r, key) {
 		return // refused and answered
 	}
 	st := m.existing(key)
@@ -307,4 +303,13 @@ func (st *streamState) wait(changed <-chan struct{}, timeout <-chan time.Time, c
 	case <-cancel:
 	}
 	return false
+}
+
+// authorize asks whether the client of r may play key over HLS, with the
+// request's query; a refusal is answered and false returned. Playlists and
+// segments are authorised alike.
+func (m *Manager) authorize(w http.ResponseWriter, r *http.Request, key stream.Key) bool {
+	return m.front.Authorize(w, r, stream.AccessRequest{
+		Action: stream.ActionPlay, Protocol: stream.ProtocolHLS, Key: key, Query: r.URL.RawQuery, RemoteAddr: r.RemoteAddr,
+	}) == nil
 }
