@@ -143,7 +143,7 @@ func (g *Guard) ProtectPage(next http.Handler) http.Handler {
 // refusal it has answered.
 func (g *Guard) authorise(w http.ResponseWriter, r *http.Request) bool {
 	if !g.hasToken {
-		if !isLoopback(r.RemoteAddr) {
+		if !IsLoopback(r.RemoteAddr) {
 			g.refuse(r, RefusedNotLocal, "remote client and no token configured")
 			writeError(w, http.StatusForbidden, CodeForbidden, forbiddenMessage)
 			return false
@@ -251,9 +251,9 @@ func bearerToken(header string) (string, bool) {
 	return token, token != ""
 }
 
-// isLoopback reports whether a request's RemoteAddr ("host:port") is a
+// IsLoopback reports whether a request's RemoteAddr ("host:port") is a
 // loopback address. Anything unparsable is not.
-func isLoopback(remote string) bool {
+func IsLoopback(remote string) bool {
 	ap, err := netip.ParseAddrPort(remote)
 	if err != nil {
 		addr, err := netip.ParseAddr(remote)

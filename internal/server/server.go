@@ -199,8 +199,7 @@ func (s *Server) info() api.ServerInfo {
 // loopbackOnly answers 403 to clients that are not on this machine.
 func loopbackOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		if !api.IsLoopback(r.RemoteAddr) {
 			http.Error(w, "profiling is served to loopback clients only", http.StatusForbidden)
 			return
 		}
