@@ -15,7 +15,7 @@ const IPv6GroupBits = 64
 // into IPv6) as it is, an IPv6 address as its /64 ("2001:db8:1:2::/64").
 // A host that is not an IP address is returned unchanged.
 func AddressGroup(addr string) string {
-	host := hostOf(addr)
+	host := HostOf(addr)
 	ip, err := netip.ParseAddr(host)
 	if err != nil {
 		return host
@@ -31,9 +31,9 @@ func AddressGroup(addr string) string {
 	return prefix.String()
 }
 
-// hostOf returns the host of a "host:port" address, or addr itself when it
+// HostOf returns the host of a "host:port" address, or addr itself when it
 // has no port.
-func hostOf(addr string) string {
+func HostOf(addr string) string {
 	if h, _, err := net.SplitHostPort(addr); err == nil {
 		return h
 	}

@@ -261,6 +261,6 @@ func (r *Registry) expire(s *Stream, gen uint32) {
 // sameHost reports whether two remote addresses ("host:port", or a bare
 // host) name the same, non-empty host.
 func sameHost(a, b string) bool {
-	host := hostOf(a)
-	return host != "" && host == hostOf(b)
+	host := HostOf(a)
+	return host != "" && host == HostOf(b)
 }

@@ -15,12 +15,7 @@ import (
 
 // Host returns the host part of a "host:port" address, or addr itself when
 // it has no port.
-func Host(addr string) string {
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
-	}
-	return addr
-}
+func Host(addr string) string { return stream.HostOf(addr) }
 
 // HostOf returns the host part of a network address ("" for nil).
 func HostOf(addr net.Addr) string {
