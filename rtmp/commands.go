@@ -261,10 +261,7 @@ func (c *ServerConn) authorizePublish(ctx context.Context, key stream.Key, query
 		return grant, nil
 	}
 	if r, ok := c.cfg.Authorizer.(PublishResolver); ok {
-		return r.AuthorizePublish(ctx, stream.AccessRequest{
-			Action: stream.ActionPublish, Protocol: stream.ProtocolRTMP, Key: key, Query: query,
-			RemoteAddr: c.remote, SessionID: c.id,
-		})
+		return r.AuthorizePublish(ctx, c.accessRequest(stream.ActionPublish, key, query))
 	}
 	return grant, c.authorize(ctx, stream.ActionPublish, key, query)
 }
@@ -274,9 +271,14 @@ func (c *ServerConn) authorize(ctx context.Context, action stream.Action, key st
 	if c.cfg.Authorizer == nil {
 		return nil
 	}
-	return c.cfg.Authorizer.Authorize(ctx, stream.AccessRequest{
+	return c.cfg.Authorizer.Authorize(ctx, c.accessRequest(action, key, query))
+}
+
+// accessRequest describes this connection's request to publish or play key.
+func (c *ServerConn) accessRequest(action stream.Action, key stream.Key, query string) stream.AccessRequest {
+	return stream.AccessRequest{
 		Action: action, Protocol: stream.ProtocolRTMP, Key: key, Query: query, RemoteAddr: c.remote, SessionID: c.id,
-	})
+	}
 }
 
 // refuse tells the client why its publish or play was refused, holds the

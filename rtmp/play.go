@@ -99,9 +99,12 @@ func (c *ServerConn) onPlay(ctx context.Context, streamID uint32, cmd Command) e
 		return err
 	}
 	c.play = &playSession{c: c, st: st, streamID: streamID, started: time.Now(), bytesBefore: c.stats.bytesOut.Load(),
-		req: stream.AccessRequest{
-			Action: stream.ActionPlay, Protocol: stream.ProtocolRTMP, Key: key, Query: query, RemoteAddr: c.remote, SessionID: c.id,
-		}}
+		req: c.accessRequest(stream.ActionPlay, key, query)}
+	if c.conn != nil {
+		// As for HTTP-FLV viewers: a slow player's backlog stays in the
+		// stream's ring, where the lag bound sees it, not in the kernel.
+		_ = writev.LimitUnsent(c.conn)
+	}
 	c.stats.role.Store(RolePlayer)
 	c.stats.stream.Store(key.String())
 	c.play.start(ctx)
