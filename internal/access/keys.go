@@ -15,16 +15,17 @@ import (
 // ("mystream?key=SECRET").
 const KeyParam = "key"
 
-// keyTable holds, per app, the SHA-256 of each publish key of Config.Apps,
-// so that keys are compared in constant time. It is immutable: Reload
-// replaces it.
+// keyTable holds Config.Apps as last loaded and, per app, the SHA-256 of
+// each publish key, so that keys are compared in constant time. It is
+// immutable: Reload replaces it.
 type keyTable struct {
-	apps map[string][][sha256.Size]byte
+	rules map[string]AppRule
+	apps  map[string][][sha256.Size]byte
 }
 
 // newKeyTable hashes the publish keys of apps.
 func newKeyTable(apps map[string]AppRule) *keyTable {
-	t := &keyTable{apps: make(map[string][][sha256.Size]byte, len(apps))}
+	t := &keyTable{rules: apps, apps: make(map[string][][sha256.Size]byte, len(apps))}
 	for app, rule := range apps {
 		sums := make([][sha256.Size]byte, 0, len(rule.PublishKeys))
 		for _, k := range rule.PublishKeys {
@@ -77,8 +78,9 @@ func (t *keyTable) check(key stream.Key) error {
 // Keys returns the store of secret stream keys, which the API manages.
 func (c *Checker) Keys() *keystore.Store { return c.store }
 
-// Reload applies the publish keys of cfg (Config.Apps) to the publishes
-// that follow; streams already published go on. The other settings take
+// Reload applies the app rules of cfg (Config.Apps: publish keys and play
+// secrets) to the publishes and plays that follow; streams already
+// published and players already admitted go on. The other settings take
 // effect on a restart. It fails with an error wrapping ErrInvalidConfig
 // when cfg does not validate, and then changes nothing.
 func (c *Checker) Reload(cfg Config) error {
@@ -195,3 +197,7 @@ func maskedKey(key stream.Key) string {
 	}
 	return key.String()
 }
+
+// Apps returns the app rules in force (Config.Apps as last loaded or
+// reloaded).
+func (c *Checker) Apps() map[string]AppRule { return c.keys.Load().rules }

@@ -142,3 +142,30 @@ func TestValidatePlaySecret(t *testing.T) {
 		t.Errorf("good secret: %v", err)
 	}
 }
+
+// TestReloadedPlaySecretWasNotApplied: a play secret added by a reload
+// (SIGHUP) is required from then on, and one removed is no longer, as the
+// reloaded configuration reported by the API says.
+func TestReloadedPlaySecretWasNotApplied(t *testing.T) {
+	c := newChecker(t, Config{})
+	play := stream.AccessRequest{Action: stream.ActionPlay, Protocol: stream.ProtocolFLV,
+		Key: stream.Key{App: "live", Name: "cam"}, RemoteAddr: "127.0.0.1:5000"}
+	if err := c.Authorize(context.Background(), play); err != nil {
+		t.Fatalf("before the reload: %v", err)
+	}
+	if err := c.Reload(Config{Apps: map[string]AppRule{WildcardApp: {PlaySecret: testPlaySecret}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Authorize(context.Background(), play); err == nil || !strings.Contains(err.Error(), "required") {
+		t.Fatalf("after a reload added a play secret, a play without a token: %v, want refused", err)
+	}
+	if got := c.Apps()[WildcardApp].PlaySecret; got != testPlaySecret {
+		t.Fatalf("Apps after the reload: play secret %q", got)
+	}
+	if err := c.Reload(Config{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Authorize(context.Background(), play); err != nil {
+		t.Fatalf("after a reload removed the play secret: %v", err)
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/mediaserver/mediaserver/api"
@@ -49,9 +48,6 @@ type Server struct {
 	errc   chan error
 
 	httpLimits *httpLimits
-	// publishKeys holds access.apps as last reloaded (nil: as in cfg),
-	// for the effective configuration the API reports.
-	publishKeys atomic.Pointer[map[string]access.AppRule]
 	// adminRefusals rate-limits the log of requests the admin surface's
 	// guard refuses.
 	adminRefusals conns.LogLimiter
@@ -183,9 +179,7 @@ func (s *Server) routes() (http.Handler, error) {
 func (s *Server) info() api.ServerInfo {
 	st := s.access.Stats()
 	cfg := s.cfg
-	if apps := s.publishKeys.Load(); apps != nil {
-		cfg.Access.Apps = *apps
-	}
+	cfg.Access.Apps = s.access.Apps() // as last reloaded
 	return api.ServerInfo{
 		Version: s.version, StartTime: s.start, Config: cfg,
 		Counters: map[string]uint64{
@@ -225,7 +219,8 @@ func (m mediaRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Reload applies what can change while the server runs from cfg, the
-// configuration read again (on SIGHUP): the publish keys of access.apps.
+// configuration read again (on SIGHUP): access.apps, its publish keys and
+// play secrets.
 // No stream is dropped; publishes that follow obey the new keys. Other
 // changes need a restart. It fails, changing nothing, when cfg does not
 // validate.
@@ -237,7 +232,6 @@ func (s *Server) Reload(cfg Config) error {
 	if err := s.access.Reload(cfg.Access); err != nil {
 		return fmt.Errorf("reload: %w", err)
 	}
-	s.publishKeys.Store(&cfg.Access.Apps)
 	return nil
 }
 
