@@ -102,7 +102,7 @@ func (c *Checker) Reload(cfg Config) error {
 // Other publishes follow Config.Apps. Then the on_publish hook is asked
 // about the granted stream.
 func (c *Checker) AuthorizePublish(ctx context.Context, req stream.AccessRequest) (stream.PublishGrant, error) {
-	grant, err := c.decidePublish(ctx, req)
+	grant, err := c.decidePublish(ctx, req, true)
 	c.countPublish(err)
 	if err != nil {
 		c.logRefusal(req, err)
@@ -111,11 +111,17 @@ func (c *Checker) AuthorizePublish(ctx context.Context, req stream.AccessRequest
 	return grant, nil
 }
 
-// decidePublish is AuthorizePublish without counting and logging.
-func (c *Checker) decidePublish(ctx context.Context, req stream.AccessRequest) (stream.PublishGrant, error) {
+// decidePublish is AuthorizePublish without counting and logging. An
+// ingest that cannot publish under another name than it asked for
+// (renames false) is refused a bare secret key before any hook is asked:
+// publishing it under its own name would show the secret to viewers.
+func (c *Checker) decidePublish(ctx context.Context, req stream.AccessRequest, renames bool) (stream.PublishGrant, error) {
 	grant, err := c.resolveKey(req)
 	if err != nil {
 		return stream.PublishGrant{}, err
+	}
+	if !renames && grant.Key != req.Key {
+		return stream.PublishGrant{}, &refusal{kind: ErrDenied, msg: "a bare stream key needs an ingest that publishes the name it stands for"}
 	}
 	if grant.KeyID == "" {
 		if err := c.keys.Load().check(grant.Key); err != nil {

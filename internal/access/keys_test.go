@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
 
 	"github.com/mediaserver/mediaserver/stream"
@@ -95,5 +96,23 @@ func TestReloadAppliesPublishKeys(t *testing.T) {
 	}
 	if err := c.Authorize(ctx, secretKeyReq("live", "new", "")); err != nil {
 		t.Errorf("an invalid reload changed the keys: %v", err)
+	}
+}
+
+// TestBareKeyRefusedAfterOnPublishWasAsked: an ingest that cannot publish
+// under another name is refused a bare secret key before on_publish is
+// asked about a publish that would then be refused anyway.
+func TestBareKeyRefusedAfterOnPublishWasAsked(t *testing.T) {
+	hook := newHookServer(t, http.StatusOK, "")
+	c := newChecker(t, Config{DataDir: t.TempDir(), OnPublish: hook.URL})
+	_, secret, err := c.Keys().Create("live", "mystream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Authorize(context.Background(), secretKeyReq("live", secret, "")); !errors.Is(err, ErrDenied) {
+		t.Fatalf("Authorize of a bare key: %v, want ErrDenied", err)
+	}
+	if n := hook.count(); n != 0 {
+		t.Fatalf("on_publish asked %d times about a bare key Authorize refuses, want 0", n)
 	}
 }
