@@ -101,22 +101,13 @@ func run(args, environ []string, stderr io.Writer) error {
 // serve blocks until ctx ends or a listener fails, calling reload on each
 // hangup signal.
 func serve(ctx context.Context, srv *server.Server, hangups <-chan os.Signal, reload func()) error {
+	done := make(chan error, 1)
+	go func() { done <- srv.Wait(ctx) }() // returns when ctx ends or a listener fails
 	for {
-		waitCtx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- srv.Wait(waitCtx) }()
 		select {
 		case err := <-done:
-			cancel()
 			return err
 		case <-hangups:
-			cancel()
-			if err := <-done; err != nil {
-				return err
-			}
-			if ctx.Err() != nil {
-				return nil
-			}
 			reload()
 		}
 	}
