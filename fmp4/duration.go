@@ -13,11 +13,11 @@ func (t Track) Resolve() (Track, error) {
 
 // Audio frame lengths in samples.
 const (
-	aacFrameSamples   = 1024
-	ac3FrameSamples   = 1536
-	eac3BlockSamples  = 256
-	mp3Mpeg1Samples   = 1152
-	mp3Mpeg2Samples   = 576
+	aacFrameSamples  = 1024
+	ac3FrameSamples  = 1536
+	eac3BlockSamples = 256
+	mp3Mpeg1Samples  = 1152
+	mp3Mpeg2Samples  = 576
 )
 
 // SampleDuration returns the duration, in t's timescale, of an audio sample
