@@ -54,6 +54,8 @@ func TestLayering(t *testing.T) {
 		"internal/conns":  {"stream", "flv", "amf"},
 		"api":             {},
 		"internal/flvmp4": {"stream", "flv", "fmp4", "amf"},
+
+		"record": {"stream", "flv", "fmp4", "internal/flvmp4", "amf"},
 	}
 	for pkg, allowed := range only {
 		for _, imp := range deps[pkg] {
