@@ -61,3 +61,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeError(w http.ResponseWriter, status int, code, message string) {
 	writeJSON(w, status, errorDoc{Error: errorBody{Code: code, Message: message}})
 }
+
+// Errors a RecordingSource wraps so that the API answers with the right
+// status.
+var (
+	// ErrRecordingNotLive: the stream to record is not live (404).
+	ErrRecordingNotLive = errors.New("api: stream is not live")
+	// ErrRecordingConflict: the stream is recorded already, is not being
+	// recorded, or the file is still being written (409).
+	ErrRecordingConflict = errors.New("api: recording state does not allow this")
+	// ErrRecordingNotFound: no recording has the id (404).
+	ErrRecordingNotFound = errors.New("api: no such recording")
+	// ErrRecordingNoSpace: the recordings directory lacks free space
+	// (507).
+	ErrRecordingNoSpace = errors.New("api: not enough free disk space to record")
+	// ErrRecordingsUnavailable: the server does not record (503).
+	ErrRecordingsUnavailable = errors.New("api: recording is not available")
+)

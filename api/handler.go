@@ -47,6 +47,9 @@ func New(cfg Config, deps Deps, log *slog.Logger) (http.Handler, error) {
 	if deps.Keys == nil {
 		deps.Keys = noKeys{}
 	}
+	if deps.Recordings == nil {
+		deps.Recordings = noRecordings{}
+	}
 	if deps.Server == nil {
 		deps.Server = func() ServerInfo { return ServerInfo{} }
 	}
@@ -83,6 +86,10 @@ func (h *handler) routes(guard *Guard) {
 	r.Post(BasePath+"/keys", h.createKey)
 	r.Delete(BasePath+"/keys/{key_id}", h.revokeKey)
 	r.Post(BasePath+"/keys/{key_id}/rotate", h.rotateKey)
+	r.Post(BasePath+"/streams/{app}/{name}/recording", h.startRecording)
+	r.Delete(BasePath+"/streams/{app}/{name}/recording", h.stopRecording)
+	r.Get(BasePath+"/recordings", h.listRecordings)
+	r.Delete(BasePath+"/recordings/{id}", h.deleteRecording)
 	r.Get(BasePath+"/server", h.server)
 	r.Get(BasePath+"/openapi.json", serveOpenAPI)
 }

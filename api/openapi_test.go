@@ -163,6 +163,9 @@ func TestOpenAPIMatchesDTOs(t *testing.T) {
 		"Key":         reflect.TypeFor[keyDoc](),
 		"KeyRequest":  reflect.TypeFor[createKeyRequest](),
 		"SecretKey":   reflect.TypeFor[secretKeyDoc](),
+
+		"Recording":     reflect.TypeFor[recordingDoc](),
+		"RecordingList": reflect.TypeFor[listDoc[recordingDoc]](),
 	}
 	for name, schema := range doc.Components.Schemas {
 		typ, ok := types[name]

@@ -193,6 +193,9 @@ type Deps struct {
 	// Keys manages the secret stream keys. Nil lists none and cannot
 	// create any.
 	Keys KeySource
+	// Recordings starts, stops, lists and deletes recordings. Nil lists
+	// none and cannot start any.
+	Recordings RecordingSource
 	// Server describes the server. Nil serves an empty description.
 	Server func() ServerInfo
 	// Totals reads the traffic totals since start for GET /server. Nil
