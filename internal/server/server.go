@@ -23,6 +23,7 @@ import (
 	"github.com/mediaserver/mediaserver/internal/conns"
 	"github.com/mediaserver/mediaserver/internal/logmask"
 	"github.com/mediaserver/mediaserver/internal/metrics"
+	"github.com/mediaserver/mediaserver/record"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
 	"github.com/mediaserver/mediaserver/web"
@@ -42,6 +43,7 @@ type Server struct {
 	rtmp   *rtmp.Server
 	flv    *httpflv.Handler
 	hls    *hls.Manager
+	rec    *record.Manager
 	http   *http.Server
 	rtmpLn net.Listener
 	httpLn net.Listener
@@ -99,8 +101,15 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 		s.access.Close()
 		return nil, fmt.Errorf("rtmp: %w", err)
 	}
+	if s.rec, err = record.NewManager(cfg.Record, s.hub, log); err != nil {
+		s.hls.Close()
+		s.access.Close()
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	s.hub.AddObserver(s.rec)
 	handler, err := s.routes()
 	if err != nil {
+		s.rec.Close()
 		s.hls.Close()
 		s.access.Close()
 		return nil, err
@@ -115,12 +124,14 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
 	}
 	if s.rtmpLn, err = net.Listen("tcp", cfg.RTMP.Addr); err != nil {
+		s.rec.Close()
 		s.hls.Close()
 		s.access.Close()
 		return nil, fmt.Errorf("rtmp listen: %w", err)
 	}
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
 		_ = s.rtmpLn.Close()
+		s.rec.Close()
 		s.hls.Close()
 		s.access.Close()
 		return nil, fmt.Errorf("http listen: %w", err)
@@ -156,6 +167,7 @@ func (s *Server) routes() (http.Handler, error) {
 	}
 	apiHandler, err := api.New(s.cfg.API, api.Deps{
 		Streams: src, Sessions: src, Keys: keySource{s: s}, Server: s.info, Totals: apisource.Totals(collector), Guard: guard,
+		Recordings: recordingSource{m: s.rec},
 	}, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
@@ -265,7 +277,8 @@ func (s *Server) Wait(ctx context.Context) error {
 //     ShutdownLinger so that polling players see it;
 //  5. the HTTP listener stops and in-flight requests (players fetching the
 //     ended playlists) finish; the rest are cut when the grace ends;
-//  6. hooks are flushed.
+//  6. recordings are completed (their streams ended in step 2);
+//  7. hooks are flushed.
 //
 // HTTP keeps accepting until step 5 so that HLS players can see the end.
 func (s *Server) Shutdown() error {
@@ -291,6 +304,7 @@ func (s *Server) Shutdown() error {
 		errs = append(errs, fmt.Errorf("http: %w", err))
 	}
 	s.hls.Close()
+	s.rec.Close()
 	s.access.Close()
 	return errors.Join(errs...)
 }
