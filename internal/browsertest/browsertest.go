@@ -25,6 +25,7 @@ type Player string
 const (
 	MPEGTS Player = "mpegts" // mpegts.js, for HTTP-FLV and WebSocket-FLV URLs
 	HLS    Player = "hls"    // hls.js, for .m3u8 URLs
+	File   Player = "file"   // the <video> element itself, for a media file's URL (MP4)
 )
 
 // Result is what the page saw.

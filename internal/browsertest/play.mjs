@@ -1,5 +1,6 @@
 // Plays a live stream in headless Chromium with mpegts.js (HTTP-FLV, WS-FLV)
-// or hls.js (HLS) and prints what happened as JSON on stdout.
+// or hls.js (HLS), or a media file in the <video> element itself ("file"),
+// and prints what happened as JSON on stdout.
 //
 // Usage: node play.mjs '{"url": "...", "player": "mpegts"|"hls", "seconds": 7}'
 import { chromium } from 'playwright-core';
@@ -49,7 +50,9 @@ try {
     window.__errors = [];
     window.__samples = [];
     v.addEventListener('error', () => window.__errors.push('video error: ' + (v.error && v.error.message)));
-    if (o.player === 'hls') {
+    if (o.player === 'file') {
+      v.src = o.url;
+    } else if (o.player === 'hls') {
       if (!Hls.isSupported()) { window.__errors.push('hls.js: MSE not supported'); return; }
       const hls = new Hls({ lowLatencyMode: false });
       hls.on(Hls.Events.ERROR, (_, d) => window.__errors.push(`hls.js ${d.fatal ? 'fatal' : 'non-fatal'} ${d.type}: ${d.details}`));
