@@ -91,6 +91,8 @@ type Manager struct {
 	root *os.Root
 	hub  Hub
 	log  *slog.Logger
+	// freeDisk measures the free space of a directory (tests replace it).
+	freeDisk func(dir string) (uint64, error)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -125,7 +127,7 @@ func NewManager(cfg Config, hub Hub, log *slog.Logger) (*Manager, error) {
 	log = log.With("component", "record")
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Manager{
-		cfg: cfg, dir: dir, root: root, hub: hub, log: log,
+		cfg: cfg, dir: dir, root: root, hub: hub, log: log, freeDisk: freeDisk,
 		ctx: ctx, cancel: cancel, hooks: newHookPool(cfg, log),
 		active: make(map[stream.Key]*recorder), files: make(map[string]*Info),
 	}, nil
@@ -313,7 +315,7 @@ func (m *Manager) checkDisk() error {
 	if m.cfg.MinFreeDisk < 0 {
 		return nil
 	}
-	free, err := freeDisk(m.dir)
+	free, err := m.freeDisk(m.dir)
 	if err != nil {
 		return nil // unmeasured: recording goes on
 	}

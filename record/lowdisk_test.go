@@ -1,0 +1,104 @@
+package record
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mediaserver/mediaserver/flv"
+	"github.com/mediaserver/mediaserver/internal/testenv"
+	"github.com/mediaserver/mediaserver/stream"
+)
+
+// clipFrames encodes a 4 s H.264+AAC clip into FLV with ffmpeg and returns
+// its frames as the hub holds them.
+func clipFrames(t *testing.T) []*stream.Frame {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "clip.flv")
+	cmd := exec.Command(testenv.Tool(t, "ffmpeg"), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "4", "-c:v", "libx264", "-preset", "veryfast",
+		"-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "flv", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, b)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := flv.NewReader(bytes.NewReader(data))
+	if _, err := r.ReadHeader(); err != nil {
+		t.Fatal(err)
+	}
+	var frames []*stream.Frame
+	for {
+		tag, err := r.ReadTag()
+		if errors.Is(err, io.EOF) {
+			return frames
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		f, err := stream.NewFrame(tag.Type, tag.Timestamp, bytes.Clone(tag.Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, f)
+	}
+}
+
+// TestRecordingStopsWhenTheDiskFills: a recording under way stops, with
+// ReasonLowDisk in its file's state and the hook, once the free space
+// falls below record.min_free_disk; the file written so far is complete.
+func TestRecordingStopsWhenTheDiskFills(t *testing.T) {
+	frames := clipFrames(t)
+	log := slog.New(slog.DiscardHandler)
+	hub, err := stream.NewRegistry(stream.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	m, err := NewManager(Config{Dir: t.TempDir(), Apps: map[string]Rule{"live": {Format: FormatFLV}},
+		MinFreeDisk: 1 << 30, DiskCheckInterval: time.Nanosecond}, hub, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var free atomic.Uint64
+	free.Store(2 << 30)
+	m.freeDisk = func(string) (uint64, error) { return free.Load(), nil }
+	hub.AddObserver(m)
+	pub, err := hub.Publish(stream.Key{App: "live", Name: "cam"}, stream.PublisherInfo{ID: "pub", Protocol: stream.ProtocolRTMP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	half := len(frames) / 2
+	for _, f := range frames[:half] {
+		pub.WriteFrame(f)
+	}
+	testenv.WaitFor(t, 10*time.Second, "a second recorded", func() bool {
+		list := m.Recordings()
+		return len(list) == 1 && list[0].Duration >= time.Second
+	})
+	free.Store(1 << 20)
+	for _, f := range frames[half:] {
+		pub.WriteFrame(f)
+	}
+	testenv.WaitFor(t, 10*time.Second, "the recording to stop", func() bool { return !m.Recording("live", "cam") })
+	list := m.Recordings()
+	if len(list) != 1 || list[0].State != StateDone || list[0].Reason != ReasonLowDisk || isPart(list[0].ID) {
+		t.Fatalf("recordings: %+v", list)
+	}
+	if fi, err := os.Stat(list[0].Path); err != nil || fi.Size() != list[0].Size {
+		t.Errorf("file: %v, %+v", err, fi)
+	}
+	if _, err := m.Start("live", "cam"); !errors.Is(err, ErrLowDisk) {
+		t.Errorf("start on a full disk: %v", err)
+	}
+}
