@@ -242,3 +242,35 @@ func TestThirtySecondMP4(t *testing.T) {
 		t.Errorf("Chromium: currentTime %.2f, %dx%d, errors %v", res.CurrentTime, res.VideoWidth, res.VideoHeight, res.Errors)
 	}
 }
+
+// TestRecordButtonInBrowser: in headless Chromium the stream detail's
+// record button records the stream, the recordings panel lists the file
+// while it is written and once stopped, and deletes it.
+func TestRecordButtonInBrowser(t *testing.T) {
+	browsertest.RequireTools(t)
+	dir := t.TempDir()
+	srv := startServer(t, record.Config{Dir: dir, Format: record.FormatFLV})
+	testenv.Publish(t, "rtmp://"+srv.RTMPAddr()+"/live/cam", testenv.Source{Width: 320, Height: 240})
+	testenv.WaitFor(t, 20*time.Second, "the stream", func() bool {
+		_, ok := srv.Hub().Lookup(streamKey("live", "cam"))
+		return ok
+	})
+	artifacts := filepath.Join(browsertest.ArtifactDir(t), "record")
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res := browsertest.RecordPanel(t, "http://"+srv.HTTPAddr()+"/", "live/cam", artifacts)
+	if res.Failure != "" || len(res.PageErrors) > 0 {
+		t.Fatalf("recording from the dashboard: %s %q", res.Failure, res.PageErrors)
+	}
+	if res.ButtonBefore != "Record" || res.ButtonWhile != "Stop recording" {
+		t.Errorf("record button %q, then %q while recording", res.ButtonBefore, res.ButtonWhile)
+	}
+	if !strings.Contains(res.ListedWhile, "live/cam") || !strings.Contains(res.ListedWhile, "FLV") ||
+		!strings.Contains(res.ListedDone, "done") || res.ConfirmVerb != "Delete" || !res.Deleted {
+		t.Errorf("recordings panel: while %q, done %q, confirm %q, deleted %v", res.ListedWhile, res.ListedDone, res.ConfirmVerb, res.Deleted)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("files left after the delete: %v", entries)
+	}
+}

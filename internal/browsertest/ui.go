@@ -126,6 +126,42 @@ func KeyPanel(t testing.TB, url, name string, revoke bool, artifacts string) Key
 	return r
 }
 
+// RecordResult is what ui.mjs did with the record button and the
+// recordings panel.
+type RecordResult struct {
+	Failure     string   `json:"failure"`
+	Steps       []string `json:"steps"`
+	Console     []string `json:"console"`
+	PageErrors  []string `json:"pageErrors"`
+	Screenshots []string `json:"screenshots"`
+	// ButtonBefore and ButtonWhile are the record button's text before
+	// and while recording.
+	ButtonBefore string `json:"buttonBefore"`
+	ButtonWhile  string `json:"buttonWhile"`
+	// ListedWhile and ListedDone are the text of the file's list item while
+	// recording and once stopped.
+	ListedWhile string `json:"listedWhile"`
+	ListedDone  string `json:"listedDone"`
+	// ConfirmVerb is the delete confirmation's button text.
+	ConfirmVerb string `json:"confirmVerb"`
+	// Deleted is set once the file left the list.
+	Deleted bool `json:"deleted"`
+}
+
+// RecordPanel opens the dashboard at url (an API that needs no token) on
+// stream ("app/name"), records it for a few seconds with the detail's
+// record button, stops, and deletes the file from the recordings panel.
+// Screenshots go to artifacts. The caller asserts.
+func RecordPanel(t testing.TB, url, stream, artifacts string) RecordResult {
+	t.Helper()
+	var r RecordResult
+	runUI(t, map[string]any{"mode": "record", "url": url, "stream": stream, "artifacts": artifacts}, 2*time.Minute, &r)
+	for _, s := range r.Steps {
+		t.Logf("ui: %s", s)
+	}
+	return r
+}
+
 // Call is one call of an exported function of a UI module, made in the
 // page: Module is a file under web/static/js ("health.js").
 type Call struct {

@@ -10,6 +10,9 @@
 //   node ui.mjs '{"mode": "keys", "url": "http://HOST:PORT/", "action": "create", "name": "cam"}'
 //     the stream keys panel: create a key for live/NAME and read the secret
 //     shown; with "action": "revoke", revoke the only key listed.
+//   node ui.mjs '{"mode": "record", "url": "http://HOST:PORT/", "stream": "live/cam"}'
+//     the record button of a stream's detail and the recordings panel:
+//     record, stop, delete the file.
 //   node ui.mjs '{"mode": "fetch", "url": "http://HOST:PORT/page", "fetches": [...]}'
 //     opens a page and makes requests from it with the browser's fetch, as
 //     a script of that page's origin would (same- and cross-origin tests).
@@ -47,6 +50,7 @@ try {
   if (opts.mode === 'call') await calls(page);
   else if (opts.mode === 'keys') await keys(page);
   else if (opts.mode === 'fetch') await fetches(page);
+  else if (opts.mode === 'record') await recordings(page);
   else await dashboard(page);
 } catch (e) {
   result.failure = e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : String(e);
@@ -99,6 +103,36 @@ async function keys(page) {
   result.revoked = true;
   step('key revoked');
   await shot(page, 'keys-revoked.png');
+}
+
+/** Records a stream from its detail, stops, and deletes the file from the recordings panel. */
+async function recordings(page) {
+  await page.goto(opts.url + '#/' + opts.stream);
+  const button = page.locator('#detail-record');
+  await button.waitFor();
+  result.buttonBefore = (await button.textContent()).trim();
+  await button.click();
+  const recording = page.locator('#recordings-list li.recording[data-state="recording"]');
+  await recording.waitFor();
+  await page.waitForFunction(() => document.getElementById('detail-record').textContent.trim() === 'Stop recording');
+  result.buttonWhile = (await button.textContent()).trim();
+  result.listedWhile = await recording.textContent();
+  step('recording', result.listedWhile);
+  await page.waitForTimeout(opts.recordMs || 3000);
+  await shot(page, 'recording.png');
+  await button.click();
+  const done = page.locator('#recordings-list li.recording[data-state="done"]');
+  await done.waitFor();
+  result.listedDone = await done.textContent();
+  step('stopped', result.listedDone);
+  await done.locator('[data-action="delete-recording"]').click();
+  await page.locator('#confirm-dialog[open]').waitFor();
+  result.confirmVerb = await page.locator('#confirm-ok').textContent();
+  await page.click('#confirm-ok');
+  await done.waitFor({ state: 'detached' });
+  await page.locator('#recordings-empty:not([hidden])').waitFor();
+  result.deleted = true;
+  step('deleted');
 }
 
 /**

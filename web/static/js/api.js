@@ -148,6 +148,27 @@ export class Api {
     return this.request('DELETE', `/keys/${encodeURIComponent(id)}`);
   }
 
+  /** Returns the recorded files, newest first. */
+  async recordings() {
+    const doc = await this.request('GET', '/recordings?per_page=100');
+    return doc.items;
+  }
+
+  /** Starts recording app/name. */
+  startRecording(app, name) {
+    return this.request('POST', `/streams/${encodeURIComponent(app)}/${encodeURIComponent(name)}/recording`);
+  }
+
+  /** Stops recording app/name; the answer is its last file. */
+  stopRecording(app, name) {
+    return this.request('DELETE', `/streams/${encodeURIComponent(app)}/${encodeURIComponent(name)}/recording`);
+  }
+
+  /** Deletes a recorded file. */
+  deleteRecording(id) {
+    return this.request('DELETE', `/recordings/${encodeURIComponent(id)}`);
+  }
+
   /** Disconnects one session. */
   kickSession(id) {
     return this.request('DELETE', `/sessions/${encodeURIComponent(id)}`);

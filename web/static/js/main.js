@@ -12,6 +12,7 @@ import { defaultSegmentTarget, StreamHistory, streamWarnings } from './health.js
 import { KeysPanel } from './keys.js';
 import { ObsPanel } from './obs.js';
 import { Player } from './player.js';
+import { RecordingsPanel } from './recordings.js';
 import { StreamTable } from './streams.js';
 import { defaultRTMPPort, validName } from './urls.js';
 
@@ -86,6 +87,11 @@ class App {
       onCopy: (field) => this.copy(field),
     });
     this.keysLoaded = false;
+    this.recordings = new RecordingsPanel({
+      onStart: (app, name) => this.recordingAction(() => this.api.startRecording(app, name), `Recording ${app}/${name}`, 'Recording not started'),
+      onStop: (app, name) => this.recordingAction(() => this.api.stopRecording(app, name), `Recording of ${app}/${name} stopped`, 'Recording not stopped'),
+      onDelete: (rec) => this.deleteRecording(rec),
+    });
   }
 
   start() {
@@ -128,6 +134,7 @@ class App {
       const open = this.wanted;
       const sessions = open ? await this.api.sessions(open.app, open.name) : null;
       if (!this.keysLoaded) await this.loadKeys();
+      await this.loadRecordings();
       this.setConnection('ok', 'Connected');
       this.render(streams, sessions, now);
     } catch (err) {
@@ -205,6 +212,7 @@ class App {
     setText(byId('summary'), `${streams.length} live · ${viewers} ${viewers === 1 ? 'viewer' : 'viewers'} · ${formatBitrate(bitrate)} in`);
     document.title = streams.length ? `(${streams.length}) mediaserver` : 'mediaserver';
 
+    this.recordings.show(this.wanted && this.wanted.app, this.wanted && this.wanted.name);
     if (this.wanted) {
       const { app, name } = this.wanted;
       const stream = streams.find((s) => s.app === app && s.name === name) || null;
@@ -339,6 +347,32 @@ class App {
       this.toast.show(`Key of ${stream} revoked`);
     }, 'Key not revoked');
     this.refreshSoon(0);
+  }
+
+  /** Fetches and lists the recordings; a server that cannot list them shows none. */
+  async loadRecordings() {
+    try {
+      this.recordings.render(await this.api.recordings());
+    } catch (err) {
+      if (err instanceof ApiError && err.needsToken) throw err;
+      this.recordings.render([]);
+    }
+  }
+
+  /** Starts or stops a recording, then lists the recordings again. */
+  async recordingAction(action, success, failure) {
+    try {
+      await action();
+      this.toast.show(success);
+    } catch (err) {
+      this.toast.show(`${failure}: ${err.message}`, 'error');
+    }
+    await this.loadRecordings().catch(() => {});
+  }
+
+  async deleteRecording(rec) {
+    if (!(await confirmKick(`Delete ${rec.id}?`, 'The file is removed from the server\'s disk.', 'Delete'))) return;
+    await this.recordingAction(() => this.api.deleteRecording(rec.id), `${rec.id} deleted`, 'Not deleted');
   }
 
   async copy(field) {
