@@ -153,8 +153,10 @@ func (m *Manager) StreamStarted(s *stream.Stream) {
 // its stream has delivered everything.
 func (m *Manager) StreamEnded(*stream.Stream) {}
 
-// Start records the live stream app/name in Config.Format and returns its
-// first file. It fails with ErrNotLive, ErrAlreadyRecording, ErrLowDisk
+// Start records the live stream app/name in Config.Format (or as the
+// configuration's rule for it says) and returns a description of the
+// recording; its first file is listed once the first keyframe is written.
+// It fails with ErrNotLive, ErrAlreadyRecording, ErrLowDisk
 // or ErrClosed.
 func (m *Manager) Start(app, name string) (Info, error) {
 	key := stream.Key{App: app, Name: name}
@@ -180,12 +182,16 @@ func (m *Manager) start(s *stream.Stream, set settings) (Info, error) {
 	if m.closed {
 		return Info{}, fmt.Errorf("record %s: %w", key, ErrClosed)
 	}
-	if _, busy := m.active[key]; busy {
-		return Info{}, fmt.Errorf("record %s: %w", key, ErrAlreadyRecording)
+	var prev <-chan struct{}
+	if old, busy := m.active[key]; busy {
+		if old.reader.Stream() == s {
+			return Info{}, fmt.Errorf("record %s: %w", key, ErrAlreadyRecording)
+		}
+		prev = old.done // the recording of the stream before is completing its file
 	}
 	ctx, cancel := context.WithCancelCause(m.ctx)
 	rec := &recorder{
-		m: m, key: key, set: set, cancel: cancel, done: make(chan struct{}),
+		m: m, key: key, set: set, cancel: cancel, done: make(chan struct{}), prev: prev,
 		log:    m.log.With("stream", key.String(), "format", set.format),
 		reader: s.NewReader(stream.ReaderInfo{ID: "record-" + key.String(), Protocol: protocolRecord}),
 	}
@@ -231,18 +237,26 @@ func (m *Manager) Recordings() []Info {
 	if err != nil {
 		m.log.Warn("listing recordings", "err", err)
 	}
+	onDisk := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		onDisk[e.Name()] = true
+	}
 	m.mu.Lock()
 	out := make([]Info, 0, len(m.files)+len(entries))
-	onDisk := make(map[string]bool, len(m.files))
+	known := make(map[string]bool, len(m.files))
 	for _, in := range m.files {
-		onDisk[filepath.Base(in.Path)] = true
+		name := filepath.Base(in.Path)
+		if err == nil && !onDisk[name] {
+			continue // deleted behind the server's back
+		}
+		known[name] = true
 		out = append(out, *in)
 	}
 	m.mu.Unlock()
 	for _, e := range entries {
 		name := e.Name()
 		format, ok := formatOf(name)
-		if !ok || !e.Type().IsRegular() || onDisk[name] {
+		if !ok || !e.Type().IsRegular() || known[name] {
 			continue
 		}
 		in := Info{ID: name, Path: filepath.Join(m.dir, name), Format: format, State: StateDone}

@@ -53,6 +53,9 @@ type recorder struct {
 	cancel context.CancelCauseFunc
 	done   chan struct{}
 	log    *slog.Logger
+	// prev, when not nil, is closed when the recording of the key's
+	// previous stream has completed its file: this one starts after.
+	prev <-chan struct{}
 
 	// last is the Info of the last completed file (guarded by m.mu).
 	last *Info
@@ -79,12 +82,31 @@ func (rec *recorder) run(ctx context.Context) {
 	defer m.wg.Done()
 	defer close(rec.done)
 	defer rec.reader.Close()
-	reason := rec.loop(ctx)
+	reason := ReasonShutdown
+	if rec.waitPrevious(ctx) {
+		reason = rec.loop(ctx)
+	}
 	rec.closeFile(reason)
 	m.mu.Lock()
-	delete(m.active, rec.key)
+	if m.active[rec.key] == rec {
+		delete(m.active, rec.key)
+	}
 	m.mu.Unlock()
 	rec.log.Info("recording ended", "reason", reason)
+}
+
+// waitPrevious waits for the recording of the stream before to complete;
+// it reports false when ctx ended first.
+func (rec *recorder) waitPrevious(ctx context.Context) bool {
+	if rec.prev == nil {
+		return true
+	}
+	select {
+	case <-rec.prev:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // loop writes frames until the recording ends and returns why.
@@ -187,7 +209,7 @@ func (rec *recorder) rotation(f *stream.Frame) string {
 	if rec.file == nil || !rec.hasMedia || (rec.hasVideo && !f.Keyframe) {
 		return ""
 	}
-	if d := rec.set.segmentDuration; d > 0 && time.Duration(f.Time-rec.first)*time.Millisecond >= d {
+	if d := rec.set.segmentDuration; d > 0 && time.Duration(int64(f.Time)-int64(rec.first))*time.Millisecond >= d {
 		return ReasonDuration
 	}
 	if s := rec.set.maxSize; s > 0 && rec.file.Size() >= s {
@@ -275,7 +297,7 @@ func (rec *recorder) duration() time.Duration {
 	if !rec.hasMedia {
 		return 0
 	}
-	return time.Duration(rec.lastTime-rec.first) * time.Millisecond
+	return time.Duration(max(int64(rec.lastTime)-int64(rec.first), 0)) * time.Millisecond
 }
 
 // closeFile completes the current file, if any: pending data written and

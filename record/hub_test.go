@@ -102,3 +102,42 @@ func TestRecordingStopsWhenTheDiskFills(t *testing.T) {
 		t.Errorf("start on a full disk: %v", err)
 	}
 }
+
+// TestStreamPublishedAgainIsRecordedAgain: a stream that ends and is
+// published again at once under the same name gets a second file, even
+// while the first is still being completed.
+func TestStreamPublishedAgainIsRecordedAgain(t *testing.T) {
+	frames := clipFrames(t)
+	log := slog.New(slog.DiscardHandler)
+	hub, err := stream.NewRegistry(stream.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	m, err := NewManager(Config{Dir: t.TempDir(), Apps: map[string]Rule{"live": {}}}, hub, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	hub.AddObserver(m)
+	key := stream.Key{App: "live", Name: "cam"}
+	for range 2 {
+		pub, err := hub.Publish(key, stream.PublisherInfo{ID: "pub", Protocol: stream.ProtocolRTMP})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range frames {
+			pub.WriteFrame(f)
+		}
+		pub.Close()
+	}
+	testenv.WaitFor(t, 10*time.Second, "both recordings to end", func() bool {
+		list := m.Recordings()
+		return len(list) == 2 && list[0].State == StateDone && list[1].State == StateDone
+	})
+	for _, in := range m.Recordings() {
+		if in.Reason != ReasonStreamEnded || in.Duration < 3*time.Second {
+			t.Errorf("%+v", in)
+		}
+	}
+}
