@@ -17,14 +17,19 @@ import (
 	"github.com/mediaserver/mediaserver/stream"
 )
 
-// clipFrames encodes a 4 s H.264+AAC clip into FLV with ffmpeg and returns
-// its frames as the hub holds them.
-func clipFrames(t *testing.T) []*stream.Frame {
+// clipFrames encodes a 4 s H.264+AAC clip into FLV with ffmpeg (320x240,
+// or the size given, at the video bitrate given) and returns its frames as
+// the hub holds them.
+func clipFrames(t *testing.T, sizeAndRate ...string) []*stream.Frame {
 	t.Helper()
+	size, rate := "320x240", "500k"
+	if len(sizeAndRate) == 2 {
+		size, rate = sizeAndRate[0], sizeAndRate[1]
+	}
 	out := filepath.Join(t.TempDir(), "clip.flv")
-	cmd := exec.Command(testenv.Tool(t, "ffmpeg"), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+	cmd := exec.Command(testenv.Tool(t, "ffmpeg"), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size="+size+":rate=25",
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "4", "-c:v", "libx264", "-preset", "veryfast",
-		"-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "flv", out)
+		"-b:v", rate, "-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "flv", out)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("ffmpeg: %v\n%s", err, b)
 	}
@@ -139,5 +144,52 @@ func TestStreamPublishedAgainIsRecordedAgain(t *testing.T) {
 		if in.Reason != ReasonStreamEnded || in.Duration < 3*time.Second {
 			t.Errorf("%+v", in)
 		}
+	}
+}
+
+// TestRecordingRotatesBySize: with max_size set, a new file starts at the
+// first keyframe past the size, and each file is a complete MP4 ffprobe
+// reads on its own.
+func TestRecordingRotatesBySize(t *testing.T) {
+	frames := clipFrames(t, "1280x720", "4M")
+	log := slog.New(slog.DiscardHandler)
+	hub, err := stream.NewRegistry(stream.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	m, err := NewManager(Config{Dir: t.TempDir(), Apps: map[string]Rule{"live": {MaxSize: MinMaxSize}}}, hub, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	hub.AddObserver(m)
+	pub, err := hub.Publish(stream.Key{App: "live", Name: "cam"}, stream.PublisherInfo{ID: "pub", Protocol: stream.ProtocolRTMP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range frames {
+		pub.WriteFrame(f)
+	}
+	pub.Close()
+	testenv.WaitFor(t, 10*time.Second, "the recording to end", func() bool { return !m.Recording("live", "cam") })
+	list := m.Recordings()
+	if len(list) < 2 {
+		t.Fatalf("%d files from 2 MB with max_size 1 MiB: %+v", len(list), list)
+	}
+	var total time.Duration
+	for i, in := range list {
+		last := in.Reason == ReasonStreamEnded
+		if in.State != StateDone || (!last && (in.Reason != ReasonSize || in.Size < MinMaxSize || in.Size > 2*MinMaxSize)) {
+			t.Errorf("file %d: %+v", i, in)
+		}
+		total += in.Duration
+		p, err := testenv.FFprobe(t, in.Path, time.Minute)
+		if err != nil || p.Video() == nil || p.Audio() == nil {
+			t.Errorf("file %d: ffprobe %v, %+v", i, err, p.Streams)
+		}
+	}
+	if total < 3500*time.Millisecond {
+		t.Errorf("files hold %s of 4 s", total)
 	}
 }
