@@ -35,14 +35,28 @@ const (
 
 // Reasons a file ends, reported in Info.Reason, the log and the hook.
 const (
+	// ReasonStreamEnded: the stream ended (its publisher left for good).
 	ReasonStreamEnded = "stream ended"
-	ReasonStopped     = "stopped through the API"
-	ReasonDuration    = "segment duration reached"
-	ReasonSize        = "maximum size reached"
-	ReasonNewHeaders  = "codec configuration changed"
+	// ReasonStopped: Manager.Stop (DELETE …/recording).
+	ReasonStopped = "stopped through the API"
+	// ReasonDuration: the file reached its segment duration; the
+	// recording goes on in the next file.
+	ReasonDuration = "segment duration reached"
+	// ReasonSize: the file reached its maximum size; the recording goes on
+	// in the next file.
+	ReasonSize = "maximum size reached"
+	// ReasonNewHeaders: the stream's decoder configuration changed; the
+	// recording goes on in the next file.
+	ReasonNewHeaders = "codec configuration changed"
+	// ReasonRepublished: another publisher continued the stream; the
+	// recording goes on in the next file.
 	ReasonRepublished = "new publisher"
-	ReasonLowDisk     = "free disk space below the minimum"
-	ReasonShutdown    = "server shutdown"
+	// ReasonLowDisk: the free space fell below Config.MinFreeDisk; the
+	// recording stops.
+	ReasonLowDisk = "free disk space below the minimum"
+	// ReasonShutdown: the Manager was closed.
+	ReasonShutdown = "server shutdown"
+	// ReasonWriteFailed prefixes the error that stopped a recording.
 	ReasonWriteFailed = "write failed"
 )
 

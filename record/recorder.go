@@ -315,7 +315,7 @@ func (rec *recorder) closeFile(reason string) {
 	size, d := rec.file.Size(), rec.duration()
 	in := rec.info
 	rec.file, rec.osFile, rec.info = nil, nil, nil
-	if !rec.hasMedia {
+	if !rec.hasMedia || size == 0 { // nothing the format could carry
 		_ = m.root.Remove(rec.partName)
 		m.mu.Lock()
 		delete(m.files, in.ID)
