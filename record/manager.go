@@ -60,6 +60,9 @@ const (
 	ReasonWriteFailed = "write failed"
 )
 
+// startWait bounds how long Start waits for the recording's first file.
+const startWait = 2 * time.Second
+
 // protocolRecord names the reader of a recording in the stream hub.
 const protocolRecord stream.Protocol = "record"
 
@@ -168,9 +171,10 @@ func (m *Manager) StreamStarted(s *stream.Stream) {
 func (m *Manager) StreamEnded(*stream.Stream) {}
 
 // Start records the live stream app/name in Config.Format (or as the
-// configuration's rule for it says) and returns a description of the
-// recording; its first file is listed once the first keyframe is written.
-// It fails with ErrNotLive, ErrAlreadyRecording, ErrLowDisk
+// configuration's rule for it says) and returns its first file, once
+// started: at once for a stream with a keyframe cached, else after at most
+// startWait (then without an id; the file is listed when the first
+// keyframe arrives). It fails with ErrNotLive, ErrAlreadyRecording, ErrLowDisk
 // or ErrClosed.
 func (m *Manager) Start(app, name string) (Info, error) {
 	key := stream.Key{App: app, Name: name}
@@ -182,30 +186,46 @@ func (m *Manager) Start(app, name string) (Info, error) {
 	if !ok {
 		set = m.cfg.settings(Rule{})
 	}
-	return m.start(s, set)
+	rec, err := m.start(s, set)
+	if err != nil {
+		return Info{}, err
+	}
+	t := time.NewTimer(startWait)
+	defer t.Stop()
+	select {
+	case <-rec.opened:
+	case <-rec.done:
+	case <-t.C:
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if in, ok := m.files[rec.firstID]; ok {
+		return *in, nil
+	}
+	return Info{App: app, Name: name, Format: set.format, State: StateRecording}, nil
 }
 
 // start attaches a recorder to s and starts its goroutine.
-func (m *Manager) start(s *stream.Stream, set settings) (Info, error) {
+func (m *Manager) start(s *stream.Stream, set settings) (*recorder, error) {
 	key := s.Key()
 	if err := m.checkDisk(); err != nil {
-		return Info{}, fmt.Errorf("record %s: %w", key, err)
+		return nil, fmt.Errorf("record %s: %w", key, err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
-		return Info{}, fmt.Errorf("record %s: %w", key, ErrClosed)
+		return nil, fmt.Errorf("record %s: %w", key, ErrClosed)
 	}
 	var prev <-chan struct{}
 	if old, busy := m.active[key]; busy {
 		if old.reader.Stream() == s {
-			return Info{}, fmt.Errorf("record %s: %w", key, ErrAlreadyRecording)
+			return nil, fmt.Errorf("record %s: %w", key, ErrAlreadyRecording)
 		}
 		prev = old.done // the recording of the stream before is completing its file
 	}
 	ctx, cancel := context.WithCancelCause(m.ctx)
 	rec := &recorder{
-		m: m, key: key, set: set, cancel: cancel, done: make(chan struct{}), prev: prev,
+		m: m, key: key, set: set, cancel: cancel, done: make(chan struct{}), opened: make(chan struct{}), prev: prev,
 		log:    m.log.With("stream", key.String(), "format", set.format),
 		reader: s.NewReader(stream.ReaderInfo{ID: "record-" + key.String(), Protocol: protocolRecord}),
 	}
@@ -213,7 +233,7 @@ func (m *Manager) start(s *stream.Stream, set settings) (Info, error) {
 	m.wg.Add(1)
 	go rec.run(ctx)
 	rec.log.Info("recording started")
-	return Info{App: key.App, Name: key.Name, Format: set.format, State: StateRecording}, nil
+	return rec, nil
 }
 
 // Stop ends the recording of app/name; its file is completed before Stop

@@ -123,6 +123,13 @@ func TestRecordingStartedAndStoppedThroughTheAPI(t *testing.T) {
 	if status != http.StatusCreated {
 		t.Fatalf("POST recording: %d %s", status, body)
 	}
+	var started recordingDoc
+	if err := json.Unmarshal(body, &started); err != nil {
+		t.Fatal(err)
+	}
+	if started.ID == "" || started.State != string(record.StateRecording) || !strings.HasSuffix(started.Path, ".part.mp4") {
+		t.Errorf("POST recording answered %s", body)
+	}
 	if status, _ := apiCall(t, srv, http.MethodPost, "/streams/live/cam/recording"); status != http.StatusConflict {
 		t.Errorf("second POST recording: %d, want 409", status)
 	}
@@ -150,7 +157,7 @@ func TestRecordingStartedAndStoppedThroughTheAPI(t *testing.T) {
 	if err := json.Unmarshal(body, &done); err != nil {
 		t.Fatal(err)
 	}
-	if done.ID != current.ID || done.State != string(record.StateDone) || done.Reason != record.ReasonStopped ||
+	if done.ID != current.ID || done.ID != started.ID || done.State != string(record.StateDone) || done.Reason != record.ReasonStopped ||
 		done.Path != filepath.Join(dir, done.ID) {
 		t.Errorf("stopped recording: %+v", done)
 	}

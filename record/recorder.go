@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/mediaserver/mediaserver/flv"
@@ -57,6 +58,11 @@ type recorder struct {
 	// previous stream has completed its file: this one starts after.
 	prev <-chan struct{}
 
+	// opened is closed once the first file is started (or the recording
+	// ended without one); firstID is that file's id (guarded by m.mu).
+	opened   chan struct{}
+	openOnce sync.Once
+	firstID  string
 	// last is the Info of the last completed file (guarded by m.mu).
 	last *Info
 
@@ -81,6 +87,7 @@ func (rec *recorder) run(ctx context.Context) {
 	m := rec.m
 	defer m.wg.Done()
 	defer close(rec.done)
+	defer rec.openOnce.Do(func() { close(rec.opened) })
 	defer rec.reader.Close()
 	reason := ReasonShutdown
 	if rec.waitPrevious(ctx) {
@@ -260,7 +267,11 @@ func (rec *recorder) openFile() (string, bool) {
 	}
 	m.mu.Lock()
 	m.files[id] = rec.info
+	if rec.firstID == "" {
+		rec.firstID = id
+	}
 	m.mu.Unlock()
+	rec.openOnce.Do(func() { close(rec.opened) })
 	rec.log.Info("recording file started", "id", id)
 	return "", true
 }
@@ -323,19 +334,21 @@ func (rec *recorder) closeFile(reason string) {
 		return
 	}
 	state := StateDone
+	m.mu.Lock() // the listing sees the file under one name and state at a time
 	if ferr != nil {
 		state, reason = StateFailed, ReasonWriteFailed+": "+ferr.Error()
 	} else if err := m.root.Rename(rec.partName, in.ID); err != nil {
 		state, reason = StateFailed, ReasonWriteFailed+": "+err.Error()
 	} else {
 		in.Path = filepath.Join(m.dir, in.ID)
-		syncDir(m.root)
 	}
-	m.mu.Lock()
 	in.Size, in.Duration, in.State, in.Reason = size, d, state, reason
 	done := *in
 	rec.last = &done
 	m.mu.Unlock()
+	if state == StateDone {
+		syncDir(m.root)
+	}
 	rec.hasMedia = false
 	rec.log.Info("recording file completed", "id", done.ID, "state", state, "reason", reason,
 		"duration", d, "size", size)
