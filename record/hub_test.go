@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,16 +112,24 @@ func TestRecordingStopsWhenTheDiskFills(t *testing.T) {
 
 // TestStreamPublishedAgainIsRecordedAgain: a stream that ends and is
 // published again at once under the same name gets a second file, even
-// while the first is still being completed.
+// while the first is still being completed; each is announced to the
+// hook, and Close leaves no goroutine behind.
 func TestStreamPublishedAgainIsRecordedAgain(t *testing.T) {
+	testenv.CheckGoroutines(t)
 	frames := clipFrames(t)
+	var calls atomic.Int32
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
 	log := slog.New(slog.DiscardHandler)
 	hub, err := stream.NewRegistry(stream.Config{}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer hub.Close()
-	m, err := NewManager(Config{Dir: t.TempDir(), Apps: map[string]Rule{"live": {}}}, hub, log)
+	m, err := NewManager(Config{Dir: t.TempDir(), Apps: map[string]Rule{"live": {}}, OnRecordDone: hook.URL}, hub, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,6 +154,10 @@ func TestStreamPublishedAgainIsRecordedAgain(t *testing.T) {
 		if in.Reason != ReasonStreamEnded || in.Duration < 3*time.Second {
 			t.Errorf("%+v", in)
 		}
+	}
+	m.Close()
+	if n := calls.Load(); n != 2 {
+		t.Errorf("hook called %d times, want 2", n)
 	}
 }
 
