@@ -89,7 +89,7 @@ func (rec *recorder) run(ctx context.Context) {
 	defer close(rec.done)
 	defer rec.openOnce.Do(func() { close(rec.opened) })
 	defer rec.reader.Close()
-	reason := ReasonShutdown
+	reason := cancelReason(ctx)
 	if rec.waitPrevious(ctx) {
 		reason = rec.loop(ctx)
 	}
@@ -116,6 +116,14 @@ func (rec *recorder) waitPrevious(ctx context.Context) bool {
 	}
 }
 
+// cancelReason tells why ctx was (or would be) cancelled: Stop or Close.
+func cancelReason(ctx context.Context) string {
+	if errors.Is(context.Cause(ctx), errStopped) {
+		return ReasonStopped
+	}
+	return ReasonShutdown
+}
+
 // loop writes frames until the recording ends and returns why.
 func (rec *recorder) loop(ctx context.Context) string {
 	buf := make([]*stream.Frame, readBatch)
@@ -138,14 +146,10 @@ func (rec *recorder) loop(ctx context.Context) string {
 			}
 		}
 		if err != nil {
-			switch {
-			case errors.Is(err, context.Canceled) && errors.Is(context.Cause(ctx), errStopped):
-				return ReasonStopped
-			case errors.Is(err, context.Canceled):
-				return ReasonShutdown
-			default:
-				return ReasonStreamEnded
+			if errors.Is(err, context.Canceled) {
+				return cancelReason(ctx)
 			}
+			return ReasonStreamEnded
 		}
 	}
 }
