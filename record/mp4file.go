@@ -155,7 +155,7 @@ func (mf *mp4File) WriteFrame(f *stream.Frame) error {
 		tr.queue.Push(tr.clock.Time(ms, d), fmp4.Sample{Flags: fmp4.SyncSample, Data: data})
 	}
 	mf.pendingLen += int64(len(data))
-	span := f.Time - mf.fragStart
+	span := uint32(max(int64(f.Time)-int64(mf.fragStart), 0)) // audio may trail the keyframe that started the fragment
 	cut := span >= mf.fragEvery*maxFragmentFactor
 	if mf.video == nil {
 		cut = cut || span >= mf.fragEvery
