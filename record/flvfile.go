@@ -62,7 +62,7 @@ func (ff *flvFile) WriteFrame(f *stream.Frame) error {
 	if ff.started && f.Time > ff.base {
 		ts = f.Time - ff.base
 	}
-	if ff.started && (f.Keyframe || f.Time-ff.lastFlush >= ff.flushEvery) {
+	if ff.started && (f.Keyframe || int64(f.Time)-int64(ff.lastFlush) >= int64(ff.flushEvery)) {
 		if err := ff.flush(); err != nil {
 			return err
 		}
