@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -205,5 +207,78 @@ func TestRecordingRotatesBySize(t *testing.T) {
 	}
 	if total < 3500*time.Millisecond {
 		t.Errorf("files hold %s of 4 s", total)
+	}
+}
+
+// TestFLVFilesStartWithTheirHeaders: every FLV file of a rotated recording
+// starts with the stream's headers (onMetaData, then the video and audio
+// sequence starts) and then a video keyframe at timestamp 0.
+func TestFLVFilesStartWithTheirHeaders(t *testing.T) {
+	frames := clipFrames(t)
+	log := slog.New(slog.DiscardHandler)
+	hub, err := stream.NewRegistry(stream.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	m, err := NewManager(Config{Dir: t.TempDir(), Format: FormatFLV, SegmentDuration: time.Second}, hub, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	pub, err := hub.Publish(stream.Key{App: "live", Name: "cam"}, stream.PublisherInfo{ID: "pub", Protocol: stream.ProtocolRTMP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := len(frames) / 2
+	for _, f := range frames[:half] {
+		pub.WriteFrame(f)
+	}
+	if _, err := m.Start("live", "cam"); err != nil { // mid-stream: the headers went by long ago
+		t.Fatal(err)
+	}
+	for _, f := range frames[half:] {
+		pub.WriteFrame(f)
+	}
+	pub.Close()
+	testenv.WaitFor(t, 10*time.Second, "the recording to end", func() bool { return !m.Recording("live", "cam") })
+	list := m.Recordings()
+	if len(list) < 2 {
+		t.Fatalf("%d files, want 2 s in 1 s files: %+v", len(list), list)
+	}
+	for _, in := range list {
+		data, err := os.ReadFile(in.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := flv.NewReader(bytes.NewReader(data))
+		h, err := r.ReadHeader()
+		if err != nil || !h.HasAudio || !h.HasVideo {
+			t.Fatalf("%s: header %+v, %v", in.ID, h, err)
+		}
+		var kinds []string
+		for len(kinds) < 4 {
+			tag, err := r.ReadTag()
+			if err != nil {
+				t.Fatalf("%s: tag %d: %v", in.ID, len(kinds), err)
+			}
+			f, err := stream.NewFrame(tag.Type, tag.Timestamp, tag.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kind := fmt.Sprintf("%s@%d", tag.Type, tag.Timestamp)
+			switch {
+			case f.Header && f.Type == flv.TagScript:
+				kind = "metadata"
+			case f.IsSequenceStart():
+				kind += " config"
+			case f.Keyframe:
+				kind += " key"
+			}
+			kinds = append(kinds, kind)
+		}
+		if want := []string{"metadata", "video@0 config", "audio@0 config", "video@0 key"}; !slices.Equal(kinds, want) {
+			t.Errorf("%s starts %q, want %q", in.ID, kinds, want)
+		}
 	}
 }
