@@ -2,11 +2,13 @@
 
 package record
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
-// errNoStatfs: free space is not measured on this system.
-var errNoStatfs = errors.New("free disk space is not measured on this system")
-
-// freeDisk reports that the free space is unknown: recordings are not
-// stopped for lack of space on this system.
-func freeDisk(string) (uint64, error) { return 0, errNoStatfs }
+// freeDisk reports that the free space is unknown on this system: there
+// recordings are not stopped for lack of space.
+func freeDisk(dir string) (uint64, error) {
+	return 0, fmt.Errorf("free space of %s: %w", dir, errors.ErrUnsupported)
+}
