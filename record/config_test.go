@@ -2,6 +2,9 @@ package record
 
 import (
 	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +74,38 @@ func TestRulesOverrideTheDefaults(t *testing.T) {
 		if got != c.want || ok != c.ok {
 			t.Errorf("%s/%s: %+v %v, want %+v %v", c.app, c.name, got, ok, c.want, c.ok)
 		}
+	}
+}
+
+// TestDeleteStaysInTheDirectory: ids that are not a plain file name of the
+// recordings directory are refused, and nothing outside it is touched.
+func TestDeleteStaysInTheDirectory(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "recordings")
+	outside := filepath.Join(parent, "outside.mp4")
+	if err := os.WriteFile(outside, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewManager(Config{Dir: dir}, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := os.Symlink(outside, filepath.Join(dir, "link.mp4")); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"../outside.mp4", "..", "", "/etc/passwd", "a/b.mp4", ".hidden.mp4", "notes.txt"} {
+		if err := m.Delete(id); !errors.Is(err, ErrInvalidID) {
+			t.Errorf("Delete(%q): %v, want ErrInvalidID", id, err)
+		}
+	}
+	if err := m.Delete("missing.mp4"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Delete of a missing file: %v", err)
+	}
+	if err := m.Delete("link.mp4"); err != nil { // the link goes, not what it points to
+		t.Errorf("Delete of a symbolic link: %v", err)
+	}
+	if b, err := os.ReadFile(outside); err != nil || string(b) != "keep" {
+		t.Errorf("the file outside the directory: %q, %v", b, err)
 	}
 }
