@@ -84,6 +84,7 @@ func (h *handler) routes(guard *Guard) {
 	r.Delete(BasePath+"/keys/{key_id}", h.revokeKey)
 	r.Post(BasePath+"/keys/{key_id}/rotate", h.rotateKey)
 	r.Get(BasePath+"/server", h.server)
+	r.Get(BasePath+"/cluster", h.cluster)
 	r.Get(BasePath+"/openapi.json", serveOpenAPI)
 }
 

@@ -199,6 +199,9 @@ type Deps struct {
 	// sums the live streams (bytes in, drops) and the current sessions
 	// (bytes out) instead, which fall back when streams end.
 	Totals func() Totals
+	// Cluster describes the cluster for GET /cluster. Nil: the server is
+	// not part of one (404).
+	Cluster ClusterSource
 	// Now is the clock used for uptimes. Nil means time.Now.
 	Now func() time.Time
 	// Guard stands in front of every route; share it with the rest of the

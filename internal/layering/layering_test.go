@@ -54,6 +54,7 @@ func TestLayering(t *testing.T) {
 		"internal/conns":  {"stream", "flv", "amf"},
 		"api":             {},
 		"internal/flvmp4": {"stream", "flv", "fmp4", "amf"},
+		"cluster":         {"stream", "flv", "amf", "relay", "rtmp", "rtmp/chunk", "rtmp/handshake", "fmp4"},
 	}
 	for pkg, allowed := range only {
 		for _, imp := range deps[pkg] {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mediaserver/mediaserver/api"
+	"github.com/mediaserver/mediaserver/cluster"
 	"github.com/mediaserver/mediaserver/hls"
 	"github.com/mediaserver/mediaserver/httpflv"
 	"github.com/mediaserver/mediaserver/internal/access"
@@ -61,6 +62,7 @@ type Config struct {
 	API     api.Config        `yaml:"api"`
 	Metrics metrics.Config    `yaml:"metrics"`
 	Access  access.Config     `yaml:"access"`
+	Cluster cluster.Config    `yaml:"cluster"`
 }
 
 // LogConfig selects the log format and level.
@@ -132,6 +134,7 @@ func (c Config) WithDefaults() Config {
 	c.HLS = c.HLS.WithDefaults()
 	c.Metrics = c.Metrics.WithDefaults()
 	c.Access = c.Access.WithDefaults()
+	c.Cluster = c.Cluster.WithDefaults()
 	return c
 }
 
@@ -146,6 +149,7 @@ func (c Config) Validate() error {
 		{"log", c.Log.Validate()}, {"rtmp", c.RTMP.Validate()}, {"stream", c.Stream.Validate()},
 		{"flv", c.FLV.Validate()}, {"hls", c.HLS.Validate()}, {"api", c.API.Validate()},
 		{"metrics", c.Metrics.Validate()}, {"access", c.Access.Validate()},
+		{"cluster", c.Cluster.Validate()},
 	} {
 		if part.err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", part.name, part.err))

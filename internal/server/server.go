@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mediaserver/mediaserver/api"
+	"github.com/mediaserver/mediaserver/cluster"
 	"github.com/mediaserver/mediaserver/hls"
 	"github.com/mediaserver/mediaserver/httpflv"
 	"github.com/mediaserver/mediaserver/internal/access"
@@ -42,10 +43,12 @@ type Server struct {
 	rtmp   *rtmp.Server
 	flv    *httpflv.Handler
 	hls    *hls.Manager
-	http   *http.Server
-	rtmpLn net.Listener
-	httpLn net.Listener
-	errc   chan error
+	// cluster is the server's cluster membership; nil outside a cluster.
+	cluster *cluster.Node
+	http    *http.Server
+	rtmpLn  net.Listener
+	httpLn  net.Listener
+	errc    chan error
 
 	httpLimits *httpLimits
 	// adminRefusals rate-limits the log of requests the admin surface's
@@ -93,15 +96,27 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	}
 	rtmpCfg := cfg.RTMP
 	rtmpCfg.Authorizer, rtmpCfg.PlayListener = s.access, s.access
+	if cfg.Cluster.Enabled() {
+		if s.cluster, err = cluster.NewNode(cfg.Cluster, s.hub, log); err != nil {
+			s.flv.Close()
+			s.hls.Close()
+			s.access.Close()
+			return nil, fmt.Errorf("cluster: %w", err)
+		}
+		s.hub.AddObserver(s.cluster)
+		rtmpCfg.Authorizer = cluster.PublishGate{Inner: s.access, Node: s.cluster}
+	}
 	if s.rtmp, err = rtmp.NewServer(rtmpCfg, s.hub, log); err != nil {
 		s.flv.Close()
 		s.hls.Close()
+		s.closeCluster()
 		s.access.Close()
 		return nil, fmt.Errorf("rtmp: %w", err)
 	}
 	handler, err := s.routes()
 	if err != nil {
 		s.hls.Close()
+		s.closeCluster()
 		s.access.Close()
 		return nil, err
 	}
@@ -116,12 +131,14 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	}
 	if s.rtmpLn, err = net.Listen("tcp", cfg.RTMP.Addr); err != nil {
 		s.hls.Close()
+		s.closeCluster()
 		s.access.Close()
 		return nil, fmt.Errorf("rtmp listen: %w", err)
 	}
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
 		_ = s.rtmpLn.Close()
 		s.hls.Close()
+		s.closeCluster()
 		s.access.Close()
 		return nil, fmt.Errorf("http listen: %w", err)
 	}
@@ -154,9 +171,13 @@ func (s *Server) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	apiHandler, err := api.New(s.cfg.API, api.Deps{
+	deps := api.Deps{
 		Streams: src, Sessions: src, Keys: keySource{s: s}, Server: s.info, Totals: apisource.Totals(collector), Guard: guard,
-	}, s.log)
+	}
+	if s.cluster != nil {
+		deps.Cluster = clusterSource{node: s.cluster}
+	}
+	apiHandler, err := api.New(s.cfg.API, deps, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
@@ -166,12 +187,16 @@ func (s *Server) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle(api.BasePath+"/", apiHandler)
 	mux.Handle("/metrics", metricsHandler)
-	mux.Handle("/healthz", metrics.HealthHandler(nil))
+	mux.Handle("/healthz", metrics.HealthHandler(s.health))
 	if s.cfg.HTTP.Pprof {
 		mux.Handle("/debug/pprof/", loopbackOnly(guard.Protect(http.HandlerFunc(pprof.Index))))
 		mux.Handle("/debug/pprof/profile", loopbackOnly(guard.Protect(http.HandlerFunc(pprof.Profile))))
 	}
-	mux.Handle("/", mediaRouter{flv: s.flv, hls: s.hls, ui: guard.ProtectPage(ui)})
+	var hlsHandler http.Handler = s.hls
+	if s.cluster != nil {
+		hlsHandler = s.cluster.HLSProxy(s.hls)
+	}
+	mux.Handle("/", mediaRouter{flv: s.flv, hls: hlsHandler, ui: guard.ProtectPage(ui)})
 	return mux, nil
 }
 
@@ -291,6 +316,7 @@ func (s *Server) Shutdown() error {
 		errs = append(errs, fmt.Errorf("http: %w", err))
 	}
 	s.hls.Close()
+	s.closeCluster()
 	s.access.Close()
 	return errors.Join(errs...)
 }
