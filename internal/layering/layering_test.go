@@ -53,6 +53,7 @@ func TestLayering(t *testing.T) {
 		"stream":         {"flv", "amf"},
 		"internal/conns": {"stream", "flv", "amf"},
 		"api":            {},
+		"relay":          {"rtmp", "rtmp/chunk", "rtmp/handshake", "stream", "flv", "fmp4", "amf"},
 	}
 	for pkg, allowed := range only {
 		for _, imp := range deps[pkg] {
