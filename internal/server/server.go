@@ -23,6 +23,7 @@ import (
 	"github.com/mediaserver/mediaserver/internal/conns"
 	"github.com/mediaserver/mediaserver/internal/logmask"
 	"github.com/mediaserver/mediaserver/internal/metrics"
+	"github.com/mediaserver/mediaserver/relay"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
 	"github.com/mediaserver/mediaserver/web"
@@ -42,6 +43,7 @@ type Server struct {
 	rtmp   *rtmp.Server
 	flv    *httpflv.Handler
 	hls    *hls.Manager
+	relay  *relay.Puller
 	http   *http.Server
 	rtmpLn net.Listener
 	httpLn net.Listener
@@ -79,28 +81,39 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	hlsCfg := cfg.HLS
 	hlsCfg.Authorizer = s.access
 	hlsCfg.Memory = s.hub.Memory()
-	s.hls, err = hls.NewManager(hlsCfg, s.hub, log)
+	// Viewers' outputs look streams up through the hub's viewer side: the
+	// first viewer of a stream pulled on demand starts its pull.
+	viewerHub := s.hub.ForViewers()
+	s.hls, err = hls.NewManager(hlsCfg, viewerHub, log)
 	if err != nil {
 		s.access.Close()
 		return nil, fmt.Errorf("hls: %w", err)
 	}
 	flvCfg := cfg.FLV
 	flvCfg.Authorizer, flvCfg.PlayListener = s.access, s.access
-	if s.flv, err = httpflv.New(flvCfg, s.hub, log); err != nil {
+	if s.flv, err = httpflv.New(flvCfg, viewerHub, log); err != nil {
 		s.hls.Close()
 		s.access.Close()
 		return nil, fmt.Errorf("http-flv: %w", err)
 	}
 	rtmpCfg := cfg.RTMP
 	rtmpCfg.Authorizer, rtmpCfg.PlayListener = s.access, s.access
-	if s.rtmp, err = rtmp.NewServer(rtmpCfg, s.hub, log); err != nil {
+	if s.rtmp, err = rtmp.NewServer(rtmpCfg, viewerHub, log); err != nil {
 		s.flv.Close()
 		s.hls.Close()
 		s.access.Close()
 		return nil, fmt.Errorf("rtmp: %w", err)
 	}
+	if s.relay, err = relay.NewPuller(cfg.Relay, s.hub, s.hls, log); err != nil {
+		s.flv.Close()
+		s.hls.Close()
+		s.access.Close()
+		return nil, fmt.Errorf("relay: %w", err)
+	}
+	s.hub.SetDemander(s.relay)
 	handler, err := s.routes()
 	if err != nil {
+		s.relay.Close()
 		s.hls.Close()
 		s.access.Close()
 		return nil, err
@@ -115,12 +128,14 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
 	}
 	if s.rtmpLn, err = net.Listen("tcp", cfg.RTMP.Addr); err != nil {
+		s.relay.Close()
 		s.hls.Close()
 		s.access.Close()
 		return nil, fmt.Errorf("rtmp listen: %w", err)
 	}
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
 		_ = s.rtmpLn.Close()
+		s.relay.Close()
 		s.hls.Close()
 		s.access.Close()
 		return nil, fmt.Errorf("http listen: %w", err)
@@ -273,6 +288,8 @@ func (s *Server) Shutdown() error {
 	defer cancel()
 	var errs []error
 	s.flv.Close()
+	s.hub.SetDemander(nil)
+	s.relay.Close()
 	s.hub.Close()
 	if err := s.rtmp.Shutdown(ctx); err != nil && !errors.Is(err, rtmp.ErrServerClosed) {
 		errs = append(errs, fmt.Errorf("rtmp: %w", err))
@@ -294,3 +311,6 @@ func (s *Server) Shutdown() error {
 	s.access.Close()
 	return errors.Join(errs...)
 }
+
+// Relay returns the puller of streams relayed from other servers.
+func (s *Server) Relay() *relay.Puller { return s.relay }
