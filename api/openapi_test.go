@@ -163,6 +163,8 @@ func TestOpenAPIMatchesDTOs(t *testing.T) {
 		"Key":         reflect.TypeFor[keyDoc](),
 		"KeyRequest":  reflect.TypeFor[createKeyRequest](),
 		"SecretKey":   reflect.TypeFor[secretKeyDoc](),
+		"RelayList":   reflect.TypeFor[listDoc[relayDoc]](),
+		"Relay":       reflect.TypeFor[relayDoc](),
 	}
 	for name, schema := range doc.Components.Schemas {
 		typ, ok := types[name]
@@ -260,6 +262,10 @@ func checkSchema(t *testing.T, doc openAPIDoc, where string, schema map[string]a
 	case typ.Kind() == reflect.String:
 		if kind != "string" {
 			t.Errorf("%s: string documented as %q", where, kind)
+		}
+	case typ.Kind() == reflect.Bool:
+		if kind != "boolean" {
+			t.Errorf("%s: bool documented as %q", where, kind)
 		}
 	case typ.Kind() == reflect.Float64:
 		if kind != "number" {

@@ -47,6 +47,8 @@ type Deps struct {
 	RTMP    RTMP
 	HTTPFLV HTTPFLV
 	HLS     HLS
+	// Relays, when set, describes the streams pulled from other servers.
+	Relays Relays
 }
 
 // Source implements api.StreamSource and api.SessionSource over Deps.
@@ -132,6 +134,7 @@ func (s *Source) describe(st *stream.Stream) api.StreamInfo {
 	if s.deps.HLS != nil {
 		out.Viewers.HLS = s.deps.HLS.Viewers(key)
 	}
+	out.Relay = s.relayOf(key)
 	s.hlsStatus(key, out.Tracks)
 	out.Publisher.Capabilities, out.Publisher.FourCCs = publisherCaps(info)
 	return out

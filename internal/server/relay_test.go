@@ -26,6 +26,11 @@ type relayStreamDoc struct {
 		FLV   int `json:"flv"`
 		Total int `json:"total"`
 	} `json:"viewers"`
+	Relay *struct {
+		URL   string `json:"url"`
+		State string `json:"state"`
+		Bytes uint64 `json:"bytes"`
+	} `json:"relay"`
 }
 
 // streamDoc returns the API's description of app/name on srv, and whether
@@ -46,12 +51,26 @@ func streamDoc(t *testing.T, srv *server.Server, app, name string) (relayStreamD
 	return doc, true
 }
 
-// pullState returns the state of the pull of key on srv ("" when none
-// runs) and its retries.
-func pullState(srv *server.Server, key stream.Key) (relay.PullState, uint64) {
-	for _, st := range srv.Relay().Status() {
-		if st.Key == key {
-			return st.State, st.Retries
+// pullState returns the state of the pull of key as GET /api/v1/relays
+// on srv lists it ("" when none runs) and its retries.
+func pullState(t *testing.T, srv *server.Server, key stream.Key) (relay.PullState, uint64) {
+	t.Helper()
+	status, body := apiCall(t, srv, http.MethodGet, "/api/v1/relays", "")
+	if status != http.StatusOK {
+		t.Fatalf("GET relays: %d %s", status, body)
+	}
+	var doc struct {
+		Items []struct {
+			App, Name, State string
+			Retries          uint64
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatalf("relays document: %v\n%s", err, body)
+	}
+	for _, item := range doc.Items {
+		if item.App == key.App && item.Name == key.Name {
+			return relay.PullState(item.State), item.Retries
 		}
 	}
 	return "", 0
@@ -72,10 +91,9 @@ func TestRelayOnDemandFromSecondServer(t *testing.T) {
 		return ok
 	})
 	const idle = 2 * time.Second
+	sourceURL := "http://" + origin.HTTPAddr() + "/live/x.flv"
 	edge := servertest.Start(t, func(c *server.Config) {
-		c.Relay.Sources = map[string]relay.PullSource{
-			"live/x": {URL: "http://" + origin.HTTPAddr() + "/live/x.flv", OnDemand: true},
-		}
+		c.Relay.Sources = map[string]relay.PullSource{"live/x": {URL: sourceURL, OnDemand: true}}
 		c.Relay.IdleTimeout = idle
 	})
 	if _, ok := edge.Hub().Lookup(key); ok {
@@ -103,6 +121,13 @@ func TestRelayOnDemandFromSecondServer(t *testing.T) {
 		doc, _ := streamDoc(t, edge, "live", "x")
 		return doc.Publisher.Protocol == string(relay.ProtocolRelay) && doc.Viewers.FLV == 2
 	})
+	if doc, _ := streamDoc(t, edge, "live", "x"); doc.Relay == nil || doc.Relay.URL != sourceURL ||
+		doc.Relay.State != string(relay.StateLive) || doc.Relay.Bytes == 0 {
+		t.Fatalf("edge's stream relay %+v, want live from %s with bytes", doc.Relay, sourceURL)
+	}
+	if doc, _ := streamDoc(t, origin, "live", "x"); doc.Relay != nil {
+		t.Fatalf("origin's stream shows a relay %+v", doc.Relay)
+	}
 	if doc, _ := streamDoc(t, origin, "live", "x"); doc.Viewers.FLV != 1 {
 		t.Fatalf("origin has %d HTTP-FLV viewers with two on the edge, want the relay's one", doc.Viewers.FLV)
 	}
@@ -116,7 +141,7 @@ func TestRelayOnDemandFromSecondServer(t *testing.T) {
 	if _, ok := edge.Hub().Lookup(key); ok {
 		t.Fatal("the edge's stream is still live after its pull stopped")
 	}
-	if state, _ := pullState(edge, key); state != "" {
+	if state, _ := pullState(t, edge, key); state != "" {
 		t.Fatalf("pull still listed as %s after it stopped", state)
 	}
 
@@ -163,13 +188,13 @@ func TestRelayAlwaysOnSourceRetriedAndResumed(t *testing.T) {
 		c.Relay.RetryDelay, c.Relay.RetryMaxDelay = 200*time.Millisecond, time.Second
 	})
 	testenv.WaitFor(t, 20*time.Second, "the relay to retry a source that is not there", func() bool {
-		state, retries := pullState(edge, key)
+		state, retries := pullState(t, edge, key)
 		return state == relay.StateRetrying && retries >= 1
 	})
 
 	source := listenFLV(t, sourceURL)
 	testenv.WaitFor(t, 30*time.Second, "the relayed stream", func() bool {
-		state, _ := pullState(edge, key)
+		state, _ := pullState(t, edge, key)
 		return state == relay.StateLive
 	})
 	edgeURL := "http://" + edge.HTTPAddr() + "/live/cam.flv"
@@ -184,15 +209,15 @@ func TestRelayAlwaysOnSourceRetriedAndResumed(t *testing.T) {
 	testenv.WaitFor(t, 20*time.Second, "the viewer to get media", func() bool { return len(viewer.snapshot()) > 10 })
 
 	source.Kill()
-	_, retriesBefore := pullState(edge, key)
+	_, retriesBefore := pullState(t, edge, key)
 	testenv.WaitFor(t, 20*time.Second, "the relay to notice the source died", func() bool {
-		state, _ := pullState(edge, key)
+		state, _ := pullState(t, edge, key)
 		return state == relay.StateRetrying
 	})
 	got := len(viewer.snapshot())
 	listenFLV(t, sourceURL)
 	testenv.WaitFor(t, 30*time.Second, "the relay to resume", func() bool {
-		state, retries := pullState(edge, key)
+		state, retries := pullState(t, edge, key)
 		return state == relay.StateLive && retries > retriesBefore
 	})
 	testenv.WaitFor(t, 20*time.Second, "media after the resume on the same viewer", func() bool {

@@ -153,7 +153,7 @@ func (s *Server) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	src := apisource.New(apisource.Deps{Hub: s.hub, RTMP: s.rtmp, HTTPFLV: s.flv, HLS: s.hls})
+	src := apisource.New(apisource.Deps{Hub: s.hub, RTMP: s.rtmp, HTTPFLV: s.flv, HLS: s.hls, Relays: s.relay})
 	collector := metrics.New(metrics.Deps{
 		Hub: s.hub, HLSViewers: s.hls, Auth: s.access, Admin: guard,
 		HLSSegments: s.hls.SegmentsProduced, HandshakeFailures: s.rtmp.HandshakeFailures,
@@ -171,6 +171,7 @@ func (s *Server) routes() (http.Handler, error) {
 	}
 	apiHandler, err := api.New(s.cfg.API, api.Deps{
 		Streams: src, Sessions: src, Keys: keySource{s: s}, Server: s.info, Totals: apisource.Totals(collector), Guard: guard,
+		Relays: src,
 	}, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
@@ -311,6 +312,3 @@ func (s *Server) Shutdown() error {
 	s.access.Close()
 	return errors.Join(errs...)
 }
-
-// Relay returns the puller of streams relayed from other servers.
-func (s *Server) Relay() *relay.Puller { return s.relay }
