@@ -227,3 +227,44 @@ func TestRelayAlwaysOnSourceRetriedAndResumed(t *testing.T) {
 		t.Fatalf("viewer disconnected by the source's outage: %v", err)
 	}
 }
+
+// TestRelayAppPulledOverRTMPForAnRTMPPlayer: relay.apps pulls any name of
+// app "edge" from the origin over RTMP; an RTMP player is the first viewer
+// and ffprobe decodes what it plays. The origin sees the relay as one
+// RTMP viewer.
+func TestRelayAppPulledOverRTMPForAnRTMPPlayer(t *testing.T) {
+	origin := servertest.Start(t, nil)
+	testenv.Publish(t, "rtmp://"+origin.RTMPAddr()+"/live/y", testenv.Source{})
+	testenv.WaitFor(t, 20*time.Second, "the origin's stream", func() bool {
+		_, ok := origin.Hub().Lookup(stream.Key{App: "live", Name: "y"})
+		return ok
+	})
+	edge := servertest.Start(t, func(c *server.Config) {
+		c.Relay.Apps = map[string]string{"edge": "rtmp://" + origin.RTMPAddr() + "/live/" + relay.NamePlaceholder}
+	})
+	probe, err := testenv.FFprobe(t, "rtmp://"+edge.RTMPAddr()+"/edge/y", 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, a := probe.Video(), probe.Audio(); v == nil || v.CodecName != "h264" || a == nil || a.CodecName != "aac" {
+		t.Fatalf("relayed stream probes as %+v, want h264 and aac", probe.Streams)
+	}
+	var originStream struct {
+		Viewers struct {
+			RTMP int `json:"rtmp"`
+		} `json:"viewers"`
+	}
+	status, body := apiCall(t, origin, http.MethodGet, "/api/v1/streams/live/y", "")
+	if err := json.Unmarshal([]byte(body), &originStream); status != http.StatusOK || err != nil {
+		t.Fatalf("origin stream: %d %s", status, body)
+	}
+	if originStream.Viewers.RTMP != 1 {
+		t.Fatalf("origin has %d RTMP viewers, want the relay's one", originStream.Viewers.RTMP)
+	}
+	if state, _ := pullState(t, edge, stream.Key{App: "edge", Name: "y"}); state != relay.StateLive {
+		t.Fatalf("pull of edge/y is %q, want live", state)
+	}
+	if _, err := testenv.FFprobe(t, "rtmp://"+edge.RTMPAddr()+"/other/y", 10*time.Second); err == nil {
+		t.Fatal("a stream of an app without a source plays")
+	}
+}
