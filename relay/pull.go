@@ -82,7 +82,7 @@ func NewPuller(cfg PullConfig, hub Hub, hls HLSViewers, log *slog.Logger) (*Pull
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Puller{
 		cfg: cfg, hub: hub, hls: hls, log: log.With("component", "relay"),
-		dialer: newDialer(cfg.ReadTimeout), now: time.Now,
+		dialer: newDialer(cfg.ReadTimeout, cfg.TLS), now: time.Now,
 		ctx: ctx, cancel: cancel, pulls: make(map[stream.Key]*pull), ending: make(map[stream.Key]*pull),
 	}
 	keys := make([]string, 0, len(cfg.Sources))

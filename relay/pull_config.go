@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net/url"
 	"strings"
@@ -66,6 +67,11 @@ type PullConfig struct {
 	// setup): a source silent for longer is dropped and retried. Default
 	// DefaultPullReadTimeout (10s).
 	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// TLS configures the client side of rtmps:// and https:// sources
+	// (trusted roots, client certificates); nil verifies servers against
+	// the system's roots. Not a setting of the file: for programs that
+	// embed the server, and tests.
+	TLS *tls.Config `yaml:"-"`
 }
 
 // WithDefaults returns c with the documented defaults in its zero fields.

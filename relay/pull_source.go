@@ -35,13 +35,15 @@ type source interface {
 // of one Puller.
 type dialer struct {
 	readTimeout time.Duration
+	tlsConfig   *tls.Config
 	transport   *http.Transport
 	client      *http.Client
 }
 
-// newDialer returns a dialer whose reads time out after readTimeout.
-func newDialer(readTimeout time.Duration) *dialer {
-	d := &dialer{readTimeout: readTimeout}
+// newDialer returns a dialer whose reads time out after readTimeout and
+// whose TLS connections use tlsConfig (nil: the defaults).
+func newDialer(readTimeout time.Duration, tlsConfig *tls.Config) *dialer {
+	d := &dialer{readTimeout: readTimeout, tlsConfig: tlsConfig}
 	netDialer := &net.Dialer{Timeout: readTimeout}
 	d.transport = &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
@@ -52,6 +54,7 @@ func newDialer(readTimeout time.Duration) *dialer {
 			}
 			return &readDeadlineConn{Conn: conn, timeout: readTimeout}, nil
 		},
+		TLSClientConfig:       tlsConfig.Clone(),
 		TLSHandshakeTimeout:   readTimeout,
 		ResponseHeaderTimeout: readTimeout,
 		ForceAttemptHTTP2:     true,
@@ -94,7 +97,14 @@ func (d *dialer) openRTMP(ctx context.Context, u *url.URL) (source, error) {
 			port = "443"
 		}
 		dialURL.Scheme, dialURL.Host = "rtmp", net.JoinHostPort(u.Hostname(), port)
-		tlsDialer := &tls.Dialer{NetDialer: &net.Dialer{Timeout: d.readTimeout}, Config: &tls.Config{ServerName: u.Hostname()}}
+		tlsCfg := &tls.Config{}
+		if d.tlsConfig != nil {
+			tlsCfg = d.tlsConfig.Clone()
+		}
+		if tlsCfg.ServerName == "" {
+			tlsCfg.ServerName = u.Hostname()
+		}
+		tlsDialer := &tls.Dialer{NetDialer: &net.Dialer{Timeout: d.readTimeout}, Config: tlsCfg}
 		cfg.Dial = tlsDialer.DialContext
 	}
 	// The query goes with the stream name, where servers read tokens.
