@@ -62,6 +62,9 @@ type Puller struct {
 	// ending holds the pulls stopped but not yet finished: a new pull of
 	// the same key waits for the old one to let its stream go.
 	ending map[stream.Key]*pull
+	// last is the final status of the stopped pulls of PullConfig.Sources,
+	// listed as idle until they run again.
+	last   map[stream.Key]PullStatus
 	closed bool
 }
 
@@ -84,6 +87,7 @@ func NewPuller(cfg PullConfig, hub Hub, hls HLSViewers, log *slog.Logger) (*Pull
 		cfg: cfg, hub: hub, hls: hls, log: log.With("component", "relay"),
 		dialer: newDialer(cfg.ReadTimeout, cfg.TLS), now: time.Now,
 		ctx: ctx, cancel: cancel, pulls: make(map[stream.Key]*pull), ending: make(map[stream.Key]*pull),
+		last: make(map[stream.Key]PullStatus),
 	}
 	keys := make([]string, 0, len(cfg.Sources))
 	for name, src := range cfg.Sources {
@@ -185,7 +189,11 @@ func (p *Puller) startLocked(key stream.Key, src PullSource) *pull {
 		if p.ending[key] == pl {
 			delete(p.ending, key)
 		}
+		if _, ok := p.cfg.Sources[key.String()]; ok {
+			p.last[key] = pl.status()
+		}
 		p.mu.Unlock()
+		close(pl.done)
 	}()
 	return pl
 }
@@ -207,12 +215,21 @@ func (p *Puller) Stop(key stream.Key) bool {
 	return ok
 }
 
-// Status lists the running pulls, sorted by stream.
+// Status lists the pulls, sorted by stream: those running and, as idle,
+// the sources of PullConfig.Sources that do not run now (with the
+// counters of their last run, if any).
 func (p *Puller) Status() []PullStatus {
 	p.mu.Lock()
-	out := make([]PullStatus, 0, len(p.pulls))
+	out := make([]PullStatus, 0, len(p.pulls)+len(p.cfg.Sources))
 	for _, pl := range p.pulls {
 		out = append(out, pl.status())
+	}
+	for name := range p.cfg.Sources {
+		app, sname, _ := strings.Cut(name, "/")
+		key := stream.Key{App: app, Name: sname}
+		if _, running := p.pulls[key]; !running {
+			out = append(out, p.idleStatusLocked(key))
+		}
 	}
 	p.mu.Unlock()
 	slices.SortFunc(out, func(a, b PullStatus) int {
@@ -222,6 +239,30 @@ func (p *Puller) Status() []PullStatus {
 		return strings.Compare(a.Key.Name, b.Key.Name)
 	})
 	return out
+}
+
+// StatusOf returns the status of the pull of key, as Status lists it.
+func (p *Puller) StatusOf(key stream.Key) (PullStatus, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pl, ok := p.pulls[key]; ok {
+		return pl.status(), true
+	}
+	if _, ok := p.cfg.Sources[key.String()]; ok {
+		return p.idleStatusLocked(key), true
+	}
+	return PullStatus{}, false
+}
+
+// idleStatusLocked is the status of the configured source of key while
+// it does not run. p.mu must be held.
+func (p *Puller) idleStatusLocked(key stream.Key) PullStatus {
+	if st, ok := p.last[key]; ok {
+		st.State = StateIdle
+		return st
+	}
+	src := p.cfg.Sources[key.String()]
+	return PullStatus{Key: key, URL: src.URL, OnDemand: src.OnDemand, State: StateIdle}
 }
 
 // Close stops every pull, ending their streams, and waits for them. It is

@@ -144,9 +144,9 @@ func (pl *pull) status() PullStatus {
 }
 
 // run connects, publishes and copies until the pull is cancelled,
-// retrying with backoff whenever the source fails or ends.
+// retrying with backoff whenever the source fails or ends. Its owner
+// closes done once it returned.
 func (pl *pull) run() {
-	defer close(pl.done)
 	defer pl.setState(StateIdle, nil)
 	if pl.prev != nil {
 		select {

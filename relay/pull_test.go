@@ -251,3 +251,43 @@ func TestPullerDemand(t *testing.T) {
 		t.Fatalf("Pull after Close: %v, want ErrPullerClosed", err)
 	}
 }
+
+// TestPullerListsConfiguredSourcesIdle: an on-demand source of the
+// configuration is listed idle until a viewer comes; after its pull
+// stopped it is idle again with the counters of that run.
+func TestPullerListsConfiguredSourcesIdle(t *testing.T) {
+	clip := flvClip(2)
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(clip)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(origin.Close)
+	hub := newTestHub(t, stream.Config{})
+	key := stream.Key{App: "live", Name: "cam"}
+	p := newTestPuller(t, PullConfig{
+		Sources: map[string]PullSource{key.String(): {URL: origin.URL + "/cam.flv", OnDemand: true}},
+	}, hub)
+	want := PullStatus{Key: key, URL: origin.URL + "/cam.flv", OnDemand: true, State: StateIdle}
+	if st := p.Status(); len(st) != 1 || st[0] != want {
+		t.Fatalf("before any viewer: %+v, want %+v", st, want)
+	}
+	if !p.Demand(key) {
+		t.Fatal("demanded source not live")
+	}
+	if st, ok := p.StatusOf(key); !ok || st.State != StateLive {
+		t.Fatalf("demanded source: %+v, want live", st)
+	}
+	if _, ok := p.StatusOf(stream.Key{App: "live", Name: "other"}); ok {
+		t.Fatal("status of a key without a source")
+	}
+	testenv.WaitFor(t, 10*time.Second, "bytes from the source", func() bool {
+		st, _ := p.StatusOf(key)
+		return st.Bytes > 0
+	})
+	p.Stop(key)
+	st, _ := p.StatusOf(key)
+	if st.State != StateIdle || st.Bytes == 0 || st.ID == "" {
+		t.Fatalf("after Stop: %+v, want idle with the last run's counters", st)
+	}
+}

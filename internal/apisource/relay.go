@@ -9,8 +9,10 @@ import (
 // Relays lists the streams pulled from other servers; *relay.Puller is
 // one.
 type Relays interface {
-	// Status lists the running pulls.
+	// Status lists the pulls.
 	Status() []relay.PullStatus
+	// StatusOf returns the pull of key, if any.
+	StatusOf(key stream.Key) (relay.PullStatus, bool)
 }
 
 var _ api.RelaySource = (*Source)(nil)
@@ -33,13 +35,12 @@ func (s *Source) relayOf(key stream.Key) *api.RelayInfo {
 	if s.deps.Relays == nil {
 		return nil
 	}
-	for _, st := range s.deps.Relays.Status() {
-		if st.Key == key {
-			info := relayInfo(st)
-			return &info
-		}
+	st, ok := s.deps.Relays.StatusOf(key)
+	if !ok {
+		return nil
 	}
-	return nil
+	info := relayInfo(st)
+	return &info
 }
 
 // relayInfo converts a pull's status.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/mediaserver/mediaserver/api"
 	"github.com/mediaserver/mediaserver/httpflv"
+	"github.com/mediaserver/mediaserver/relay"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
 )
@@ -134,7 +135,9 @@ func (s *Source) describe(st *stream.Stream) api.StreamInfo {
 	if s.deps.HLS != nil {
 		out.Viewers.HLS = s.deps.HLS.Viewers(key)
 	}
-	out.Relay = s.relayOf(key)
+	if info.Protocol == relay.ProtocolRelay {
+		out.Relay = s.relayOf(key)
+	}
 	s.hlsStatus(key, out.Tracks)
 	out.Publisher.Capabilities, out.Publisher.FourCCs = publisherCaps(info)
 	return out

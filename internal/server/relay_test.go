@@ -141,8 +141,8 @@ func TestRelayOnDemandFromSecondServer(t *testing.T) {
 	if _, ok := edge.Hub().Lookup(key); ok {
 		t.Fatal("the edge's stream is still live after its pull stopped")
 	}
-	if state, _ := pullState(t, edge, key); state != "" {
-		t.Fatalf("pull still listed as %s after it stopped", state)
+	if state, _ := pullState(t, edge, key); state != relay.StateIdle {
+		t.Fatalf("stopped pull listed as %q, want idle", state)
 	}
 
 	playlist := "http://" + edge.HTTPAddr() + "/live/x.m3u8"
