@@ -17,6 +17,9 @@ var (
 	// ErrNotLive is returned by Puller.Pull when the pull did not go live
 	// before its wait ended; the pull goes on retrying.
 	ErrNotLive = errors.New("relay: pulled stream not live")
+	// ErrSourceEnded is returned when an RTMP source tells its player
+	// the stream ended (NetStream.Play.UnpublishNotify, Stop or Complete).
+	ErrSourceEnded = errors.New("relay: the source ended the stream")
 	// ErrSourceStatus is returned when an HTTP-FLV source answers with a
 	// status other than 200.
 	ErrSourceStatus = errors.New("relay: source answered with an error status")

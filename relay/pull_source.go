@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mediaserver/mediaserver/amf"
 	"github.com/mediaserver/mediaserver/flv"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
@@ -139,6 +140,14 @@ func (s *rtmpSource) copy(emit func(*stream.Frame)) error {
 			if err := emitTag(flv.TagType(msg.Type), msg.Timestamp, msg.Payload, emit); err != nil {
 				return err
 			}
+		case chunk.TypeCommandAMF0:
+			cmd, err := rtmp.ParseCommand(&msg)
+			if err != nil {
+				return fmt.Errorf("source command: %w", err)
+			}
+			if code, ends := playEnded(cmd); ends {
+				return fmt.Errorf("%w: %s", ErrSourceEnded, code)
+			}
 		case chunk.TypeAggregate:
 			err := chunk.SplitAggregateAt(msg.Timestamp, msg.Payload, func(typ chunk.MessageType, ts uint32, data []byte) error {
 				return emitTag(flv.TagType(typ), ts, data, emit)
@@ -148,6 +157,22 @@ func (s *rtmpSource) copy(emit func(*stream.Frame)) error {
 			}
 		}
 	}
+}
+
+// playEnded reports whether cmd is the onStatus by which a server tells a
+// player the stream ended (some keep the connection open after it), and
+// its code.
+func playEnded(cmd rtmp.Command) (string, bool) {
+	if cmd.Name != "onStatus" {
+		return "", false
+	}
+	info, _ := cmd.Arg(0).(amf.Object)
+	code, _ := info.String("code")
+	switch code {
+	case "NetStream.Play.UnpublishNotify", "NetStream.Play.Stop", "NetStream.Play.Complete":
+		return code, true
+	}
+	return code, false
 }
 
 // openHTTP requests an HTTP-FLV URL and reads the FLV file header.

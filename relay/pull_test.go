@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediaserver/mediaserver/amf"
 	"github.com/mediaserver/mediaserver/flv"
 	"github.com/mediaserver/mediaserver/internal/testenv"
+	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
 )
 
@@ -289,5 +291,29 @@ func TestPullerListsConfiguredSourcesIdle(t *testing.T) {
 	st, _ := p.StatusOf(key)
 	if st.State != StateIdle || st.Bytes == 0 || st.ID == "" {
 		t.Fatalf("after Stop: %+v, want idle with the last run's counters", st)
+	}
+}
+
+// TestPlayEnded: the onStatus codes by which RTMP servers end a play end
+// the source; others, and other commands, do not.
+func TestPlayEnded(t *testing.T) {
+	status := func(code string) rtmp.Command {
+		return rtmp.Command{Name: "onStatus", Args: []any{amf.Object{{Key: "level", Value: "status"}, {Key: "code", Value: code}}}}
+	}
+	for _, tc := range []struct {
+		cmd  rtmp.Command
+		ends bool
+	}{
+		{status("NetStream.Play.UnpublishNotify"), true},
+		{status("NetStream.Play.Stop"), true},
+		{status("NetStream.Play.Complete"), true},
+		{status("NetStream.Play.Start"), false},
+		{status("NetStream.Play.PublishNotify"), false},
+		{rtmp.Command{Name: "onStatus"}, false},
+		{rtmp.Command{Name: "onBWDone", Args: []any{amf.Object{{Key: "code", Value: "NetStream.Play.Stop"}}}}, false},
+	} {
+		if _, ends := playEnded(tc.cmd); ends != tc.ends {
+			t.Errorf("playEnded(%v) = %v, want %v", tc.cmd, ends, tc.ends)
+		}
 	}
 }
