@@ -99,7 +99,7 @@ func NewPuller(cfg PullConfig, hub Hub, hls HLSViewers, log *slog.Logger) (*Pull
 	p.mu.Lock()
 	for _, name := range keys {
 		app, sname, _ := strings.Cut(name, "/")
-		p.startLocked(stream.Key{App: app, Name: sname}, cfg.Sources[name])
+		p.startLocked(stream.Key{App: app, Name: sname}, cfg.Sources[name], nil)
 	}
 	p.mu.Unlock()
 	p.wg.Add(1)
@@ -117,7 +117,7 @@ func (p *Puller) Demand(key stream.Key) bool {
 	}
 	ctx, cancel := context.WithTimeout(p.ctx, p.cfg.StartTimeout)
 	defer cancel()
-	if err := p.pull(ctx, key, src); err != nil {
+	if err := p.pull(ctx, key, src, nil); err != nil {
 		p.log.Debug("demanded stream not live", "stream", key.String(), "reason", err)
 		return false
 	}
@@ -136,11 +136,28 @@ func (p *Puller) Pull(ctx context.Context, key stream.Key, rawURL string) error 
 	if err := checkSourceURL(rawURL); err != nil {
 		return fmt.Errorf("pull %s: %w", key, err)
 	}
-	return p.pull(ctx, key, PullSource{URL: rawURL, OnDemand: true})
+	return p.pull(ctx, key, PullSource{URL: rawURL, OnDemand: true}, nil)
+}
+
+// Resolver names the source of a stream: a pull started by PullResolved
+// asks it before every connection, so that a stream whose origin changed
+// is found where it is now. It returns an http(s):// or rtmp(s):// URL.
+type Resolver func(ctx context.Context, key stream.Key) (string, error)
+
+// PullResolved is Pull from wherever resolve names at each connection
+// attempt: a failed or ended source is looked up again before the retry.
+// A resolve error counts as a failed attempt.
+func (p *Puller) PullResolved(ctx context.Context, key stream.Key, resolve Resolver) error {
+	if resolve == nil {
+		return fmt.Errorf("pull %s: %w", key, ErrNoSource)
+	}
+	return p.pull(ctx, key, PullSource{OnDemand: true}, resolve)
 }
 
 // pull starts or joins the pull of key and waits for it to be live.
-func (p *Puller) pull(ctx context.Context, key stream.Key, src PullSource) error {
+// resolve, when not nil, names the source before each connection instead
+// of src.URL.
+func (p *Puller) pull(ctx context.Context, key stream.Key, src PullSource, resolve Resolver) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -148,7 +165,7 @@ func (p *Puller) pull(ctx context.Context, key stream.Key, src PullSource) error
 	}
 	pl, ok := p.pulls[key]
 	if !ok {
-		pl = p.startLocked(key, src)
+		pl = p.startLocked(key, src, resolve)
 	}
 	pl.touch(p.now())
 	pl.waiters.Add(1)
@@ -163,13 +180,14 @@ func (p *Puller) pull(ctx context.Context, key stream.Key, src PullSource) error
 	return nil
 }
 
-// startLocked starts a pull of key from src. p.mu must be held.
-func (p *Puller) startLocked(key stream.Key, src PullSource) *pull {
+// startLocked starts a pull of key from src, or from where resolve names
+// when it is not nil. p.mu must be held.
+func (p *Puller) startLocked(key stream.Key, src PullSource, resolve Resolver) *pull {
 	id := "relay-" + strconv.FormatUint(p.nextID.Add(1), 10)
 	ctx, cancel := context.WithCancelCause(p.ctx)
 	pl := &pull{
-		p: p, id: id, key: key, src: src, ctx: ctx, cancel: cancel,
-		log:     p.log.With("stream", key.String(), "pull", id, "source", src.URL),
+		p: p, id: id, key: key, src: src, resolve: resolve, url: src.URL, ctx: ctx, cancel: cancel,
+		log:     p.log.With("stream", key.String(), "pull", id),
 		prev:    p.ending[key],
 		done:    make(chan struct{}),
 		changed: make(chan struct{}),

@@ -52,13 +52,15 @@ type PullStatus struct {
 
 // pull is one stream pulled from its source, retried until it is stopped.
 type pull struct {
-	p      *Puller
-	id     string
-	key    stream.Key
-	src    PullSource
-	log    *slog.Logger
-	ctx    context.Context
-	cancel context.CancelCauseFunc
+	p   *Puller
+	id  string
+	key stream.Key
+	src PullSource
+	// resolve, when not nil, names the source before each connection.
+	resolve Resolver
+	log     *slog.Logger
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
 	// prev is the pull of the same key stopped before this one started;
 	// this one waits for it to finish.
 	prev *pull
@@ -75,6 +77,8 @@ type pull struct {
 	since      time.Time
 	lastErr    string
 	lastViewer time.Time
+	// url is the source connected to last (src.URL unless resolved).
+	url string
 	// changed is closed (and replaced) on every state change.
 	changed chan struct{}
 }
@@ -138,7 +142,7 @@ func (pl *pull) status() PullStatus {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
 	return PullStatus{
-		Key: pl.key, ID: pl.id, URL: pl.src.URL, OnDemand: pl.src.OnDemand, State: pl.state, Since: pl.since,
+		Key: pl.key, ID: pl.id, URL: pl.url, OnDemand: pl.src.OnDemand, State: pl.state, Since: pl.since,
 		Bytes: pl.bytes.Load(), Retries: pl.retries.Load(), LastError: pl.lastErr,
 	}
 }
@@ -155,7 +159,7 @@ func (pl *pull) run() {
 			return
 		}
 	}
-	pl.log.Info("pull started", "on_demand", pl.src.OnDemand)
+	pl.log.Info("pull started", "on_demand", pl.src.OnDemand, "source", pl.src.URL)
 	attempt := 0
 	for {
 		live, err := pl.once()
@@ -186,23 +190,46 @@ func (pl *pull) run() {
 	}
 }
 
+// sourceURL returns the URL to connect to now: the resolver's answer for
+// a resolved pull, src.URL otherwise.
+func (pl *pull) sourceURL() (string, error) {
+	if pl.resolve == nil {
+		return pl.src.URL, nil
+	}
+	rawURL, err := pl.resolve(pl.ctx, pl.key)
+	if err == nil {
+		err = checkSourceURL(rawURL)
+	}
+	if err != nil {
+		return "", fmt.Errorf("resolve the source: %w", err)
+	}
+	pl.mu.Lock()
+	pl.url = rawURL
+	pl.mu.Unlock()
+	return rawURL, nil
+}
+
 // once connects to the source, publishes the stream and copies frames
 // until the source ends, the publisher is cut off or the pull is
 // cancelled. It reports whether the stream got live.
 func (pl *pull) once() (bool, error) {
-	src, err := pl.p.dialer.open(pl.ctx, pl.src.URL)
+	rawURL, err := pl.sourceURL()
+	if err != nil {
+		return false, err
+	}
+	src, err := pl.p.dialer.open(pl.ctx, rawURL)
 	if err != nil {
 		return false, err
 	}
 	defer func() { _ = src.Close() }()
 	pub, err := pl.p.hub.Publish(pl.key, stream.PublisherInfo{
-		ID: pl.id, Protocol: ProtocolRelay, RemoteAddr: sourceAddr(pl.src.URL), Encoder: "relay",
+		ID: pl.id, Protocol: ProtocolRelay, RemoteAddr: sourceAddr(rawURL), Encoder: "relay",
 	})
 	if err != nil {
 		return false, fmt.Errorf("publish: %w", err)
 	}
 	pl.setState(StateLive, nil)
-	pl.log.Info("pulled stream live")
+	pl.log.Info("pulled stream live", "source", rawURL)
 	// Cancelling the pull or the hub cutting the publisher off closes the
 	// source, which ends the copy.
 	var watch sync.WaitGroup

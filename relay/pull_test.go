@@ -317,3 +317,51 @@ func TestPlayEnded(t *testing.T) {
 		}
 	}
 }
+
+// TestPullResolvedFindsAMovedSource: a resolved pull asks its resolver
+// before every connection: when its first source ends, the retry goes to
+// where the resolver names now; a resolver that fails is retried like a
+// source that fails.
+func TestPullResolvedFindsAMovedSource(t *testing.T) {
+	clip := flvClip(2)
+	ending := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(clip) // then the response ends: the source is gone
+	}))
+	t.Cleanup(ending.Close)
+	var movedRequests atomic.Int64
+	moved := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		movedRequests.Add(1)
+		_, _ = w.Write(clip)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(moved.Close)
+	hub := newTestHub(t, stream.Config{RepublishWindow: 5 * time.Second})
+	p := newTestPuller(t, PullConfig{RetryDelay: 20 * time.Millisecond, RetryMaxDelay: 50 * time.Millisecond}, hub)
+	var asked atomic.Int64
+	resolve := func(ctx context.Context, key stream.Key) (string, error) {
+		switch asked.Add(1) {
+		case 1:
+			return ending.URL + "/" + key.Name + ".flv", nil
+		case 2:
+			return "", errors.New("owner unknown")
+		}
+		return moved.URL + "/" + key.Name + ".flv", nil
+	}
+	key := stream.Key{App: "edge", Name: "cam"}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.PullResolved(ctx, key, resolve); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, 10*time.Second, "the pull from the moved source", func() bool {
+		st, _ := p.StatusOf(key)
+		return st.State == StateLive && st.URL == moved.URL+"/cam.flv" && movedRequests.Load() == 1
+	})
+	if st, _ := p.StatusOf(key); st.Retries < 2 || asked.Load() != 3 {
+		t.Fatalf("status %+v after %d resolutions, want 2 retries and 3 resolutions", st, asked.Load())
+	}
+	if err := p.PullResolved(ctx, stream.Key{App: "edge", Name: "none"}, nil); !errors.Is(err, ErrNoSource) {
+		t.Fatalf("PullResolved without a resolver: %v, want ErrNoSource", err)
+	}
+}
