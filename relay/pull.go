@@ -2,7 +2,6 @@ package relay
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -227,7 +226,7 @@ func (p *Puller) Stop(key stream.Key) bool {
 	}
 	p.mu.Unlock()
 	if ok {
-		pl.cancel(errStopped)
+		pl.cancel(ErrPullStopped)
 		<-pl.done
 	}
 	return ok
@@ -294,12 +293,6 @@ func (p *Puller) Close() {
 	p.dialer.close()
 }
 
-// errStopped and errIdle are why a pull was cancelled.
-var (
-	errStopped = errors.New("stopped")
-	errIdle    = errors.New("no viewer left")
-)
-
 // janitor stops on-demand pulls IdleTimeout after their last viewer left.
 func (p *Puller) janitor() {
 	defer p.wg.Done()
@@ -344,8 +337,8 @@ func (p *Puller) stopIdle(now time.Time) {
 		}
 		p.mu.Unlock()
 		if stop {
-			pl.log.Info("stopping pull", "reason", errIdle.Error(), "idle_timeout", p.cfg.IdleTimeout)
-			pl.cancel(errIdle)
+			pl.log.Info("stopping pull", "reason", ErrPullIdle.Error(), "idle_timeout", p.cfg.IdleTimeout)
+			pl.cancel(ErrPullIdle)
 		}
 	}
 }

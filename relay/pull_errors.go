@@ -20,6 +20,14 @@ var (
 	// ErrSourceEnded is returned when an RTMP source tells its player
 	// the stream ended (NetStream.Play.UnpublishNotify, Stop or Complete).
 	ErrSourceEnded = errors.New("relay: the source ended the stream")
+	// ErrPullStopped is why a pull ended by Puller.Stop stopped.
+	ErrPullStopped = errors.New("relay: pull stopped")
+	// ErrPullIdle is why an on-demand pull stopped PullConfig.IdleTimeout
+	// after its last viewer left.
+	ErrPullIdle = errors.New("relay: no viewer left")
+	// ErrTakenOver is the last error of a pull whose stream another
+	// publisher took over (stream.Config.Takeover).
+	ErrTakenOver = errors.New("relay: another publisher took the stream over")
 	// ErrSourceStatus is returned when an HTTP-FLV source answers with a
 	// status other than 200.
 	ErrSourceStatus = errors.New("relay: source answered with an error status")

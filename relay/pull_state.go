@@ -257,7 +257,7 @@ func (pl *pull) once() (bool, error) {
 	case pub.CutOff() != nil:
 		return true, fmt.Errorf("publisher cut off: %w", pub.CutOff())
 	case pub.TakenOver():
-		return true, errors.New("another publisher took the stream over")
+		return true, ErrTakenOver
 	}
 	select {
 	case <-pub.Done():
