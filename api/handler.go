@@ -83,6 +83,7 @@ func (h *handler) routes(guard *Guard) {
 	r.Post(BasePath+"/keys", h.createKey)
 	r.Delete(BasePath+"/keys/{key_id}", h.revokeKey)
 	r.Post(BasePath+"/keys/{key_id}/rotate", h.rotateKey)
+	r.Get(BasePath+"/relays", h.listRelays)
 	r.Get(BasePath+"/server", h.server)
 	r.Get(BasePath+"/cluster", h.cluster)
 	r.Get(BasePath+"/openapi.json", serveOpenAPI)

@@ -75,6 +75,9 @@ type StreamInfo struct {
 	Dropped uint64
 	// StartTime is when the stream was published.
 	StartTime time.Time
+	// Relay is the pull publishing the stream, nil for a stream that is
+	// not pulled from another server.
+	Relay *RelayInfo
 }
 
 // PublisherInfo describes the session publishing a stream.
@@ -209,6 +212,8 @@ type Deps struct {
 	// counted in one place. Nil: New builds one from its Config that logs
 	// each refusal at debug level.
 	Guard *Guard
+	// Relays lists the streams pulled from other servers. Nil lists none.
+	Relays RelaySource
 }
 
 // noStreams is the StreamSource used when Deps.Streams is nil.

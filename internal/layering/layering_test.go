@@ -55,6 +55,15 @@ func TestLayering(t *testing.T) {
 		"api":             {},
 		"internal/flvmp4": {"stream", "flv", "fmp4", "amf"},
 		"cluster":         {"stream", "flv", "amf", "relay", "rtmp", "rtmp/chunk", "rtmp/handshake", "fmp4"},
+		"amf":             {},
+		"fmp4":            {},
+		"rtmp/chunk":      {},
+		"rtmp/handshake":  {},
+		"flv":             {"amf"},
+		"stream":          {"flv", "amf"},
+		"internal/conns":  {"stream", "flv", "amf"},
+		"api":             {},
+		"relay":           {"rtmp", "rtmp/chunk", "rtmp/handshake", "stream", "flv", "fmp4", "amf"},
 	}
 	for pkg, allowed := range only {
 		for _, imp := range deps[pkg] {

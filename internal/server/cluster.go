@@ -7,6 +7,7 @@ import (
 	"github.com/mediaserver/mediaserver/api"
 	"github.com/mediaserver/mediaserver/cluster"
 	"github.com/mediaserver/mediaserver/internal/metrics"
+	"github.com/mediaserver/mediaserver/stream"
 )
 
 // health is the /healthz check: a cluster node whose Redis cannot be
@@ -48,4 +49,14 @@ func (c clusterSource) Cluster(ctx context.Context) api.ClusterInfo {
 		info.Streams = append(info.Streams, api.ClusterStream{Stream: st.Stream, Origin: st.Origin})
 	}
 	return info
+}
+
+// demander is what the hub asks for streams viewers want that are not
+// live: on an edge, the origin that has them through the relay; otherwise
+// the relay's configured sources.
+func (s *Server) demander() stream.Demander {
+	if s.cluster != nil && s.cluster.Role() == cluster.RoleEdge {
+		return cluster.EdgeDemander{Node: s.cluster, Relay: s.relay, StartTimeout: s.cfg.Relay.StartTimeout}
+	}
+	return s.relay
 }

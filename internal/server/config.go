@@ -12,6 +12,7 @@ import (
 	"github.com/mediaserver/mediaserver/httpflv"
 	"github.com/mediaserver/mediaserver/internal/access"
 	"github.com/mediaserver/mediaserver/internal/metrics"
+	"github.com/mediaserver/mediaserver/relay"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
 )
@@ -63,6 +64,8 @@ type Config struct {
 	Metrics metrics.Config    `yaml:"metrics"`
 	Access  access.Config     `yaml:"access"`
 	Cluster cluster.Config    `yaml:"cluster"`
+	// Relay is the streams pulled from other servers (relay.*).
+	Relay relay.PullConfig `yaml:"relay"`
 }
 
 // LogConfig selects the log format and level.
@@ -135,6 +138,7 @@ func (c Config) WithDefaults() Config {
 	c.Metrics = c.Metrics.WithDefaults()
 	c.Access = c.Access.WithDefaults()
 	c.Cluster = c.Cluster.WithDefaults()
+	c.Relay = c.Relay.WithDefaults()
 	return c
 }
 
@@ -150,6 +154,7 @@ func (c Config) Validate() error {
 		{"flv", c.FLV.Validate()}, {"hls", c.HLS.Validate()}, {"api", c.API.Validate()},
 		{"metrics", c.Metrics.Validate()}, {"access", c.Access.Validate()},
 		{"cluster", c.Cluster.Validate()},
+		{"relay", c.Relay.Validate()},
 	} {
 		if part.err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", part.name, part.err))

@@ -24,6 +24,7 @@ import (
 	"github.com/mediaserver/mediaserver/internal/conns"
 	"github.com/mediaserver/mediaserver/internal/logmask"
 	"github.com/mediaserver/mediaserver/internal/metrics"
+	"github.com/mediaserver/mediaserver/relay"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
 	"github.com/mediaserver/mediaserver/web"
@@ -43,6 +44,7 @@ type Server struct {
 	rtmp   *rtmp.Server
 	flv    *httpflv.Handler
 	hls    *hls.Manager
+	relay  *relay.Puller
 	// cluster is the server's cluster membership; nil outside a cluster.
 	cluster *cluster.Node
 	http    *http.Server
@@ -71,6 +73,14 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, version: version, start: time.Now(), errc: make(chan error, 2)}
 	s.httpLimits = &httpLimits{log: log.With("component", "http"),
 		adm: conns.Counter{Max: cfg.HTTP.MaxConns, MaxPerHost: cfg.HTTP.MaxConnsPerIP}}
+	// undo closes what was built, newest first, when a later part fails.
+	var undo []func()
+	fail := func(err error) (*Server, error) {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+		return nil, err
+	}
 	var err error
 	if s.hub, err = stream.NewRegistry(cfg.Stream, log); err != nil {
 		return nil, fmt.Errorf("stream: %w", err)
@@ -78,47 +88,45 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	if s.access, err = access.New(cfg.Access, log); err != nil {
 		return nil, fmt.Errorf("access: %w", err)
 	}
+	undo = append(undo, s.access.Close)
 	s.hub.AddObserver(s.access)
 	hlsCfg := cfg.HLS
 	hlsCfg.Authorizer = s.access
 	hlsCfg.Memory = s.hub.Memory()
-	s.hls, err = hls.NewManager(hlsCfg, s.hub, log)
-	if err != nil {
-		s.access.Close()
-		return nil, fmt.Errorf("hls: %w", err)
+	// Viewers' outputs look streams up through the hub's viewer side: the
+	// first viewer of a stream pulled on demand starts its pull.
+	viewerHub := s.hub.ForViewers()
+	if s.hls, err = hls.NewManager(hlsCfg, viewerHub, log); err != nil {
+		return fail(fmt.Errorf("hls: %w", err))
 	}
+	undo = append(undo, s.hls.Close)
 	flvCfg := cfg.FLV
 	flvCfg.Authorizer, flvCfg.PlayListener = s.access, s.access
-	if s.flv, err = httpflv.New(flvCfg, s.hub, log); err != nil {
-		s.hls.Close()
-		s.access.Close()
-		return nil, fmt.Errorf("http-flv: %w", err)
+	if s.flv, err = httpflv.New(flvCfg, viewerHub, log); err != nil {
+		return fail(fmt.Errorf("http-flv: %w", err))
 	}
+	undo = append(undo, s.flv.Close)
 	rtmpCfg := cfg.RTMP
 	rtmpCfg.Authorizer, rtmpCfg.PlayListener = s.access, s.access
 	if cfg.Cluster.Enabled() {
 		if s.cluster, err = cluster.NewNode(cfg.Cluster, s.hub, log); err != nil {
-			s.flv.Close()
-			s.hls.Close()
-			s.access.Close()
-			return nil, fmt.Errorf("cluster: %w", err)
+			return fail(fmt.Errorf("cluster: %w", err))
 		}
+		undo = append(undo, s.closeCluster)
 		s.hub.AddObserver(s.cluster)
 		rtmpCfg.Authorizer = cluster.PublishGate{Inner: s.access, Node: s.cluster}
 	}
-	if s.rtmp, err = rtmp.NewServer(rtmpCfg, s.hub, log); err != nil {
-		s.flv.Close()
-		s.hls.Close()
-		s.closeCluster()
-		s.access.Close()
-		return nil, fmt.Errorf("rtmp: %w", err)
+	if s.rtmp, err = rtmp.NewServer(rtmpCfg, viewerHub, log); err != nil {
+		return fail(fmt.Errorf("rtmp: %w", err))
 	}
+	if s.relay, err = relay.NewPuller(cfg.Relay, s.hub, s.hls, log); err != nil {
+		return fail(fmt.Errorf("relay: %w", err))
+	}
+	undo = append(undo, s.relay.Close)
+	s.hub.SetDemander(s.demander())
 	handler, err := s.routes()
 	if err != nil {
-		s.hls.Close()
-		s.closeCluster()
-		s.access.Close()
-		return nil, err
+		return fail(err)
 	}
 	s.http = &http.Server{
 		Handler:           s.httpLimits.handler(handler),
@@ -130,17 +138,11 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
 	}
 	if s.rtmpLn, err = net.Listen("tcp", cfg.RTMP.Addr); err != nil {
-		s.hls.Close()
-		s.closeCluster()
-		s.access.Close()
-		return nil, fmt.Errorf("rtmp listen: %w", err)
+		return fail(fmt.Errorf("rtmp listen: %w", err))
 	}
+	undo = append(undo, func() { _ = s.rtmpLn.Close() })
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
-		_ = s.rtmpLn.Close()
-		s.hls.Close()
-		s.closeCluster()
-		s.access.Close()
-		return nil, fmt.Errorf("http listen: %w", err)
+		return fail(fmt.Errorf("http listen: %w", err))
 	}
 	go func() { s.errc <- s.rtmp.Serve(s.rtmpLn) }()
 	go func() { s.errc <- s.http.Serve(s.httpLimits.listener(s.httpLn)) }()
@@ -155,7 +157,7 @@ func (s *Server) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	src := apisource.New(apisource.Deps{Hub: s.hub, RTMP: s.rtmp, HTTPFLV: s.flv, HLS: s.hls})
+	src := apisource.New(apisource.Deps{Hub: s.hub, RTMP: s.rtmp, HTTPFLV: s.flv, HLS: s.hls, Relays: s.relay})
 	collector := metrics.New(metrics.Deps{
 		Hub: s.hub, HLSViewers: s.hls, Auth: s.access, Admin: guard,
 		HLSSegments: s.hls.SegmentsProduced, HandshakeFailures: s.rtmp.HandshakeFailures,
@@ -173,6 +175,7 @@ func (s *Server) routes() (http.Handler, error) {
 	}
 	deps := api.Deps{
 		Streams: src, Sessions: src, Keys: keySource{s: s}, Server: s.info, Totals: apisource.Totals(collector), Guard: guard,
+		Relays: src,
 	}
 	if s.cluster != nil {
 		deps.Cluster = clusterSource{node: s.cluster}
@@ -298,6 +301,8 @@ func (s *Server) Shutdown() error {
 	defer cancel()
 	var errs []error
 	s.flv.Close()
+	s.hub.SetDemander(nil)
+	s.relay.Close()
 	s.hub.Close()
 	if err := s.rtmp.Shutdown(ctx); err != nil && !errors.Is(err, rtmp.ErrServerClosed) {
 		errs = append(errs, fmt.Errorf("rtmp: %w", err))
