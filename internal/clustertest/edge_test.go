@@ -123,3 +123,45 @@ func TestEdgesPullOnceFromTheOwningOrigin(t *testing.T) {
 	// The edges stop pulling after relay.idle_timeout.
 	testenv.WaitFor(t, 15*time.Second, "the edges to stop pulling", func() bool { return streamViewers(t, a) == 0 })
 }
+
+// TestRedisOutageKeepsEdgesServingWhatTheyPull: with a stream pulled to an
+// edge, Redis stops: the edge's viewer plays on, a new viewer of that
+// stream on the edge still plays (ffprobe decodes it), and the edge's
+// health says degraded.
+func TestRedisOutageKeepsEdgesServingWhatTheyPull(t *testing.T) {
+	redis := testenv.StartRedis(t)
+	a := startNode(t, cluster.RoleOrigin, redis.URL(), nil)
+	edge := startNode(t, cluster.RoleEdge, redis.URL(), nil)
+	testenv.Publish(t, "rtmp://"+a.RTMPAddr()+"/live/show", testenv.Source{FPS: 25, Duration: 90 * time.Second})
+	testenv.WaitFor(t, 20*time.Second, "the stream live on A", func() bool {
+		st, ok := a.Hub().Lookup(stream.Key{App: "live", Name: "show"})
+		return ok && st.Stats().Keyframes > 0
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	url := "http://" + edge.HTTPAddr() + "/live/show.flv"
+	v := watch(ctx, url)
+	testenv.WaitFor(t, 20*time.Second, "the edge viewer playing", func() bool { return v.bytes.Load() > 100<<10 })
+
+	redis.Stop()
+	testenv.WaitFor(t, 15*time.Second, "the edge to report degraded", func() bool {
+		resp, err := http.Get("http://" + edge.HTTPAddr() + "/healthz")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var h map[string]string
+		return json.NewDecoder(resp.Body).Decode(&h) == nil && resp.StatusCode == http.StatusOK && h["status"] == "degraded"
+	})
+	before := v.bytes.Load()
+	probe, err := testenv.FFprobe(t, url, 20*time.Second)
+	if err != nil || probe.Video() == nil || probe.Audio() == nil {
+		t.Fatalf("a new viewer during the outage: %v %+v", err, probe)
+	}
+	testenv.WaitFor(t, 10*time.Second, "the first viewer to go on", func() bool { return v.bytes.Load() > before+100<<10 })
+	select {
+	case err := <-v.done:
+		t.Fatalf("the edge viewer was disconnected: %v", err)
+	default:
+	}
+}
