@@ -35,13 +35,16 @@ web: $(NODE_DEPS)
 	cp node_modules/mpegts.js/LICENSE $(WEB_VENDOR)/mpegts.js/LICENSE.txt
 
 # Tools the integration tests drive as real peers (openssl mints a signed play
-# URL the way README shows). Installed only when missing.
+# URL the way README shows; the cluster tests start Redis and nginx on
+# loopback ports themselves). Installed only when missing.
 APT_PKGS := $(strip \
 	$(if $(shell command -v ffmpeg),,ffmpeg) \
 	$(if $(shell command -v openssl),,openssl) \
 	$(if $(wildcard /usr/bin/chromium),,chromium) \
 	$(if $(shell command -v node),,nodejs) \
-	$(if $(shell command -v npm),,npm))
+	$(if $(shell command -v npm),,npm) \
+	$(if $(shell command -v redis-server),,redis-server) \
+	$(if $(wildcard /usr/sbin/nginx),,nginx-light))
 
 test-deps: $(NODE_DEPS)
 	@if [ -n "$(APT_PKGS)" ]; then \

@@ -36,6 +36,9 @@ type streamDoc struct {
 	DroppedFrames           uint64        `json:"dropped_frames"`
 	StartTime               time.Time     `json:"start_time"`
 	UptimeSeconds           float64       `json:"uptime_seconds"`
+	// Relay is the pull that publishes the stream; null when the stream is
+	// not pulled from another server.
+	Relay *relayDoc `json:"relay"`
 }
 
 // publisherDoc is the publishing session of a stream.
@@ -180,6 +183,10 @@ func newStreamDoc(s StreamInfo, now time.Time) streamDoc {
 			Capabilities: nonNil(s.Publisher.Capabilities),
 			FourCCs:      nonNil(s.Publisher.FourCCs),
 		}
+	}
+	if s.Relay != nil {
+		rd := newRelayDoc(*s.Relay)
+		d.Relay = &rd
 	}
 	d.Tracks.List = newTrackDocs(s.Tracks)
 	if v := s.Video; v != nil {

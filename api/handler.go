@@ -90,7 +90,9 @@ func (h *handler) routes(guard *Guard) {
 	r.Delete(BasePath+"/streams/{app}/{name}/recording", h.stopRecording)
 	r.Get(BasePath+"/recordings", h.listRecordings)
 	r.Delete(BasePath+"/recordings/{id}", h.deleteRecording)
+	r.Get(BasePath+"/relays", h.listRelays)
 	r.Get(BasePath+"/server", h.server)
+	r.Get(BasePath+"/cluster", h.cluster)
 	r.Get(BasePath+"/openapi.json", serveOpenAPI)
 }
 

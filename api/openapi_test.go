@@ -146,26 +146,29 @@ func checkOperation(t *testing.T, doc openAPIDoc, path, op string, item map[stri
 func TestOpenAPIMatchesDTOs(t *testing.T) {
 	doc := loadOpenAPI(t)
 	types := map[string]reflect.Type{
-		"Error":       reflect.TypeFor[errorDoc](),
-		"StreamList":  reflect.TypeFor[listDoc[streamDoc]](),
-		"Stream":      reflect.TypeFor[streamDoc](),
-		"Publisher":   reflect.TypeFor[publisherDoc](),
-		"Tracks":      reflect.TypeFor[tracksDoc](),
-		"Track":       reflect.TypeFor[trackDoc](),
-		"VideoTrack":  reflect.TypeFor[videoDoc](),
-		"AudioTrack":  reflect.TypeFor[audioDoc](),
-		"Viewers":     reflect.TypeFor[viewersDoc](),
-		"SessionList": reflect.TypeFor[listDoc[sessionDoc]](),
-		"Session":     reflect.TypeFor[sessionDoc](),
-		"Server":      reflect.TypeFor[serverDoc](),
-		"Totals":      reflect.TypeFor[totalsDoc](),
-		"KeyList":     reflect.TypeFor[listDoc[keyDoc]](),
-		"Key":         reflect.TypeFor[keyDoc](),
-		"KeyRequest":  reflect.TypeFor[createKeyRequest](),
-		"SecretKey":   reflect.TypeFor[secretKeyDoc](),
-
+		"Error":         reflect.TypeFor[errorDoc](),
+		"StreamList":    reflect.TypeFor[listDoc[streamDoc]](),
+		"Stream":        reflect.TypeFor[streamDoc](),
+		"Publisher":     reflect.TypeFor[publisherDoc](),
+		"Tracks":        reflect.TypeFor[tracksDoc](),
+		"Track":         reflect.TypeFor[trackDoc](),
+		"VideoTrack":    reflect.TypeFor[videoDoc](),
+		"AudioTrack":    reflect.TypeFor[audioDoc](),
+		"Viewers":       reflect.TypeFor[viewersDoc](),
+		"SessionList":   reflect.TypeFor[listDoc[sessionDoc]](),
+		"Session":       reflect.TypeFor[sessionDoc](),
+		"Server":        reflect.TypeFor[serverDoc](),
+		"Totals":        reflect.TypeFor[totalsDoc](),
+		"KeyList":       reflect.TypeFor[listDoc[keyDoc]](),
+		"Key":           reflect.TypeFor[keyDoc](),
+		"KeyRequest":    reflect.TypeFor[createKeyRequest](),
+		"SecretKey":     reflect.TypeFor[secretKeyDoc](),
 		"Recording":     reflect.TypeFor[recordingDoc](),
 		"RecordingList": reflect.TypeFor[listDoc[recordingDoc]](),
+		"Cluster":       reflect.TypeFor[ClusterInfo](),
+		"ClusterStream": reflect.TypeFor[ClusterStream](),
+		"RelayList":     reflect.TypeFor[listDoc[relayDoc]](),
+		"Relay":         reflect.TypeFor[relayDoc](),
 	}
 	for name, schema := range doc.Components.Schemas {
 		typ, ok := types[name]
@@ -263,6 +266,10 @@ func checkSchema(t *testing.T, doc openAPIDoc, where string, schema map[string]a
 	case typ.Kind() == reflect.String:
 		if kind != "string" {
 			t.Errorf("%s: string documented as %q", where, kind)
+		}
+	case typ.Kind() == reflect.Bool:
+		if kind != "boolean" {
+			t.Errorf("%s: bool documented as %q", where, kind)
 		}
 	case typ.Kind() == reflect.Float64:
 		if kind != "number" {

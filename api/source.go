@@ -75,6 +75,9 @@ type StreamInfo struct {
 	Dropped uint64
 	// StartTime is when the stream was published.
 	StartTime time.Time
+	// Relay is the pull publishing the stream, nil for a stream that is
+	// not pulled from another server.
+	Relay *RelayInfo
 }
 
 // PublisherInfo describes the session publishing a stream.
@@ -202,6 +205,9 @@ type Deps struct {
 	// sums the live streams (bytes in, drops) and the current sessions
 	// (bytes out) instead, which fall back when streams end.
 	Totals func() Totals
+	// Cluster describes the cluster for GET /cluster. Nil: the server is
+	// not part of one (404).
+	Cluster ClusterSource
 	// Now is the clock used for uptimes. Nil means time.Now.
 	Now func() time.Time
 	// Guard stands in front of every route; share it with the rest of the
@@ -209,6 +215,8 @@ type Deps struct {
 	// counted in one place. Nil: New builds one from its Config that logs
 	// each refusal at debug level.
 	Guard *Guard
+	// Relays lists the streams pulled from other servers. Nil lists none.
+	Relays RelaySource
 }
 
 // noStreams is the StreamSource used when Deps.Streams is nil.

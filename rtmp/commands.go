@@ -218,7 +218,9 @@ func (c *ServerConn) onPublish(ctx context.Context, streamID uint32, cmd Command
 		return c.refuse(ctx, streamID, codePublishBadName, nameRefusal(err), err)
 	}
 	grant, err := c.authorizePublish(ctx, key, query)
-	if err != nil {
+	if errors.Is(err, stream.ErrStreamBusy) { // live on another server of the cluster
+		return c.refuse(ctx, streamID, codePublishBadName, fmt.Sprintf("Stream %s is already being published.", key), err)
+	} else if err != nil {
 		return c.refuse(ctx, streamID, codePublishDenied, fmt.Sprintf("Publishing %s is not allowed: %v.", key, err), err)
 	}
 	key = grant.Key

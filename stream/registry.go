@@ -42,6 +42,8 @@ type Registry struct {
 	mem *MemoryBudget
 	// adm counts streams per address group and the budgets' hits.
 	adm admission
+	// demander starts publishers of streams viewers ask for (demand.go).
+	demander demanderSlot
 }
 
 // NewRegistry returns an empty registry running with cfg.WithDefaults(),

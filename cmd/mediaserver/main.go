@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/mediaserver/mediaserver/internal/logmask"
 	"github.com/mediaserver/mediaserver/internal/server"
 )
@@ -57,6 +59,11 @@ func run(args, environ []string, stderr io.Writer) error {
 		return err
 	}
 	setGCPercent(environ)
+	if cfg.Cluster.Enabled() {
+		// The Redis client logs its connection retries on its own; they
+		// belong in the server's log, below the cluster's own reports.
+		redis.SetLogger(redisLog{log: log.With("component", "redis")})
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	hangups := make(chan os.Signal, 1)
@@ -152,4 +159,13 @@ func newLogger(cfg server.LogConfig, w io.Writer) (*slog.Logger, error) {
 	default:
 		return nil, fmt.Errorf("log format %q: want text or json", cfg.Format)
 	}
+}
+
+// redisLog routes the Redis client's messages into the server's log at
+// debug level: the cluster logs the outages that matter itself.
+type redisLog struct{ log *slog.Logger }
+
+// Printf implements the Redis client's logger.
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, fmt.Sprintf(format, v...))
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/mediaserver/mediaserver/api"
 	"github.com/mediaserver/mediaserver/httpflv"
+	"github.com/mediaserver/mediaserver/relay"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
 )
@@ -47,6 +48,8 @@ type Deps struct {
 	RTMP    RTMP
 	HTTPFLV HTTPFLV
 	HLS     HLS
+	// Relays, when set, describes the streams pulled from other servers.
+	Relays Relays
 }
 
 // Source implements api.StreamSource and api.SessionSource over Deps.
@@ -131,6 +134,9 @@ func (s *Source) describe(st *stream.Stream) api.StreamInfo {
 	}
 	if s.deps.HLS != nil {
 		out.Viewers.HLS = s.deps.HLS.Viewers(key)
+	}
+	if info.Protocol == relay.ProtocolRelay {
+		out.Relay = s.relayOf(key)
 	}
 	s.hlsStatus(key, out.Tracks)
 	out.Publisher.Capabilities, out.Publisher.FourCCs = publisherCaps(info)

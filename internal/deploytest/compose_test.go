@@ -373,3 +373,42 @@ func parsesAs(typ reflect.Type, value string) error {
 	}
 	return err
 }
+
+// TestComposeClusterProfile: the cluster profile runs Redis, two origins
+// and two edges of the server's image, and nginx with the repository's
+// configuration; every node names Redis and its role, origins advertise
+// their own service name, and nothing else changes without the profile.
+func TestComposeClusterProfile(t *testing.T) {
+	p := mustLoad(t, "cluster")
+	for _, name := range []string{"redis", "origin-a", "origin-b", "edge-a", "edge-b", "nginx"} {
+		s, ok := p.Services[name]
+		if !ok {
+			t.Fatalf("cluster profile lacks %s (services %q)", name, p.ServiceNames())
+		}
+		if !slices.Equal(s.Profiles, []string{"cluster"}) {
+			t.Errorf("%s profiles %q, want only cluster", name, s.Profiles)
+		}
+	}
+	for name, role := range map[string]string{"origin-a": "origin", "origin-b": "origin", "edge-a": "edge", "edge-b": "edge"} {
+		s := p.Services[name]
+		env := environment(s)
+		checkEnvironmentNamesConfig(t, env)
+		if env["MEDIASERVER_CLUSTER_ROLE"] != role || env["MEDIASERVER_CLUSTER_REDIS"] != "redis://redis:6379" {
+			t.Errorf("%s: role %q redis %q", name, env["MEDIASERVER_CLUSTER_ROLE"], env["MEDIASERVER_CLUSTER_REDIS"])
+		}
+		if role == "origin" && env["MEDIASERVER_CLUSTER_ADVERTISE"] != "http://"+name+":8080" {
+			t.Errorf("%s advertises %q", name, env["MEDIASERVER_CLUSTER_ADVERTISE"])
+		}
+		if s.Build == nil || s.Build.Target != "runtime" || s.HealthCheck == nil {
+			t.Errorf("%s: build %+v healthcheck %+v: want the server image with its health check", name, s.Build, s.HealthCheck)
+		}
+	}
+	var conf bool
+	for _, v := range p.Services["nginx"].Volumes {
+		root, _ := filepath.Abs(repoRoot)
+		conf = conf || v.Source == filepath.Join(root, "deploy", "nginx", "mediaserver.conf")
+	}
+	if !conf {
+		t.Errorf("nginx volumes %+v: want deploy/nginx/mediaserver.conf", p.Services["nginx"].Volumes)
+	}
+}

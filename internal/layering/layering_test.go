@@ -54,8 +54,9 @@ func TestLayering(t *testing.T) {
 		"internal/conns":  {"stream", "flv", "amf"},
 		"api":             {},
 		"internal/flvmp4": {"stream", "flv", "fmp4", "amf"},
-
-		"record": {"stream", "flv", "fmp4", "internal/flvmp4", "amf"},
+		"record":          {"stream", "flv", "fmp4", "internal/flvmp4", "amf"},
+		"cluster":         {"stream", "flv", "amf", "relay", "rtmp", "rtmp/chunk", "rtmp/handshake", "fmp4"},
+		"relay":           {"rtmp", "rtmp/chunk", "rtmp/handshake", "stream", "flv", "fmp4", "amf"},
 	}
 	for pkg, allowed := range only {
 		for _, imp := range deps[pkg] {

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -44,12 +45,17 @@ type errorLog struct{ log *slog.Logger }
 // Println implements promhttp.Logger.
 func (l errorLog) Println(v ...any) { l.log.Error("metrics scrape", "error", fmt.Sprint(v...)) }
 
+// ErrDegraded is wrapped by a HealthCheck error that leaves the server
+// serving: a part it depends on for new work is down.
+var ErrDegraded = errors.New("degraded")
+
 // HealthCheck reports why the server is not healthy; nil means healthy.
 type HealthCheck func() error
 
 // HealthHandler returns the /healthz handler: 200 {"status":"ok"} while
-// check (if any) passes, 503 {"status":"unavailable","error":"…"}
-// otherwise.
+// check (if any) passes; 200 {"status":"degraded","error":"…"} when its
+// error wraps ErrDegraded (the server still serves; a load balancer keeps
+// it); 503 {"status":"unavailable","error":"…"} otherwise.
 func HealthHandler(check HealthCheck) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -59,7 +65,9 @@ func HealthHandler(check HealthCheck) http.Handler {
 		}
 		status, doc := http.StatusOK, map[string]string{"status": "ok"}
 		if check != nil {
-			if err := check(); err != nil {
+			if err := check(); errors.Is(err, ErrDegraded) {
+				doc = map[string]string{"status": "degraded", "error": err.Error()}
+			} else if err != nil {
 				status, doc = http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()}
 			}
 		}

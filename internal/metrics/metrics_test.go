@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -361,6 +362,8 @@ func TestHealthHandler(t *testing.T) {
 		{"passing", func() error { return nil }, http.MethodGet, 200, `{"status":"ok"}`},
 		{"failing", func() error { return errors.New("rtmp listener closed") }, http.MethodGet, 503,
 			`{"error":"rtmp listener closed","status":"unavailable"}`},
+		{"degraded", func() error { return fmt.Errorf("%w: cluster: Redis unreachable", ErrDegraded) }, http.MethodGet, 200,
+			`{"error":"degraded: cluster: Redis unreachable","status":"degraded"}`},
 		{"head", nil, http.MethodHead, 200, ""},
 		{"post", nil, http.MethodPost, 405, "method not allowed"},
 	}

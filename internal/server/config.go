@@ -7,11 +7,13 @@ import (
 	"time"
 
 	"github.com/mediaserver/mediaserver/api"
+	"github.com/mediaserver/mediaserver/cluster"
 	"github.com/mediaserver/mediaserver/hls"
 	"github.com/mediaserver/mediaserver/httpflv"
 	"github.com/mediaserver/mediaserver/internal/access"
 	"github.com/mediaserver/mediaserver/internal/metrics"
 	"github.com/mediaserver/mediaserver/record"
+	"github.com/mediaserver/mediaserver/relay"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
 )
@@ -63,6 +65,9 @@ type Config struct {
 	Metrics metrics.Config    `yaml:"metrics"`
 	Access  access.Config     `yaml:"access"`
 	Record  record.Config     `yaml:"record"`
+	Cluster cluster.Config    `yaml:"cluster"`
+	// Relay is the streams pulled from other servers (relay.*).
+	Relay relay.PullConfig `yaml:"relay"`
 }
 
 // LogConfig selects the log format and level.
@@ -135,6 +140,8 @@ func (c Config) WithDefaults() Config {
 	c.Metrics = c.Metrics.WithDefaults()
 	c.Access = c.Access.WithDefaults()
 	c.Record = c.Record.WithDefaults()
+	c.Cluster = c.Cluster.WithDefaults()
+	c.Relay = c.Relay.WithDefaults()
 	return c
 }
 
@@ -150,6 +157,8 @@ func (c Config) Validate() error {
 		{"flv", c.FLV.Validate()}, {"hls", c.HLS.Validate()}, {"api", c.API.Validate()},
 		{"metrics", c.Metrics.Validate()}, {"access", c.Access.Validate()},
 		{"record", c.Record.Validate()},
+		{"cluster", c.Cluster.Validate()},
+		{"relay", c.Relay.Validate()},
 	} {
 		if part.err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", part.name, part.err))

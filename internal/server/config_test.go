@@ -12,6 +12,7 @@ import (
 	"github.com/mediaserver/mediaserver/internal/access"
 	"github.com/mediaserver/mediaserver/internal/server"
 	"github.com/mediaserver/mediaserver/internal/servertest"
+	"github.com/mediaserver/mediaserver/relay"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
 )
@@ -81,6 +82,11 @@ func TestServerAPIReportsDefaultedSettings(t *testing.T) {
 			"max_concurrent_publish_hooks": num(access.DefaultMaxConcurrentHooks),
 			"max_concurrent_play_hooks":    num(access.DefaultMaxConcurrentHooks),
 			"data_dir":                     access.DefaultDataDir,
+		},
+		"relay": {
+			"idle_timeout": dur(relay.DefaultPullIdleTimeout), "start_timeout": dur(relay.DefaultPullStartTimeout),
+			"retry_delay": dur(relay.DefaultPullRetryDelay), "retry_max_delay": dur(relay.DefaultPullRetryMaxDelay),
+			"read_timeout": dur(relay.DefaultPullReadTimeout),
 		},
 	}
 	for part, settings := range want {

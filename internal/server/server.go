@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mediaserver/mediaserver/api"
+	"github.com/mediaserver/mediaserver/cluster"
 	"github.com/mediaserver/mediaserver/hls"
 	"github.com/mediaserver/mediaserver/httpflv"
 	"github.com/mediaserver/mediaserver/internal/access"
@@ -24,6 +25,7 @@ import (
 	"github.com/mediaserver/mediaserver/internal/logmask"
 	"github.com/mediaserver/mediaserver/internal/metrics"
 	"github.com/mediaserver/mediaserver/record"
+	"github.com/mediaserver/mediaserver/relay"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
 	"github.com/mediaserver/mediaserver/web"
@@ -44,10 +46,13 @@ type Server struct {
 	flv    *httpflv.Handler
 	hls    *hls.Manager
 	rec    *record.Manager
-	http   *http.Server
-	rtmpLn net.Listener
-	httpLn net.Listener
-	errc   chan error
+	relay  *relay.Puller
+	// cluster is the server's cluster membership; nil outside a cluster.
+	cluster *cluster.Node
+	http    *http.Server
+	rtmpLn  net.Listener
+	httpLn  net.Listener
+	errc    chan error
 
 	httpLimits *httpLimits
 	// adminRefusals rate-limits the log of requests the admin surface's
@@ -70,6 +75,14 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, version: version, start: time.Now(), errc: make(chan error, 2)}
 	s.httpLimits = &httpLimits{log: log.With("component", "http"),
 		adm: conns.Counter{Max: cfg.HTTP.MaxConns, MaxPerHost: cfg.HTTP.MaxConnsPerIP}}
+	// undo closes what was built, newest first, when a later part fails.
+	var undo []func()
+	fail := func(err error) (*Server, error) {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+		return nil, err
+	}
 	var err error
 	if s.hub, err = stream.NewRegistry(cfg.Stream, log); err != nil {
 		return nil, fmt.Errorf("stream: %w", err)
@@ -77,42 +90,50 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	if s.access, err = access.New(cfg.Access, log); err != nil {
 		return nil, fmt.Errorf("access: %w", err)
 	}
+	undo = append(undo, s.access.Close)
 	s.hub.AddObserver(s.access)
 	hlsCfg := cfg.HLS
 	hlsCfg.Authorizer = s.access
 	hlsCfg.Memory = s.hub.Memory()
-	s.hls, err = hls.NewManager(hlsCfg, s.hub, log)
-	if err != nil {
-		s.access.Close()
-		return nil, fmt.Errorf("hls: %w", err)
+	// Viewers' outputs look streams up through the hub's viewer side: the
+	// first viewer of a stream pulled on demand starts its pull.
+	viewerHub := s.hub.ForViewers()
+	if s.hls, err = hls.NewManager(hlsCfg, viewerHub, log); err != nil {
+		return fail(fmt.Errorf("hls: %w", err))
 	}
+	undo = append(undo, s.hls.Close)
 	flvCfg := cfg.FLV
 	flvCfg.Authorizer, flvCfg.PlayListener = s.access, s.access
-	if s.flv, err = httpflv.New(flvCfg, s.hub, log); err != nil {
-		s.hls.Close()
-		s.access.Close()
-		return nil, fmt.Errorf("http-flv: %w", err)
+	if s.flv, err = httpflv.New(flvCfg, viewerHub, log); err != nil {
+		return fail(fmt.Errorf("http-flv: %w", err))
 	}
+	undo = append(undo, s.flv.Close)
 	rtmpCfg := cfg.RTMP
 	rtmpCfg.Authorizer, rtmpCfg.PlayListener = s.access, s.access
-	if s.rtmp, err = rtmp.NewServer(rtmpCfg, s.hub, log); err != nil {
-		s.flv.Close()
-		s.hls.Close()
-		s.access.Close()
-		return nil, fmt.Errorf("rtmp: %w", err)
+	if cfg.Cluster.Enabled() {
+		if s.cluster, err = cluster.NewNode(cfg.Cluster, s.hub, log); err != nil {
+			return fail(fmt.Errorf("cluster: %w", err))
+		}
+		undo = append(undo, s.closeCluster)
+		s.hub.AddObserver(s.cluster)
+		rtmpCfg.Authorizer = cluster.PublishGate{Inner: s.access, Node: s.cluster}
 	}
+	if s.rtmp, err = rtmp.NewServer(rtmpCfg, viewerHub, log); err != nil {
+		return fail(fmt.Errorf("rtmp: %w", err))
+	}
+	if s.relay, err = relay.NewPuller(cfg.Relay, s.hub, s.hls, log); err != nil {
+		return fail(fmt.Errorf("relay: %w", err))
+	}
+	undo = append(undo, s.relay.Close)
+	s.hub.SetDemander(s.demander())
 	if s.rec, err = record.NewManager(cfg.Record, s.hub, log); err != nil {
-		s.hls.Close()
-		s.access.Close()
-		return nil, fmt.Errorf("record: %w", err)
+		return fail(fmt.Errorf("record: %w", err))
 	}
+	undo = append(undo, s.rec.Close)
 	s.hub.AddObserver(s.rec)
 	handler, err := s.routes()
 	if err != nil {
-		s.rec.Close()
-		s.hls.Close()
-		s.access.Close()
-		return nil, err
+		return fail(err)
 	}
 	s.http = &http.Server{
 		Handler:           s.httpLimits.handler(handler),
@@ -124,17 +145,11 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
 	}
 	if s.rtmpLn, err = net.Listen("tcp", cfg.RTMP.Addr); err != nil {
-		s.rec.Close()
-		s.hls.Close()
-		s.access.Close()
-		return nil, fmt.Errorf("rtmp listen: %w", err)
+		return fail(fmt.Errorf("rtmp listen: %w", err))
 	}
+	undo = append(undo, func() { _ = s.rtmpLn.Close() })
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
-		_ = s.rtmpLn.Close()
-		s.rec.Close()
-		s.hls.Close()
-		s.access.Close()
-		return nil, fmt.Errorf("http listen: %w", err)
+		return fail(fmt.Errorf("http listen: %w", err))
 	}
 	go func() { s.errc <- s.rtmp.Serve(s.rtmpLn) }()
 	go func() { s.errc <- s.http.Serve(s.httpLimits.listener(s.httpLn)) }()
@@ -149,7 +164,7 @@ func (s *Server) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	src := apisource.New(apisource.Deps{Hub: s.hub, RTMP: s.rtmp, HTTPFLV: s.flv, HLS: s.hls})
+	src := apisource.New(apisource.Deps{Hub: s.hub, RTMP: s.rtmp, HTTPFLV: s.flv, HLS: s.hls, Relays: s.relay})
 	collector := metrics.New(metrics.Deps{
 		Hub: s.hub, HLSViewers: s.hls, Auth: s.access, Admin: guard,
 		HLSSegments: s.hls.SegmentsProduced, HandshakeFailures: s.rtmp.HandshakeFailures,
@@ -165,10 +180,15 @@ func (s *Server) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	apiHandler, err := api.New(s.cfg.API, api.Deps{
+	deps := api.Deps{
 		Streams: src, Sessions: src, Keys: keySource{s: s}, Server: s.info, Totals: apisource.Totals(collector), Guard: guard,
 		Recordings: recordingSource{m: s.rec},
-	}, s.log)
+		Relays:     src,
+	}
+	if s.cluster != nil {
+		deps.Cluster = clusterSource{node: s.cluster}
+	}
+	apiHandler, err := api.New(s.cfg.API, deps, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
@@ -178,12 +198,16 @@ func (s *Server) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle(api.BasePath+"/", apiHandler)
 	mux.Handle("/metrics", metricsHandler)
-	mux.Handle("/healthz", metrics.HealthHandler(nil))
+	mux.Handle("/healthz", metrics.HealthHandler(s.health))
 	if s.cfg.HTTP.Pprof {
 		mux.Handle("/debug/pprof/", loopbackOnly(guard.Protect(http.HandlerFunc(pprof.Index))))
 		mux.Handle("/debug/pprof/profile", loopbackOnly(guard.Protect(http.HandlerFunc(pprof.Profile))))
 	}
-	mux.Handle("/", mediaRouter{flv: s.flv, hls: s.hls, ui: guard.ProtectPage(ui)})
+	var hlsHandler http.Handler = s.hls
+	if s.cluster != nil {
+		hlsHandler = s.cluster.HLSProxy(s.hls)
+	}
+	mux.Handle("/", mediaRouter{flv: s.flv, hls: hlsHandler, ui: guard.ProtectPage(ui)})
 	return mux, nil
 }
 
@@ -286,6 +310,8 @@ func (s *Server) Shutdown() error {
 	defer cancel()
 	var errs []error
 	s.flv.Close()
+	s.hub.SetDemander(nil)
+	s.relay.Close()
 	s.hub.Close()
 	if err := s.rtmp.Shutdown(ctx); err != nil && !errors.Is(err, rtmp.ErrServerClosed) {
 		errs = append(errs, fmt.Errorf("rtmp: %w", err))
@@ -305,6 +331,7 @@ func (s *Server) Shutdown() error {
 	}
 	s.hls.Close()
 	s.rec.Close()
+	s.closeCluster()
 	s.access.Close()
 	return errors.Join(errs...)
 }

@@ -149,6 +149,9 @@ func Start(t testing.TB, name string, args ...string) *Process {
 	p.cmd.Stdout = &lockedWriter{p: p}
 	p.cmd.Stderr = &lockedWriter{p: p}
 	p.cmd.Cancel = func() error { return p.cmd.Process.Signal(syscall.SIGKILL) }
+	// A tool whose children outlive it (nginx's workers) keeps the output
+	// pipes open: stop waiting for them shortly after the tool exited.
+	p.cmd.WaitDelay = 5 * time.Second
 	if err := p.cmd.Start(); err != nil {
 		cancel()
 		t.Fatalf("start %s: %v", name, err)
