@@ -8,7 +8,7 @@ GO        ?= go
 BIN       := bin/mediaserver
 NODE_DEPS := node_modules/.installed
 
-.PHONY: all build run test test-deps test-go vet lint fmt bench bench-load bench-floor bench-smoke web clean
+.PHONY: all build run test test-deps test-go vet lint fmt bench bench-load bench-floor bench-smoke bench-cluster web clean
 
 all: build
 
@@ -109,6 +109,11 @@ bench-floor:
 bench-smoke: build
 	$(GO) run ./cmd/mediabench -viewers 10 -proto flv -duration 10s -warmup 2s \
 		-gen-size 640x360 -gen-kbps 800 -gen-duration 10s $(BENCH_SERVER)
+
+# Cluster figures: cost per HTTP-FLV viewer on an origin and on an edge, and
+# an origin's cost with HLS clients behind nginx (scripts/bench-cluster.sh).
+bench-cluster:
+	scripts/bench-cluster.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf bin node_modules
