@@ -30,6 +30,10 @@ import (
 type ServerConfig struct {
 	// Addr is the listen address. Default ":1935".
 	Addr string `yaml:"addr"`
+	// TLSAddr is the listen address of RTMPS: the same server over TLS,
+	// with the certificate the caller configures (the server composes it
+	// from its shared TLS settings). Empty (the default): no RTMPS.
+	TLSAddr string `yaml:"tls_addr"`
 	// ChunkSize is the chunk size the server sends with. Default 4096.
 	ChunkSize int `yaml:"chunk_size"`
 	// WindowAckSize is the acknowledgement window the server announces.

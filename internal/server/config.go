@@ -61,6 +61,9 @@ type Config struct {
 	API     api.Config        `yaml:"api"`
 	Metrics metrics.Config    `yaml:"metrics"`
 	Access  access.Config     `yaml:"access"`
+	// TLS is the certificate of the HTTPS and RTMPS listeners
+	// (http.tls_addr, rtmp.tls_addr).
+	TLS TLSConfig `yaml:"tls"`
 }
 
 // LogConfig selects the log format and level.
@@ -78,6 +81,11 @@ type LogConfig struct {
 type HTTPConfig struct {
 	// Addr is the listen address. Default DefaultHTTPAddr (":8080").
 	Addr string `yaml:"addr"`
+	// TLSAddr is the listen address of HTTPS, which serves all that Addr
+	// serves, over HTTP/2 or HTTP/1.1 (ALPN), with the certificate of
+	// Config.TLS. Addr keeps serving plain HTTP beside it. Empty (the
+	// default): no HTTPS.
+	TLSAddr string `yaml:"tls_addr"`
 	// ReadHeaderTimeout bounds reading a request's headers (slow clients).
 	// Default DefaultReadHeaderTimeout (10s).
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
@@ -146,6 +154,7 @@ func (c Config) Validate() error {
 		{"log", c.Log.Validate()}, {"rtmp", c.RTMP.Validate()}, {"stream", c.Stream.Validate()},
 		{"flv", c.FLV.Validate()}, {"hls", c.HLS.Validate()}, {"api", c.API.Validate()},
 		{"metrics", c.Metrics.Validate()}, {"access", c.Access.Validate()},
+		{"tls", c.validateTLS()},
 	} {
 		if part.err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", part.name, part.err))
