@@ -227,7 +227,7 @@ func (h *Handler) serveFLV(w http.ResponseWriter, r *http.Request, s *stream.Str
 		return
 	}
 	log := h.log.With("session", sess.id, "stream", sess.key.String(), "remote", sess.remote)
-	log.Info("viewer joined", "protocol", ProtocolFLV)
+	log.Info("viewer joined", "protocol", ProtocolFLV, "http", r.Proto)
 	// Send the response header at once: the player sees the stream start
 	// even while the FLV header waits for the stream's tracks to be known.
 	done := func(err error) {

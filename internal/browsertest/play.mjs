@@ -1,7 +1,7 @@
 // Plays a live stream in headless Chromium with mpegts.js (HTTP-FLV, WS-FLV)
 // or hls.js (HLS) and prints what happened as JSON on stdout.
 //
-// Usage: node play.mjs '{"url": "...", "player": "mpegts"|"hls", "seconds": 7}'
+// Usage: node play.mjs '{"url": "...", "player": "mpegts"|"hls", "seconds": 7, "ignoreHTTPSErrors": false}'
 import { chromium } from 'playwright-core';
 import http from 'node:http';
 import fs from 'node:fs';
@@ -40,7 +40,8 @@ const browser = await chromium.launch({
 });
 const result = { errors: [], console: [] };
 try {
-  const page = await browser.newPage();
+  // ignoreHTTPSErrors: the server under test presents a certificate made for the test.
+  const page = await browser.newPage({ ignoreHTTPSErrors: !!opts.ignoreHTTPSErrors });
   page.on('console', (m) => { if (m.type() === 'error') result.console.push(m.text()); });
   page.on('pageerror', (e) => result.errors.push('pageerror: ' + e.message));
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
