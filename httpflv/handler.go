@@ -49,7 +49,7 @@ type Handler struct {
 	wg       sync.WaitGroup // one per running session
 
 	closedBytesOut atomic.Uint64 // bytes sent to viewers that have left
-	batchBuffers   sync.Pool     // *[]byte batch buffers shared by viewers that need one
+	batchBuffers   sync.Pool     // *[]byte batch buffers shared by viewers that need one (HTTP/2, TLS)
 	wsTooLarge     atomic.Uint64 // WebSocket viewers cut off for a message over WSReadLimit
 }
 
@@ -237,7 +237,7 @@ func (h *Handler) serveFLV(w http.ResponseWriter, r *http.Request, s *stream.Str
 	}
 	var raw *rawResponse
 	if takeover {
-		raw, err = hijack(w, r, sess, h.cfg.WriteTimeout)
+		raw, err = hijack(w, r, sess, h.cfg.WriteTimeout, &h.batchBuffers)
 	}
 	switch {
 	case err != nil:
