@@ -1,10 +1,12 @@
 package httpflv
 
 import (
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/mediaserver/mediaserver/internal/writev"
@@ -42,6 +44,12 @@ type connWriter struct {
 	out     *writev.Conn
 	sess    *session
 	framing framing
+	// gather, on a TLS connection, lends the buffer a batch is copied
+	// into, to go out in one Write: a vectored write reaches a TLS
+	// connection as one Write, one record and one syscall per piece. Nil
+	// on a socket.
+	gather *sync.Pool // of *[]byte
+	one    [1][]byte  // the gathered batch, as the iovec of a Write
 
 	// iov and head are the batch being framed, by the viewer's goroutine
 	// or, while it is parked, the delivery goroutine.
@@ -58,10 +66,12 @@ var crlf = []byte("\r\n")
 // newConnWriter returns a writer for conn, whose batch writes the session
 // arms (and refuses once it was stopped). The socket's unsent bytes are
 // capped (writev.LimitUnsent) where the platform allows, so that a slow
-// viewer's backlog stays where the stream's lag bound sees it.
-func newConnWriter(conn net.Conn, sess *session, timeout time.Duration, f framing) *connWriter {
+// viewer's backlog stays where the stream's lag bound sees it. On a TLS
+// connection, each batch is gathered into a buffer borrowed from pool (of
+// *[]byte) and written at once.
+func newConnWriter(conn net.Conn, sess *session, timeout time.Duration, f framing, pool *sync.Pool) *connWriter {
 	_ = writev.LimitUnsent(conn) // best effort: without it, lag hides in the kernel
-	return &connWriter{
+	w := &connWriter{
 		out: writev.NewConn(conn, writev.ConnConfig{
 			Timeout: timeout,
 			Arm:     func() error { return sess.arm(conn, timeout) },
@@ -69,12 +79,27 @@ func newConnWriter(conn net.Conn, sess *session, timeout time.Duration, f framin
 		sess:    sess,
 		framing: f,
 	}
+	if _, ok := conn.(*tls.Conn); ok {
+		w.gather = pool
+	}
+	return w
 }
 
 // send implements transport: the batch is written within the write
 // timeout, unless the session was stopped.
 func (w *connWriter) send(bufs [][]byte, size int) error {
-	_, err := w.out.Write(w.frame(bufs, size))
+	iov := w.frame(bufs, size)
+	var err error
+	if w.gather != nil {
+		err = withGathered(w.gather, iov, func(b []byte) error {
+			w.one[0] = b
+			_, err := w.out.Write(w.one[:])
+			w.one[0] = nil
+			return err
+		})
+	} else {
+		_, err = w.out.Write(iov)
+	}
 	w.clearIOV()
 	return err
 }

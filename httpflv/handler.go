@@ -49,7 +49,7 @@ type Handler struct {
 	wg       sync.WaitGroup // one per running session
 
 	closedBytesOut atomic.Uint64 // bytes sent to viewers that have left
-	batchBuffers   sync.Pool     // *[]byte batch buffers shared by viewers that need one
+	batchBuffers   sync.Pool     // *[]byte batch buffers shared by viewers that need one (HTTP/2, TLS)
 	wsTooLarge     atomic.Uint64 // WebSocket viewers cut off for a message over WSReadLimit
 }
 
@@ -227,7 +227,7 @@ func (h *Handler) serveFLV(w http.ResponseWriter, r *http.Request, s *stream.Str
 		return
 	}
 	log := h.log.With("session", sess.id, "stream", sess.key.String(), "remote", sess.remote)
-	log.Info("viewer joined", "protocol", ProtocolFLV)
+	log.Info("viewer joined", "protocol", ProtocolFLV, "http", r.Proto)
 	// Send the response header at once: the player sees the stream start
 	// even while the FLV header waits for the stream's tracks to be known.
 	done := func(err error) {
@@ -237,7 +237,7 @@ func (h *Handler) serveFLV(w http.ResponseWriter, r *http.Request, s *stream.Str
 	}
 	var raw *rawResponse
 	if takeover {
-		raw, err = hijack(w, r, sess, h.cfg.WriteTimeout)
+		raw, err = hijack(w, r, sess, h.cfg.WriteTimeout, &h.batchBuffers)
 	}
 	switch {
 	case err != nil:
@@ -290,10 +290,10 @@ func (h *Handler) runViewer(ctx context.Context, sess *session, v *viewer, out *
 // responses that cannot be taken over.
 func (h *Handler) serveFLVResponse(ctx context.Context, w http.ResponseWriter, sess *session) (*viewer, error) {
 	rc := http.NewResponseController(w)
-	sess.mu.Lock()
-	sess.interrupt = func() { _ = rc.SetWriteDeadline(time.Now()) }
-	sess.mu.Unlock()
 	out := &httpTransport{w: w, rc: rc, sess: sess, timeout: h.cfg.WriteTimeout, pool: &h.batchBuffers}
+	sess.mu.Lock()
+	sess.interrupt = out.interrupt
+	sess.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
 	v := newViewer(sess.reader, out, h.cfg, &sess.bytesOut)
 	err := out.flush()
@@ -310,18 +310,24 @@ func (h *Handler) serveFLVResponse(ctx context.Context, w http.ResponseWriter, s
 }
 
 // httpTransport writes a viewer's batches to an HTTP response: one Write
-// (one chunk) and one Flush per batch, each under the write timeout.
+// (one chunk, or HTTP/2 DATA frames) and one Flush per batch, each under
+// the write timeout. It serves the responses that cannot be taken over:
+// HTTP/2 ones above all.
 type httpTransport struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	sess    *session
 	timeout time.Duration
 	pool    *sync.Pool // of *[]byte
+	// writing is set from before a write is armed until it returned.
+	writing atomic.Bool
 }
 
 // send implements transport: the batch is gathered into one pooled
 // buffer and written as one chunk.
 func (t *httpTransport) send(bufs [][]byte, _ int) error {
+	t.writing.Store(true)
+	defer t.writing.Store(false)
 	if err := t.sess.arm(t.rc, t.timeout); err != nil {
 		return err
 	}
@@ -335,10 +341,24 @@ func (t *httpTransport) send(bufs [][]byte, _ int) error {
 
 // flush sends what is buffered (the response header) under the timeout.
 func (t *httpTransport) flush() error {
+	t.writing.Store(true)
+	defer t.writing.Store(false)
 	if err := t.sess.arm(t.rc, t.timeout); err != nil {
 		return err
 	}
 	return t.rc.Flush()
+}
+
+// interrupt makes a write under way fail at once, by moving the write
+// deadline to now. Between writes it does nothing: the viewer, stopped,
+// writes no more, and the response ends cleanly (over HTTP/2 a deadline
+// that passes resets the stream, however the handler then ends). A write
+// that starts after the stop is refused by the session's arm; one armed
+// before it has set writing, so it is seen here.
+func (t *httpTransport) interrupt() {
+	if t.writing.Load() {
+		_ = t.rc.SetWriteDeadline(time.Now())
+	}
 }
 
 // Sessions returns the current viewers, sorted by start time then ID.

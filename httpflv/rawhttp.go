@@ -3,6 +3,7 @@ package httpflv
 import (
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -17,9 +18,9 @@ type rawResponse struct {
 }
 
 // hijack takes the connection of an HTTP/1.x response over and writes the
-// response header. It returns nil, nil when the response cannot be taken
+// response header; over TLS, batches are gathered into buffers of pool. It returns nil, nil when the response cannot be taken
 // over (HTTP/2, test recorders): the caller then writes through w.
-func hijack(w http.ResponseWriter, r *http.Request, sess *session, timeout time.Duration) (*rawResponse, error) {
+func hijack(w http.ResponseWriter, r *http.Request, sess *session, timeout time.Duration, pool *sync.Pool) (*rawResponse, error) {
 	if r.ProtoMajor != 1 {
 		return nil, nil
 	}
@@ -32,7 +33,7 @@ func hijack(w http.ResponseWriter, r *http.Request, sess *session, timeout time.
 	if chunked {
 		f = framingChunked
 	}
-	t := &rawResponse{connWriter: newConnWriter(conn, sess, timeout, f), conn: conn}
+	t := &rawResponse{connWriter: newConnWriter(conn, sess, timeout, f, pool), conn: conn}
 	h := w.Header()
 	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 	h.Set("Connection", "close")

@@ -58,7 +58,7 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request, s *stream.Stre
 	}
 	log.Info("viewer joined", "protocol", ProtocolWS)
 	netConn := conn.NetConn()
-	out := newConnWriter(netConn, sess, h.cfg.WriteTimeout, framingWebSocket)
+	out := newConnWriter(netConn, sess, h.cfg.WriteTimeout, framingWebSocket, &h.batchBuffers)
 	sess.mu.Lock()
 	sess.interrupt = func() { _ = netConn.SetWriteDeadline(time.Now()) }
 	sess.mu.Unlock()

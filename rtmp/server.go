@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -29,6 +30,10 @@ import (
 type ServerConfig struct {
 	// Addr is the listen address. Default ":1935".
 	Addr string `yaml:"addr"`
+	// TLSAddr is the listen address of RTMPS: the same server over TLS,
+	// with the certificate the caller configures (the server composes it
+	// from its shared TLS settings). Empty (the default): no RTMPS.
+	TLSAddr string `yaml:"tls_addr"`
 	// ChunkSize is the chunk size the server sends with. Default 4096.
 	ChunkSize int `yaml:"chunk_size"`
 	// WindowAckSize is the acknowledgement window the server announces.
@@ -171,7 +176,7 @@ type Server struct {
 	nextID atomic.Uint64
 
 	mu     sync.Mutex
-	ln     net.Listener
+	lns    []net.Listener // the listeners Serve accepts on
 	conns  map[*ServerConn]struct{}
 	closed bool
 	wg     sync.WaitGroup
@@ -208,14 +213,15 @@ func NewServer(cfg ServerConfig, hub Hub, log *slog.Logger) (*Server, error) {
 }
 
 // Serve accepts connections on ln until Close. It returns ErrServerClosed
-// after Close.
+// after Close. It may run on several listeners at once (RTMP and RTMPS, a
+// TLS listener from tls.NewListener), all closed by Close and Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return ErrServerClosed
 	}
-	s.ln = ln
+	s.lns = append(s.lns, ln)
 	s.mu.Unlock()
 	for {
 		nc, err := ln.Accept()
@@ -298,19 +304,13 @@ func (s *Server) startConn(nc net.Conn) {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
-	ln := s.ln
 	conns := make([]*ServerConn, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
 	s.draining.Store(true)
-	var err error
-	if ln != nil {
-		if cerr := ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
-			err = cerr
-		}
-	}
+	err := s.closeListeners()
 	for _, c := range conns {
 		c.shutdown()
 	}
@@ -341,18 +341,26 @@ func (s *Server) connCount() int {
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
-	ln := s.ln
 	s.mu.Unlock()
 	s.cancel()
-	var err error
-	if ln != nil {
-		err = ln.Close()
-	}
+	err := s.closeListeners()
 	s.wg.Wait()
-	if errors.Is(err, net.ErrClosed) {
-		err = nil
-	}
 	return err
+}
+
+// closeListeners closes every listener Serve runs on; s.closed must be
+// set, so that no other is added.
+func (s *Server) closeListeners() error {
+	s.mu.Lock()
+	lns := slices.Clone(s.lns)
+	s.mu.Unlock()
+	var errs []error
+	for _, ln := range lns {
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, fmt.Errorf("close listener %s: %w", ln.Addr(), err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Role is what an RTMP connection does: publish or play a stream.

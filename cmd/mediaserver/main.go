@@ -48,7 +48,8 @@ func main() {
 
 // run loads the configuration, starts the server and blocks until SIGINT or
 // SIGTERM, then shuts down in order. SIGHUP reads the configuration again
-// and applies what can change while running (the publish keys).
+// and applies what can change while running (the publish keys, the TLS
+// certificate files).
 func run(args, environ []string, stderr io.Writer) error {
 	cfg, err := loadConfig(args, environ, stderr)
 	if err != nil {
@@ -75,8 +76,15 @@ func run(args, environ []string, stderr io.Writer) error {
 		return err
 	}
 	dashboard, obsServer := clickableURLs(srv.HTTPAddr(), srv.RTMPAddr())
-	log.Info("mediaserver started", "version", version, "rtmp", srv.RTMPAddr(), "http", srv.HTTPAddr(),
-		"dashboard", dashboard, "obs_server", obsServer)
+	started := []any{"version", version, "rtmp", srv.RTMPAddr(), "http", srv.HTTPAddr(),
+		"dashboard", dashboard, "obs_server", obsServer}
+	if addr := srv.RTMPSAddr(); addr != "" {
+		started = append(started, "rtmps", addr)
+	}
+	if addr := srv.HTTPSAddr(); addr != "" {
+		started = append(started, "https", addr)
+	}
+	log.Info("mediaserver started", started...)
 	err = serve(ctx, srv, hangups, func() {
 		log.Info("reloading the configuration", "signal", "SIGHUP")
 		reloaded, err := loadConfig(args, environ, stderr)

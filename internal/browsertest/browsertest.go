@@ -48,8 +48,25 @@ func Dir() string {
 // Play opens url in the player for the given time and reports the result.
 func Play(t testing.TB, player Player, url string, d time.Duration) Result {
 	t.Helper()
+	return play(t, player, url, d, false)
+}
+
+// PlayTrustingAnyCertificate is Play for an https:// or wss:// url whose
+// server presents a certificate the browser does not know, one made for
+// the test: the page accepts any certificate.
+func PlayTrustingAnyCertificate(t testing.TB, player Player, url string, d time.Duration) Result {
+	t.Helper()
+	return play(t, player, url, d, true)
+}
+
+// play runs the harness (see Play); ignoreHTTPSErrors makes the page
+// accept any certificate.
+func play(t testing.TB, player Player, url string, d time.Duration, ignoreHTTPSErrors bool) Result {
+	t.Helper()
 	RequireTools(t)
-	opts, _ := json.Marshal(map[string]any{"url": url, "player": player, "seconds": d.Seconds()})
+	opts, _ := json.Marshal(map[string]any{
+		"url": url, "player": player, "seconds": d.Seconds(), "ignoreHTTPSErrors": ignoreHTTPSErrors,
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), d+60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", filepath.Join(Dir(), "play.mjs"), string(opts))

@@ -2,7 +2,7 @@
 // or hls.js (HLS), or a media file in the <video> element itself ("file"),
 // and prints what happened as JSON on stdout.
 //
-// Usage: node play.mjs '{"url": "...", "player": "mpegts"|"hls", "seconds": 7}'
+// Usage: node play.mjs '{"url": "...", "player": "mpegts"|"hls", "seconds": 7, "ignoreHTTPSErrors": false}'
 import { chromium } from 'playwright-core';
 import http from 'node:http';
 import fs from 'node:fs';
@@ -41,7 +41,8 @@ const browser = await chromium.launch({
 });
 const result = { errors: [], console: [] };
 try {
-  const page = await browser.newPage();
+  // ignoreHTTPSErrors: the server under test presents a certificate made for the test.
+  const page = await browser.newPage({ ignoreHTTPSErrors: !!opts.ignoreHTTPSErrors });
   page.on('console', (m) => { if (m.type() === 'error') result.console.push(m.text()); });
   page.on('pageerror', (e) => result.errors.push('pageerror: ' + e.message));
   await page.goto(`http://127.0.0.1:${server.address().port}/`);

@@ -68,6 +68,9 @@ type Config struct {
 	Cluster cluster.Config    `yaml:"cluster"`
 	// Relay is the streams pulled from other servers (relay.*).
 	Relay relay.PullConfig `yaml:"relay"`
+	// TLS is the certificate of the HTTPS and RTMPS listeners
+	// (http.tls_addr, rtmp.tls_addr).
+	TLS TLSConfig `yaml:"tls"`
 }
 
 // LogConfig selects the log format and level.
@@ -85,6 +88,11 @@ type LogConfig struct {
 type HTTPConfig struct {
 	// Addr is the listen address. Default DefaultHTTPAddr (":8080").
 	Addr string `yaml:"addr"`
+	// TLSAddr is the listen address of HTTPS, which serves all that Addr
+	// serves, over HTTP/2 or HTTP/1.1 (ALPN), with the certificate of
+	// Config.TLS. Addr keeps serving plain HTTP beside it. Empty (the
+	// default): no HTTPS.
+	TLSAddr string `yaml:"tls_addr"`
 	// ReadHeaderTimeout bounds reading a request's headers (slow clients).
 	// Default DefaultReadHeaderTimeout (10s).
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
@@ -159,6 +167,7 @@ func (c Config) Validate() error {
 		{"record", c.Record.Validate()},
 		{"cluster", c.Cluster.Validate()},
 		{"relay", c.Relay.Validate()},
+		{"tls", c.validateTLS()},
 	} {
 		if part.err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", part.name, part.err))

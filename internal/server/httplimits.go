@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -94,15 +95,26 @@ func (l *httpLimits) listener(ln net.Listener) net.Listener { return guardListen
 
 // connContext stores the guarded connection in the request context.
 func (l *httpLimits) connContext(ctx context.Context, c net.Conn) context.Context {
-	return context.WithValue(ctx, connKey{}, c)
+	return context.WithValue(ctx, connKey{}, guarded(c))
 }
 
 // connState notes hijacked connections (WebSocket), whose later timeouts
 // are not header timeouts.
 func (l *httpLimits) connState(c net.Conn, state http.ConnState) {
-	if gc, ok := c.(*guardConn); ok && state == http.StateHijacked {
+	if gc := guarded(c); gc != nil && state == http.StateHijacked {
 		gc.hijacked.Store(true)
 	}
+}
+
+// guarded returns the guardConn under c, which net/http hands over as it
+// is or, on the HTTPS listener, inside the TLS connection; nil for any
+// other.
+func guarded(c net.Conn) *guardConn {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	gc, _ := c.(*guardConn)
+	return gc
 }
 
 // handler marks the connection as inside a request while h runs, so that

@@ -1,11 +1,13 @@
 // Package server composes the packages into the running server: the hub,
 // the RTMP listener, the HTTP listener with media outputs, API, metrics and
-// UI, and shuts them down in order. cmd/mediaserver adds configuration
+// UI, their TLS twins (RTMPS, HTTPS with HTTP/2) when configured, and shuts
+// them down in order. cmd/mediaserver adds configuration
 // loading and signals; tests build the same server on loopback ports.
 package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -54,6 +56,12 @@ type Server struct {
 	httpLn  net.Listener
 	errc    chan error
 
+	// cert is what the TLS listeners present; nil without tls settings.
+	cert *certificate
+	// rtmpsLn and httpsLn are the TLS listeners; nil when off.
+	rtmpsLn net.Listener
+	httpsLn net.Listener
+
 	httpLimits *httpLimits
 	// adminRefusals rate-limits the log of requests the admin surface's
 	// guard refuses.
@@ -72,7 +80,13 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	log = logmask.Logger(log)
-	s := &Server{cfg: cfg, log: log, version: version, start: time.Now(), errc: make(chan error, 2)}
+	s := &Server{cfg: cfg, log: log, version: version, start: time.Now(), errc: make(chan error, 4)}
+	if cfg.TLS.configured() {
+		var err error
+		if s.cert, err = loadCertificate(cfg.TLS); err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+	}
 	s.httpLimits = &httpLimits{log: log.With("component", "http"),
 		adm: conns.Counter{Max: cfg.HTTP.MaxConns, MaxPerHost: cfg.HTTP.MaxConnsPerIP}}
 	// undo closes what was built, newest first, when a later part fails.
@@ -144,16 +158,51 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 		ConnState:         s.httpLimits.connState,
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
 	}
-	if s.rtmpLn, err = net.Listen("tcp", cfg.RTMP.Addr); err != nil {
-		return fail(fmt.Errorf("rtmp listen: %w", err))
+	if err := s.listen(); err != nil {
+		return fail(err)
 	}
-	undo = append(undo, func() { _ = s.rtmpLn.Close() })
-	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
-		return fail(fmt.Errorf("http listen: %w", err))
+	if s.httpsLn != nil {
+		// ServeTLS offers HTTP/2 first (ALPN h2), then HTTP/1.1, which
+		// WebSocket clients pick.
+		s.http.TLSConfig = s.cert.serverTLS("h2", "http/1.1")
 	}
 	go func() { s.errc <- s.rtmp.Serve(s.rtmpLn) }()
 	go func() { s.errc <- s.http.Serve(s.httpLimits.listener(s.httpLn)) }()
+	if s.rtmpsLn != nil {
+		go func() { s.errc <- s.rtmp.Serve(tls.NewListener(s.rtmpsLn, s.cert.serverTLS())) }()
+	}
+	if s.httpsLn != nil {
+		go func() { s.errc <- s.http.ServeTLS(s.httpLimits.listener(s.httpsLn), "", "") }()
+	}
 	return s, nil
+}
+
+// listen binds the RTMP and HTTP listeners and the TLS ones that are set;
+// when one fails, those bound are closed.
+func (s *Server) listen() error {
+	for _, l := range []struct {
+		name string
+		addr string
+		ln   *net.Listener
+	}{
+		{"rtmp", s.cfg.RTMP.Addr, &s.rtmpLn}, {"http", s.cfg.HTTP.Addr, &s.httpLn},
+		{"rtmps", s.cfg.RTMP.TLSAddr, &s.rtmpsLn}, {"https", s.cfg.HTTP.TLSAddr, &s.httpsLn},
+	} {
+		if l.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			for _, bound := range []net.Listener{s.rtmpLn, s.httpLn, s.rtmpsLn} {
+				if bound != nil {
+					_ = bound.Close()
+				}
+			}
+			return fmt.Errorf("%s listen: %w", l.name, err)
+		}
+		*l.ln = ln
+	}
+	return nil
 }
 
 // routes builds the HTTP handler: API, metrics, health, media by path
@@ -256,17 +305,30 @@ func (m mediaRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Reload applies what can change while the server runs from cfg, the
 // configuration read again (on SIGHUP): access.apps, its publish keys and
-// play secrets.
+// play secrets, and the certificate of the TLS listeners (the files of
+// tls.cert_file and tls.key_file, read again: a renewed certificate is
+// presented from the next handshake on; connections open keep theirs).
 // No stream is dropped; publishes that follow obey the new keys. Other
-// changes need a restart. It fails, changing nothing, when cfg does not
-// validate.
+// changes need a restart, TLS listeners and their addresses included. It
+// fails, changing nothing, when cfg does not validate or its certificate
+// does not load.
 func (s *Server) Reload(cfg Config) error {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("reload: %w", err)
 	}
+	var pair *tls.Certificate
+	if s.cert != nil && cfg.TLS.configured() {
+		var err error
+		if pair, err = loadKeyPair(cfg.TLS); err != nil {
+			return fmt.Errorf("reload: tls: %w", err)
+		}
+	}
 	if err := s.access.Reload(cfg.Access); err != nil {
 		return fmt.Errorf("reload: %w", err)
+	}
+	if pair != nil {
+		s.cert.swap(pair)
 	}
 	return nil
 }
@@ -276,6 +338,22 @@ func (s *Server) RTMPAddr() string { return s.rtmpLn.Addr().String() }
 
 // HTTPAddr returns the address the HTTP listener is bound to.
 func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
+
+// RTMPSAddr returns the address the RTMPS listener is bound to, or "" when
+// rtmp.tls_addr is not set.
+func (s *Server) RTMPSAddr() string { return addrOf(s.rtmpsLn) }
+
+// HTTPSAddr returns the address the HTTPS listener is bound to, or "" when
+// http.tls_addr is not set.
+func (s *Server) HTTPSAddr() string { return addrOf(s.httpsLn) }
+
+// addrOf returns the address ln is bound to, or "" for no listener.
+func addrOf(ln net.Listener) string {
+	if ln == nil {
+		return ""
+	}
+	return ln.Addr().String()
+}
 
 // Hub returns the stream registry.
 func (s *Server) Hub() *stream.Registry { return s.hub }

@@ -1,6 +1,7 @@
 package writev
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"syscall"
@@ -22,9 +23,13 @@ const tcpNotSentLowat = 0x19
 // for a viewer whose link is slower than the stream, and tens of seconds
 // of frames wait there, unseen by the stream's lag bound, until a write
 // blocks for the whole write timeout. A connection that wraps its socket
-// (a NetConn method) is unwrapped; connections other than TCP are left as
-// they are.
+// (a NetConn method) is unwrapped, a TLS connection too: the cap holds for
+// its socket's ciphertext just as well; connections other than TCP are
+// left as they are.
 func LimitUnsent(conn net.Conn) error {
+	if tlsConn, ok := conn.(*tls.Conn); ok {
+		conn = tlsConn.NetConn()
+	}
 	tc, ok := unwrap(conn).(*net.TCPConn)
 	if !ok {
 		return nil
