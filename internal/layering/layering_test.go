@@ -53,6 +53,7 @@ func TestLayering(t *testing.T) {
 		"stream":         {"flv", "amf"},
 		"internal/conns": {"stream", "flv", "amf"},
 		"api":            {},
+		"relay":          {"flv", "stream", "rtmp"},
 	}
 	for pkg, allowed := range only {
 		for _, imp := range deps[pkg] {
