@@ -11,6 +11,7 @@ import (
 	"github.com/mediaserver/mediaserver/httpflv"
 	"github.com/mediaserver/mediaserver/internal/access"
 	"github.com/mediaserver/mediaserver/internal/metrics"
+	"github.com/mediaserver/mediaserver/relay"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
 )
@@ -61,6 +62,8 @@ type Config struct {
 	API     api.Config        `yaml:"api"`
 	Metrics metrics.Config    `yaml:"metrics"`
 	Access  access.Config     `yaml:"access"`
+	// Forward sends live streams on to other RTMP/RTMPS servers.
+	Forward relay.ForwardConfig `yaml:"forward"`
 }
 
 // LogConfig selects the log format and level.
@@ -132,6 +135,7 @@ func (c Config) WithDefaults() Config {
 	c.HLS = c.HLS.WithDefaults()
 	c.Metrics = c.Metrics.WithDefaults()
 	c.Access = c.Access.WithDefaults()
+	c.Forward = c.Forward.WithDefaults()
 	return c
 }
 
@@ -146,6 +150,7 @@ func (c Config) Validate() error {
 		{"log", c.Log.Validate()}, {"rtmp", c.RTMP.Validate()}, {"stream", c.Stream.Validate()},
 		{"flv", c.FLV.Validate()}, {"hls", c.HLS.Validate()}, {"api", c.API.Validate()},
 		{"metrics", c.Metrics.Validate()}, {"access", c.Access.Validate()},
+		{"forward", c.Forward.Validate()},
 	} {
 		if part.err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", part.name, part.err))

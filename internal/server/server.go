@@ -23,6 +23,7 @@ import (
 	"github.com/mediaserver/mediaserver/internal/conns"
 	"github.com/mediaserver/mediaserver/internal/logmask"
 	"github.com/mediaserver/mediaserver/internal/metrics"
+	"github.com/mediaserver/mediaserver/relay"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
 	"github.com/mediaserver/mediaserver/web"
@@ -42,10 +43,12 @@ type Server struct {
 	rtmp   *rtmp.Server
 	flv    *httpflv.Handler
 	hls    *hls.Manager
-	http   *http.Server
-	rtmpLn net.Listener
-	httpLn net.Listener
-	errc   chan error
+	// forward sends streams on to other servers (forward.*).
+	forward *relay.Forwarder
+	http    *http.Server
+	rtmpLn  net.Listener
+	httpLn  net.Listener
+	errc    chan error
 
 	httpLimits *httpLimits
 	// adminRefusals rate-limits the log of requests the admin surface's
@@ -76,12 +79,18 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("access: %w", err)
 	}
 	s.hub.AddObserver(s.access)
+	if s.forward, err = relay.NewForwarder(cfg.Forward, s.hub, log); err != nil {
+		s.access.Close()
+		return nil, fmt.Errorf("forward: %w", err)
+	}
+	s.hub.AddObserver(s.forward)
 	hlsCfg := cfg.HLS
 	hlsCfg.Authorizer = s.access
 	hlsCfg.Memory = s.hub.Memory()
 	s.hls, err = hls.NewManager(hlsCfg, s.hub, log)
 	if err != nil {
 		s.access.Close()
+		s.forward.Close()
 		return nil, fmt.Errorf("hls: %w", err)
 	}
 	flvCfg := cfg.FLV
@@ -89,6 +98,7 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	if s.flv, err = httpflv.New(flvCfg, s.hub, log); err != nil {
 		s.hls.Close()
 		s.access.Close()
+		s.forward.Close()
 		return nil, fmt.Errorf("http-flv: %w", err)
 	}
 	rtmpCfg := cfg.RTMP
@@ -97,12 +107,14 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 		s.flv.Close()
 		s.hls.Close()
 		s.access.Close()
+		s.forward.Close()
 		return nil, fmt.Errorf("rtmp: %w", err)
 	}
 	handler, err := s.routes()
 	if err != nil {
 		s.hls.Close()
 		s.access.Close()
+		s.forward.Close()
 		return nil, err
 	}
 	s.http = &http.Server{
@@ -117,12 +129,14 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	if s.rtmpLn, err = net.Listen("tcp", cfg.RTMP.Addr); err != nil {
 		s.hls.Close()
 		s.access.Close()
+		s.forward.Close()
 		return nil, fmt.Errorf("rtmp listen: %w", err)
 	}
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr); err != nil {
 		_ = s.rtmpLn.Close()
 		s.hls.Close()
 		s.access.Close()
+		s.forward.Close()
 		return nil, fmt.Errorf("http listen: %w", err)
 	}
 	go func() { s.errc <- s.rtmp.Serve(s.rtmpLn) }()
@@ -156,6 +170,7 @@ func (s *Server) routes() (http.Handler, error) {
 	}
 	apiHandler, err := api.New(s.cfg.API, api.Deps{
 		Streams: src, Sessions: src, Keys: keySource{s: s}, Server: s.info, Totals: apisource.Totals(collector), Guard: guard,
+		Forwards: apisource.Forwards{Forwarder: s.forward},
 	}, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
@@ -180,6 +195,7 @@ func (s *Server) info() api.ServerInfo {
 	st := s.access.Stats()
 	cfg := s.cfg
 	cfg.Access.Apps = s.access.Apps() // as last reloaded
+	cfg.Forward = cfg.Forward.Redacted()
 	return api.ServerInfo{
 		Version: s.version, StartTime: s.start, Config: cfg,
 		Counters: map[string]uint64{
@@ -274,6 +290,7 @@ func (s *Server) Shutdown() error {
 	var errs []error
 	s.flv.Close()
 	s.hub.Close()
+	s.forward.Close()
 	if err := s.rtmp.Shutdown(ctx); err != nil && !errors.Is(err, rtmp.ErrServerClosed) {
 		errs = append(errs, fmt.Errorf("rtmp: %w", err))
 	}
