@@ -22,7 +22,7 @@ import (
 
 // freePort returns a loopback port that was free a moment ago, for a
 // peer (ffmpeg -listen) that cannot report the port it bound.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
