@@ -60,7 +60,7 @@ func measureCPU(b *testing.B, mode string) float64 {
 	ports := make([]int, benchPeers)
 	var targets []string
 	for i := range ports {
-		ports[i] = freePort(b)
+		ports[i] = testenv.FreePort(b)
 		targets = append(targets, fmt.Sprintf("rtmp://127.0.0.1:%d/app/key", ports[i]))
 	}
 	srv := servertest.StartWithLogger(b, func(c *server.Config) {

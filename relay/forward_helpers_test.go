@@ -20,18 +20,6 @@ import (
 	"github.com/mediaserver/mediaserver/internal/testenv"
 )
 
-// freePort returns a loopback port that was free a moment ago, for a
-// peer (ffmpeg -listen) that cannot report the port it bound.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // listenTarget starts ffmpeg as an RTMP server on port that copies what
 // is published to it into out.
 func listenTarget(t *testing.T, port int, out string) *testenv.Process {

@@ -48,7 +48,7 @@ func checkForwardedFile(t *testing.T, out string) {
 // receives H.264 and AAC that decode clean; the API shows the target live
 // with bytes sent.
 func TestForwardToFFmpegTarget(t *testing.T) {
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	out := filepath.Join(t.TempDir(), "out.flv")
 	target := listenTarget(t, port, out)
 	srv := forwardServer(t, fmt.Sprintf("rtmp://127.0.0.1:%d/app/{name}", port), nil)
@@ -79,7 +79,7 @@ func TestForwardToFFmpegTarget(t *testing.T) {
 func TestForwardToFFmpegRTMPSTarget(t *testing.T) {
 	dir := t.TempDir()
 	cert, key := testenv.SelfSignedCert(t, dir)
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	out := filepath.Join(dir, "out.flv")
 	target := listenTarget(t, port, out)
 	front := tlsFront(t, cert, key, port)
@@ -101,7 +101,7 @@ func TestForwardToFFmpegRTMPSTarget(t *testing.T) {
 // and started again; the API shows the forward retrying, then live
 // again, with the failure counted, and the new target's file decodes.
 func TestForwardReconnectsAfterTargetRestart(t *testing.T) {
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	dir := t.TempDir()
 	first := listenTarget(t, port, filepath.Join(dir, "first.flv"))
 	srv := forwardServer(t, fmt.Sprintf("rtmp://127.0.0.1:%d/app/key", port), func(c *relay.ForwardConfig) {
