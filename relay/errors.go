@@ -24,3 +24,7 @@ var (
 	// ErrClosed: the forwarder was closed.
 	ErrClosed = errors.New("relay: forwarder closed")
 )
+
+// errStreamEnded: the forwarded stream ended and its target got all of
+// it; the target ends rather than reconnecting.
+var errStreamEnded = errors.New("relay: stream ended")

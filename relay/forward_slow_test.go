@@ -110,7 +110,7 @@ func watchFLV(url string, d, maxStep time.Duration) flvWatch {
 		w.err = err
 		return w
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := noKeepAlive.Do(req)
 	if err != nil {
 		w.err = err
 		return w
@@ -147,6 +147,7 @@ func watchFLV(url string, d, maxStep time.Duration) flvWatch {
 // nothing; the forward gives up on the stalled connection after
 // forward.timeout and retries.
 func TestForwardTargetThatStopsReadingLeavesViewersWhole(t *testing.T) {
+	testenv.CheckGoroutines(t)
 	port := stallingTarget(t, 64<<10)
 	srv := forwardServer(t, fmt.Sprintf("rtmp://127.0.0.1:%d/app/key", port), func(c *relay.ForwardConfig) {
 		c.Timeout = 3 * time.Second

@@ -171,7 +171,7 @@ func (t *target) run(ctx context.Context) {
 		case ctx.Err() != nil:
 			log.Info("forward stopped")
 			return
-		case errors.Is(err, io.EOF):
+		case errors.Is(err, errStreamEnded):
 			log.Info("forward ended: stream unpublished")
 			return
 		}
@@ -216,7 +216,8 @@ func backoff(minWait, maxWait time.Duration, failures int) time.Duration {
 }
 
 // session runs one connection to the target: dial, publish, then send the
-// stream until something fails. It returns io.EOF when the stream ended.
+// stream until something fails. It returns errStreamEnded when the stream
+// ended.
 func (t *target) session(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -247,7 +248,7 @@ func (t *target) session(ctx context.Context) error {
 		cancel() // a target that hung up or refused ends the session
 	}()
 	err = t.pump(ctx, cl, caps)
-	if errors.Is(err, io.EOF) {
+	if errors.Is(err, errStreamEnded) {
 		// The stream ended: end the publish as an encoder does, so the
 		// target closes its recording or stream cleanly.
 		_ = cl.DeleteStream()
@@ -261,7 +262,7 @@ func (t *target) session(ctx context.Context) error {
 }
 
 // pump sends the stream's frames to the target until reading or writing
-// fails.
+// fails, or the stream ends (errStreamEnded).
 func (t *target) pump(ctx context.Context, cl *rtmp.Client, caps rtmp.EnhancedCaps) error {
 	r := t.st.NewReader(stream.ReaderInfo{ID: t.spec.id, Protocol: ForwardProtocol, RemoteAddr: cl.Conn().RemoteAddr().String()})
 	t.reader.Store(r)
@@ -278,6 +279,9 @@ func (t *target) pump(ctx context.Context, cl *rtmp.Client, caps rtmp.EnhancedCa
 	frames := make([]*stream.Frame, forwardBatch)
 	for {
 		n, err := r.Read(ctx, frames)
+		if errors.Is(err, io.EOF) {
+			return errStreamEnded
+		}
 		if err != nil {
 			return err
 		}

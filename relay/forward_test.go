@@ -101,6 +101,7 @@ func TestForwardToFFmpegRTMPSTarget(t *testing.T) {
 // and started again; the API shows the forward retrying, then live
 // again, with the failure counted, and the new target's file decodes.
 func TestForwardReconnectsAfterTargetRestart(t *testing.T) {
+	testenv.CheckGoroutines(t)
 	port := testenv.FreePort(t)
 	dir := t.TempDir()
 	first := listenTarget(t, port, filepath.Join(dir, "first.flv"))
@@ -133,6 +134,7 @@ func TestForwardReconnectsAfterTargetRestart(t *testing.T) {
 // TestForwardAPI: targets are added, listed and removed through the API,
 // which checks what it is given.
 func TestForwardAPI(t *testing.T) {
+	testenv.CheckGoroutines(t)
 	srv := servertest.Start(t, func(c *server.Config) {
 		c.Forward.MaxTargets = 2
 		c.Forward.MinBackoff, c.Forward.MaxBackoff = time.Second, 2*time.Second
