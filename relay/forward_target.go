@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -147,13 +148,21 @@ func (t *target) setState(state string) {
 	}
 }
 
-// failed records a failed attempt and moves the target to state.
-func (t *target) failed(state string, err error) {
+// failed records a failed attempt and moves the target to state. It
+// returns the error's text as shown, the target's stream name (a
+// platform's stream key, which targets quote in their refusals)
+// shortened.
+func (t *target) failed(state string, err error) string {
+	msg := err.Error()
+	if name := t.spec.name; len(name) > 4 {
+		msg = strings.ReplaceAll(msg, name, name[:4]+"…")
+	}
 	t.mu.Lock()
 	t.retries++
-	t.lastErr = err.Error()
+	t.lastErr = msg
 	t.mu.Unlock()
 	t.setState(state)
+	return msg
 }
 
 // run connects, forwards and reconnects with backoff until ctx ends or
@@ -183,8 +192,8 @@ func (t *target) run(ctx context.Context) {
 			state, wait = StateError, t.spec.cfg.MaxBackoff
 		}
 		failures++
-		t.failed(state, err)
-		log.Warn("forward failed", "err", err, "state", state, "retry_in", wait.Round(time.Millisecond))
+		msg := t.failed(state, err)
+		log.Warn("forward failed", "err", msg, "state", state, "retry_in", wait.Round(time.Millisecond))
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

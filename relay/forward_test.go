@@ -2,8 +2,10 @@ package relay_test
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,5 +184,30 @@ func TestForwardAPI(t *testing.T) {
 	}
 	if fs := forwards(t, srv, "live", "cam"); len(fs) != 1 || fs[0].ID == failed.ID {
 		t.Errorf("targets after DELETE: %+v", fs)
+	}
+}
+
+// TestForwardRefusalHidesTheStreamKey: a target that refuses the publish
+// quotes the stream name, a platform's stream key; the API and the log
+// show it shortened.
+func TestForwardRefusalHidesTheStreamKey(t *testing.T) {
+	const streamKey = "secretkey123"
+	target := servertest.Start(t, nil)
+	testenv.Publish(t, "rtmp://"+target.RTMPAddr()+"/app/"+streamKey, testenv.Source{Duration: 60 * time.Second})
+	testenv.WaitFor(t, 30*time.Second, "the target's stream to be taken", func() bool {
+		return len(target.Hub().Streams()) == 1
+	})
+	logs := &testenv.LogBuffer{}
+	srv := servertest.StartWithLogger(t, func(c *server.Config) {
+		c.Forward.Apps = map[string][]string{"live": {"rtmp://" + target.RTMPAddr() + "/app/" + streamKey}}
+	}, logs.Logger(slog.LevelInfo))
+	testenv.Publish(t, "rtmp://"+srv.RTMPAddr()+"/live/cam", testenv.Source{Duration: 60 * time.Second})
+	refused := waitState(t, srv, "live", "cam", relay.StateRetrying, 30*time.Second)
+	if !strings.Contains(refused.LastError, "NetStream.Publish.BadName") || strings.Contains(refused.LastError, streamKey) ||
+		!strings.Contains(refused.LastError, "secr…") {
+		t.Errorf("last error %q: want the refusal with the key shortened", refused.LastError)
+	}
+	if strings.Contains(logs.String(), streamKey) {
+		t.Errorf("the log shows the stream key:\n%s", logs.String())
 	}
 }
