@@ -99,9 +99,11 @@ type forwardDoc struct {
 	LastError string  `json:"last_error"`
 }
 
-// noKeepAlive is the tests' HTTP client: it leaves no idle connection
-// behind, which the goroutine checks would count.
-var noKeepAlive = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+// noKeepAlive returns the tests' HTTP client: it leaves no idle
+// connection behind, which the goroutine checks would count.
+func noKeepAlive() *http.Client {
+	return &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+}
 
 // apiCall sends a request to the server's API and returns the status and
 // body.
@@ -120,7 +122,7 @@ func apiCall(t *testing.T, srv *server.Server, method, path, body string) (int, 
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := noKeepAlive.Do(req)
+	resp, err := noKeepAlive().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

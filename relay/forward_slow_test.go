@@ -110,7 +110,7 @@ func watchFLV(url string, d, maxStep time.Duration) flvWatch {
 		w.err = err
 		return w
 	}
-	resp, err := noKeepAlive.Do(req)
+	resp, err := noKeepAlive().Do(req)
 	if err != nil {
 		w.err = err
 		return w
