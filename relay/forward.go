@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/mediaserver/mediaserver/stream"
 )
@@ -235,13 +236,29 @@ func (f *Forwarder) RemoveTarget(app, name, id string) error {
 	return nil
 }
 
-// Close stops every target and hook call and waits for them. It is
-// idempotent.
+// closeGrace is how long Close lets targets whose stream ended send the
+// rest of it and end their publish before it stops them.
+const closeGrace = time.Second
+
+// Close stops every target and hook call and waits for them. Targets
+// whose stream has ended (the hub closed first, as at shutdown) get up to
+// closeGrace to end their publish cleanly. It is idempotent.
 func (f *Forwarder) Close() {
 	f.mu.Lock()
 	f.closed = true
 	f.streams = make(map[stream.Key]*forwardSet)
 	f.mu.Unlock()
+	ended := make(chan struct{})
+	go func() {
+		f.wg.Wait()
+		close(ended)
+	}()
+	grace := time.NewTimer(closeGrace)
+	select {
+	case <-ended:
+	case <-grace.C:
+	}
+	grace.Stop()
 	f.cancel()
-	f.wg.Wait()
+	<-ended
 }
