@@ -50,6 +50,9 @@ func New(cfg Config, deps Deps, log *slog.Logger) (http.Handler, error) {
 	if deps.Recordings == nil {
 		deps.Recordings = noRecordings{}
 	}
+	if deps.Forwards == nil {
+		deps.Forwards = noForwards{streams: deps.Streams}
+	}
 	if deps.Server == nil {
 		deps.Server = func() ServerInfo { return ServerInfo{} }
 	}
@@ -79,6 +82,9 @@ func (h *handler) routes(guard *Guard) {
 	r.Get(BasePath+"/streams/{app}/{name}", h.getStream)
 	r.Delete(BasePath+"/streams/{app}/{name}", h.kickStream)
 	r.Post(BasePath+"/streams/{app}/{name}/reconnect", h.reconnectStream)
+	r.Get(BasePath+"/streams/{app}/{name}/forwards", h.listForwards)
+	r.Post(BasePath+"/streams/{app}/{name}/forwards", h.addForward)
+	r.Delete(BasePath+"/streams/{app}/{name}/forwards/{id}", h.removeForward)
 	r.Get(BasePath+"/sessions", h.listSessions)
 	r.Get(BasePath+"/sessions/{id}", h.getSession)
 	r.Delete(BasePath+"/sessions/{id}", h.kickSession)

@@ -170,6 +170,13 @@ func TestOpenAPIMatchesDTOs(t *testing.T) {
 		"RelayList":     reflect.TypeFor[listDoc[relayDoc]](),
 		"Relay":         reflect.TypeFor[relayDoc](),
 	}
+	for name, typ := range map[string]reflect.Type{
+		"ForwardList":    reflect.TypeFor[forwardsDoc](),
+		"Forward":        reflect.TypeFor[forwardDoc](),
+		"ForwardRequest": reflect.TypeFor[addForwardRequest](),
+	} {
+		types[name] = typ
+	}
 	for name, schema := range doc.Components.Schemas {
 		typ, ok := types[name]
 		if !ok {

@@ -210,6 +210,9 @@ type Deps struct {
 	Cluster ClusterSource
 	// Now is the clock used for uptimes. Nil means time.Now.
 	Now func() time.Time
+	// Forwards lists, adds and removes the forward targets of live
+	// streams. Nil lists none and cannot add any.
+	Forwards ForwardSource
 	// Guard stands in front of every route; share it with the rest of the
 	// admin surface (dashboard, metrics, profiler) so that its refusals are
 	// counted in one place. Nil: New builds one from its Config that logs

@@ -2,6 +2,7 @@ package rtmp
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -10,8 +11,10 @@ import (
 	"time"
 
 	"github.com/mediaserver/mediaserver/amf"
+	"github.com/mediaserver/mediaserver/internal/writev"
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
 	"github.com/mediaserver/mediaserver/rtmp/handshake"
+	"github.com/mediaserver/mediaserver/stream"
 )
 
 // ErrStatus is returned by the client when the server answers a command
@@ -34,7 +37,24 @@ type ClientConfig struct {
 	ConnectObject amf.Object
 	// Dial opens the TCP connection. Default: a net.Dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// LimitUnsent caps the bytes the socket queues unsent, as the
+	// server's players' are (writev.LimitUnsent): a slow server's backlog
+	// then stays in the stream's ring, where a hub reader's lag bound
+	// drops it, rather than in the kernel.
+	LimitUnsent bool
+	// TLS configures the TLS client of rtmps:// URLs. Nil: the system's
+	// roots, and the URL's host as the server name (also when TLS leaves
+	// ServerName empty).
+	TLS *tls.Config
 }
+
+// Default ports of the client's URL schemes.
+const (
+	// DefaultPort is the port of an rtmp:// URL without one.
+	DefaultPort = "1935"
+	// DefaultTLSPort is the port of an rtmps:// URL without one.
+	DefaultTLSPort = "443"
+)
 
 // withDefaults returns c with the documented defaults in its zero fields.
 func (c ClientConfig) withDefaults() ClientConfig {
@@ -43,13 +63,18 @@ func (c ClientConfig) withDefaults() ClientConfig {
 	return c
 }
 
-// Client is a minimal RTMP client: connect, then publish or play. It is
-// used by tests and the load tool, and by nothing on the server's path.
+// Client is a minimal RTMP client over rtmp:// or rtmps://: connect, then
+// publish or play. Forwards publish with it (WriteFrames); tests and the
+// load tool use it too. Its writes go through the same connection writer
+// as the server's (writev.Conn): commands and control messages from any
+// goroutine, media batches in one vectored write.
 type Client struct {
 	conn     net.Conn
 	r        *chunk.Reader
 	w        *chunk.Writer
+	out      *writev.Conn
 	cfg      ClientConfig
+	scheme   string
 	app      string
 	txID     float64
 	streamID uint32
@@ -58,22 +83,35 @@ type Client struct {
 	// Properties is the properties object of the connect _result (fmsVer,
 	// and the server's Enhanced RTMP capabilities).
 	Properties amf.Object
+
+	// encKey and build make the shared chunk serialisation of a published
+	// frame (WriteFrames), set by Publish; bufs is WriteFrames' batch.
+	encKey any
+	build  func(*stream.Frame) []byte
+	bufs   net.Buffers
 }
 
-// Dial connects to an rtmp:// URL (rtmp://host[:port]/app[/…]) and runs
-// the handshake and connect.
+// Dial connects to an rtmp:// or rtmps:// URL
+// (rtmp[s]://host[:port]/app[/…]) and runs the TLS handshake (rtmps), the
+// RTMP handshake and connect. A URL of another scheme fails with
+// ErrURLScheme.
 func Dial(ctx context.Context, rawURL string, cfg ClientConfig) (*Client, error) {
 	cfg = cfg.withDefaults()
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("rtmp url: %w", err)
 	}
-	if u.Scheme != "rtmp" {
-		return nil, fmt.Errorf("rtmp url %q: scheme must be rtmp", rawURL)
+	port := DefaultPort
+	switch u.Scheme {
+	case "rtmp":
+	case "rtmps":
+		port = DefaultTLSPort
+	default:
+		return nil, fmt.Errorf("rtmp url scheme %q: %w", u.Scheme, ErrURLScheme)
 	}
 	host := u.Host
 	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "1935")
+		host = net.JoinHostPort(u.Hostname(), port)
 	}
 	app, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
 	if u.RawQuery != "" {
@@ -87,7 +125,15 @@ func Dial(ctx context.Context, rawURL string, cfg ClientConfig) (*Client, error)
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{conn: conn, cfg: cfg, app: app}
+	if cfg.LimitUnsent {
+		_ = writev.LimitUnsent(conn) // a failure leaves the kernel's default
+	}
+	if u.Scheme == "rtmps" {
+		if conn, err = tlsClient(ctx, conn, u.Hostname(), cfg); err != nil {
+			return nil, err
+		}
+	}
+	c := &Client{conn: conn, cfg: cfg, app: app, scheme: u.Scheme}
 	if err := c.open(u); err != nil {
 		_ = conn.Close()
 		return nil, err
@@ -103,10 +149,11 @@ func (c *Client) open(u *url.URL) error {
 	}
 	c.r = chunk.NewReader(c.conn, chunk.ReaderConfig{})
 	c.w = chunk.NewWriter(c.conn)
-	if err := c.w.SetChunkSize(c.cfg.ChunkSize); err != nil {
+	c.out = writev.NewConn(c.conn, writev.ConnConfig{Timeout: c.cfg.Timeout})
+	if err := c.out.Control(func() error { return c.w.SetChunkSize(c.cfg.ChunkSize) }); err != nil {
 		return err
 	}
-	tcURL := "rtmp://" + u.Hostname() + "/" + c.app
+	tcURL := c.scheme + "://" + u.Hostname() + "/" + c.app
 	obj := amf.Object{
 		{Key: "app", Value: c.app},
 		{Key: "flashVer", Value: "FMLE/3.0 (compatible; mediaserver)"},
@@ -146,8 +193,7 @@ func (c *Client) Call(name string, object any, args ...any) (Command, error) {
 // WriteMessage sends a raw message, for tests that need to send what no
 // well-behaved client would.
 func (c *Client) WriteMessage(m *chunk.Message) error {
-	_ = c.conn.SetWriteDeadline(time.Now().Add(c.cfg.Timeout))
-	return c.w.WriteMessage(m)
+	return c.out.Control(func() error { return c.w.WriteMessage(m) })
 }
 
 // call sends a command and waits for its _result or _error.
@@ -180,8 +226,7 @@ func (c *Client) send(streamID uint32, cmd Command) error {
 	if err != nil {
 		return err
 	}
-	_ = c.conn.SetWriteDeadline(time.Now().Add(c.cfg.Timeout))
-	return c.w.WriteMessage(&chunk.Message{Type: chunk.TypeCommandAMF0, ChunkStreamID: csidCommand, StreamID: streamID, Payload: payload})
+	return c.WriteMessage(&chunk.Message{Type: chunk.TypeCommandAMF0, ChunkStreamID: csidCommand, StreamID: streamID, Payload: payload})
 }
 
 // readCommand reads messages until a command arrives.
@@ -254,6 +299,9 @@ func (c *Client) Publish(name string) error {
 	if code != codePublishStart {
 		return fmt.Errorf("publish: unexpected status %s", code)
 	}
+	key := chunkKey{chunkSize: c.cfg.ChunkSize, streamID: c.streamID}
+	c.encKey = key
+	c.build = func(f *stream.Frame) []byte { return appendFrameChunks(nil, f, key) }
 	return nil
 }
 
@@ -294,6 +342,5 @@ func (c *Client) WriteMedia(typ chunk.MessageType, ts uint32, payload []byte) er
 	case chunk.TypeDataAMF0:
 		csid = csidData
 	}
-	_ = c.conn.SetWriteDeadline(time.Now().Add(c.cfg.Timeout))
-	return c.w.WriteMessage(&chunk.Message{Type: typ, Timestamp: ts, StreamID: c.streamID, ChunkStreamID: csid, Payload: payload})
+	return c.WriteMessage(&chunk.Message{Type: typ, Timestamp: ts, StreamID: c.streamID, ChunkStreamID: csid, Payload: payload})
 }

@@ -35,3 +35,11 @@ var (
 	// NewServerConn for a configuration that cannot be used.
 	ErrInvalidConfig = errors.New("rtmp: invalid configuration")
 )
+
+// Errors of the client (Client, Dial).
+var (
+	// ErrURLScheme: a URL given to Dial is neither rtmp:// nor rtmps://.
+	ErrURLScheme = errors.New("rtmp: url scheme must be rtmp or rtmps")
+	// ErrNotPublishing: WriteFrames was called before Publish succeeded.
+	ErrNotPublishing = errors.New("rtmp: client is not publishing")
+)

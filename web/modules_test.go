@@ -141,6 +141,14 @@ func TestUIModules(t *testing.T) {
 			map[string]any{"apps": map[string]any{"studio": map[string]any{"publish_keys": []string{"REDACTED"}}, "zeta": map[string]any{}}}),
 	}
 
+	// Forward target URLs the detail panel's form accepts.
+	for url, want := range map[string]string{
+		"rtmp://a.rtmp.youtube.com/live2/KEY": `true`, "rtmps://live.twitch.tv:443/app/KEY": `true`,
+		"rtmp://10.0.0.5/live/cam?token=x": `true`, "rtmp://a.example/live2": `false`, "rtmp:///live/x": `false`,
+		"http://a.example/live/x": `false`, "not a url": `false`,
+	} {
+		cases = append(cases, call("forward target "+url, "forwards.js", "validTargetURL", want, url))
+	}
 	calls := make([]browsertest.Call, len(cases))
 	for i, c := range cases {
 		calls[i] = c.call

@@ -13,6 +13,9 @@
 //   node ui.mjs '{"mode": "record", "url": "http://HOST:PORT/", "stream": "live/cam"}'
 //     the record button of a stream's detail and the recordings panel:
 //     record, stop, delete the file.
+//   node ui.mjs '{"mode": "forwards", "url": "http://HOST:PORT/", "stream": "live/cam", "target": "rtmp://…"}'
+//     the stream detail's forwards: forward the stream to target, wait for
+//     it to go live, then stop it.
 //   node ui.mjs '{"mode": "fetch", "url": "http://HOST:PORT/page", "fetches": [...]}'
 //     opens a page and makes requests from it with the browser's fetch, as
 //     a script of that page's origin would (same- and cross-origin tests).
@@ -51,6 +54,7 @@ try {
   else if (opts.mode === 'keys') await keys(page);
   else if (opts.mode === 'fetch') await fetches(page);
   else if (opts.mode === 'record') await recordings(page);
+  else if (opts.mode === 'forwards') await forwards(page);
   else await dashboard(page);
 } catch (e) {
   result.failure = e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : String(e);
@@ -133,6 +137,28 @@ async function recordings(page) {
   await page.locator('#recordings-empty:not([hidden])').waitFor();
   result.deleted = true;
   step('deleted');
+}
+
+/** Forwards the stream to opts.target from its detail panel, waits for it to go live, then stops it. */
+async function forwards(page) {
+  await page.goto(`${opts.url}#/${opts.stream}`);
+  await page.locator('#forward-form:not([hidden])').waitFor();
+  await page.fill('#forward-url', opts.target);
+  await page.click('#forward-add');
+  const row = page.locator('#forwards-body tr[data-forward-id]');
+  await row.waitFor();
+  step('target listed', await row.getAttribute('data-state'));
+  await page.locator('#forwards-body tr[data-state="live"]').waitFor({ timeout: 60000 });
+  result.listed = await row.textContent();
+  step('target live', result.listed);
+  await shot(page, 'forwards-live.png');
+  await page.click('#forwards-body [data-action="remove-forward"]');
+  await page.locator('#confirm-dialog[open]').waitFor();
+  result.confirmVerb = await page.locator('#confirm-ok').textContent();
+  await page.click('#confirm-ok');
+  await row.waitFor({ state: 'detached' });
+  result.removed = true;
+  step('target stopped');
 }
 
 /**

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -222,8 +223,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		smp := streamSample{s: s, stats: s.Stats(), viewers: make(map[stream.Protocol]int)}
 		for _, r := range s.Readers() {
 			// A stream's one HLS reader is the segmenter; HLS viewers are
-			// counted by HLSViewers.
-			if p := r.Info().Protocol; p != stream.ProtocolHLS {
+			// counted by HLSViewers. Readers of other protocols (a
+			// forward to another server) are not viewers.
+			if p := r.Info().Protocol; p != stream.ProtocolHLS && slices.Contains(stream.ViewerProtocols(), p) {
 				smp.viewers[p]++
 			}
 		}

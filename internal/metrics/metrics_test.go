@@ -179,6 +179,9 @@ func TestMetricsFollowTraffic(t *testing.T) {
 	rtmpReader := pub.Stream().NewReader(stream.ReaderInfo{ID: "rtmp-2", Protocol: "rtmp"})
 	segReader := pub.Stream().NewReader(stream.ReaderInfo{ID: "hls/live/cam", Protocol: "hls"})
 	defer segReader.Close()
+	// A forward to another server reads the stream too; it is no viewer.
+	forwardReader := pub.Stream().NewReader(stream.ReaderInfo{ID: "fwd-1", Protocol: "forward"})
+	defer forwardReader.Close()
 	// The FLV viewer reads its start, then falls behind the 16-frame cache
 	// and drops frames on its next read.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -230,6 +233,9 @@ func TestMetricsFollowTraffic(t *testing.T) {
 		if got := mustValue(t, live, c.name, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
+	}
+	if v, ok := value(live, "mediaserver_sessions", "protocol", "forward", "role", "viewer"); ok {
+		t.Errorf("a forward counted as a viewer session: %v", v)
 	}
 	if _, ok := value(live, "mediaserver_stream_bitrate_bits_per_second", "app", "live", "name", "cam"); !ok {
 		t.Error("per-stream bit rate missing")

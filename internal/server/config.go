@@ -71,6 +71,8 @@ type Config struct {
 	// TLS is the certificate of the HTTPS and RTMPS listeners
 	// (http.tls_addr, rtmp.tls_addr).
 	TLS TLSConfig `yaml:"tls"`
+	// Forward sends live streams on to other RTMP/RTMPS servers.
+	Forward relay.ForwardConfig `yaml:"forward"`
 }
 
 // LogConfig selects the log format and level.
@@ -150,6 +152,7 @@ func (c Config) WithDefaults() Config {
 	c.Record = c.Record.WithDefaults()
 	c.Cluster = c.Cluster.WithDefaults()
 	c.Relay = c.Relay.WithDefaults()
+	c.Forward = c.Forward.WithDefaults()
 	return c
 }
 
@@ -168,6 +171,7 @@ func (c Config) Validate() error {
 		{"cluster", c.Cluster.Validate()},
 		{"relay", c.Relay.Validate()},
 		{"tls", c.validateTLS()},
+		{"forward", c.Forward.Validate()},
 	} {
 		if part.err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", part.name, part.err))

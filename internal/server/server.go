@@ -51,6 +51,8 @@ type Server struct {
 	relay  *relay.Puller
 	// cluster is the server's cluster membership; nil outside a cluster.
 	cluster *cluster.Node
+	// forward sends streams on to other servers (forward.*).
+	forward *relay.Forwarder
 	http    *http.Server
 	rtmpLn  net.Listener
 	httpLn  net.Listener
@@ -106,6 +108,11 @@ func New(cfg Config, version string, log *slog.Logger) (*Server, error) {
 	}
 	undo = append(undo, s.access.Close)
 	s.hub.AddObserver(s.access)
+	if s.forward, err = relay.NewForwarder(cfg.Forward, s.hub, log); err != nil {
+		return fail(fmt.Errorf("forward: %w", err))
+	}
+	undo = append(undo, s.forward.Close)
+	s.hub.AddObserver(s.forward)
 	hlsCfg := cfg.HLS
 	hlsCfg.Authorizer = s.access
 	hlsCfg.Memory = s.hub.Memory()
@@ -265,6 +272,7 @@ func (s *Server) info() api.ServerInfo {
 	st := s.access.Stats()
 	cfg := s.cfg
 	cfg.Access.Apps = s.access.Apps() // as last reloaded
+	cfg.Forward = cfg.Forward.Redacted()
 	return api.ServerInfo{
 		Version: s.version, StartTime: s.start, Config: cfg,
 		Counters: map[string]uint64{
@@ -391,6 +399,7 @@ func (s *Server) Shutdown() error {
 	s.hub.SetDemander(nil)
 	s.relay.Close()
 	s.hub.Close()
+	s.forward.Close()
 	if err := s.rtmp.Shutdown(ctx); err != nil && !errors.Is(err, rtmp.ErrServerClosed) {
 		errs = append(errs, fmt.Errorf("rtmp: %w", err))
 	}

@@ -16,13 +16,13 @@ import (
 // logging at info level to the test log. edit, when
 // not nil, changes the configuration before the server is built. The server
 // is shut down when the test ends.
-func Start(t *testing.T, edit func(*server.Config)) *server.Server {
+func Start(t testing.TB, edit func(*server.Config)) *server.Server {
 	t.Helper()
 	return StartWithLogger(t, edit, testenv.TestLogger(t, slog.LevelInfo))
 }
 
 // StartWithLogger is Start with the server logging to log.
-func StartWithLogger(t *testing.T, edit func(*server.Config), log *slog.Logger) *server.Server {
+func StartWithLogger(t testing.TB, edit func(*server.Config), log *slog.Logger) *server.Server {
 	t.Helper()
 	cfg := server.DefaultConfig()
 	cfg.RTMP.Addr, cfg.HTTP.Addr = "127.0.0.1:0", "127.0.0.1:0"

@@ -40,3 +40,15 @@ func LoopbackPair(t testing.TB, dial func(ctx context.Context, network, addr str
 	t.Cleanup(func() { _ = r.c.Close() })
 	return r.c, client
 }
+
+// FreePort returns a loopback TCP port that was free a moment ago, for a
+// peer that cannot report the port it bound (ffmpeg -listen).
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}

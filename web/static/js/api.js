@@ -117,6 +117,28 @@ export class Api {
     return doc.items;
   }
 
+  /** Returns the forward targets of app/name (null when it is not live). */
+  async forwards(app, name) {
+    try {
+      const doc = await this.request('GET', `/streams/${encodeURIComponent(app)}/${encodeURIComponent(name)}/forwards`);
+      return doc.items;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  /** Starts forwarding app/name to url; the answer is the new target. */
+  addForward(app, name, url) {
+    return this.request('POST', `/streams/${encodeURIComponent(app)}/${encodeURIComponent(name)}/forwards`, { url });
+  }
+
+  /** Stops forward target id of app/name. */
+  removeForward(app, name, id) {
+    return this.request('DELETE',
+      `/streams/${encodeURIComponent(app)}/${encodeURIComponent(name)}/forwards/${encodeURIComponent(id)}`);
+  }
+
   /** Returns the server description (version, totals, effective configuration). */
   server() {
     return this.request('GET', '/server');

@@ -5,6 +5,7 @@ import { Api, ApiError } from './api.js';
 import { DetailView } from './detail.js';
 import { confirmKick, copyField, Toast, TokenPrompt } from './dialogs.js';
 import { byId, h, setText } from './dom.js';
+import { ForwardsView } from './forwards.js';
 import {
   formatBitrate, formatBytes, formatClock, formatSeconds, formatUptime, listenPort, parseGoDuration,
 } from './format.js';
@@ -92,6 +93,10 @@ class App {
       onStop: (app, name) => this.recordingAction(() => this.api.stopRecording(app, name), `Recording of ${app}/${name} stopped`, 'Recording not stopped'),
       onDelete: (rec) => this.deleteRecording(rec),
     });
+    this.forwards = new ForwardsView({
+      onAdd: (url) => this.addForward(url),
+      onRemove: (target) => this.removeForward(target),
+    });
   }
 
   start() {
@@ -133,10 +138,12 @@ class App {
       const streams = await this.api.streams();
       const open = this.wanted;
       const sessions = open ? await this.api.sessions(open.app, open.name) : null;
+      const forwards = open ? await this.api.forwards(open.app, open.name) : null;
       if (!this.keysLoaded) await this.loadKeys();
       await this.loadRecordings();
       this.setConnection('ok', 'Connected');
       this.render(streams, sessions, now);
+      if (open) this.forwards.render(forwards);
     } catch (err) {
       if (err instanceof ApiError && err.needsToken) {
         await this.askToken(err);
@@ -296,6 +303,35 @@ class App {
       this.toast.show(`Viewer ${session.id} kicked`);
     } catch (err) {
       this.toast.show(err.status === 404 ? `${session.id} has already left` : `Kick failed: ${err.message}`, 'error');
+    }
+    this.refreshSoon(0);
+  }
+
+  /** Starts forwarding the open stream to url. */
+  async addForward(url) {
+    if (!this.wanted) return;
+    const { app, name } = this.wanted;
+    try {
+      const target = await this.api.addForward(app, name, url);
+      this.forwards.added();
+      this.toast.show(`Forwarding ${app}/${name} to ${target.url}`);
+    } catch (err) {
+      this.toast.show(`Not forwarded: ${err.message}`, 'error');
+    }
+    this.refreshSoon(0);
+  }
+
+  /** Stops forwarding the open stream to target. */
+  async removeForward(target) {
+    if (!this.wanted) return;
+    const { app, name } = this.wanted;
+    if (!(await confirmKick(`Stop forwarding to ${target.url}?`,
+      `${app}/${name} is no longer sent there; the target's own viewers see the stream end.`, 'Stop'))) return;
+    try {
+      await this.api.removeForward(app, name, target.id);
+      this.toast.show(`Stopped forwarding to ${target.url}`);
+    } catch (err) {
+      this.toast.show(err.status === 404 ? `${target.url} is no longer forwarded to` : `Stop failed: ${err.message}`, 'error');
     }
     this.refreshSoon(0);
   }
