@@ -2,6 +2,7 @@ package relay
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -105,16 +106,19 @@ func (c PullConfig) Validate() error {
 	}
 	for name, src := range c.Sources {
 		app, stm, ok := strings.Cut(name, "/")
-		if !ok || app == "" || stm == "" || strings.Contains(stm, "/") {
+		if !ok {
 			return fmt.Errorf("%w: sources: %q is not app/name", ErrInvalidPullConfig, name)
+		}
+		if err := errors.Join(stream.CheckName(app), stream.CheckName(stm)); err != nil {
+			return fmt.Errorf("%w: sources: %q is not app/name: %w", ErrInvalidPullConfig, name, err)
 		}
 		if err := checkSourceURL(src.URL); err != nil {
 			return fmt.Errorf("%w: sources.%s: %w", ErrInvalidPullConfig, name, err)
 		}
 	}
 	for app, tmpl := range c.Apps {
-		if app == "" || strings.Contains(app, "/") {
-			return fmt.Errorf("%w: apps: %q is not an app name", ErrInvalidPullConfig, app)
+		if err := stream.CheckName(app); err != nil {
+			return fmt.Errorf("%w: apps: %q is not an app name: %w", ErrInvalidPullConfig, app, err)
 		}
 		if !strings.Contains(tmpl, NamePlaceholder) {
 			return fmt.Errorf("%w: apps.%s: the URL has no %s", ErrInvalidPullConfig, app, NamePlaceholder)

@@ -39,6 +39,7 @@ func TestPullConfigValidate(t *testing.T) {
 		{"no host", PullConfig{Sources: map[string]PullSource{"a/b": {URL: "http:///b.flv"}}}, false},
 		{"app template without name", PullConfig{Apps: map[string]string{"edge": "http://origin/live/x.flv"}}, false},
 		{"app with slash", PullConfig{Apps: map[string]string{"a/b": "http://origin/{name}.flv"}}, false},
+		{"source name with a space", PullConfig{Sources: map[string]PullSource{"live/a b": {URL: "rtmp://h/live/c"}}}, false},
 		{"negative idle timeout", PullConfig{IdleTimeout: -time.Second}, false},
 		{"max delay below delay", PullConfig{RetryDelay: time.Minute, RetryMaxDelay: time.Second}, false},
 	} {
