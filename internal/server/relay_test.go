@@ -1,12 +1,15 @@
 package server_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net"
 	"net/http"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/mediaserver/mediaserver/internal/server"
 	"github.com/mediaserver/mediaserver/internal/servertest"
@@ -144,6 +147,24 @@ func TestRelayOnDemandFromSecondServer(t *testing.T) {
 	if state, _ := pullState(t, edge, key); state != relay.StateIdle {
 		t.Fatalf("stopped pull listed as %q, want idle", state)
 	}
+
+	// A WebSocket-FLV viewer starts the pull again; it stops again after it.
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+edge.HTTPAddr()+"/live/x.flv", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if _, msg, err := ws.ReadMessage(); err != nil || !bytes.HasPrefix(msg, []byte("FLV")) {
+		t.Fatalf("first WebSocket-FLV message %.16q, %v; want the FLV header", msg, err)
+	}
+	if state, _ := pullState(t, edge, key); state != relay.StateLive {
+		t.Fatalf("pull is %q with a WebSocket-FLV viewer, want live", state)
+	}
+	_ = ws.Close()
+	testenv.WaitFor(t, idle+20*time.Second, "the origin to lose the relay again", func() bool {
+		doc, _ := streamDoc(t, origin, "live", "x")
+		return doc.Viewers.FLV == 0
+	})
 
 	playlist := "http://" + edge.HTTPAddr() + "/live/x.m3u8"
 	testenv.WaitFor(t, 30*time.Second, "HLS segments of the relayed stream", func() bool {
