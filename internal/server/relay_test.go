@@ -83,8 +83,8 @@ func pullState(t *testing.T, srv *server.Server, key stream.Key) (relay.PullStat
 // mediaserver over HTTP-FLV on demand. The first HTTP-FLV viewer starts the
 // pull and ffprobe decodes the relayed stream; further viewers share the
 // one pull (the origin sees one viewer); the pull stops idle_timeout after
-// the last viewer left (the origin sees none); an HLS request starts it
-// again and the playlist gets segments.
+// the last viewer left (the origin sees none); a WebSocket-FLV viewer, then
+// an HLS request, start it again, and the playlist gets segments.
 func TestRelayOnDemandFromSecondServer(t *testing.T) {
 	origin := servertest.Start(t, nil)
 	testenv.Publish(t, "rtmp://"+origin.RTMPAddr()+"/live/x", testenv.Source{})
