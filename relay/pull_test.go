@@ -125,7 +125,7 @@ func newTestHub(t *testing.T, cfg stream.Config) *stream.Registry {
 }
 
 // newTestPuller returns a puller over hub, closed when the test ends.
-func newTestPuller(t *testing.T, cfg PullConfig, hub Hub) *Puller {
+func newTestPuller(t *testing.T, cfg PullConfig, hub PullHub) *Puller {
 	t.Helper()
 	p, err := NewPuller(cfg, hub, nil, testenv.TestLogger(t, -4))
 	if err != nil {
@@ -205,7 +205,7 @@ func TestPullerKeepsAWatchedStream(t *testing.T) {
 	r := s.NewReader(stream.ReaderInfo{ID: "viewer", Protocol: stream.ProtocolFLV})
 	defer r.Close()
 	time.Sleep(time.Second) // five idle timeouts
-	if st := p.Status(); len(st) != 1 || st[0].State != StateLive {
+	if st := p.Status(); len(st) != 1 || st[0].State != PullLive {
 		t.Fatalf("watched pull: %+v, want it live", st)
 	}
 	if !p.Stop(key) {
@@ -242,7 +242,7 @@ func TestPullerDemand(t *testing.T) {
 		t.Fatal("Demand of an unreachable source reported it live")
 	}
 	st := p.Status()
-	if len(st) != 1 || st[0].State != StateRetrying || st[0].LastError == "" || st[0].URL != "rtmp://"+deadAddr+"/live/cam" {
+	if len(st) != 1 || st[0].State != PullRetrying || st[0].LastError == "" || st[0].URL != "rtmp://"+deadAddr+"/live/cam" {
 		t.Fatalf("status %+v: want the pull retrying with its error", st)
 	}
 	err = p.Pull(context.Background(), key, "srt://x/y")
@@ -271,14 +271,14 @@ func TestPullerListsConfiguredSourcesIdle(t *testing.T) {
 	p := newTestPuller(t, PullConfig{
 		Sources: map[string]PullSource{key.String(): {URL: origin.URL + "/cam.flv", OnDemand: true}},
 	}, hub)
-	want := PullStatus{Key: key, URL: origin.URL + "/cam.flv", OnDemand: true, State: StateIdle}
+	want := PullStatus{Key: key, URL: origin.URL + "/cam.flv", OnDemand: true, State: PullIdle}
 	if st := p.Status(); len(st) != 1 || st[0] != want {
 		t.Fatalf("before any viewer: %+v, want %+v", st, want)
 	}
 	if !p.Demand(key) {
 		t.Fatal("demanded source not live")
 	}
-	if st, ok := p.StatusOf(key); !ok || st.State != StateLive {
+	if st, ok := p.StatusOf(key); !ok || st.State != PullLive {
 		t.Fatalf("demanded source: %+v, want live", st)
 	}
 	if _, ok := p.StatusOf(stream.Key{App: "live", Name: "other"}); ok {
@@ -290,7 +290,7 @@ func TestPullerListsConfiguredSourcesIdle(t *testing.T) {
 	})
 	p.Stop(key)
 	st, _ := p.StatusOf(key)
-	if st.State != StateIdle || st.Bytes == 0 || st.ID == "" {
+	if st.State != PullIdle || st.Bytes == 0 || st.ID == "" {
 		t.Fatalf("after Stop: %+v, want idle with the last run's counters", st)
 	}
 }
@@ -357,7 +357,7 @@ func TestPullResolvedFindsAMovedSource(t *testing.T) {
 	}
 	testenv.WaitFor(t, 10*time.Second, "the pull from the moved source", func() bool {
 		st, _ := p.StatusOf(key)
-		return st.State == StateLive && st.URL == moved.URL+"/cam.flv" && movedRequests.Load() == 1
+		return st.State == PullLive && st.URL == moved.URL+"/cam.flv" && movedRequests.Load() == 1
 	})
 	if st, _ := p.StatusOf(key); st.Retries < 2 || asked.Load() != 3 {
 		t.Fatalf("status %+v after %d resolutions, want 2 retries and 3 resolutions", st, asked.Load())

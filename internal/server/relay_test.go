@@ -125,7 +125,7 @@ func TestRelayOnDemandFromSecondServer(t *testing.T) {
 		return doc.Publisher.Protocol == string(relay.ProtocolRelay) && doc.Viewers.FLV == 2
 	})
 	if doc, _ := streamDoc(t, edge, "live", "x"); doc.Relay == nil || doc.Relay.URL != sourceURL ||
-		doc.Relay.State != string(relay.StateLive) || doc.Relay.Bytes == 0 {
+		doc.Relay.State != string(relay.PullLive) || doc.Relay.Bytes == 0 {
 		t.Fatalf("edge's stream relay %+v, want live from %s with bytes", doc.Relay, sourceURL)
 	}
 	if doc, _ := streamDoc(t, origin, "live", "x"); doc.Relay != nil {
@@ -144,7 +144,7 @@ func TestRelayOnDemandFromSecondServer(t *testing.T) {
 	if _, ok := edge.Hub().Lookup(key); ok {
 		t.Fatal("the edge's stream is still live after its pull stopped")
 	}
-	if state, _ := pullState(t, edge, key); state != relay.StateIdle {
+	if state, _ := pullState(t, edge, key); state != relay.PullIdle {
 		t.Fatalf("stopped pull listed as %q, want idle", state)
 	}
 
@@ -157,7 +157,7 @@ func TestRelayOnDemandFromSecondServer(t *testing.T) {
 	if _, msg, err := ws.ReadMessage(); err != nil || !bytes.HasPrefix(msg, []byte("FLV")) {
 		t.Fatalf("first WebSocket-FLV message %.16q, %v; want the FLV header", msg, err)
 	}
-	if state, _ := pullState(t, edge, key); state != relay.StateLive {
+	if state, _ := pullState(t, edge, key); state != relay.PullLive {
 		t.Fatalf("pull is %q with a WebSocket-FLV viewer, want live", state)
 	}
 	_ = ws.Close()
@@ -210,13 +210,13 @@ func TestRelayAlwaysOnSourceRetriedAndResumed(t *testing.T) {
 	})
 	testenv.WaitFor(t, 20*time.Second, "the relay to retry a source that is not there", func() bool {
 		state, retries := pullState(t, edge, key)
-		return state == relay.StateRetrying && retries >= 1
+		return state == relay.PullRetrying && retries >= 1
 	})
 
 	source := listenFLV(t, sourceURL)
 	testenv.WaitFor(t, 30*time.Second, "the relayed stream", func() bool {
 		state, _ := pullState(t, edge, key)
-		return state == relay.StateLive
+		return state == relay.PullLive
 	})
 	edgeURL := "http://" + edge.HTTPAddr() + "/live/cam.flv"
 	probe, err := testenv.FFprobe(t, edgeURL, 30*time.Second)
@@ -233,13 +233,13 @@ func TestRelayAlwaysOnSourceRetriedAndResumed(t *testing.T) {
 	_, retriesBefore := pullState(t, edge, key)
 	testenv.WaitFor(t, 20*time.Second, "the relay to notice the source died", func() bool {
 		state, _ := pullState(t, edge, key)
-		return state == relay.StateRetrying
+		return state == relay.PullRetrying
 	})
 	got := len(viewer.snapshot())
 	listenFLV(t, sourceURL)
 	testenv.WaitFor(t, 30*time.Second, "the relay to resume", func() bool {
 		state, retries := pullState(t, edge, key)
-		return state == relay.StateLive && retries > retriesBefore
+		return state == relay.PullLive && retries > retriesBefore
 	})
 	testenv.WaitFor(t, 20*time.Second, "media after the resume on the same viewer", func() bool {
 		return len(viewer.snapshot()) > got+10
@@ -282,7 +282,7 @@ func TestRelayAppPulledOverRTMPForAnRTMPPlayer(t *testing.T) {
 	if originStream.Viewers.RTMP != 1 {
 		t.Fatalf("origin has %d RTMP viewers, want the relay's one", originStream.Viewers.RTMP)
 	}
-	if state, _ := pullState(t, edge, stream.Key{App: "edge", Name: "y"}); state != relay.StateLive {
+	if state, _ := pullState(t, edge, stream.Key{App: "edge", Name: "y"}); state != relay.PullLive {
 		t.Fatalf("pull of edge/y is %q, want live", state)
 	}
 	if _, err := testenv.FFprobe(t, "rtmp://"+edge.RTMPAddr()+"/other/y", 10*time.Second); err == nil {
