@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/mediaserver/mediaserver/internal/access"
 	"github.com/mediaserver/mediaserver/internal/server"
 	"github.com/mediaserver/mediaserver/internal/servertest"
 	"github.com/mediaserver/mediaserver/internal/testenv"
@@ -287,5 +288,26 @@ func TestRelayAppPulledOverRTMPForAnRTMPPlayer(t *testing.T) {
 	}
 	if _, err := testenv.FFprobe(t, "rtmp://"+edge.RTMPAddr()+"/other/y", 10*time.Second); err == nil {
 		t.Fatal("a stream of an app without a source plays")
+	}
+}
+
+// TestRelayRefusedViewerStartsNoPull: a viewer the access rules refuse
+// (a signed-play app, no token) does not start an on-demand pull, over
+// HTTP-FLV, HLS or RTMP.
+func TestRelayRefusedViewerStartsNoPull(t *testing.T) {
+	edge := servertest.Start(t, func(c *server.Config) {
+		c.Relay.Apps = map[string]string{"edge": "rtmp://127.0.0.1:" + freePort(t) + "/live/" + relay.NamePlaceholder}
+		c.Access.Apps = map[string]access.AppRule{"edge": {PlaySecret: "relay-test-play-secret"}}
+	})
+	for _, path := range []string{"/edge/x.flv", "/edge/x.m3u8"} {
+		if status := statusOf(t, "http://"+edge.HTTPAddr()+path); status != http.StatusForbidden && status != http.StatusUnauthorized {
+			t.Errorf("GET %s without a token: %d, want refused", path, status)
+		}
+	}
+	if _, err := testenv.FFprobe(t, "rtmp://"+edge.RTMPAddr()+"/edge/x", 10*time.Second); err == nil {
+		t.Error("RTMP play without a token was not refused")
+	}
+	if state, _ := pullState(t, edge, stream.Key{App: "edge", Name: "x"}); state != "" {
+		t.Fatalf("a refused viewer started a pull (%s)", state)
 	}
 }
