@@ -164,6 +164,10 @@ func (p *Puller) pull(ctx context.Context, key stream.Key, src PullSource, resol
 	}
 	pl, ok := p.pulls[key]
 	if !ok {
+		if p.cfg.MaxPulls > 0 && len(p.pulls) >= p.cfg.MaxPulls {
+			p.mu.Unlock()
+			return fmt.Errorf("pull %s: %w (%d)", key, ErrTooManyPulls, p.cfg.MaxPulls)
+		}
 		pl = p.startLocked(key, src, resolve)
 	}
 	pl.touch(p.now())

@@ -23,6 +23,8 @@ const (
 	DefaultPullRetryMaxDelay = 30 * time.Second
 	// DefaultPullReadTimeout is the default PullConfig.ReadTimeout.
 	DefaultPullReadTimeout = 10 * time.Second
+	// DefaultMaxPulls is the default PullConfig.MaxPulls.
+	DefaultMaxPulls = 1000
 )
 
 // NamePlaceholder is replaced by the stream name in the URL templates of
@@ -68,6 +70,11 @@ type PullConfig struct {
 	// setup): a source silent for longer is dropped and retried. Default
 	// DefaultPullReadTimeout (10s).
 	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// MaxPulls caps the pulls running at once: a viewer of a stream whose
+	// pull would pass it is told the stream is not found (always-on
+	// sources start regardless). Default DefaultMaxPulls (1000); negative:
+	// no cap.
+	MaxPulls int `yaml:"max_pulls"`
 	// TLS configures the client side of rtmps:// and https:// sources
 	// (trusted roots, client certificates); nil verifies servers against
 	// the system's roots. Not a setting of the file: for programs that
@@ -91,6 +98,9 @@ func (c PullConfig) WithDefaults() PullConfig {
 	}
 	if c.ReadTimeout == 0 {
 		c.ReadTimeout = DefaultPullReadTimeout
+	}
+	if c.MaxPulls == 0 {
+		c.MaxPulls = DefaultMaxPulls
 	}
 	return c
 }

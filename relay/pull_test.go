@@ -218,7 +218,8 @@ func TestPullerKeepsAWatchedStream(t *testing.T) {
 
 // TestPullerDemand: the hub's Demander knows only the configured keys; a
 // demanded source that cannot be reached is not live within the start
-// timeout, and the pull shows why it retries.
+// timeout, and the pull shows why it retries; no pull starts past
+// max_pulls.
 func TestPullerDemand(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -230,6 +231,7 @@ func TestPullerDemand(t *testing.T) {
 	p := newTestPuller(t, PullConfig{
 		Apps:         map[string]string{"edge": "rtmp://" + deadAddr + "/live/{name}"},
 		StartTimeout: 500 * time.Millisecond, RetryDelay: 50 * time.Millisecond, RetryMaxDelay: 100 * time.Millisecond,
+		MaxPulls: 1,
 	}, hub)
 	if p.Demand(stream.Key{App: "live", Name: "cam"}) {
 		t.Fatal("Demand of a key without a source reported it live")
@@ -248,6 +250,9 @@ func TestPullerDemand(t *testing.T) {
 	err = p.Pull(context.Background(), key, "srt://x/y")
 	if !errors.Is(err, ErrUnsupportedSource) {
 		t.Fatalf("Pull of an srt URL: %v, want ErrUnsupportedSource", err)
+	}
+	if err := p.Pull(context.Background(), stream.Key{App: "edge", Name: "more"}, "rtmp://"+deadAddr+"/live/more"); !errors.Is(err, ErrTooManyPulls) {
+		t.Fatalf("a pull past max_pulls: %v, want ErrTooManyPulls", err)
 	}
 	p.Close()
 	if err := p.Pull(context.Background(), key, "rtmp://h/a/b"); !errors.Is(err, ErrPullerClosed) {
