@@ -371,3 +371,49 @@ func TestPullResolvedFindsAMovedSource(t *testing.T) {
 		t.Fatalf("PullResolved without a resolver: %v, want ErrNoSource", err)
 	}
 }
+
+// TestPullerCloseInterruptsAnRTMPHandshake: Close does not wait for the
+// read timeout of a source that accepted the connection and never
+// answers the handshake.
+func TestPullerCloseInterruptsAnRTMPHandshake(t *testing.T) {
+	testenv.CheckGoroutines(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if conn, err := ln.Accept(); err == nil {
+			accepted <- conn // held open, never answered
+		}
+	}()
+	hub := newTestHub(t, stream.Config{})
+	p, err := NewPuller(PullConfig{
+		Sources:     map[string]PullSource{"live/mute": {URL: "rtmp://" + ln.Addr().String() + "/live/mute"}},
+		ReadTimeout: time.Hour,
+	}, hub, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conn net.Conn
+	select {
+	case conn = <-accepted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the pull did not connect")
+	}
+	defer conn.Close()
+	closed := make(chan struct{})
+	go func() {
+		p.Close()
+		close(closed)
+	}()
+	testenv.WaitFor(t, 10*time.Second, "Close to return during the handshake", func() bool {
+		select {
+		case <-closed:
+			return true
+		default:
+			return false
+		}
+	})
+}
