@@ -144,8 +144,11 @@ func (d *dialer) openRTMP(ctx context.Context, u *url.URL) (source, error) {
 // rtmpSource is a stream played from an RTMP server.
 type rtmpSource struct{ c *rtmp.Client }
 
+// Close closes the RTMP connection.
 func (s *rtmpSource) Close() error { return s.c.Close() }
 
+// copy hands on the audio, video and data messages played, aggregates
+// split; it ends when the server says the stream ended.
 func (s *rtmpSource) copy(emit func(*stream.Frame)) error {
 	for {
 		msg, err := s.c.ReadMessage()
@@ -225,11 +228,13 @@ type httpSource struct {
 	r      *flv.Reader
 }
 
+// Close ends the request and its response body.
 func (s *httpSource) Close() error {
 	s.cancel()
 	return s.body.Close()
 }
 
+// copy hands on the FLV tags of the response body.
 func (s *httpSource) copy(emit func(*stream.Frame)) error {
 	for {
 		tag, err := s.r.ReadTag()
@@ -266,6 +271,7 @@ type readDeadlineConn struct {
 	timeout time.Duration
 }
 
+// Read reads with a deadline of the timeout from now.
 func (c *readDeadlineConn) Read(b []byte) (int, error) {
 	_ = c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
 	return c.Conn.Read(b)
