@@ -95,11 +95,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s, ok := h.hub.Lookup(key)
-	if !ok {
-		mediahttp.Error(w, http.StatusNotFound, "stream "+key.String()+" not found")
-		return
-	}
 	protocol := ProtocolFLV
 	if r.Method == http.MethodGet && websocket.IsWebSocketUpgrade(r) {
 		protocol = ProtocolWS
@@ -112,6 +107,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The access checker logs refusals, rate-limited; a line per
 		// refused request here would let a flood through to the log.
 		h.log.Debug("viewer refused", "session", req.SessionID, "stream", key.String(), "remote", r.RemoteAddr, "reason", err)
+		return
+	}
+	// Looked up once the viewer may play: the lookup of a stream pulled on
+	// demand starts its pull.
+	s, ok := h.hub.Lookup(key)
+	if !ok {
+		mediahttp.Error(w, http.StatusNotFound, "stream "+key.String()+" not found")
 		return
 	}
 	if protocol == ProtocolWS {

@@ -21,9 +21,9 @@ import (
 // (stream.PublisherInfo.Protocol), as the API shows it.
 const ProtocolRelay stream.Protocol = "relay"
 
-// Hub is what a Puller needs from the stream hub; *stream.Registry is one.
+// PullHub is what a Puller needs from the stream hub; *stream.Registry is one.
 // Lookup must not start pulls itself (not a stream.ViewerHub).
-type Hub interface {
+type PullHub interface {
 	// Publish claims a stream for a publisher.
 	Publish(key stream.Key, info stream.PublisherInfo) (*stream.Publisher, error)
 	// Lookup returns the live stream for key.
@@ -45,7 +45,7 @@ type HLSViewers interface {
 // republish and takeover rules. Close stops every pull and waits for it.
 type Puller struct {
 	cfg    PullConfig
-	hub    Hub
+	hub    PullHub
 	hls    HLSViewers
 	log    *slog.Logger
 	dialer *dialer
@@ -73,7 +73,7 @@ var _ stream.Demander = (*Puller)(nil)
 // with the always-on sources started, or an error wrapping
 // ErrInvalidPullConfig when that does not validate. hls, when not nil,
 // counts HLS clients as viewers of on-demand pulls. A nil log discards.
-func NewPuller(cfg PullConfig, hub Hub, hls HLSViewers, log *slog.Logger) (*Puller, error) {
+func NewPuller(cfg PullConfig, hub PullHub, hls HLSViewers, log *slog.Logger) (*Puller, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("new puller: %w", err)
@@ -164,6 +164,10 @@ func (p *Puller) pull(ctx context.Context, key stream.Key, src PullSource, resol
 	}
 	pl, ok := p.pulls[key]
 	if !ok {
+		if p.cfg.MaxPulls > 0 && len(p.pulls) >= p.cfg.MaxPulls {
+			p.mu.Unlock()
+			return fmt.Errorf("pull %s: %w (%d)", key, ErrTooManyPulls, p.cfg.MaxPulls)
+		}
 		pl = p.startLocked(key, src, resolve)
 	}
 	pl.touch(p.now())
@@ -190,7 +194,7 @@ func (p *Puller) startLocked(key stream.Key, src PullSource, resolve Resolver) *
 		prev:    p.ending[key],
 		done:    make(chan struct{}),
 		changed: make(chan struct{}),
-		state:   StateConnecting,
+		state:   PullConnecting,
 		since:   p.now(),
 	}
 	pl.lastViewer = p.now()
@@ -275,11 +279,11 @@ func (p *Puller) StatusOf(key stream.Key) (PullStatus, bool) {
 // it does not run. p.mu must be held.
 func (p *Puller) idleStatusLocked(key stream.Key) PullStatus {
 	if st, ok := p.last[key]; ok {
-		st.State = StateIdle
+		st.State = PullIdle
 		return st
 	}
 	src := p.cfg.Sources[key.String()]
-	return PullStatus{Key: key, URL: src.URL, OnDemand: src.OnDemand, State: StateIdle}
+	return PullStatus{Key: key, URL: src.URL, OnDemand: src.OnDemand, State: PullIdle}
 }
 
 // Close stops every pull, ending their streams, and waits for them. It is

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -22,6 +23,8 @@ const (
 	DefaultPullRetryMaxDelay = 30 * time.Second
 	// DefaultPullReadTimeout is the default PullConfig.ReadTimeout.
 	DefaultPullReadTimeout = 10 * time.Second
+	// DefaultMaxPulls is the default PullConfig.MaxPulls.
+	DefaultMaxPulls = 1000
 )
 
 // NamePlaceholder is replaced by the stream name in the URL templates of
@@ -67,6 +70,11 @@ type PullConfig struct {
 	// setup): a source silent for longer is dropped and retried. Default
 	// DefaultPullReadTimeout (10s).
 	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// MaxPulls caps the pulls running at once: a viewer of a stream whose
+	// pull would pass it is told the stream is not found (always-on
+	// sources start regardless). Default DefaultMaxPulls (1000); negative:
+	// no cap.
+	MaxPulls int `yaml:"max_pulls"`
 	// TLS configures the client side of rtmps:// and https:// sources
 	// (trusted roots, client certificates); nil verifies servers against
 	// the system's roots. Not a setting of the file: for programs that
@@ -91,6 +99,9 @@ func (c PullConfig) WithDefaults() PullConfig {
 	if c.ReadTimeout == 0 {
 		c.ReadTimeout = DefaultPullReadTimeout
 	}
+	if c.MaxPulls == 0 {
+		c.MaxPulls = DefaultMaxPulls
+	}
 	return c
 }
 
@@ -105,16 +116,19 @@ func (c PullConfig) Validate() error {
 	}
 	for name, src := range c.Sources {
 		app, stm, ok := strings.Cut(name, "/")
-		if !ok || app == "" || stm == "" || strings.Contains(stm, "/") {
+		if !ok {
 			return fmt.Errorf("%w: sources: %q is not app/name", ErrInvalidPullConfig, name)
+		}
+		if err := errors.Join(stream.CheckName(app), stream.CheckName(stm)); err != nil {
+			return fmt.Errorf("%w: sources: %q is not app/name: %w", ErrInvalidPullConfig, name, err)
 		}
 		if err := checkSourceURL(src.URL); err != nil {
 			return fmt.Errorf("%w: sources.%s: %w", ErrInvalidPullConfig, name, err)
 		}
 	}
 	for app, tmpl := range c.Apps {
-		if app == "" || strings.Contains(app, "/") {
-			return fmt.Errorf("%w: apps: %q is not an app name", ErrInvalidPullConfig, app)
+		if err := stream.CheckName(app); err != nil {
+			return fmt.Errorf("%w: apps: %q is not an app name: %w", ErrInvalidPullConfig, app, err)
 		}
 		if !strings.Contains(tmpl, NamePlaceholder) {
 			return fmt.Errorf("%w: apps.%s: the URL has no %s", ErrInvalidPullConfig, app, NamePlaceholder)

@@ -20,6 +20,9 @@ var (
 	// ErrSourceEnded is returned when an RTMP source tells its player
 	// the stream ended (NetStream.Play.UnpublishNotify, Stop or Complete).
 	ErrSourceEnded = errors.New("relay: the source ended the stream")
+	// ErrTooManyPulls is returned by Puller.Pull when PullConfig.MaxPulls
+	// pulls run already.
+	ErrTooManyPulls = errors.New("relay: too many pulls")
 	// ErrPullStopped is why a pull ended by Puller.Stop stopped.
 	ErrPullStopped = errors.New("relay: pull stopped")
 	// ErrPullIdle is why an on-demand pull stopped PullConfig.IdleTimeout

@@ -90,7 +90,8 @@ func (d *dialer) openRTMP(ctx context.Context, u *url.URL) (source, error) {
 	if !ok || app == "" || name == "" {
 		return nil, fmt.Errorf("%w: %s: the path must be /app/name", ErrUnsupportedSource, u.Redacted())
 	}
-	cfg := rtmp.ClientConfig{Timeout: d.readTimeout}
+	netDialer := &net.Dialer{Timeout: d.readTimeout}
+	dial := netDialer.DialContext
 	dialURL := *u
 	if u.Scheme == "rtmps" {
 		port := u.Port()
@@ -105,9 +106,18 @@ func (d *dialer) openRTMP(ctx context.Context, u *url.URL) (source, error) {
 		if tlsCfg.ServerName == "" {
 			tlsCfg.ServerName = u.Hostname()
 		}
-		tlsDialer := &tls.Dialer{NetDialer: &net.Dialer{Timeout: d.readTimeout}, Config: tlsCfg}
-		cfg.Dial = tlsDialer.DialContext
+		dial = (&tls.Dialer{NetDialer: netDialer, Config: tlsCfg}).DialContext
 	}
+	// The handshake, connect and play run under per-read deadlines, not
+	// ctx: until they are done, ctx ending closes the connection.
+	var stopClosing func() bool
+	cfg := rtmp.ClientConfig{Timeout: d.readTimeout, Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err == nil {
+			stopClosing = context.AfterFunc(ctx, func() { _ = conn.Close() })
+		}
+		return conn, err
+	}}
 	// The query goes with the stream name, where servers read tokens.
 	dialURL.Path, dialURL.RawPath, dialURL.RawQuery = "/"+app, "", ""
 	if u.RawQuery != "" {
@@ -115,9 +125,16 @@ func (d *dialer) openRTMP(ctx context.Context, u *url.URL) (source, error) {
 	}
 	c, err := rtmp.Dial(ctx, dialURL.String(), cfg)
 	if err != nil {
+		if stopClosing != nil {
+			stopClosing()
+		}
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	if err := c.Play(name); err != nil {
+	err = c.Play(name)
+	if !stopClosing() && err == nil {
+		err = ctx.Err() // closed by ctx just as play succeeded
+	}
+	if err != nil {
 		_ = c.Close()
 		return nil, fmt.Errorf("play: %w", err)
 	}
@@ -127,8 +144,11 @@ func (d *dialer) openRTMP(ctx context.Context, u *url.URL) (source, error) {
 // rtmpSource is a stream played from an RTMP server.
 type rtmpSource struct{ c *rtmp.Client }
 
+// Close closes the RTMP connection.
 func (s *rtmpSource) Close() error { return s.c.Close() }
 
+// copy hands on the audio, video and data messages played, aggregates
+// split; it ends when the server says the stream ended.
 func (s *rtmpSource) copy(emit func(*stream.Frame)) error {
 	for {
 		msg, err := s.c.ReadMessage()
@@ -208,11 +228,13 @@ type httpSource struct {
 	r      *flv.Reader
 }
 
+// Close ends the request and its response body.
 func (s *httpSource) Close() error {
 	s.cancel()
 	return s.body.Close()
 }
 
+// copy hands on the FLV tags of the response body.
 func (s *httpSource) copy(emit func(*stream.Frame)) error {
 	for {
 		tag, err := s.r.ReadTag()
@@ -249,6 +271,7 @@ type readDeadlineConn struct {
 	timeout time.Duration
 }
 
+// Read reads with a deadline of the timeout from now.
 func (c *readDeadlineConn) Read(b []byte) (int, error) {
 	_ = c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
 	return c.Conn.Read(b)

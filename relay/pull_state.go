@@ -17,15 +17,15 @@ type PullState string
 
 // States of a pull (PullStatus.State).
 const (
-	// StateConnecting: connecting to the source for the first time.
-	StateConnecting PullState = "connecting"
-	// StateLive: the source is connected and its stream published.
-	StateLive PullState = "live"
-	// StateRetrying: the source failed or ended; the pull waits before it
+	// PullConnecting: connecting to the source for the first time.
+	PullConnecting PullState = "connecting"
+	// PullLive: the source is connected and its stream published.
+	PullLive PullState = "live"
+	// PullRetrying: the source failed or ended; the pull waits before it
 	// connects again.
-	StateRetrying PullState = "retrying"
-	// StateIdle: the pull stopped (no viewer left, or it was stopped).
-	StateIdle PullState = "idle"
+	PullRetrying PullState = "retrying"
+	// PullIdle: the pull stopped (no viewer left, or it was stopped).
+	PullIdle PullState = "idle"
 )
 
 // PullStatus describes one pull.
@@ -121,7 +121,7 @@ func (pl *pull) waitLive(ctx context.Context) error {
 		pl.mu.Lock()
 		state, lastErr, changed := pl.state, pl.lastErr, pl.changed
 		pl.mu.Unlock()
-		if state == StateLive {
+		if state == PullLive {
 			return nil
 		}
 		select {
@@ -151,7 +151,7 @@ func (pl *pull) status() PullStatus {
 // retrying with backoff whenever the source fails or ends. Its owner
 // closes done once it returned.
 func (pl *pull) run() {
-	defer pl.setState(StateIdle, nil)
+	defer pl.setState(PullIdle, nil)
 	if pl.prev != nil {
 		select {
 		case <-pl.prev.done:
@@ -177,7 +177,7 @@ func (pl *pull) run() {
 		wait := pl.p.backoff(attempt)
 		attempt++
 		pl.log.Warn("source lost, retrying", "error", err, "retry_in", wait)
-		pl.setState(StateRetrying, err)
+		pl.setState(PullRetrying, err)
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -228,7 +228,7 @@ func (pl *pull) once() (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("publish: %w", err)
 	}
-	pl.setState(StateLive, nil)
+	pl.setState(PullLive, nil)
 	pl.log.Info("pulled stream live", "source", rawURL)
 	// Cancelling the pull or the hub cutting the publisher off closes the
 	// source, which ends the copy.

@@ -39,6 +39,7 @@ func TestPullConfigValidate(t *testing.T) {
 		{"no host", PullConfig{Sources: map[string]PullSource{"a/b": {URL: "http:///b.flv"}}}, false},
 		{"app template without name", PullConfig{Apps: map[string]string{"edge": "http://origin/live/x.flv"}}, false},
 		{"app with slash", PullConfig{Apps: map[string]string{"a/b": "http://origin/{name}.flv"}}, false},
+		{"source name with a space", PullConfig{Sources: map[string]PullSource{"live/a b": {URL: "rtmp://h/live/c"}}}, false},
 		{"negative idle timeout", PullConfig{IdleTimeout: -time.Second}, false},
 		{"max delay below delay", PullConfig{RetryDelay: time.Minute, RetryMaxDelay: time.Second}, false},
 	} {
@@ -124,7 +125,7 @@ func newTestHub(t *testing.T, cfg stream.Config) *stream.Registry {
 }
 
 // newTestPuller returns a puller over hub, closed when the test ends.
-func newTestPuller(t *testing.T, cfg PullConfig, hub Hub) *Puller {
+func newTestPuller(t *testing.T, cfg PullConfig, hub PullHub) *Puller {
 	t.Helper()
 	p, err := NewPuller(cfg, hub, nil, testenv.TestLogger(t, -4))
 	if err != nil {
@@ -204,7 +205,7 @@ func TestPullerKeepsAWatchedStream(t *testing.T) {
 	r := s.NewReader(stream.ReaderInfo{ID: "viewer", Protocol: stream.ProtocolFLV})
 	defer r.Close()
 	time.Sleep(time.Second) // five idle timeouts
-	if st := p.Status(); len(st) != 1 || st[0].State != StateLive {
+	if st := p.Status(); len(st) != 1 || st[0].State != PullLive {
 		t.Fatalf("watched pull: %+v, want it live", st)
 	}
 	if !p.Stop(key) {
@@ -217,7 +218,8 @@ func TestPullerKeepsAWatchedStream(t *testing.T) {
 
 // TestPullerDemand: the hub's Demander knows only the configured keys; a
 // demanded source that cannot be reached is not live within the start
-// timeout, and the pull shows why it retries.
+// timeout, and the pull shows why it retries; no pull starts past
+// max_pulls.
 func TestPullerDemand(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -229,6 +231,7 @@ func TestPullerDemand(t *testing.T) {
 	p := newTestPuller(t, PullConfig{
 		Apps:         map[string]string{"edge": "rtmp://" + deadAddr + "/live/{name}"},
 		StartTimeout: 500 * time.Millisecond, RetryDelay: 50 * time.Millisecond, RetryMaxDelay: 100 * time.Millisecond,
+		MaxPulls: 1,
 	}, hub)
 	if p.Demand(stream.Key{App: "live", Name: "cam"}) {
 		t.Fatal("Demand of a key without a source reported it live")
@@ -241,12 +244,15 @@ func TestPullerDemand(t *testing.T) {
 		t.Fatal("Demand of an unreachable source reported it live")
 	}
 	st := p.Status()
-	if len(st) != 1 || st[0].State != StateRetrying || st[0].LastError == "" || st[0].URL != "rtmp://"+deadAddr+"/live/cam" {
+	if len(st) != 1 || st[0].State != PullRetrying || st[0].LastError == "" || st[0].URL != "rtmp://"+deadAddr+"/live/cam" {
 		t.Fatalf("status %+v: want the pull retrying with its error", st)
 	}
 	err = p.Pull(context.Background(), key, "srt://x/y")
 	if !errors.Is(err, ErrUnsupportedSource) {
 		t.Fatalf("Pull of an srt URL: %v, want ErrUnsupportedSource", err)
+	}
+	if err := p.Pull(context.Background(), stream.Key{App: "edge", Name: "more"}, "rtmp://"+deadAddr+"/live/more"); !errors.Is(err, ErrTooManyPulls) {
+		t.Fatalf("a pull past max_pulls: %v, want ErrTooManyPulls", err)
 	}
 	p.Close()
 	if err := p.Pull(context.Background(), key, "rtmp://h/a/b"); !errors.Is(err, ErrPullerClosed) {
@@ -270,14 +276,14 @@ func TestPullerListsConfiguredSourcesIdle(t *testing.T) {
 	p := newTestPuller(t, PullConfig{
 		Sources: map[string]PullSource{key.String(): {URL: origin.URL + "/cam.flv", OnDemand: true}},
 	}, hub)
-	want := PullStatus{Key: key, URL: origin.URL + "/cam.flv", OnDemand: true, State: StateIdle}
+	want := PullStatus{Key: key, URL: origin.URL + "/cam.flv", OnDemand: true, State: PullIdle}
 	if st := p.Status(); len(st) != 1 || st[0] != want {
 		t.Fatalf("before any viewer: %+v, want %+v", st, want)
 	}
 	if !p.Demand(key) {
 		t.Fatal("demanded source not live")
 	}
-	if st, ok := p.StatusOf(key); !ok || st.State != StateLive {
+	if st, ok := p.StatusOf(key); !ok || st.State != PullLive {
 		t.Fatalf("demanded source: %+v, want live", st)
 	}
 	if _, ok := p.StatusOf(stream.Key{App: "live", Name: "other"}); ok {
@@ -289,7 +295,7 @@ func TestPullerListsConfiguredSourcesIdle(t *testing.T) {
 	})
 	p.Stop(key)
 	st, _ := p.StatusOf(key)
-	if st.State != StateIdle || st.Bytes == 0 || st.ID == "" {
+	if st.State != PullIdle || st.Bytes == 0 || st.ID == "" {
 		t.Fatalf("after Stop: %+v, want idle with the last run's counters", st)
 	}
 }
@@ -356,7 +362,7 @@ func TestPullResolvedFindsAMovedSource(t *testing.T) {
 	}
 	testenv.WaitFor(t, 10*time.Second, "the pull from the moved source", func() bool {
 		st, _ := p.StatusOf(key)
-		return st.State == StateLive && st.URL == moved.URL+"/cam.flv" && movedRequests.Load() == 1
+		return st.State == PullLive && st.URL == moved.URL+"/cam.flv" && movedRequests.Load() == 1
 	})
 	if st, _ := p.StatusOf(key); st.Retries < 2 || asked.Load() != 3 {
 		t.Fatalf("status %+v after %d resolutions, want 2 retries and 3 resolutions", st, asked.Load())
@@ -364,4 +370,50 @@ func TestPullResolvedFindsAMovedSource(t *testing.T) {
 	if err := p.PullResolved(ctx, stream.Key{App: "edge", Name: "none"}, nil); !errors.Is(err, ErrNoSource) {
 		t.Fatalf("PullResolved without a resolver: %v, want ErrNoSource", err)
 	}
+}
+
+// TestPullerCloseInterruptsAnRTMPHandshake: Close does not wait for the
+// read timeout of a source that accepted the connection and never
+// answers the handshake.
+func TestPullerCloseInterruptsAnRTMPHandshake(t *testing.T) {
+	testenv.CheckGoroutines(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if conn, err := ln.Accept(); err == nil {
+			accepted <- conn // held open, never answered
+		}
+	}()
+	hub := newTestHub(t, stream.Config{})
+	p, err := NewPuller(PullConfig{
+		Sources:     map[string]PullSource{"live/mute": {URL: "rtmp://" + ln.Addr().String() + "/live/mute"}},
+		ReadTimeout: time.Hour,
+	}, hub, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conn net.Conn
+	select {
+	case conn = <-accepted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the pull did not connect")
+	}
+	defer conn.Close()
+	closed := make(chan struct{})
+	go func() {
+		p.Close()
+		close(closed)
+	}()
+	testenv.WaitFor(t, 10*time.Second, "Close to return during the handshake", func() bool {
+		select {
+		case <-closed:
+			return true
+		default:
+			return false
+		}
+	})
 }

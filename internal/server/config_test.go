@@ -86,7 +86,7 @@ func TestServerAPIReportsDefaultedSettings(t *testing.T) {
 		"relay": {
 			"idle_timeout": dur(relay.DefaultPullIdleTimeout), "start_timeout": dur(relay.DefaultPullStartTimeout),
 			"retry_delay": dur(relay.DefaultPullRetryDelay), "retry_max_delay": dur(relay.DefaultPullRetryMaxDelay),
-			"read_timeout": dur(relay.DefaultPullReadTimeout),
+			"read_timeout": dur(relay.DefaultPullReadTimeout), "max_pulls": num(relay.DefaultMaxPulls),
 		},
 	}
 	for part, settings := range want {

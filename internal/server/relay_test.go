@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -8,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
+	"github.com/mediaserver/mediaserver/internal/access"
 	"github.com/mediaserver/mediaserver/internal/server"
 	"github.com/mediaserver/mediaserver/internal/servertest"
 	"github.com/mediaserver/mediaserver/internal/testenv"
@@ -80,8 +84,8 @@ func pullState(t *testing.T, srv *server.Server, key stream.Key) (relay.PullStat
 // mediaserver over HTTP-FLV on demand. The first HTTP-FLV viewer starts the
 // pull and ffprobe decodes the relayed stream; further viewers share the
 // one pull (the origin sees one viewer); the pull stops idle_timeout after
-// the last viewer left (the origin sees none); an HLS request starts it
-// again and the playlist gets segments.
+// the last viewer left (the origin sees none); a WebSocket-FLV viewer, then
+// an HLS request, start it again, and the playlist gets segments.
 func TestRelayOnDemandFromSecondServer(t *testing.T) {
 	origin := servertest.Start(t, nil)
 	testenv.Publish(t, "rtmp://"+origin.RTMPAddr()+"/live/x", testenv.Source{})
@@ -122,7 +126,7 @@ func TestRelayOnDemandFromSecondServer(t *testing.T) {
 		return doc.Publisher.Protocol == string(relay.ProtocolRelay) && doc.Viewers.FLV == 2
 	})
 	if doc, _ := streamDoc(t, edge, "live", "x"); doc.Relay == nil || doc.Relay.URL != sourceURL ||
-		doc.Relay.State != string(relay.StateLive) || doc.Relay.Bytes == 0 {
+		doc.Relay.State != string(relay.PullLive) || doc.Relay.Bytes == 0 {
 		t.Fatalf("edge's stream relay %+v, want live from %s with bytes", doc.Relay, sourceURL)
 	}
 	if doc, _ := streamDoc(t, origin, "live", "x"); doc.Relay != nil {
@@ -141,9 +145,27 @@ func TestRelayOnDemandFromSecondServer(t *testing.T) {
 	if _, ok := edge.Hub().Lookup(key); ok {
 		t.Fatal("the edge's stream is still live after its pull stopped")
 	}
-	if state, _ := pullState(t, edge, key); state != relay.StateIdle {
+	if state, _ := pullState(t, edge, key); state != relay.PullIdle {
 		t.Fatalf("stopped pull listed as %q, want idle", state)
 	}
+
+	// A WebSocket-FLV viewer starts the pull again; it stops again after it.
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+edge.HTTPAddr()+"/live/x.flv", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if _, msg, err := ws.ReadMessage(); err != nil || !bytes.HasPrefix(msg, []byte("FLV")) {
+		t.Fatalf("first WebSocket-FLV message %.16q, %v; want the FLV header", msg, err)
+	}
+	if state, _ := pullState(t, edge, key); state != relay.PullLive {
+		t.Fatalf("pull is %q with a WebSocket-FLV viewer, want live", state)
+	}
+	_ = ws.Close()
+	testenv.WaitFor(t, idle+20*time.Second, "the origin to lose the relay again", func() bool {
+		doc, _ := streamDoc(t, origin, "live", "x")
+		return doc.Viewers.FLV == 0
+	})
 
 	playlist := "http://" + edge.HTTPAddr() + "/live/x.m3u8"
 	testenv.WaitFor(t, 30*time.Second, "HLS segments of the relayed stream", func() bool {
@@ -189,13 +211,13 @@ func TestRelayAlwaysOnSourceRetriedAndResumed(t *testing.T) {
 	})
 	testenv.WaitFor(t, 20*time.Second, "the relay to retry a source that is not there", func() bool {
 		state, retries := pullState(t, edge, key)
-		return state == relay.StateRetrying && retries >= 1
+		return state == relay.PullRetrying && retries >= 1
 	})
 
 	source := listenFLV(t, sourceURL)
 	testenv.WaitFor(t, 30*time.Second, "the relayed stream", func() bool {
 		state, _ := pullState(t, edge, key)
-		return state == relay.StateLive
+		return state == relay.PullLive
 	})
 	edgeURL := "http://" + edge.HTTPAddr() + "/live/cam.flv"
 	probe, err := testenv.FFprobe(t, edgeURL, 30*time.Second)
@@ -212,13 +234,13 @@ func TestRelayAlwaysOnSourceRetriedAndResumed(t *testing.T) {
 	_, retriesBefore := pullState(t, edge, key)
 	testenv.WaitFor(t, 20*time.Second, "the relay to notice the source died", func() bool {
 		state, _ := pullState(t, edge, key)
-		return state == relay.StateRetrying
+		return state == relay.PullRetrying
 	})
 	got := len(viewer.snapshot())
 	listenFLV(t, sourceURL)
 	testenv.WaitFor(t, 30*time.Second, "the relay to resume", func() bool {
 		state, retries := pullState(t, edge, key)
-		return state == relay.StateLive && retries > retriesBefore
+		return state == relay.PullLive && retries > retriesBefore
 	})
 	testenv.WaitFor(t, 20*time.Second, "media after the resume on the same viewer", func() bool {
 		return len(viewer.snapshot()) > got+10
@@ -261,10 +283,31 @@ func TestRelayAppPulledOverRTMPForAnRTMPPlayer(t *testing.T) {
 	if originStream.Viewers.RTMP != 1 {
 		t.Fatalf("origin has %d RTMP viewers, want the relay's one", originStream.Viewers.RTMP)
 	}
-	if state, _ := pullState(t, edge, stream.Key{App: "edge", Name: "y"}); state != relay.StateLive {
+	if state, _ := pullState(t, edge, stream.Key{App: "edge", Name: "y"}); state != relay.PullLive {
 		t.Fatalf("pull of edge/y is %q, want live", state)
 	}
 	if _, err := testenv.FFprobe(t, "rtmp://"+edge.RTMPAddr()+"/other/y", 10*time.Second); err == nil {
 		t.Fatal("a stream of an app without a source plays")
+	}
+}
+
+// TestRelayRefusedViewerStartsNoPull: a viewer the access rules refuse
+// (a signed-play app, no token) does not start an on-demand pull, over
+// HTTP-FLV, HLS or RTMP.
+func TestRelayRefusedViewerStartsNoPull(t *testing.T) {
+	edge := servertest.Start(t, func(c *server.Config) {
+		c.Relay.Apps = map[string]string{"edge": "rtmp://127.0.0.1:" + freePort(t) + "/live/" + relay.NamePlaceholder}
+		c.Access.Apps = map[string]access.AppRule{"edge": {PlaySecret: "relay-test-play-secret"}}
+	})
+	for _, path := range []string{"/edge/x.flv", "/edge/x.m3u8"} {
+		if status := statusOf(t, "http://"+edge.HTTPAddr()+path); status != http.StatusForbidden && status != http.StatusUnauthorized {
+			t.Errorf("GET %s without a token: %d, want refused", path, status)
+		}
+	}
+	if _, err := testenv.FFprobe(t, "rtmp://"+edge.RTMPAddr()+"/edge/x", 10*time.Second); err == nil {
+		t.Error("RTMP play without a token was not refused")
+	}
+	if state, _ := pullState(t, edge, stream.Key{App: "edge", Name: "x"}); state != "" {
+		t.Fatalf("a refused viewer started a pull (%s)", state)
 	}
 }
