@@ -240,6 +240,7 @@ func (s *Server) routes() (http.Handler, error) {
 		Streams: src, Sessions: src, Keys: keySource{s: s}, Server: s.info, Totals: apisource.Totals(collector), Guard: guard,
 		Recordings: recordingSource{m: s.rec},
 		Relays:     src,
+		Forwards:   apisource.Forwards{Forwarder: s.forward},
 	}
 	if s.cluster != nil {
 		deps.Cluster = clusterSource{node: s.cluster}
