@@ -80,7 +80,8 @@ func TestForwardToFFmpegTarget(t *testing.T) {
 // rtmps itself).
 func TestForwardToFFmpegRTMPSTarget(t *testing.T) {
 	dir := t.TempDir()
-	cert, key := testenv.SelfSignedCert(t, dir)
+	c := testenv.NewCertificate(t, "127.0.0.1")
+	cert, key := c.CertFile, c.KeyFile
 	port := testenv.FreePort(t)
 	out := filepath.Join(dir, "out.flv")
 	target := listenTarget(t, port, out)

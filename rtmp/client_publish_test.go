@@ -31,8 +31,8 @@ func TestDialRefusesOtherSchemes(t *testing.T) {
 // the connect _result, and publishes hub frames with WriteFrames, which
 // the server's hub receives; WriteFrames before Publish fails.
 func TestClientPublishesFramesOverRTMPS(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile := testenv.SelfSignedCert(t, dir)
+	tc := testenv.NewCertificate(t, "127.0.0.1")
+	certFile, keyFile := tc.CertFile, tc.KeyFile
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +116,8 @@ func TestClientPublishesFramesOverRTMPS(t *testing.T) {
 // TestDialRTMPSChecksTheCertificate: a certificate the client does not
 // trust fails the dial.
 func TestDialRTMPSChecksTheCertificate(t *testing.T) {
-	certFile, keyFile := testenv.SelfSignedCert(t, t.TempDir())
+	tc := testenv.NewCertificate(t, "127.0.0.1")
+	certFile, keyFile := tc.CertFile, tc.KeyFile
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)
