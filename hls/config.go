@@ -26,6 +26,21 @@ const (
 	StorageDisk = "disk"
 )
 
+// Variant is the kind of HLS a Manager produces (Config.Variant).
+type Variant string
+
+// Variants (Config.Variant), named as MediaMTX users know them.
+const (
+	// VariantLowLatency is Low-Latency HLS over fMP4 (CMAF) segments, each
+	// made of parts of Config.PartDuration. The default.
+	VariantLowLatency Variant = "lowlatency"
+	// VariantFMP4 is HLS over fMP4 (CMAF) segments without parts.
+	VariantFMP4 Variant = "fmp4"
+	// VariantMPEGTS is HLS over MPEG-TS segments, for old TVs and set-top
+	// boxes.
+	VariantMPEGTS Variant = "mpegts"
+)
+
 // Defaults applied by Config for zero fields.
 const (
 	DefaultSegmentDuration    = 2 * time.Second
@@ -36,6 +51,8 @@ const (
 	DefaultMaxSegmentBytes    = 32 << 20
 	DefaultMaxSegmentDuration = 30 * time.Second
 	DefaultRetainAfterWindow  = 1
+	DefaultVariant            = VariantLowLatency
+	DefaultPartDuration       = 200 * time.Millisecond
 )
 
 // Limits on configuration values.
@@ -46,6 +63,9 @@ const (
 	// MaxPlaylistLength bounds Config.PlaylistLength and
 	// Config.RetainAfterWindow.
 	MaxPlaylistLength = 1000
+	// MinPartDuration is the shortest Config.PartDuration; the longest is
+	// half Config.SegmentDuration.
+	MinPartDuration = 50 * time.Millisecond
 	// minMaxSegmentBytes is the smallest accepted Config.MaxSegmentBytes.
 	minMaxSegmentBytes = 64 << 10
 )
@@ -146,6 +166,17 @@ type Config struct {
 	// next janitor pass instead of after EndedRetention; while it is full,
 	// no segmenter starts on request.
 	Memory MemoryAccount `yaml:"-"`
+
+	// Variant is the kind of HLS served: VariantLowLatency ("lowlatency",
+	// the default: LL-HLS over fMP4), VariantFMP4 ("fmp4") or VariantMPEGTS
+	// ("mpegts").
+	Variant Variant `yaml:"variant"`
+	// PartDuration is the LL-HLS part target (VariantLowLatency only): a
+	// part is cut at the first frame this long after the part's first
+	// frame (by DTS), and a keyframe that cuts a segment starts a part.
+	// Default 200ms, at least MinPartDuration and at most half
+	// SegmentDuration.
+	PartDuration time.Duration `yaml:"part_duration"`
 }
 
 // MemoryAccount is a memory budget that the bytes of the segments kept in
@@ -195,6 +226,12 @@ func (c Config) WithDefaults() Config {
 		c.MaxSegmentDuration = DefaultMaxSegmentDuration
 	}
 	c.MaxSegmentDuration = max(c.MaxSegmentDuration, 2*c.SegmentDuration)
+	if c.Variant == "" {
+		c.Variant = DefaultVariant
+	}
+	if c.PartDuration == 0 {
+		c.PartDuration = DefaultPartDuration
+	}
 	return c
 }
 
@@ -222,6 +259,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: negative retention, idle or viewer timeout", ErrInvalidConfig)
 	case c.MaxSegmentBytes < minMaxSegmentBytes:
 		return fmt.Errorf("%w: max segment bytes %d below %d", ErrInvalidConfig, c.MaxSegmentBytes, minMaxSegmentBytes)
+	case c.Variant != VariantLowLatency && c.Variant != VariantFMP4 && c.Variant != VariantMPEGTS:
+		return fmt.Errorf("%w: variant %q is none of %q, %q, %q", ErrInvalidConfig, c.Variant,
+			VariantLowLatency, VariantFMP4, VariantMPEGTS)
+	case c.PartDuration < MinPartDuration || c.PartDuration > c.SegmentDuration/2:
+		return fmt.Errorf("%w: part duration %v not in %v..%v", ErrInvalidConfig,
+			c.PartDuration, MinPartDuration, c.SegmentDuration/2)
 	}
 	return nil
 }

@@ -52,34 +52,6 @@ type SegmenterConfig struct {
 	Now func() time.Time
 }
 
-// Segment is one finished MPEG-TS segment.
-type Segment struct {
-	// Data is the MPEG-TS byte stream, a multiple of 188 bytes. It is a
-	// slice of its own, exactly as long as its capacity: a stored segment
-	// holds no spare bytes.
-	Data []byte
-	// Duration is the segment's duration (its EXTINF), in whole
-	// milliseconds: from its first frame's DTS to the next segment's.
-	Duration time.Duration
-	// Start is the DTS of the first frame on the 90 kHz output clock
-	// (unwrapped; the TS carries it modulo 2^33).
-	Start int64
-	// ProgramDateTime is the wall-clock time of the first frame.
-	ProgramDateTime time.Time
-	// Discontinuity is set for the first segment after a publisher restart,
-	// a timestamp jump, a track change or a codec configuration change.
-	Discontinuity bool
-	// Independent is set when the segment starts with a random access point
-	// (a keyframe, or audio in an audio-only stream).
-	Independent bool
-	// Forced is set when the segment was cut by MaxSegmentDuration,
-	// MaxSegmentBytes or the playlist's target duration rather than at a
-	// keyframe.
-	Forced bool
-	// VideoFrames and AudioFrames count the frames in the segment.
-	VideoFrames, AudioFrames int
-}
-
 // SegmenterStats are a segmenter's counters.
 type SegmenterStats struct {
 	// Segments counts segments produced.
@@ -155,6 +127,12 @@ type Segmenter struct {
 	// size); nil between publishers. sizeHint (above) is the capacity a new
 	// scratch buffer starts with.
 	scratch []byte
+	// parts are the parts finished and not yet taken (takeParts); init is
+	// the init section that came into force and was not yet taken, of
+	// generation initGen.
+	parts   []*Part
+	init    []byte
+	initGen int
 }
 
 // segmentState describes the segment being written.
@@ -548,4 +526,19 @@ func (s *Segmenter) keep(written []byte) []byte {
 		s.releaseScratch()
 	}
 	return data
+}
+
+// takeParts returns the parts finished since the last call, in order.
+func (s *Segmenter) takeParts() []*Part {
+	parts := s.parts
+	clear(s.parts)
+	s.parts = s.parts[:0]
+	return parts
+}
+
+// takeInit returns the init section that came into force since the last
+// call and its generation, or nil.
+func (s *Segmenter) takeInit() (gen int, data []byte) {
+	data, s.init = s.init, nil
+	return s.initGen, data
 }
