@@ -60,6 +60,8 @@ const (
 	// MinSegmentDuration and MaxTargetDuration bound Config.SegmentDuration.
 	MinSegmentDuration = 500 * time.Millisecond
 	MaxTargetDuration  = 60 * time.Second
+	// MaxBlockingTimeout bounds Config.BlockingTimeout.
+	MaxBlockingTimeout = 3 * MaxTargetDuration
 	// MaxPlaylistLength bounds Config.PlaylistLength and
 	// Config.RetainAfterWindow.
 	MaxPlaylistLength = 1000
@@ -146,6 +148,15 @@ type Config struct {
 	// last request. Default: three of the stream's
 	// target durations.
 	ViewerTimeout time.Duration `yaml:"viewer_timeout"`
+
+	// BlockingTimeout bounds how long a blocking playlist reload
+	// (_HLS_msn, _HLS_part) of the lowlatency variant, or a GET of the
+	// part its EXT-X-PRELOAD-HINT names, waits for what it asks for; then
+	// it is answered 503. Default three times SegmentDuration rounded up
+	// to whole seconds (about three target durations); at most
+	// MaxBlockingTimeout.
+	BlockingTimeout time.Duration `yaml:"blocking_timeout"`
+
 	// AllowedOrigins lists the origins allowed to read HLS responses
 	// (CORS). Empty or "*": any origin.
 	AllowedOrigins []string `yaml:"allowed_origins"`
@@ -219,6 +230,9 @@ func (c Config) WithDefaults() Config {
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = DefaultIdleTimeout
 	}
+	if c.BlockingTimeout == 0 {
+		c.BlockingTimeout = 3 * ((c.SegmentDuration + time.Second - 1) / time.Second * time.Second)
+	}
 	if c.MaxSegmentBytes == 0 {
 		c.MaxSegmentBytes = DefaultMaxSegmentBytes
 	}
@@ -257,6 +271,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: disk storage needs a directory", ErrInvalidConfig)
 	case c.EndedRetention < 0 || c.IdleTimeout < 0 || c.ViewerTimeout < 0:
 		return fmt.Errorf("%w: negative retention, idle or viewer timeout", ErrInvalidConfig)
+	case c.BlockingTimeout < 0 || c.BlockingTimeout > MaxBlockingTimeout:
+		return fmt.Errorf("%w: blocking timeout %v not in 0..%v", ErrInvalidConfig, c.BlockingTimeout, MaxBlockingTimeout)
 	case c.MaxSegmentBytes < minMaxSegmentBytes:
 		return fmt.Errorf("%w: max segment bytes %d below %d", ErrInvalidConfig, c.MaxSegmentBytes, minMaxSegmentBytes)
 	case c.Variant != VariantLowLatency && c.Variant != VariantFMP4 && c.Variant != VariantMPEGTS:

@@ -162,7 +162,7 @@ func (m *Manager) emit(st *streamState, seg *Segment, err error, log *slog.Logge
 	seq := st.nextSeq
 	st.nextSeq++
 	st.mu.Unlock()
-	name := segmentName(st.token, seq)
+	name := st.segmentFile(seq)
 	body, err := m.store.put(st.key, name, seg.Data)
 	now := m.now()
 	st.mu.Lock()
@@ -188,6 +188,8 @@ func (m *Manager) emit(st *streamState, seg *Segment, err error, log *slog.Logge
 		independent: seg.Independent,
 		created:     now,
 		body:        body,
+		init:        seg.Init,
+		partInfo:    seg.Parts,
 	}, st.seg.Stats(), now)
 	st.mu.Unlock()
 	for _, e := range evicted {
