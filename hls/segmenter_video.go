@@ -39,7 +39,7 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 			// same program without one.
 			return s.drop(seg, nil)
 		}
-		s.video.learnSize(track.Data)
+		s.video.noteKeyframe(track.Data)
 		if err := s.begin(dts, rap); err != nil {
 			return s.drop(seg, err)
 		}
@@ -48,7 +48,7 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 		return s.drop(seg, err)
 	}
 	sample := videoSample{
-		track: s.video, data: track.Data, keyframe: f.Keyframe, rap: rap,
+		frame: f, track: s.video, data: track.Data, keyframe: f.Keyframe, rap: rap,
 		// A segment cut without a keyframe still carries the parameter sets,
 		// so a decoder knows the stream; it is not independent (begin).
 		params: s.cur.videoFrames == 0 && !rap,
