@@ -144,6 +144,9 @@ func (s *Segmenter) begin(start int64, rap bool) error {
 		independent: rap,
 		partStart:   start,
 	}
+	if s.parts {
+		s.cur.parts = make([]PartInfo, 0, s.target/s.partDur+2)
+	}
 	s.open = true
 	s.pendingDisc, s.cutAtRAP, s.trackChange, s.forceCut = false, false, false, false
 	s.audioWaiting = false
@@ -232,10 +235,12 @@ func (s *Segmenter) keep(written []byte) []byte {
 	return data
 }
 
-// takeParts returns the parts finished since the last call, in order.
+// takeParts returns the parts finished since the last call, in order. The
+// slice is valid until the next call of a Segmenter method (its array is
+// reused); the parts themselves stay valid.
 func (s *Segmenter) takeParts() []*Part {
 	parts := s.doneParts
-	s.doneParts = nil
+	s.doneParts = s.doneParts[:0]
 	return parts
 }
 

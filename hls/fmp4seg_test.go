@@ -152,3 +152,34 @@ func TestFMP4SegmentIsOneFragment(t *testing.T) {
 		}
 	}
 }
+
+// TestFMP4FramesDoNotAllocate: in steady state a frame that does not end a
+// part costs the low-latency segmenter no allocation (what allocates is
+// once per part and per segment: their own bytes).
+func TestFMP4FramesDoNotAllocate(t *testing.T) {
+	s := NewSegmenter(SegmenterConfig{Variant: VariantLowLatency, TargetDuration: 4 * time.Second,
+		PartDuration: 2 * time.Second})
+	frames := source{fps: 30, gop: 30, audio: true, cts: 66}.frames(t, 5700)
+	var o mp4Output
+	// Up to 4.3 s: the first segment was cut at 4 s, its first part runs
+	// until 6 s; the frames up to 5.7 s fall inside it.
+	i := 0
+	for ; frames[i].Time < 4300; i++ {
+		seg, err := s.WriteFrame(frames[i])
+		o.collect(t, s, seg, err)
+	}
+	if len(o.segments) != 1 {
+		t.Fatalf("%d segments before 4.3 s", len(o.segments))
+	}
+	rest := len(frames) - i
+	allocs := testing.AllocsPerRun(rest-1, func() {
+		seg, err := s.WriteFrame(frames[i])
+		if seg != nil || err != nil || len(s.doneParts) > 0 {
+			t.Fatalf("frame at %d ms ended a segment or part (%v)", frames[i].Time, err)
+		}
+		i++
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per frame", allocs)
+	}
+}

@@ -160,6 +160,10 @@ type Segmenter struct {
 	initGen   int
 	// fragments numbers the fMP4 fragments written (mfhd), across writers.
 	fragments uint32
+	// videoFrame and audioFrame hold the frame handed to the writer (a
+	// pointer passed through the interface would be allocated per frame).
+	videoFrame videoSample
+	audioFrame audioSample
 }
 
 // segmentState describes the segment being written.

@@ -44,7 +44,8 @@ func (s *Segmenter) writeAudio(f *stream.Frame) (*Segment, error) {
 	if err := s.partBefore(pts, triggerAudio); err != nil {
 		return s.drop(seg, err)
 	}
-	if err := s.w.writeAudio(&audioSample{frame: f, track: s.audio, data: raw, pts: pts, ticks: ticks}); err != nil {
+	s.audioFrame = audioSample{frame: f, track: s.audio, data: raw, pts: pts, ticks: ticks}
+	if err := s.w.writeAudio(&s.audioFrame); err != nil {
 		return s.drop(seg, err)
 	}
 	s.tl.extend(pts + ticks)

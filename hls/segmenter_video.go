@@ -47,7 +47,8 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 	if err := s.partBefore(dts, triggerVideo); err != nil {
 		return s.drop(seg, err)
 	}
-	sample := videoSample{
+	sample := &s.videoFrame // reused: a pointer handed through the interface escapes
+	*sample = videoSample{
 		frame: f, track: s.video, data: track.Data, keyframe: f.Keyframe, rap: rap,
 		// A segment cut without a keyframe still carries the parameter sets,
 		// so a decoder knows the stream; it is not independent (begin).
@@ -56,7 +57,7 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 	}
 	sample.tsPTS, sample.tsDTS = s.videoTimestamps(dts, track.CompositionTime)
 	sample.dts = s.rawVideoDTS(dts)
-	if err := s.w.writeVideo(&sample); err != nil {
+	if err := s.w.writeVideo(sample); err != nil {
 		return s.drop(seg, err)
 	}
 	// The frame lasts until its presentation ends: a B-frame stream's last
