@@ -263,6 +263,20 @@ func TestFMP4PartsOfRealEncodersAreReadByThirdParties(t *testing.T) {
 					t.Errorf("Codecs() = %q, want %q…", codecs, c.codecs)
 				}
 			}
+			// Every track's fragments follow on from one another: a part's
+			// samples last until the next part's first one of their track.
+			last := map[uint32]uint64{}
+			for i, seg := range o.segments {
+				for id, frags := range fragmentTimes(t, seg.Data) {
+					for j, f := range frags {
+						if end, ok := last[id]; ok && f[0] != end {
+							t.Errorf("segment %d fragment %d: track %d starts at %d, the one before ended at %d",
+								i, j, id, f[0], end)
+						}
+						last[id] = f[0] + f[1]
+					}
+				}
+			}
 			dir := filepath.Join(t.TempDir(), "gen1")
 			parts := o.writeParts(t, dir, 1)
 			all := filepath.Join(dir, "all.mp4")

@@ -183,3 +183,72 @@ func TestFMP4FramesDoNotAllocate(t *testing.T) {
 		t.Errorf("%v allocations per frame", allocs)
 	}
 }
+
+// TestFMP4KeepsNegativeCompositionOffsets: B-frames of an encoder that
+// shifts its composition times keep their decode times in fMP4 and get
+// negative composition offsets (a version 1 trun), where MPEG-TS lowers
+// the DTS instead.
+func TestFMP4KeepsNegativeCompositionOffsets(t *testing.T) {
+	s := NewSegmenter(SegmenterConfig{Variant: VariantFMP4, TargetDuration: time.Second})
+	var o mp4Output
+	o.feed(t, s, source{fps: 25, gop: 25, cts: -40}.frames(t, 3000))
+	if len(o.segments) < 2 {
+		t.Fatalf("%d segments", len(o.segments))
+	}
+	offsets := trunOffsets(t, o.segments[0].Data)
+	if len(offsets) == 0 {
+		t.Fatal("no composition offsets written")
+	}
+	for _, off := range offsets {
+		if off != -40*ticksPerMs {
+			t.Fatalf("composition offsets %v, want -3600 each", offsets)
+		}
+	}
+	if frags := fragmentTimes(t, o.segments[0].Data)[mp4VideoTrackID]; frags[0][0] != startTicks {
+		t.Errorf("first video decode time %d, want %d (the output clock's start)", frags[0][0], startTicks)
+	}
+}
+
+// trunOffsets returns the composition offsets of the trun boxes of a
+// segment's fragments.
+func trunOffsets(t *testing.T, data []byte) []int64 {
+	t.Helper()
+	var offsets []int64
+	for len(data) >= 8 {
+		n := int(binary.BigEndian.Uint32(data))
+		box := data[8:n]
+		if string(data[4:8]) != "moof" {
+			box = nil
+		}
+		data = data[n:]
+		for i := 0; i+8 <= len(box); i++ { // find trun inside traf
+			if string(box[i+4:i+8]) != "trun" {
+				continue
+			}
+			b := box[i+8:]
+			version, flags := b[0], binary.BigEndian.Uint32(b)&0xffffff
+			if flags&0x800 == 0 {
+				continue
+			}
+			if version != 1 {
+				t.Errorf("trun version %d with composition offsets", version)
+			}
+			count, pos := int(binary.BigEndian.Uint32(b[4:])), 8
+			for _, f := range []uint32{0x1, 0x4} {
+				if flags&f != 0 {
+					pos += 4
+				}
+			}
+			per := 0
+			for _, f := range []uint32{0x100, 0x200, 0x400, 0x800} {
+				if flags&f != 0 {
+					per += 4
+				}
+			}
+			for k := range count {
+				offsets = append(offsets, int64(int32(binary.BigEndian.Uint32(b[pos+k*per+per-4:]))))
+			}
+		}
+	}
+	return offsets
+}
