@@ -65,6 +65,9 @@ const (
 	// triggerVideo and triggerAudio: a frame of that kind ends the fragment.
 	triggerVideo
 	triggerAudio
+	// triggerHold ends the fragment before the last frame of every track:
+	// the segment ends soon after them.
+	triggerHold
 )
 
 // fragmentInfo describes one fragment a container writer wrote into the

@@ -197,19 +197,22 @@ func (r *mp4Run) push(dts uint64, d uint32, s fmp4.Sample) {
 // and returns it: every frame of the track whose frame ends it (that
 // frame's decode time gives the last one's duration) or of every track on
 // a drain (the last one's duration estimated); the other track's frames
-// but the last.
+// but the last; every track's but the last on a hold.
 func (r *mp4Run) ready(end int64, by cutTrigger) (uint64, []fmp4.Sample) {
 	pending, ok := r.queue.Pending()
 	switch {
-	case !ok:
+	case !ok, by == triggerHold:
 	case by == triggerDrain:
 		r.queue.Finish(r.last)
 		r.clock.Reset()
 	case (by == triggerVideo) == r.video:
 		next := uint64(end)
 		if !r.video {
-			peek := r.clock // the frame that ends the fragment is timed again when pushed
-			next = peek.Time(end/ticksPerMs, 0)
+			// The frame that ends the fragment is timed again when pushed; it
+			// is taken to last as long as the one before (the clock follows
+			// its count only for frames that say how long they are).
+			peek := r.clock
+			next = peek.Time(end/ticksPerMs, r.last)
 		}
 		r.queue.Finish(uint32(max(next, pending+1) - pending))
 	}

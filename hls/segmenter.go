@@ -158,8 +158,10 @@ type Segmenter struct {
 	doneParts []*Part
 	init      []byte
 	initGen   int
-	// fragments numbers the fMP4 fragments written (mfhd), across writers.
-	fragments uint32
+	// fragments numbers the fMP4 fragments written (mfhd), across writers;
+	// lastFrameTime is the output time of the latest frame written.
+	fragments     uint32
+	lastFrameTime int64
 	// videoFrame and audioFrame hold the frame handed to the writer (a
 	// pointer passed through the interface would be allocated per frame).
 	videoFrame videoSample

@@ -50,6 +50,7 @@ func (s *Segmenter) writeAudio(f *stream.Frame) (*Segment, error) {
 	}
 	s.tl.extend(pts + ticks)
 	s.cur.audioFrames++
+	s.lastFrameTime = pts
 	s.wrote()
 	return seg, nil
 }

@@ -65,6 +65,7 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 	// restart must continue past every frame shown, not just decoded.
 	s.tl.extend(max(dts, sample.tsPTS) + s.videoStep)
 	s.cur.videoFrames++
+	s.lastFrameTime = dts
 	s.wrote()
 	return seg, nil
 }
