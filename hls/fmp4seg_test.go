@@ -256,3 +256,21 @@ func trunOffsets(t *testing.T, data []byte) []int64 {
 	}
 	return offsets
 }
+
+func TestFMP4MP3OnlyStreamNamesItsCodecByObjectType(t *testing.T) {
+	s := NewSegmenter(SegmenterConfig{Variant: VariantLowLatency, TargetDuration: time.Second})
+	var o mp4Output
+	o.feed(t, s, mp3Frames(t, 3000))
+	seg, err := s.Flush()
+	o.collect(t, s, seg, err)
+	if len(o.segments) < 2 || len(o.initGens) != 1 {
+		t.Fatalf("%d segments, init generations %v", len(o.segments), o.initGens)
+	}
+	o.checkParts(t, DefaultPartDuration)
+	if got := s.Codecs(); len(got) != 1 || got[0] != "mp4a.6B" {
+		t.Errorf("Codecs() = %q, want [mp4a.6B]", got)
+	}
+	if got := NewSegmenter(SegmenterConfig{}).Codecs(); len(got) != 0 {
+		t.Errorf("Codecs() before any track = %q", got)
+	}
+}
