@@ -263,6 +263,7 @@ func (s *Segmenter) WriteFrame(f *stream.Frame) (*Segment, error) {
 // scratch buffer is let go: the stream may stay idle for long.
 func (s *Segmenter) Flush() (*Segment, error) {
 	defer s.releaseScratch()
+	defer s.forgetFrames()
 	if !s.open {
 		return nil, nil
 	}
@@ -272,6 +273,11 @@ func (s *Segmenter) Flush() (*Segment, error) {
 // releaseScratch drops the scratch buffer; the next segment allocates one
 // of the last segment's size.
 func (s *Segmenter) releaseScratch() { s.scratch = nil }
+
+// forgetFrames lets go of the last frames handed to the writer.
+func (s *Segmenter) forgetFrames() {
+	s.videoFrame, s.audioFrame = videoSample{}, audioSample{}
+}
 
 // Restart prepares for a new publisher under the same name: it ends the
 // current segment (returned, if one was open), forgets the track
