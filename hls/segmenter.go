@@ -30,7 +30,7 @@ const (
 )
 
 // SegmenterConfig configures a Segmenter; zero fields take the defaults of
-// Config.
+// Config, but Variant (see WithDefaults).
 type SegmenterConfig struct {
 	// TargetDuration is the segment duration at which the next keyframe (for
 	// audio-only streams: the next frame) cuts a segment.
@@ -184,8 +184,9 @@ type segmentState struct {
 	parts       []PartInfo
 }
 
-// NewSegmenter returns a segmenter; zero config fields take the defaults of
-// Config.
+// NewSegmenter returns a segmenter; zero config fields take their defaults
+// (SegmenterConfig.WithDefaults). The Manager passes settings Config.Validate
+// accepted.
 func NewSegmenter(cfg SegmenterConfig) *Segmenter {
 	cfg = cfg.WithDefaults()
 	return &Segmenter{
