@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -422,5 +423,48 @@ func TestLowLatencyPartsFromDisk(t *testing.T) {
 	resp, body := tm.get(t, http.MethodGet, "/live/cam/"+partName(p.st.token, 1), "Range", "bytes=2-5")
 	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, parts[1][2:6]) {
 		t.Errorf("range of a part: %d %q", resp.StatusCode, body)
+	}
+}
+
+// countingAccount is a MemoryAccount that only counts.
+type countingAccount struct {
+	mu   sync.Mutex
+	held int64
+}
+
+func (a *countingAccount) Add(n int64) {
+	a.mu.Lock()
+	a.held += n
+	a.mu.Unlock()
+}
+func (a *countingAccount) Full() bool { return false }
+func (a *countingAccount) Low() bool  { return false }
+func (a *countingAccount) bytes() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.held
+}
+
+func TestLowLatencyMemoryIsAccounted(t *testing.T) {
+	mem := &countingAccount{}
+	cfg := llConfig()
+	cfg.Memory = mem
+	tm := startManager(t, cfg)
+	p := startSynthetic(t, tm)
+	initData := p.init()
+	var partBytes int64
+	for range 3 {
+		partBytes += int64(len(p.part(200 * time.Millisecond)))
+	}
+	if got, want := mem.bytes(), int64(len(initData))+partBytes; got != want {
+		t.Errorf("init and parts in progress: %d bytes held, want %d", got, want)
+	}
+	p.segment() // the parts become byte ranges of the stored segment: counted once
+	if got, want := mem.bytes(), int64(len(initData))+partBytes; got != want {
+		t.Errorf("after the segment: %d bytes held, want %d", got, want)
+	}
+	tm.m.Close()
+	if got := mem.bytes(); got != 0 {
+		t.Errorf("after Close: %d bytes still held", got)
 	}
 }
