@@ -468,3 +468,29 @@ func TestLowLatencyMemoryIsAccounted(t *testing.T) {
 		t.Errorf("after Close: %d bytes still held", got)
 	}
 }
+
+func TestLowLatencyShortLastPartIsListedWithItsSegment(t *testing.T) {
+	tm := startManager(t, llConfig())
+	p := startSynthetic(t, tm)
+	p.init()
+	p.fullSegment(5)
+	p.part(200 * time.Millisecond)
+	short := p.part(60 * time.Millisecond) // cut short: the segment ends with it
+	tok := p.st.token
+	_, body := tm.get(t, http.MethodGet, "/live/cam.m3u8")
+	if strings.Contains(string(body), `#EXT-X-PART:DURATION=0.060`) ||
+		!strings.Contains(string(body), `#EXT-X-PRELOAD-HINT:TYPE=PART,URI="cam/`+partName(tok, 6)+`"`) {
+		t.Errorf("a short part listed before its segment ended, or not hinted:\n%s", body)
+	}
+	if resp, got := tm.get(t, http.MethodGet, "/live/cam/"+partName(tok, 6)); resp.StatusCode != http.StatusOK ||
+		!bytes.Equal(got, short) {
+		t.Errorf("the hinted short part: %d, %d bytes", resp.StatusCode, len(got))
+	}
+	blocked := tm.getAsync("/live/cam.m3u8?_HLS_msn=2&_HLS_part=1")
+	waitWaiting(t, p.st, 1)
+	p.segment()
+	a := <-blocked
+	if a.status != http.StatusOK || !bytes.Contains(a.body, []byte("#EXT-X-PART:DURATION=0.060,URI=\"cam/"+partName(tok, 6))) {
+		t.Errorf("blocking reload for the short part: %d\n%s", a.status, a.body)
+	}
+}
