@@ -191,7 +191,25 @@ func TestLowLatencyHLSJSPlays(t *testing.T) {
 	pub := testenv.Publish(t, s.rtmpURL("lljs"), testenv.Source{Width: 320, Height: 240, FPS: 25,
 		Duration: 40 * time.Second})
 	defer pub.Kill()
-	url := s.playlistURL("lljs")
+	playLowLatency(t, s.playlistURL("lljs"))
+}
+
+// TestLowLatencyHLSJSPlaysAV1Opus plays AV1 and Opus, published by FFmpeg 8
+// over Enhanced RTMP, in hls.js in low-latency mode.
+func TestLowLatencyHLSJSPlaysAV1Opus(t *testing.T) {
+	browsertest.RequireTools(t)
+	clip := testenv.EncodeClip(t, t.TempDir(), testenv.Clip{Video: "av1", Audio: "opus", Duration: 30 * time.Second})
+	s := startStack(t, Config{Variant: VariantLowLatency, SegmentDuration: time.Second, EndListDelay: 3 * time.Second})
+	pub := testenv.PublishEnhanced(t, clip, s.rtmpURL("av1"))
+	defer pub.Kill()
+	playLowLatency(t, s.playlistURL("av1"))
+}
+
+// playLowLatency plays url (a 320x240 stream) in hls.js in low-latency mode
+// for 12 s: the picture must advance by 6 s, and the latency hls.js measures
+// is logged and must stay below 5 s.
+func playLowLatency(t *testing.T, url string) {
+	t.Helper()
 	waitSegments(t, url, 2)
 	r := browsertest.PlayLowLatency(t, url, 12*time.Second)
 	advanced := 0.0
