@@ -104,13 +104,15 @@ func countMPEGAudioFrames(payload []byte, h mpegAudioHeader) int {
 	return n
 }
 
-// newMPEGAudioTrack builds the audio track of an MPEG audio frame payload.
+// newMPEGAudioTrack builds the audio track of an MPEG audio frame payload
+// whose first header is h.
 func newMPEGAudioTrack(h mpegAudioHeader) *audioTrack {
 	t := &audioTrack{
-		codec:      flv.FourCCMP3,
-		streamType: astits.StreamTypeMPEG2Audio,
-		frameTicks: int64(h.samples) * clockRate / int64(h.sampleRate),
-		mpeg:       h,
+		codec:       flv.FourCCMP3,
+		streamType:  astits.StreamTypeMPEG2Audio,
+		frameTicks:  int64(h.samples) * clockRate / int64(h.sampleRate),
+		mpeg:        h,
+		codecString: "mp4a.40.34",
 	}
 	if h.mpeg1 {
 		t.streamType = astits.StreamTypeMPEG1Audio

@@ -37,6 +37,10 @@ type Result struct {
 	Errors      []string     `json:"errors"`
 	Console     []string     `json:"console"`
 	Samples     [][2]float64 `json:"samples"`
+	// Latencies are the live latencies hls.js measured in low-latency mode
+	// (PlayLowLatency), in milliseconds: Date.now() − hls.playingDate, one
+	// per sample while playing.
+	Latencies []float64 `json:"latencies"`
 }
 
 // Dir returns the directory of the harness script.
@@ -48,7 +52,7 @@ func Dir() string {
 // Play opens url in the player for the given time and reports the result.
 func Play(t testing.TB, player Player, url string, d time.Duration) Result {
 	t.Helper()
-	return play(t, player, url, d, false)
+	return play(t, player, url, d, playOptions{})
 }
 
 // PlayTrustingAnyCertificate is Play for an https:// or wss:// url whose
@@ -56,16 +60,33 @@ func Play(t testing.TB, player Player, url string, d time.Duration) Result {
 // the test: the page accepts any certificate.
 func PlayTrustingAnyCertificate(t testing.TB, player Player, url string, d time.Duration) Result {
 	t.Helper()
-	return play(t, player, url, d, true)
+	return play(t, player, url, d, playOptions{ignoreHTTPSErrors: true})
 }
 
-// play runs the harness (see Play); ignoreHTTPSErrors makes the page
-// accept any certificate.
-func play(t testing.TB, player Player, url string, d time.Duration, ignoreHTTPSErrors bool) Result {
+// PlayLowLatency plays an HLS url with hls.js in lowLatencyMode for the
+// given time and reports the result, with the live latencies it measured.
+func PlayLowLatency(t testing.TB, url string, d time.Duration) Result {
+	t.Helper()
+	r := play(t, HLS, url, d, playOptions{lowLatency: true})
+	t.Logf("hls.js low-latency latencies (ms): %v", r.Latencies)
+	return r
+}
+
+// playOptions are play.mjs's switches.
+type playOptions struct {
+	// lowLatency runs hls.js in lowLatencyMode, recording its latency.
+	lowLatency bool
+	// ignoreHTTPSErrors makes the page accept any certificate.
+	ignoreHTTPSErrors bool
+}
+
+// play runs play.mjs (see Play).
+func play(t testing.TB, player Player, url string, d time.Duration, o playOptions) Result {
 	t.Helper()
 	RequireTools(t)
 	opts, _ := json.Marshal(map[string]any{
-		"url": url, "player": player, "seconds": d.Seconds(), "ignoreHTTPSErrors": ignoreHTTPSErrors,
+		"url": url, "player": player, "seconds": d.Seconds(),
+		"lowLatency": o.lowLatency, "ignoreHTTPSErrors": o.ignoreHTTPSErrors,
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), d+60*time.Second)
 	defer cancel()
