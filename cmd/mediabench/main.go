@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -131,6 +132,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, outputOptions, error) 
 	fs.IntVar(&cfg.Generate.FPS, "gen-fps", 30, "generated input: frame rate")
 	fs.IntVar(&cfg.Generate.VideoKbps, "gen-kbps", 2500, "generated input: constant video bit rate, kbit/s")
 	fs.DurationVar(&cfg.Generate.Duration, "gen-duration", 30*time.Second, "generated input: length (looped)")
+	gop := fs.Duration("gop", 2*time.Second, "generated input: keyframe interval (GOP length)")
 	fs.StringVar(&cfg.PublisherMode, "publisher", publishGo, "publisher: go (paced, measures latency) or ffmpeg (-re -stream_loop -1 -c copy; no latency)")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "PID of the running server to measure")
 	serverCmd := fs.String("server-cmd", "", "start the server: a built binary and its flags, split on spaces (its PID is measured)")
@@ -148,6 +150,10 @@ func parseFlags(args []string, stderr io.Writer) (Config, outputOptions, error) 
 	if _, err := fmt.Sscanf(*genSize, "%dx%d", &cfg.Generate.Width, &cfg.Generate.Height); err != nil {
 		return Config{}, opts, fmt.Errorf("-gen-size %q: want WxH", *genSize)
 	}
+	if *gop <= 0 || cfg.Generate.FPS <= 0 {
+		return Config{}, opts, fmt.Errorf("-gop %v at -gen-fps %d: want positive values", *gop, cfg.Generate.FPS)
+	}
+	cfg.Generate.KeyInt = max(1, int(math.Round(gop.Seconds()*float64(cfg.Generate.FPS))))
 	cfg.ServerCmd = strings.Fields(*serverCmd)
 	if cfg.Viewers == 0 {
 		cfg.Viewers = -1 // Config: negative means none
