@@ -20,4 +20,7 @@ var (
 	// errSegmentGone is returned for a segment answered with 404 or 410: it
 	// left the server's window before the viewer fetched it.
 	errSegmentGone = errors.New("hls: segment gone")
+	// errNoVideoTrack is returned for an init section without a video
+	// track: part freshness is measured on video samples.
+	errNoVideoTrack = errors.New("mp4: init section has no video track")
 )
