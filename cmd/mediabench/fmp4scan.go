@@ -444,5 +444,5 @@ func (v fmp4Video) toMs(dts uint64) uint32 {
 	if v.timescale == 0 {
 		return 0
 	}
-	return uint32(dts / uint64(v.timescale) * 1000 + dts%uint64(v.timescale)*1000/uint64(v.timescale))
+	return uint32(dts/uint64(v.timescale)*1000 + dts%uint64(v.timescale)*1000/uint64(v.timescale))
 }
