@@ -83,13 +83,14 @@ func (pl *llPlaylist) segmentComplete(msn uint64) bool {
 }
 
 // next returns the part that follows p according to the playlist: the next
-// part of p's segment, or the first of the following segment once p's is
-// complete.
+// part of p's segment when it is listed or the segment is still open, else
+// the first of the following segment.
 func (pl *llPlaylist) next(p partID) partID {
-	if pl.segmentComplete(p.msn) {
+	same := partID{msn: p.msn, index: p.index + 1}
+	if pl.segmentComplete(p.msn) && pl.find(same) == nil {
 		return partID{msn: p.msn + 1}
 	}
-	return partID{msn: p.msn, index: p.index + 1}
+	return same
 }
 
 // find returns the listed part p, or nil.

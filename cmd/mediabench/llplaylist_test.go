@@ -127,6 +127,9 @@ func TestParseLLPlaylist(t *testing.T) {
 	if got := pl.next(partID{msn: 268, index: 1}); got != (partID{msn: 269}) {
 		t.Errorf("after the last part of a complete segment: %+v, want 269.0", got)
 	}
+	if got := pl.next(partID{msn: 268}); got != (partID{msn: 268, index: 1}) {
+		t.Errorf("after 268.0 of a complete segment: %+v, want 268.1", got)
+	}
 	if got := pl.next(partID{msn: 269}); got != (partID{msn: 269, index: 1}) {
 		t.Errorf("after 269.0: %+v, want 269.1", got)
 	}

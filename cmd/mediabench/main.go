@@ -93,6 +93,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if opts.markdown {
 		fmt.Fprint(stdout, "\n"+markdownHeader+res.markdownRow())
+		if row := res.llMarkdownRow(); row != "" {
+			fmt.Fprint(stdout, "\n"+llMarkdownHeader+row)
+		}
 	}
 	if err := res.failure(); err != nil {
 		fmt.Fprintln(stderr, "mediabench: run failed:", strings.ReplaceAll(err.Error(), "\n", "; "))
@@ -120,7 +123,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, outputOptions, error) 
 	fs.StringVar(&cfg.Stream, "stream", defaultStream, "stream name; with several publishers the prefix of NAME-0, NAME-1, …")
 	fs.IntVar(&cfg.Publishers, "publishers", 1, "number of publishers (streams); viewers are spread over them")
 	fs.IntVar(&cfg.Viewers, "viewers", defaultViewers, "number of viewers (0: publishers only)")
-	fs.StringVar(&cfg.Proto, "proto", protoFLV, "viewer protocol: flv, ws, rtmp or hls")
+	fs.StringVar(&cfg.Proto, "proto", protoFLV, "viewer protocol: flv, ws, rtmp, hls or llhls (low-latency HLS: blocking reloads, preload hints, fMP4 parts)")
+	fs.BoolVar(&cfg.LLProbe, "ll-probe", false, "llhls: ignore preload hints and fetch each part once a blocking reload lists it (measures part availability)")
 	fs.DurationVar(&cfg.Duration, "duration", defaultDuration, "run length once every viewer was started")
 	fs.Float64Var(&cfg.Ramp, "ramp", defaultRamp, "viewers started per second (0: all at once)")
 	fs.DurationVar(&cfg.Warmup, "warmup", 0, "publishing time before the first viewer (default 3s, 8s for hls)")
