@@ -3,8 +3,16 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/mediaserver/mediaserver/fmp4"
 )
@@ -146,5 +154,49 @@ func TestFMP4ScanAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per part, want 0", allocs)
+	}
+}
+
+// TestHLSViewerReadsFMP4Segments: the HLS viewer reads a playlist of fMP4
+// segments (the server's low-latency default) through its init section,
+// and does not fetch the parts listed beside them.
+func TestHLSViewerReadsFMP4Segments(t *testing.T) {
+	initSection := testInitSection(t)
+	var mu sync.Mutex
+	requests := map[string]int{}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests[r.URL.Path]++
+		mu.Unlock()
+		var seq int
+		switch {
+		case r.URL.Path == "/live/s.m3u8":
+			_, _ = io.WriteString(w, "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-MAP:URI=\"init.mp4\"\n"+
+				"#EXTINF:0.2,\ns1.mp4\n#EXTINF:0.2,\ns2.mp4\n#EXT-X-PART:DURATION=0.2,URI=\"p3.0.mp4\",INDEPENDENT=YES\n"+
+				"#EXTINF:0.2,\ns3.mp4\n#EXT-X-ENDLIST\n")
+		case r.URL.Path == "/live/init.mp4":
+			_, _ = w.Write(initSection)
+		default:
+			if _, err := fmt.Sscanf(r.URL.Path, "/live/s%d.mp4", &seq); err != nil {
+				http.NotFound(w, r)
+				return
+			}
+			_, _ = w.Write(testFragment(uint32(seq), uint64(900_000+18_000*seq), 6, true))
+		}
+	}))
+	defer hs.Close()
+	v := &viewer{url: hs.URL + "/live/s.m3u8", clock: clock{base: time.Now()}, interval: 33 * time.Millisecond}
+	err := v.runHLS(context.Background(), hs.Client(), bufio.NewReader(nil), 5*time.Second)
+	if !errors.Is(err, errStreamEnded) {
+		t.Fatalf("viewer ended with %v, want the end of the playlist", err)
+	}
+	if v.hls.Segments != 3 || v.videoFrames != 18 || v.gaps+v.backwards != 0 {
+		t.Errorf("%d segments, %d video frames, %d gaps, %d steps back; want 3, 18, 0, 0",
+			v.hls.Segments, v.videoFrames, v.gaps, v.backwards)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if requests["/live/p3.0.mp4"] != 0 || requests["/live/init.mp4"] != 1 {
+		t.Errorf("requests %v: want the init section once and no part", requests)
 	}
 }
