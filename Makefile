@@ -8,7 +8,7 @@ GO        ?= go
 BIN       := bin/mediaserver
 NODE_DEPS := node_modules/.installed
 
-.PHONY: all build run test test-deps test-go vet lint fmt bench bench-load bench-floor bench-smoke web clean
+.PHONY: all build run test test-deps test-go vet lint fmt bench bench-load bench-floor bench-smoke bench-llhls web clean
 
 all: build
 
@@ -106,6 +106,25 @@ bench-floor:
 bench-smoke: build
 	$(GO) run ./cmd/mediabench -viewers 10 -proto flv -duration 10s -warmup 2s \
 		-gen-size 640x360 -gen-kbps 800 -gen-duration 10s $(BENCH_SERVER)
+
+# LL-HLS figures (issue #16): a 1 s GOP, 1 s segments of 200 ms parts. In
+# turn: part availability (one client waiting on blocking reloads, no
+# hints), LL_VIEWERS LL-HLS clients and as many HTTP-FLV viewers on the same
+# input, then glass-to-glass in hls.js (lowLatencyMode) in headless
+# Chromium while the tool publishes.
+LL_VIEWERS ?= 1000
+LL_ENV := MEDIASERVER_HLS_VARIANT=lowlatency MEDIASERVER_HLS_SEGMENT_DURATION=1s MEDIASERVER_HLS_PART_DURATION=200ms
+LL_BENCH := $(BENCH_ENV) $(LL_ENV) bin/mediabench -gop 1s $(BENCH_SERVER)
+GLASS_SECONDS ?= 30
+
+bench-llhls: build $(NODE_DEPS)
+	$(GO) build -o bin/mediabench ./cmd/mediabench
+	$(LL_BENCH) -proto llhls -ll-probe -viewers 1 -duration $(DURATION) -markdown $(BENCH_ARGS)
+	$(LL_BENCH) -proto llhls -viewers $(LL_VIEWERS) -duration $(DURATION) -warmup 30s -markdown $(BENCH_ARGS)
+	$(LL_BENCH) -proto flv -viewers $(LL_VIEWERS) -duration $(DURATION) -warmup 30s -markdown $(BENCH_ARGS)
+	$(LL_BENCH) -viewers 0 -duration $$(( $(GLASS_SECONDS) + 15 ))s & publisher=$$!; sleep 10; \
+		node cmd/mediabench/glass.mjs '{"url": "http://$(BENCH_HTTP)/live/bench.m3u8", "seconds": $(GLASS_SECONDS), "warmup": 5}'; \
+		status=$$?; wait $$publisher; exit $$status
 
 clean:
 	rm -rf bin node_modules
