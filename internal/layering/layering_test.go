@@ -45,14 +45,15 @@ func TestLayering(t *testing.T) {
 		}
 	}
 	only := map[string][]string{
-		"amf":            {},
-		"fmp4":           {},
-		"rtmp/chunk":     {},
-		"rtmp/handshake": {},
-		"flv":            {"amf"},
-		"stream":         {"flv", "amf"},
-		"internal/conns": {"stream", "flv", "amf"},
-		"api":            {},
+		"amf":             {},
+		"fmp4":            {},
+		"rtmp/chunk":      {},
+		"rtmp/handshake":  {},
+		"flv":             {"amf"},
+		"stream":          {"flv", "amf"},
+		"internal/conns":  {"stream", "flv", "amf"},
+		"api":             {},
+		"internal/flvmp4": {"stream", "flv", "fmp4", "amf"},
 	}
 	for pkg, allowed := range only {
 		for _, imp := range deps[pkg] {

@@ -1,0 +1,26 @@
+package hls
+
+// emitInit records the init section (ftyp+moov) of generation gen, in
+// force for the parts and segments that follow (MP4 variants). The
+// producing side calls it at the start and whenever the tracks or a codec
+// configuration change; data is the receiver's to keep.
+func (m *Manager) emitInit(st *streamState, gen int, data []byte) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.freed {
+		return
+	}
+	st.addInit(gen, data, m.now())
+}
+
+// emitPart adds a finished part of the segment in progress to the
+// playlist and wakes every request waiting for it (lowlatency variant).
+// p.Data is the receiver's to keep.
+func (m *Manager) emitPart(st *streamState, p *Part) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.freed || p == nil {
+		return
+	}
+	st.addPart(p, m.now())
+}
