@@ -28,8 +28,9 @@ type testServer struct {
 	rtmpURL, httpURL string
 }
 
-// startTestServer starts the server; it is stopped when the test ends.
-func startTestServer(t *testing.T) testServer {
+// startTestServer starts the server with the HLS settings hlsCfg; it is
+// stopped when the test ends.
+func startTestServer(t *testing.T, hlsCfg hls.Config) testServer {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	reg, err := stream.NewRegistry(stream.Config{}, log)
@@ -54,7 +55,7 @@ func startTestServer(t *testing.T) testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hlsm, err := hls.NewManager(hls.Config{SegmentDuration: time.Second}, reg, log)
+	hlsm, err := hls.NewManager(hlsCfg, reg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,9 @@ const publisherKeptPace = 500 * time.Millisecond
 // TestRunAgainstServer runs the tool's core against an in-process server
 // with 5 viewers per protocol, the four runs at once on their own streams.
 func TestRunAgainstServer(t *testing.T) {
-	srv := startTestServer(t)
+	// The HLS viewer reads the MPEG-TS variant here (fMP4 segments are
+	// TestHLSViewerReadsFMP4Segments's).
+	srv := startTestServer(t, hls.Config{SegmentDuration: time.Second, Variant: hls.VariantMPEGTS})
 	input := testInput(t)
 	protos := []string{protoFLV, protoWS, protoRTMP, protoHLS}
 	results := make([]*Result, len(protos))
