@@ -222,6 +222,8 @@ func (m *Manager) startFeederLocked(st *streamState, s *stream.Stream) {
 			TargetDuration:     m.cfg.SegmentDuration,
 			MaxSegmentDuration: m.cfg.MaxSegmentDuration,
 			MaxSegmentBytes:    m.cfg.MaxSegmentBytes,
+			Variant:            m.cfg.Variant,
+			PartDuration:       m.cfg.PartDuration,
 		})
 	}
 	st.mu.Lock()

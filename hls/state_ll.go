@@ -42,7 +42,13 @@ type partEntry struct {
 // init sections, the parts of the segment in progress and the delta
 // playlist. It is guarded by streamState.mu.
 type llState struct {
-	variant    Variant
+	variant Variant
+	// partTarget is the playlist's PART-TARGET: Config.PartDuration, raised
+	// (for good, never lowered) to the longest part seen, whole
+	// milliseconds. Parts are cut at the first frame PartDuration after the
+	// part's first, so one may be longer by less than a frame (an AAC
+	// frame's 21 ms after a part of video frames); PART-TARGET is the
+	// maximum a part may last (RFC 8216bis section 4.4.3.7).
 	partTarget time.Duration
 	mem        MemoryAccount // nil: nothing counted
 
@@ -125,6 +131,7 @@ func (st *streamState) addPart(p *Part, now time.Time) {
 	})
 	st.pendingBytes += len(p.Data)
 	st.nextPart++
+	st.partTarget = max(st.partTarget, (p.Duration+time.Millisecond-1)/time.Millisecond*time.Millisecond)
 	st.account(len(p.Data))
 	st.rebuild(now)
 }
