@@ -316,6 +316,11 @@ func (c *llClient) fetchPart(uri []byte, id partID, pdt time.Time, listedAt time
 	run, n, err := c.scan.scan(c.br)
 	c.br.Reset(nil)
 	now := c.v.clock.since()
+	if c.v.ll.Parts == 0 {
+		// The first keyframe was noted while the part was scanned: the
+		// silence is counted from this first arrival.
+		c.v.lastArrival.Store(int64(now))
+	}
 	c.v.arrived(int(n), now)
 	if err != nil {
 		return false, fmt.Errorf("part %d.%d: %w", id.msn, id.index, err)
