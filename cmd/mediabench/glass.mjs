@@ -11,7 +11,9 @@
 //
 //   node cmd/mediabench/glass.mjs '{"url": "http://127.0.0.1:28080/live/bench.m3u8", "seconds": 30, "warmup": 5}'
 //
-// CHROMIUM overrides the browser (default /usr/bin/chromium).
+// "maxLiveSyncPlaybackRate" (default 1, hls.js's own default) lets the
+// player speed up to reach its target latency. CHROMIUM overrides the
+// browser (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
 import http from 'node:http';
 import fs from 'node:fs';
@@ -47,7 +49,10 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
 });
-const result = { url: opts.url, seconds: opts.seconds, warmup: opts.warmup, errors: [] };
+const result = {
+  url: opts.url, seconds: opts.seconds, warmup: opts.warmup,
+  maxLiveSyncPlaybackRate: opts.maxLiveSyncPlaybackRate || 1, errors: [],
+};
 try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => result.errors.push('pageerror: ' + e.message));
@@ -57,7 +62,10 @@ try {
     window.__errors = [];
     window.__samples = []; // [seconds since playback started, glass-to-glass ms, hls.latency s]
     if (!Hls.isSupported()) { window.__errors.push('hls.js: MSE not supported'); return; }
-    const hls = new Hls({ lowLatencyMode: true });
+    // maxLiveSyncPlaybackRate above 1 lets hls.js play slightly faster to
+    // reach its target latency (PART-HOLD-BACK); its default, 1, keeps
+    // whatever latency playback started with.
+    const hls = new Hls({ lowLatencyMode: true, maxLiveSyncPlaybackRate: o.maxLiveSyncPlaybackRate || 1 });
     window.__hls = hls;
     hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) window.__errors.push(`hls.js fatal ${d.type}: ${d.details}`); });
     hls.loadSource(o.url);
