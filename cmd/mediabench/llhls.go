@@ -89,19 +89,9 @@ type llClient struct {
 // runLLHLS plays the stream as an LL-HLS client until ctx ends or the
 // stream does.
 func (v *viewer) runLLHLS(ctx context.Context, client *http.Client, br *bufio.Reader, connectTimeout time.Duration, probe bool) error {
-	c := &llClient{v: v, client: client, probe: probe, br: br, playlistURL: v.url}
-	c.ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
-		v.stamps, _ = info.Conn.(*stampConn)
-	}})
-	scheme, rest, ok := strings.Cut(v.url, "://")
-	if !ok {
-		return fmt.Errorf("ll-hls: playlist URL %q", v.url)
-	}
-	host, _, _ := strings.Cut(rest, "/")
-	c.origin = scheme + "://" + host
-	c.dir = v.url[:strings.LastIndexByte(v.url, '/')+1]
-	c.scan.onSample = func(dts uint64, sync bool) {
-		v.video(c.scan.video.toMs(dts), sync, v.clock.since())
+	c, err := newLLClient(ctx, v, client, br, probe)
+	if err != nil {
+		return err
 	}
 	if err := c.start(connectTimeout); err != nil {
 		return err
@@ -130,6 +120,25 @@ func (v *viewer) runLLHLS(ctx context.Context, client *http.Client, br *bufio.Re
 			return err
 		}
 	}
+}
+
+// newLLClient prepares viewer v's LL-HLS client.
+func newLLClient(ctx context.Context, v *viewer, client *http.Client, br *bufio.Reader, probe bool) (*llClient, error) {
+	c := &llClient{v: v, client: client, probe: probe, br: br, playlistURL: v.url}
+	c.ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		v.stamps, _ = info.Conn.(*stampConn)
+	}})
+	scheme, rest, ok := strings.Cut(v.url, "://")
+	if !ok {
+		return nil, fmt.Errorf("ll-hls: playlist URL %q", v.url)
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	c.origin = scheme + "://" + host
+	c.dir = v.url[:strings.LastIndexByte(v.url, '/')+1]
+	c.scan.onSample = func(dts uint64, sync bool) {
+		v.video(c.scan.video.toMs(dts), sync, v.clock.since())
+	}
+	return c, nil
 }
 
 // start loads the playlist until it lists an independent part, and the
@@ -399,9 +408,12 @@ func (c *llClient) reload(want partID) error {
 		}
 	}
 	err := c.loadPlaylist(string(u))
+	if err == nil {
+		c.failures = 0
+		return nil
+	}
 	var st *httpStatusError
 	if !errors.As(err, &st) {
-		c.failures = 0
 		return err
 	}
 	c.failures++

@@ -367,8 +367,11 @@ func TestLLHLSClientCountsSkippedParts(t *testing.T) {
 	}
 	for _, tc := range cases {
 		v := &viewer{url: hs.URL + "/live/s.m3u8", clock: clock{base: time.Now()}}
-		c := &llClient{v: v, client: hs.Client(), ctx: context.Background(), br: bufio.NewReader(nil),
-			dir: hs.URL + "/live/", pos: tc.pos, started: true}
+		c, err := newLLClient(context.Background(), v, hs.Client(), bufio.NewReader(nil), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.pos, c.started = tc.pos, true
 		c.scan.video = fmp4Video{trackID: testVideoTrack, timescale: 90000}
 		if err := c.pl.parse([]byte("#EXTM3U\n#EXT-X-TARGETDURATION:1\n" + tc.playlist)); err != nil {
 			t.Fatal(err)
@@ -378,6 +381,39 @@ func TestLLHLSClientCountsSkippedParts(t *testing.T) {
 		}
 		if v.ll.Missed != tc.missed || c.pos != c.lastListed() {
 			t.Errorf("%s: %d missed, at %+v; want %d, at the last part", tc.name, v.ll.Missed, c.pos, tc.missed)
+		}
+	}
+}
+
+// BenchmarkLLHLSClientPart is the client's cost per part in the steady
+// state: a playlist reload and a part fetch over a kept-alive connection
+// to a server that answers at once (the server's own cost included).
+func BenchmarkLLHLSClientPart(b *testing.B) {
+	part := testFragment(1, 900_000, 6, true)
+	playlist := []byte(appleLLPlaylist)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, ".m3u8") {
+			_, _ = w.Write(playlist)
+			return
+		}
+		_, _ = w.Write(part)
+	}))
+	defer hs.Close()
+	v := &viewer{url: hs.URL + "/live/s.m3u8", clock: clock{base: time.Now()}}
+	c, err := newLLClient(context.Background(), v, hs.Client(), bufio.NewReader(nil), false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.scan.video = fmp4Video{trackID: testVideoTrack, timescale: 90000}
+	uri := []byte("filePart269.1.mp4")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(part) + len(playlist)))
+	for b.Loop() {
+		if err := c.reload(partID{msn: 269, index: 1}); err != nil {
+			b.Fatal(err)
+		}
+		if ok, err := c.fetchPart(uri, partID{msn: 269, index: 1}, time.Time{}, 0); !ok || err != nil {
+			b.Fatal(ok, err)
 		}
 	}
 }
