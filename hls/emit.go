@@ -22,5 +22,16 @@ func (m *Manager) emitPart(st *streamState, p *Part) {
 	if st.freed || p == nil {
 		return
 	}
-	st.addPart(p, m.now())
+	disc := len(st.pending) == 0 && st.seg != nil && st.seg.partsStartDiscontinuity()
+	st.addPart(p, disc, m.now())
+}
+
+// partsStartDiscontinuity reports whether the segment in progress, whose
+// first part was just finished, starts a discontinuity (a republish, a
+// timestamp jump): its parts are listed after EXT-X-DISCONTINUITY before the
+// segment itself is. A part taken with no part of the segment in progress
+// finished yet is the last of a segment that is handed over next, with its
+// own Discontinuity. Only the feeder goroutine may call it.
+func (s *Segmenter) partsStartDiscontinuity() bool {
+	return s.open && len(s.cur.parts) > 0 && s.cur.disc
 }

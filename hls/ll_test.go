@@ -329,3 +329,20 @@ func TestMP4MediaServed(t *testing.T) {
 		}
 	}
 }
+
+func TestLowLatencyPartsOfADiscontinuity(t *testing.T) {
+	tm := startManager(t, llConfig())
+	p := startSynthetic(t, tm)
+	p.init()
+	p.fullSegment(5)
+	// A republish: the segment in progress starts a discontinuity that only
+	// its Segment will report; its parts are listed after the tag already.
+	p.st.mu.Lock()
+	p.st.addPart(&Part{Data: []byte("first part"), Duration: 200 * time.Millisecond, Independent: true}, true, time.Now())
+	p.st.mu.Unlock()
+	_, body := tm.get(t, http.MethodGet, "/live/cam.m3u8")
+	want := "-1.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-PART:DURATION=0.200,URI=\"cam/" + partName(p.st.token, 5) + "\",INDEPENDENT=YES\n"
+	if !strings.Contains(string(body), want) {
+		t.Errorf("playlist lacks %q:\n%s", want, body)
+	}
+}

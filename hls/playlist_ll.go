@@ -140,7 +140,7 @@ func (st *streamState) appendMP4(b []byte, win []*segmentEntry, skip int) []byte
 		return b
 	}
 	if len(st.pending) > 0 {
-		if st.missing || st.pendingInit != lastInit {
+		if st.missing || st.pendingDisc || st.pendingInit != lastInit {
 			b = append(b, "#EXT-X-DISCONTINUITY\n"...)
 		}
 		if st.pendingInit != lastInit {

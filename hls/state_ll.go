@@ -59,6 +59,7 @@ type llState struct {
 	// they need, pendingBytes their size.
 	pending      []partEntry
 	pendingInit  int
+	pendingDisc  bool
 	pendingBytes int
 	nextPart     uint64 // n of the next part
 	// delta is the playlist for _HLS_skip=YES, or nil when no segment can
@@ -119,11 +120,12 @@ func (st *streamState) pruneInits() {
 }
 
 // addPart appends a finished part of the segment in progress and rebuilds
-// the playlists. st.mu must be held.
-func (st *streamState) addPart(p *Part, now time.Time) {
+// the playlists; disc tells, for its first part, that the segment starts a
+// discontinuity. st.mu must be held.
+func (st *streamState) addPart(p *Part, disc bool, now time.Time) {
 	st.newSession(now)
 	if len(st.pending) == 0 {
-		st.pendingInit = st.initGen
+		st.pendingInit, st.pendingDisc = st.initGen, disc
 	}
 	st.pending = append(st.pending, partEntry{
 		n: st.nextPart, duration: p.Duration, independent: p.Independent,
