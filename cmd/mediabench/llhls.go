@@ -96,7 +96,9 @@ func (v *viewer) runLLHLS(ctx context.Context, client *http.Client, br *bufio.Re
 	if err := c.start(connectTimeout); err != nil {
 		return err
 	}
+	idle := 0 // rounds in a row that brought no part
 	for {
+		before := c.v.ll.Parts + c.v.ll.Missed
 		if err := c.fetchListed(); err != nil {
 			return err
 		}
@@ -115,6 +117,15 @@ func (v *viewer) runLLHLS(ctx context.Context, client *http.Client, br *bufio.Re
 			if got {
 				want = c.pos // the playlist that lists it, answered at once
 			}
+		}
+		// A server that answers blocking reloads before the part exists
+		// must not make the client spin.
+		idle++
+		if c.v.ll.Parts+c.v.ll.Missed != before {
+			idle = 0
+		}
+		if idle > 1 && sleepCtx(c.ctx, c.partTarget()/2) != nil {
+			return c.ctx.Err()
 		}
 		if err := c.reload(want); err != nil {
 			return err
