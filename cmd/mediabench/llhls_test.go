@@ -417,3 +417,39 @@ func BenchmarkLLHLSClientPart(b *testing.B) {
 		}
 	}
 }
+
+// TestLLHLSClientDoesNotSpin: a server that answers blocking reloads at
+// once without the part asked for, and refuses the hinted part, gets a
+// paced client rather than a busy loop.
+func TestLLHLSClientDoesNotSpin(t *testing.T) {
+	initSection := testInitSection(t)
+	part := testFragment(1, 900_000, 3, true)
+	const playlist = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES\n" +
+		"#EXT-X-PART-INF:PART-TARGET=0.1\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-MAP:URI=\"init.mp4\"\n" +
+		"#EXT-X-PART:DURATION=0.1,URI=\"p1.0.mp4\",INDEPENDENT=YES\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"p1.1.mp4\"\n"
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/live/s.m3u8":
+			_, _ = w.Write([]byte(playlist))
+		case "/live/init.mp4":
+			_, _ = w.Write(initSection)
+		case "/live/p1.0.mp4":
+			_, _ = w.Write(part)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer hs.Close()
+	v := &viewer{url: hs.URL + "/live/s.m3u8", clock: clock{base: time.Now()}, interval: 33 * time.Millisecond}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	err := v.runLLHLS(ctx, hs.Client(), bufio.NewReader(nil), 5*time.Second, false)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("client ended with %v", err)
+	}
+	// Paced at half a part target after the second empty round: about 20
+	// rounds in the second; a busy loop makes thousands.
+	if v.ll.Parts != 1 || v.ll.Playlists > 100 {
+		t.Errorf("counters %+v: want the one part and paced reloads", v.ll)
+	}
+}
