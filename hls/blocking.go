@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/url"
@@ -137,8 +138,10 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 			switch {
 			case dir.block:
 				h.Set("Cache-Control", blockingCacheControl)
-				m.log.Debug("blocking reload answered", "stream", key.String(), "msn", dir.msn, "part", dir.part,
-					"waited", m.now().Sub(start))
+				if m.log.Enabled(r.Context(), slog.LevelDebug) {
+					m.log.Debug("blocking reload answered", "stream", key.String(), "msn", dir.msn, "part", dir.part,
+						"waited", m.now().Sub(start))
+				}
 			case st.variant == VariantLowLatency && !ended:
 				h.Set("Cache-Control", liveLLCacheControl)
 			default:

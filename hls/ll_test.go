@@ -346,3 +346,81 @@ func TestLowLatencyPartsOfADiscontinuity(t *testing.T) {
 		t.Errorf("playlist lacks %q:\n%s", want, body)
 	}
 }
+
+func TestLowLatencyURIsAreAuthorizedWithThePlaylistQuery(t *testing.T) {
+	cfg := llConfig()
+	cfg.Authorizer = queryAuthorizer{}
+	tm := startManager(t, cfg)
+	p := startSynthetic(t, tm)
+	p.init()
+	p.fullSegment(5)
+	p.part(200 * time.Millisecond)
+	resp, body := tm.get(t, http.MethodGet, "/live/cam.m3u8?user=good")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("playlist: %d %s", resp.StatusCode, body)
+	}
+	uris := regexpURIs(string(body))
+	if len(uris) != 1+5+1+1+1 { // init, parts, segment, the part in progress, the hint
+		t.Fatalf("%d URIs %q in\n%s", len(uris), uris, body)
+	}
+	hinted := tm.getAsync("/live/" + uris[len(uris)-1])
+	waitWaiting(t, p.st, 1)
+	p.part(200 * time.Millisecond)
+	if a := <-hinted; a.status != http.StatusOK {
+		t.Errorf("hinted part with the playlist's query: %d %s", a.status, a.body)
+	}
+	for _, uri := range uris {
+		if !strings.HasSuffix(uri, "?user=good") {
+			t.Errorf("URI %q lacks the playlist's query", uri)
+		}
+		if resp, _ := tm.get(t, http.MethodGet, "/live/"+uri); resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d", uri, resp.StatusCode)
+		}
+		bare := strings.TrimSuffix(uri, "?user=good")
+		if resp, _ := tm.get(t, http.MethodGet, "/live/"+bare); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s without the query: %d, want 403", bare, resp.StatusCode)
+		}
+	}
+}
+
+// regexpURIs returns the URIs a playlist lists: URI lines and URI="…"
+// attributes, in order.
+func regexpURIs(playlist string) []string {
+	var out []string
+	for _, line := range strings.Split(playlist, "\n") {
+		switch {
+		case line == "":
+		case !strings.HasPrefix(line, "#"):
+			out = append(out, line)
+		default:
+			if _, rest, ok := strings.Cut(line, `URI="`); ok {
+				uri, _, _ := strings.Cut(rest, `"`)
+				out = append(out, uri)
+			}
+		}
+	}
+	return out
+}
+
+func TestLowLatencyPartsFromDisk(t *testing.T) {
+	cfg := llConfig()
+	cfg.Storage, cfg.Dir = StorageDisk, t.TempDir()
+	tm := startManager(t, cfg)
+	p := startSynthetic(t, tm)
+	p.init()
+	var parts [][]byte
+	for range 5 {
+		parts = append(parts, p.part(200*time.Millisecond))
+	}
+	p.segment()
+	for i, want := range parts {
+		resp, body := tm.get(t, http.MethodGet, "/live/cam/"+partName(p.st.token, uint64(i)))
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(body, want) {
+			t.Errorf("part %d from the stored file: %d, %d bytes, want %d", i, resp.StatusCode, len(body), len(want))
+		}
+	}
+	resp, body := tm.get(t, http.MethodGet, "/live/cam/"+partName(p.st.token, 1), "Range", "bytes=2-5")
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, parts[1][2:6]) {
+		t.Errorf("range of a part: %d %q", resp.StatusCode, body)
+	}
+}
