@@ -185,7 +185,7 @@ func (c *llClient) start(connectTimeout time.Duration) error {
 
 // loadInit fetches the init section and finds the video track.
 func (c *llClient) loadInit() error {
-	resp, err := c.get(c.resolve(c.pl.mapURI))
+	resp, err := c.get(c.resolve(c.pl.mapURI), byteRange{})
 	if err != nil {
 		return fmt.Errorf("init section: %w", err)
 	}
@@ -244,7 +244,7 @@ func (c *llClient) fetchListed() error {
 		if c.probe {
 			listedAt = c.listedAt
 		}
-		ok, err := c.fetchPart(p.uri, id, p.pdt, listedAt)
+		ok, err := c.fetchPart(p.uri, p.span, id, p.pdt, listedAt)
 		if err != nil {
 			return err
 		}
@@ -308,7 +308,7 @@ func (c *llClient) fetchHint(id partID) (bool, error) {
 	if p := c.pl.lastPart(); p != nil && p.msn == id.msn {
 		pdt = p.pdt // the segment goes on; else its date is not known yet
 	}
-	ok, err := c.fetchPart(c.hintURI, id, pdt, 0)
+	ok, err := c.fetchPart(c.hintURI, byteRange{}, id, pdt, 0)
 	if err != nil || !ok {
 		return false, err
 	}
@@ -317,17 +317,18 @@ func (c *llClient) fetchHint(id partID) (bool, error) {
 	return true, nil
 }
 
-// fetchPart fetches one part, scans its samples and records its
-// freshness; listedAt (when non-zero) is when a playlist first listed it.
-// It reports false, with the status counted, when the server did not
-// answer with the part.
-func (c *llClient) fetchPart(uri []byte, id partID, pdt time.Time, listedAt time.Duration) (bool, error) {
-	resp, err := c.get(c.resolve(uri))
+// fetchPart fetches one part (span of uri, or all of it), scans its
+// samples and records its freshness; listedAt (when non-zero) is when a
+// playlist first listed it. It reports false, with the status counted,
+// when the server did not answer with the part.
+func (c *llClient) fetchPart(uri []byte, span byteRange, id partID, pdt time.Time, listedAt time.Duration) (bool, error) {
+	resp, err := c.get(c.resolve(uri), span)
 	if err != nil {
 		return false, fmt.Errorf("part %d.%d: %w", id.msn, id.index, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	answered := resp.StatusCode == http.StatusOK || span.length > 0 && resp.StatusCode == http.StatusPartialContent
+	if !answered {
 		c.countStatus(resp.StatusCode)
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 		return false, nil
@@ -452,7 +453,7 @@ func (c *llClient) partTarget() time.Duration {
 // loadPlaylist fetches and parses a playlist into c.pl. An HTTP error
 // status is an *httpStatusError, counted; c.pl is then unchanged.
 func (c *llClient) loadPlaylist(u string) error {
-	resp, err := c.get(u)
+	resp, err := c.get(u, byteRange{})
 	if err != nil {
 		return fmt.Errorf("playlist: %w", err)
 	}
@@ -481,11 +482,15 @@ func (c *llClient) countStatus(code int) {
 	}
 }
 
-// get sends a GET for u.
-func (c *llClient) get(u string) (*http.Response, error) {
+// get sends a GET for u, or for its span when the span has a length.
+func (c *llClient) get(u string, span byteRange) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(c.ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
+	}
+	if span.length > 0 {
+		req.Header.Set("Range", "bytes="+strconv.FormatInt(span.offset, 10)+"-"+
+			strconv.FormatInt(span.offset+span.length-1, 10))
 	}
 	return c.client.Do(req)
 }

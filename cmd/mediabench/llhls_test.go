@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -412,7 +414,7 @@ func BenchmarkLLHLSClientPart(b *testing.B) {
 		if err := c.reload(partID{msn: 269, index: 1}); err != nil {
 			b.Fatal(err)
 		}
-		if ok, err := c.fetchPart(uri, partID{msn: 269, index: 1}, time.Time{}, 0); !ok || err != nil {
+		if ok, err := c.fetchPart(uri, byteRange{}, partID{msn: 269, index: 1}, time.Time{}, 0); !ok || err != nil {
 			b.Fatal(ok, err)
 		}
 	}
@@ -451,5 +453,52 @@ func TestLLHLSClientDoesNotSpin(t *testing.T) {
 	// rounds in the second; a busy loop makes thousands.
 	if v.ll.Parts != 1 || v.ll.Playlists > 100 {
 		t.Errorf("counters %+v: want the one part and paced reloads", v.ll)
+	}
+}
+
+// TestLLHLSClientFetchesByteRangeParts: parts listed as byte ranges of
+// their segment's resource are fetched as those ranges, each once.
+func TestLLHLSClientFetchesByteRangeParts(t *testing.T) {
+	initSection := testInitSection(t)
+	var segment []byte
+	var playlist strings.Builder
+	playlist.WriteString("#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-MAP:URI=\"init.mp4\"\n")
+	for i := range 3 {
+		frag := testFragment(uint32(i+1), uint64(900_000+i*9000), 3, i == 0)
+		if i == 0 {
+			fmt.Fprintf(&playlist, "#EXT-X-PART:DURATION=0.1,URI=\"s1.mp4\",BYTERANGE=\"%d@0\",INDEPENDENT=YES\n", len(frag))
+		} else {
+			fmt.Fprintf(&playlist, "#EXT-X-PART:DURATION=0.1,URI=\"s1.mp4\",BYTERANGE=\"%d\"\n", len(frag))
+		}
+		segment = append(segment, frag...)
+	}
+	playlist.WriteString("#EXTINF:0.3,\ns1.mp4\n#EXT-X-ENDLIST\n")
+	var mu sync.Mutex
+	var ranges []string
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/live/s.m3u8":
+			_, _ = io.WriteString(w, playlist.String())
+		case "/live/init.mp4":
+			_, _ = w.Write(initSection)
+		case "/live/s1.mp4":
+			mu.Lock()
+			ranges = append(ranges, r.Header.Get("Range"))
+			mu.Unlock()
+			http.ServeContent(w, r, "s1.mp4", time.Time{}, bytes.NewReader(segment))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer hs.Close()
+	v := &viewer{url: hs.URL + "/live/s.m3u8", clock: clock{base: time.Now()}, interval: 33 * time.Millisecond}
+	err := v.runLLHLS(context.Background(), hs.Client(), bufio.NewReader(nil), 5*time.Second, false)
+	if !errors.Is(err, errStreamEnded) {
+		t.Fatalf("client ended with %v, want the end of the playlist", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if v.ll.Parts != 3 || v.videoFrames != 9 || v.gaps != 0 || len(ranges) != 3 || ranges[0] == "" {
+		t.Errorf("counters %+v, %d frames, %d gaps, ranges %q: want 3 ranged parts of 3 frames", v.ll, v.videoFrames, v.gaps, ranges)
 	}
 }

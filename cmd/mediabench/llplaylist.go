@@ -20,12 +20,20 @@ type llPart struct {
 	// duration is the part's EXT-X-PART DURATION.
 	duration time.Duration
 	// uri points into the playlist text: valid until it is parsed again.
-	uri         []byte
+	uri []byte
+	// span is the part's byte range of uri (EXT-X-PART BYTERANGE); its
+	// length is 0 when the part is the whole resource.
+	span        byteRange
 	independent bool
 	gap         bool
 	// pdt is the program date-time of the part's segment (zero when the
 	// playlist gives none).
 	pdt time.Time
+}
+
+// byteRange is a sub-range of a resource: length bytes from offset.
+type byteRange struct {
+	offset, length int64
 }
 
 // partID names a part: media sequence number and index in its segment.
@@ -60,7 +68,9 @@ type llPlaylist struct {
 	partHoldBack time.Duration
 	mapURI       []byte
 	parts        []llPart
-	// hint is the URI of the EXT-X-PRELOAD-HINT of TYPE=PART (nil: none).
+	// hint is the URI of the EXT-X-PRELOAD-HINT of TYPE=PART (nil: none,
+	// or a hint of a byte range still being written, BYTERANGE-START,
+	// which the client does not follow).
 	hint    []byte
 	endList bool
 }
@@ -201,12 +211,22 @@ func (pl *llPlaylist) parse(b []byte) error {
 			if p.uri, err = uriAttribute(value); err != nil {
 				break
 			}
-			p.duration, err = parseSecondsBytes(attribute(value, "DURATION"))
+			if p.duration, err = parseSecondsBytes(attribute(value, "DURATION")); err != nil {
+				break
+			}
+			if v := attribute(value, "BYTERANGE"); v != nil {
+				if p.span, err = pl.partRange(unquote(v), p.uri); err != nil {
+					break
+				}
+			}
 			pl.parts = append(pl.parts, p)
 			index++
 		case "#EXT-X-PRELOAD-HINT":
 			if string(attribute(value, "TYPE")) == "PART" {
 				pl.hint, err = uriAttribute(value)
+				if attribute(value, "BYTERANGE-START") != nil {
+					pl.hint = nil
+				}
 			}
 		case "#EXT-X-ENDLIST":
 			pl.endList = true
@@ -221,6 +241,31 @@ func (pl *llPlaylist) parse(b []byte) error {
 		return errors.New("playlist: empty")
 	}
 	return nil
+}
+
+// partRange parses a part's BYTERANGE, n[@o]: without an offset the range
+// follows the previous part's range of the same resource.
+func (pl *llPlaylist) partRange(v, uri []byte) (byteRange, error) {
+	n, o, haveOffset := bytes.Cut(v, []byte{'@'})
+	length, err := parseUintBytes(n)
+	if err != nil || length == 0 {
+		return byteRange{}, fmt.Errorf("BYTERANGE %q", shortText(string(v)))
+	}
+	r := byteRange{length: int64(length)}
+	if haveOffset {
+		off, err := parseUintBytes(o)
+		if err != nil {
+			return byteRange{}, fmt.Errorf("BYTERANGE %q", shortText(string(v)))
+		}
+		r.offset = int64(off)
+		return r, nil
+	}
+	prev := pl.lastPart()
+	if prev == nil || prev.span.length == 0 || !bytes.Equal(prev.uri, uri) {
+		return byteRange{}, errors.New("BYTERANGE without offset and no previous range of the resource")
+	}
+	r.offset = prev.span.offset + prev.span.length
+	return r, nil
 }
 
 // attribute returns the value of attribute name in an attribute list

@@ -63,6 +63,9 @@ func appendLLPlaylist(dst []byte, pl *llPlaylist) []byte {
 			if p.gap {
 				dst = append(dst, ",GAP=YES"...)
 			}
+			if p.span.length > 0 {
+				dst = fmt.Appendf(dst, ",BYTERANGE=\"%d@%d\"", p.span.length, p.span.offset)
+			}
 			dst = append(dst, '\n')
 			parts = parts[1:]
 		}
@@ -92,7 +95,7 @@ func sameLLPlaylist(a, b *llPlaylist) error {
 	for i := range a.parts {
 		x, y := a.parts[i], b.parts[i]
 		if x.msn != y.msn || x.index != y.index || !near(x.duration, y.duration) || !bytes.Equal(x.uri, y.uri) ||
-			x.independent != y.independent || x.gap != y.gap || !x.pdt.Equal(y.pdt) {
+			x.independent != y.independent || x.gap != y.gap || !x.pdt.Equal(y.pdt) || x.span != y.span {
 			return fmt.Errorf("part %d: %+v vs %+v", i, x, y)
 		}
 	}
@@ -168,6 +171,9 @@ func TestParseLLPlaylistErrors(t *testing.T) {
 		"multivariant":        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nlow.m3u8\n",
 		"uri without extinf":  "#EXTM3U\na.mp4\n",
 		"too large":           "#EXTM3U\n" + strings.Repeat("#", maxPlaylistBytes),
+		"byte range zero":     "#EXTM3U\n#EXT-X-PART:DURATION=0.2,URI=\"s.mp4\",BYTERANGE=\"0@0\"\n",
+		"byte range no start": "#EXTM3U\n#EXT-X-PART:DURATION=0.2,URI=\"s.mp4\",BYTERANGE=\"10\"\n",
+		"byte range bad":      "#EXTM3U\n#EXT-X-PART:DURATION=0.2,URI=\"s.mp4\",BYTERANGE=\"10@x\"\n",
 		"sequence after part": "#EXTM3U\n#EXT-X-PART:DURATION=0.2,URI=\"a.mp4\"\n#EXT-X-MEDIA-SEQUENCE:3\n",
 	}
 	var pl llPlaylist
@@ -175,6 +181,30 @@ func TestParseLLPlaylistErrors(t *testing.T) {
 		if err := pl.parse([]byte(text)); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+// TestParseLLPlaylistByteRanges: parts that are byte ranges of their
+// segment's resource, offsets implied by the previous part; a hint of a
+// range still being written is not followed.
+func TestParseLLPlaylistByteRanges(t *testing.T) {
+	var pl llPlaylist
+	err := pl.parse([]byte("#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:5\n" +
+		"#EXT-X-PART:DURATION=0.2,URI=\"s5.mp4\",BYTERANGE=\"1000@0\",INDEPENDENT=YES\n" +
+		"#EXT-X-PART:DURATION=0.2,URI=\"s5.mp4\",BYTERANGE=\"700\"\n" +
+		"#EXT-X-PART:DURATION=0.2,URI=\"s5.mp4\",BYTERANGE=\"300\"\n" +
+		"#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"s5.mp4\",BYTERANGE-START=2000\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []byteRange{{0, 1000}, {1000, 700}, {1700, 300}}
+	for i, p := range pl.parts {
+		if p.span != want[i] {
+			t.Errorf("part %d: range %+v, want %+v", i, p.span, want[i])
+		}
+	}
+	if len(pl.parts) != 3 || pl.hint != nil {
+		t.Errorf("%d parts, hint %q: want 3 and no hint followed", len(pl.parts), pl.hint)
 	}
 }
 
