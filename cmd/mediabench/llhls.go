@@ -222,7 +222,8 @@ func (c *llClient) isLast(p partID) bool {
 }
 
 // fetchListed fetches, in order, every listed part after the last one
-// fetched, counting the parts that were skipped over.
+// fetched (except GAP parts, which the server says it does not have),
+// counting the parts that were skipped over.
 func (c *llClient) fetchListed() error {
 	if c.hinted {
 		c.confirmHint()
@@ -238,6 +239,11 @@ func (c *llClient) fetchListed() error {
 				c.skipped(want, id)
 			}
 		} else if id.less(c.startAt) {
+			continue
+		}
+		if p.gap {
+			c.pos, c.started = id, true // announced as missing: not fetched, not missed
+			c.v.haveDTS = false
 			continue
 		}
 		var listedAt time.Duration

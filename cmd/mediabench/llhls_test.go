@@ -346,8 +346,8 @@ func TestLLHLSClientCountsMissedPart(t *testing.T) {
 }
 
 // TestLLHLSClientCountsSkippedParts: parts that left the playlist before
-// the client asked for them are counted as missed, in the same segment and
-// across segments.
+// the client asked for them are counted as missed; a GAP part is neither
+// fetched nor missed.
 func TestLLHLSClientCountsSkippedParts(t *testing.T) {
 	frag := testFragment(1, 900_000, 3, true)
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(frag) }))
@@ -357,15 +357,18 @@ func TestLLHLSClientCountsSkippedParts(t *testing.T) {
 		pos      partID
 		playlist string
 		missed   uint64
+		fetched  int
 	}{
 		{"next part", partID{msn: 7, index: 1}, "#EXT-X-MEDIA-SEQUENCE:7\n" +
-			"#EXT-X-PART:DURATION=0.2,URI=\"a\"\n#EXT-X-PART:DURATION=0.2,URI=\"b\"\n#EXT-X-PART:DURATION=0.2,URI=\"c\"\n", 0},
+			"#EXT-X-PART:DURATION=0.2,URI=\"a\"\n#EXT-X-PART:DURATION=0.2,URI=\"b\"\n#EXT-X-PART:DURATION=0.2,URI=\"c\"\n", 0, 1},
 		{"segment boundary", partID{msn: 6, index: 4}, "#EXT-X-MEDIA-SEQUENCE:6\n#EXTINF:1,\ns6.mp4\n" +
-			"#EXT-X-PART:DURATION=0.2,URI=\"a\"\n#EXT-X-PART:DURATION=0.2,URI=\"b\"\n", 0},
+			"#EXT-X-PART:DURATION=0.2,URI=\"a\"\n#EXT-X-PART:DURATION=0.2,URI=\"b\"\n", 0, 2},
 		{"two segments passed", partID{msn: 4, index: 4}, "#EXT-X-MEDIA-SEQUENCE:6\n#EXTINF:1,\ns6.mp4\n" +
-			"#EXT-X-PART:DURATION=0.2,URI=\"a\"\n#EXT-X-PART:DURATION=0.2,URI=\"b\"\n", 2},
+			"#EXT-X-PART:DURATION=0.2,URI=\"a\"\n#EXT-X-PART:DURATION=0.2,URI=\"b\"\n", 2, 2},
+		{"gap part", partID{msn: 7, index: 0}, "#EXT-X-MEDIA-SEQUENCE:7\n" +
+			"#EXT-X-PART:DURATION=0.2,URI=\"a\"\n#EXT-X-PART:DURATION=0.2,URI=\"b\",GAP=YES\n#EXT-X-PART:DURATION=0.2,URI=\"c\"\n", 0, 1},
 		{"open segment left behind", partID{msn: 5, index: 2}, "#EXT-X-MEDIA-SEQUENCE:7\n" +
-			"#EXT-X-PART:DURATION=0.2,URI=\"a\"\n#EXT-X-PART:DURATION=0.2,URI=\"b\"\n", 1},
+			"#EXT-X-PART:DURATION=0.2,URI=\"a\"\n#EXT-X-PART:DURATION=0.2,URI=\"b\"\n", 1, 2},
 	}
 	for _, tc := range cases {
 		v := &viewer{url: hs.URL + "/live/s.m3u8", clock: clock{base: time.Now()}}
@@ -381,8 +384,9 @@ func TestLLHLSClientCountsSkippedParts(t *testing.T) {
 		if err := c.fetchListed(); err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		if v.ll.Missed != tc.missed || c.pos != c.lastListed() {
-			t.Errorf("%s: %d missed, at %+v; want %d, at the last part", tc.name, v.ll.Missed, c.pos, tc.missed)
+		if v.ll.Missed != tc.missed || c.pos != c.lastListed() || v.ll.Parts != uint64(tc.fetched) {
+			t.Errorf("%s: %d missed, %d fetched, at %+v; want %d, %d, at the last part",
+				tc.name, v.ll.Missed, v.ll.Parts, c.pos, tc.missed, tc.fetched)
 		}
 	}
 }
