@@ -1,10 +1,13 @@
 // Command mediabench is the load tool of the media server (issue #8): it
 // publishes one or more streams over RTMP from an FLV file, in real time
 // and in a loop, and plays them with N viewers over HTTP-FLV, WebSocket-FLV,
-// RTMP or HLS, then reports viewers connected, bytes delivered, the
-// server's CPU seconds (per GB delivered) and memory, time to first frame,
-// stalled viewers, viewers with timestamp gaps and the latency the server
-// adds.
+// RTMP, HLS or Low-Latency HLS (-proto llhls: clients that behave as hls.js
+// in low-latency mode), then reports viewers connected, bytes delivered,
+// the server's CPU seconds (per GB delivered) and memory, time to first
+// frame, stalled viewers, viewers with timestamp gaps and the latency the
+// server adds (for LL-HLS, part freshness and, with -ll-probe, part
+// availability). glass.mjs, beside it, measures glass-to-glass latency in
+// hls.js.
 //
 // The server is either started by the tool (-server-cmd, a built binary so
 // that its PID is the server's) or named by -server-pid; without either the
