@@ -115,3 +115,22 @@ func TestHLSPlayer(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyRing(t *testing.T) {
+	var k keyRing
+	if _, _, ok := k.nearest(time.Second); ok {
+		t.Error("empty ring found a keyframe")
+	}
+	// Keyframes every second, more than the ring holds: the oldest are
+	// forgotten.
+	for i := range keyRingSlots + 10 {
+		k.record(uint32(i*1000), time.Duration(i)*time.Second+5*time.Millisecond)
+	}
+	dts, sent, ok := k.nearest(50*time.Second + 300*time.Millisecond)
+	if !ok || dts != 50_000 || sent != 50*time.Second+5*time.Millisecond {
+		t.Errorf("nearest to 50.3 s: %d ms sent at %v (%v), want 50000 at 50.005s", dts, sent, ok)
+	}
+	if dts, _, _ := k.nearest(0); dts != 10_000 {
+		t.Errorf("nearest to 0: %d ms, want the oldest kept, 10000", dts)
+	}
+}
