@@ -8,7 +8,7 @@ GO        ?= go
 BIN       := bin/mediaserver
 NODE_DEPS := node_modules/.installed
 
-.PHONY: all build run test test-deps test-go vet lint fmt bench bench-load bench-floor bench-smoke bench-cluster web clean
+.PHONY: all build run test test-deps test-go vet lint fmt bench bench-load bench-floor bench-smoke bench-llhls bench-cluster web clean
 
 all: build
 
@@ -114,6 +114,27 @@ bench-smoke: build
 # an origin's cost with HLS clients behind nginx (scripts/bench-cluster.sh).
 bench-cluster:
 	scripts/bench-cluster.sh $(BENCH_ARGS)
+# LL-HLS figures (issue #16): a 1 s GOP, 1 s segments of 200 ms parts. In
+# turn: part availability (one client waiting on blocking reloads, no
+# hints), LL_VIEWERS LL-HLS clients and as many HTTP-FLV viewers on the same
+# input, then glass-to-glass in hls.js (lowLatencyMode) in headless
+# Chromium while the tool publishes.
+LL_VIEWERS ?= 1000
+LL_ENV := MEDIASERVER_HLS_VARIANT=lowlatency MEDIASERVER_HLS_SEGMENT_DURATION=1s MEDIASERVER_HLS_PART_DURATION=200ms
+LL_BENCH := $(BENCH_ENV) $(LL_ENV) bin/mediabench -gop 1s $(BENCH_SERVER)
+GLASS_SECONDS ?= 30
+# hls.js's maxLiveSyncPlaybackRate: 1 (its default) keeps the latency
+# playback started with; above 1 it speeds up to reach its target.
+GLASS_RATE ?= 1
+
+bench-llhls: build $(NODE_DEPS)
+	$(GO) build -o bin/mediabench ./cmd/mediabench
+	$(LL_BENCH) -proto llhls -ll-probe -viewers 1 -duration $(DURATION) -markdown $(BENCH_ARGS)
+	$(LL_BENCH) -proto llhls -viewers $(LL_VIEWERS) -duration $(DURATION) -warmup 30s -markdown $(BENCH_ARGS)
+	$(LL_BENCH) -proto flv -viewers $(LL_VIEWERS) -duration $(DURATION) -warmup 30s -markdown $(BENCH_ARGS)
+	$(LL_BENCH) -viewers 0 -duration $$(( $(GLASS_SECONDS) + 15 ))s & publisher=$$!; sleep 10; \
+		node cmd/mediabench/glass.mjs '{"url": "http://$(BENCH_HTTP)/live/bench.m3u8", "seconds": $(GLASS_SECONDS), "warmup": 5, "maxLiveSyncPlaybackRate": $(GLASS_RATE)}'; \
+		status=$$?; wait $$publisher; exit $$status
 
 clean:
 	rm -rf bin node_modules

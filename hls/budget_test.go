@@ -25,7 +25,8 @@ func TestEndedStreamsFreedWhileMemoryBudgetIsFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer hub.Close()
-	m, err := NewManager(Config{SegmentDuration: time.Second, EndedRetention: time.Hour, Memory: hub.Memory()}, hub, log)
+	m, err := NewManager(Config{SegmentDuration: time.Second, EndedRetention: time.Hour, Memory: hub.Memory(),
+		Variant: VariantMPEGTS}, hub, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestPlaylistWhileMemoryFullIsServiceUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer hub.Close()
-	m, err := NewManager(Config{Start: StartOnRequest, Memory: hub.Memory()}, hub, log)
+	m, err := NewManager(Config{Start: StartOnRequest, Memory: hub.Memory(), Variant: VariantMPEGTS}, hub, log)
 	if err != nil {
 		t.Fatal(err)
 	}

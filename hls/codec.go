@@ -7,6 +7,7 @@ import (
 	"github.com/asticode/go-astits"
 
 	"github.com/mediaserver/mediaserver/flv"
+	"github.com/mediaserver/mediaserver/fmp4"
 )
 
 // annexBStartCode precedes every NAL unit the segmenter writes.
@@ -48,28 +49,47 @@ type videoTrack struct {
 	// config is the sequence header payload it was built from, to detect a
 	// change.
 	config []byte
+	// codecString is the RFC 6381 codecs parameter ("" when unknown).
+	codecString string
+	// mp4 describes the track for an fMP4 init section (its ID aside).
+	mp4 fmp4.Track
 }
 
 // newVideoTrack builds a video track from a video sequence header frame
-// payload.
-func newVideoTrack(payload []byte) (*videoTrack, error) {
+// payload; mp4 accepts the codecs only fMP4 carries (AV1, VP9) and needs
+// the configuration to describe the picture.
+func newVideoTrack(payload []byte, mp4 bool) (*videoTrack, error) {
+	t, record, err := newAnnexBTrack(payload, mp4)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.describe(record, mp4); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// newAnnexBTrack builds a video track from a video sequence header frame
+// payload: with what MPEG-TS needs for H.264 and H.265, bare for the codecs
+// fMP4 alone carries. It returns the decoder configuration record too.
+func newAnnexBTrack(payload []byte, mp4 bool) (*videoTrack, []byte, error) {
 	h, err := flv.ParseVideoTagHeader(payload)
 	if err != nil {
-		return nil, fmt.Errorf("video sequence header: %w: %w", ErrInvalidFrame, err)
+		return nil, nil, fmt.Errorf("video sequence header: %w: %w", ErrInvalidFrame, err)
 	}
 	track, ok := defaultTrack(h.TrackList(payload))
 	if !ok {
-		return nil, fmt.Errorf("video sequence header without track 0: %w", ErrInvalidFrame)
+		return nil, nil, fmt.Errorf("video sequence header without track 0: %w", ErrInvalidFrame)
 	}
 	body := track.Data
 	switch track.Codec {
 	case flv.FourCCAVC:
 		c, err := flv.ParseAVCDecoderConfig(body)
 		if err != nil {
-			return nil, fmt.Errorf("avcC: %w: %w", ErrInvalidFrame, err)
+			return nil, nil, fmt.Errorf("avcC: %w: %w", ErrInvalidFrame, err)
 		}
 		if len(c.SPS) == 0 || len(c.PPS) == 0 {
-			return nil, fmt.Errorf("avcC without SPS or PPS: %w", ErrInvalidFrame)
+			return nil, nil, fmt.Errorf("avcC without SPS or PPS: %w", ErrInvalidFrame)
 		}
 		t := &videoTrack{
 			codec:      flv.FourCCAVC,
@@ -83,13 +103,17 @@ func newVideoTrack(payload []byte) (*videoTrack, error) {
 				t.paramSets = append(t.paramSets, ps...)
 			}
 		}
-		return t, nil
+		return t, body, nil
 	case flv.FourCCHEVC:
-		return newHEVCTrack(body, payload)
-	default:
-		return nil, fmt.Errorf("video codec %v (legacy id %d): %w: %s", track.Codec, h.LegacyCodecID,
-			ErrUnsupportedCodec, leftOutReason(track.Codec, h.LegacyCodecID, "video"))
+		t, err := newHEVCTrack(body, payload)
+		return t, body, err
+	case flv.FourCCAV1, flv.FourCCVP9:
+		if mp4 {
+			return &videoTrack{codec: track.Codec, config: payload}, body, nil
+		}
 	}
+	return nil, nil, fmt.Errorf("video codec %v (legacy id %d): %w: %s", track.Codec, h.LegacyCodecID,
+		ErrUnsupportedCodec, leftOutReason(track.Codec, h.LegacyCodecID, "video"))
 }
 
 // nalType returns the NAL unit type of a non-empty NAL unit.
@@ -158,30 +182,9 @@ func nextNALU(src []byte, pos, lengthSize int) (nalu []byte, next int, err error
 // the length-prefixed codec data of a coded frame. It reports whether the
 // access unit is a random access point. On error dst is returned unchanged.
 func (t *videoTrack) appendAccessUnit(dst, data []byte, keyframe, params bool) ([]byte, bool, error) {
-	var hasRAP, hasSPS bool
-	units := 0
-	for pos := 0; pos < len(data); {
-		nalu, next, err := nextNALU(data, pos, t.lengthSize)
-		if err != nil {
-			return dst, false, err
-		}
-		pos = next
-		if len(nalu) == 0 {
-			continue
-		}
-		typ := t.nalType(nalu)
-		switch {
-		case t.isAUD(typ):
-			continue
-		case t.isRandomAccess(typ):
-			hasRAP = true
-		case t.isSPS(typ):
-			hasSPS = true
-		}
-		units++
-	}
-	if units == 0 {
-		return dst, false, fmt.Errorf("access unit without NAL units: %w", ErrInvalidFrame)
+	hasRAP, hasSPS, err := t.scanAccessUnit(data)
+	if err != nil {
+		return dst, false, err
 	}
 	rap := keyframe || hasRAP
 	dst = append(dst, annexBStartCode...)
@@ -201,26 +204,81 @@ func (t *videoTrack) appendAccessUnit(dst, data []byte, keyframe, params bool) (
 	return dst, rap, nil
 }
 
+// scanAccessUnit checks the NAL units of a length-prefixed access unit and
+// reports whether one is a random access picture and one an SPS.
+func (t *videoTrack) scanAccessUnit(data []byte) (hasRAP, hasSPS bool, err error) {
+	units := 0
+	for pos := 0; pos < len(data); {
+		nalu, next, err := nextNALU(data, pos, t.lengthSize)
+		if err != nil {
+			return false, false, err
+		}
+		pos = next
+		if len(nalu) == 0 {
+			continue
+		}
+		typ := t.nalType(nalu)
+		switch {
+		case t.isAUD(typ):
+			continue
+		case t.isRandomAccess(typ):
+			hasRAP = true
+		case t.isSPS(typ):
+			hasSPS = true
+		}
+		units++
+	}
+	if units == 0 {
+		return false, false, fmt.Errorf("access unit without NAL units: %w", ErrInvalidFrame)
+	}
+	return hasRAP, hasSPS, nil
+}
+
+// randomAccess checks a coded frame's data and reports whether it is a
+// random access point: the keyframe flag, or for H.264 and H.265 an IDR or
+// IRAP picture in it.
+func (t *videoTrack) randomAccess(data []byte, keyframe bool) (bool, error) {
+	if t.codec != flv.FourCCAVC && t.codec != flv.FourCCHEVC {
+		if len(data) == 0 {
+			return false, fmt.Errorf("empty %v frame: %w", t.codec, ErrInvalidFrame)
+		}
+		return keyframe, nil
+	}
+	hasRAP, _, err := t.scanAccessUnit(data)
+	return keyframe || hasRAP, err
+}
+
 // aacFrameSamples is the number of samples an AAC frame carries (at the core
 // sample rate).
 const aacFrameSamples = 1024
 
-// audioTrack is the decoder configuration of an audio track: AAC (from its
-// sequence header) or MPEG audio (from its first frame, mp3.go).
+// audioTrack is the decoder configuration of an audio track: from its
+// sequence header (AAC; Opus and FLAC for fMP4) or from its first frame
+// (MPEG audio, mp3.go; AC-3 and E-AC-3 for fMP4, mp4tracks.go).
 type audioTrack struct {
 	codec      flv.FourCC
 	streamType astits.StreamType
 	aac        flv.AACConfig
 	mpeg       mpegAudioHeader
-	// frameTicks is the duration of one frame on the 90 kHz clock.
+	// frameTicks is the duration of one frame on the 90 kHz clock (for the
+	// codecs whose frames vary, Opus and FLAC, a typical one).
 	frameTicks int64
-	// config is the sequence header payload it was built from (AAC).
+	// rate is the sample rate (the fMP4 timescale) and channels the channel
+	// count; frameSamples the samples per frame when they are fixed (0
+	// otherwise).
+	rate, channels, frameSamples int
+	// config is the sequence header payload it was built from.
 	config []byte
+	// codecString is the RFC 6381 codecs parameter ("" when unknown).
+	codecString string
+	// mp4 describes the track for an fMP4 init section (its ID aside).
+	mp4 fmp4.Track
 }
 
 // newAudioTrack builds an audio track from an audio sequence header frame
-// payload.
-func newAudioTrack(payload []byte) (*audioTrack, error) {
+// payload; mp4 accepts the codecs only fMP4 carries (Opus, FLAC) and AAC
+// that ADTS cannot describe.
+func newAudioTrack(payload []byte, mp4 bool) (*audioTrack, error) {
 	h, err := flv.ParseAudioTagHeader(payload)
 	if err != nil {
 		return nil, fmt.Errorf("audio sequence header: %w: %w", ErrInvalidFrame, err)
@@ -229,7 +287,11 @@ func newAudioTrack(payload []byte) (*audioTrack, error) {
 	if !ok {
 		return nil, fmt.Errorf("audio sequence header without track 0: %w", ErrInvalidFrame)
 	}
-	if track.Codec != flv.FourCCAAC {
+	switch {
+	case track.Codec == flv.FourCCAAC:
+	case mp4 && (track.Codec == flv.FourCCOpus || track.Codec == flv.FourCCFLAC):
+		return newMP4AudioTrack(track.Codec, track.Data, payload)
+	default:
 		return nil, fmt.Errorf("audio codec %v (sound format %d): %w: %s", track.Codec, h.SoundFormat,
 			ErrUnsupportedCodec, leftOutReason(track.Codec, h.SoundFormat, "audio"))
 	}
@@ -237,24 +299,32 @@ func newAudioTrack(payload []byte) (*audioTrack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("AudioSpecificConfig: %w: %w", ErrInvalidFrame, err)
 	}
-	if err := c.ADTSSupported(); err != nil {
+	if err := c.ADTSSupported(); err != nil && !mp4 {
 		return nil, fmt.Errorf("AAC: %w: %w", ErrUnsupportedCodec, err)
 	}
 	return &audioTrack{
-		codec:      flv.FourCCAAC,
-		streamType: astits.StreamTypeAACAudio,
-		aac:        c,
-		frameTicks: int64(aacFrameSamples) * clockRate / int64(c.SampleRate),
-		config:     payload,
+		codec:        flv.FourCCAAC,
+		streamType:   astits.StreamTypeAACAudio,
+		aac:          c,
+		frameTicks:   int64(aacFrameSamples) * clockRate / int64(c.SampleRate),
+		rate:         c.SampleRate,
+		channels:     c.Channels,
+		frameSamples: aacFrameSamples,
+		config:       payload,
+		codecString:  c.CodecString(),
+		mp4:          fmp4.Track{Codec: fmp4.CodecAAC, Config: track.Data, SampleRate: c.SampleRate, Channels: c.Channels},
 	}, nil
 }
 
 // maxPayload is the largest frame payload of one FLV tag the track takes.
 func (t *audioTrack) maxPayload() int {
-	if t.codec == flv.FourCCAAC {
+	switch t.codec {
+	case flv.FourCCAAC:
 		return flv.MaxADTSPayload
+	case flv.FourCCMP3:
+		return maxMPEGAudioPayload
 	}
-	return maxMPEGAudioPayload
+	return maxAudioPayload
 }
 
 // headerSize is the size of the header appendFrame adds to a payload.
@@ -276,7 +346,8 @@ func (t *audioTrack) frames(payload []byte) int {
 // sameConfig reports whether o describes the same stream as t.
 func (t *audioTrack) sameConfig(o *audioTrack) bool {
 	return t.codec == o.codec && t.streamType == o.streamType && t.frameTicks == o.frameTicks &&
-		t.mpeg.sampleRate == o.mpeg.sampleRate && bytes.Equal(t.config, o.config)
+		t.mpeg.sampleRate == o.mpeg.sampleRate && t.rate == o.rate && t.channels == o.channels &&
+		bytes.Equal(t.config, o.config)
 }
 
 // appendFrame appends the payload of one FLV tag as the elementary stream

@@ -26,6 +26,21 @@ const (
 	StorageDisk = "disk"
 )
 
+// Variant is the kind of HLS a Manager produces (Config.Variant).
+type Variant string
+
+// Variants (Config.Variant), named as MediaMTX users know them.
+const (
+	// VariantLowLatency is Low-Latency HLS over fMP4 (CMAF) segments, each
+	// made of parts of Config.PartDuration. The default.
+	VariantLowLatency Variant = "lowlatency"
+	// VariantFMP4 is HLS over fMP4 (CMAF) segments without parts.
+	VariantFMP4 Variant = "fmp4"
+	// VariantMPEGTS is HLS over MPEG-TS segments, for old TVs and set-top
+	// boxes.
+	VariantMPEGTS Variant = "mpegts"
+)
+
 // Defaults applied by Config for zero fields.
 const (
 	DefaultSegmentDuration    = 2 * time.Second
@@ -36,6 +51,8 @@ const (
 	DefaultMaxSegmentBytes    = 32 << 20
 	DefaultMaxSegmentDuration = 30 * time.Second
 	DefaultRetainAfterWindow  = 1
+	DefaultVariant            = VariantLowLatency
+	DefaultPartDuration       = 200 * time.Millisecond
 )
 
 // Limits on configuration values.
@@ -43,9 +60,14 @@ const (
 	// MinSegmentDuration and MaxTargetDuration bound Config.SegmentDuration.
 	MinSegmentDuration = 500 * time.Millisecond
 	MaxTargetDuration  = 60 * time.Second
+	// MaxBlockingTimeout bounds Config.BlockingTimeout.
+	MaxBlockingTimeout = 3 * MaxTargetDuration
 	// MaxPlaylistLength bounds Config.PlaylistLength and
 	// Config.RetainAfterWindow.
 	MaxPlaylistLength = 1000
+	// MinPartDuration is the shortest Config.PartDuration; the longest is
+	// half Config.SegmentDuration.
+	MinPartDuration = 50 * time.Millisecond
 	// minMaxSegmentBytes is the smallest accepted Config.MaxSegmentBytes.
 	minMaxSegmentBytes = 64 << 10
 )
@@ -126,6 +148,15 @@ type Config struct {
 	// last request. Default: three of the stream's
 	// target durations.
 	ViewerTimeout time.Duration `yaml:"viewer_timeout"`
+
+	// BlockingTimeout bounds how long a blocking playlist reload
+	// (_HLS_msn, _HLS_part) of the lowlatency variant, or a GET of the
+	// part its EXT-X-PRELOAD-HINT names, waits for what it asks for; then
+	// it is answered 503. Default three times SegmentDuration rounded up
+	// to whole seconds (about three target durations); at most
+	// MaxBlockingTimeout.
+	BlockingTimeout time.Duration `yaml:"blocking_timeout"`
+
 	// AllowedOrigins lists the origins allowed to read HLS responses
 	// (CORS). Empty or "*": any origin.
 	AllowedOrigins []string `yaml:"allowed_origins"`
@@ -146,6 +177,17 @@ type Config struct {
 	// next janitor pass instead of after EndedRetention; while it is full,
 	// no segmenter starts on request.
 	Memory MemoryAccount `yaml:"-"`
+
+	// Variant is the kind of HLS served: VariantLowLatency ("lowlatency",
+	// the default: LL-HLS over fMP4), VariantFMP4 ("fmp4") or VariantMPEGTS
+	// ("mpegts").
+	Variant Variant `yaml:"variant"`
+	// PartDuration is the LL-HLS part target (VariantLowLatency only): a
+	// part is cut at the first frame this long after the part's first
+	// frame (by DTS), and a keyframe that cuts a segment starts a part.
+	// Default 200ms, at least MinPartDuration and at most half
+	// SegmentDuration.
+	PartDuration time.Duration `yaml:"part_duration"`
 }
 
 // MemoryAccount is a memory budget that the bytes of the segments kept in
@@ -188,6 +230,9 @@ func (c Config) WithDefaults() Config {
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = DefaultIdleTimeout
 	}
+	if c.BlockingTimeout == 0 {
+		c.BlockingTimeout = 3 * ((c.SegmentDuration + time.Second - 1) / time.Second * time.Second)
+	}
 	if c.MaxSegmentBytes == 0 {
 		c.MaxSegmentBytes = DefaultMaxSegmentBytes
 	}
@@ -195,6 +240,12 @@ func (c Config) WithDefaults() Config {
 		c.MaxSegmentDuration = DefaultMaxSegmentDuration
 	}
 	c.MaxSegmentDuration = max(c.MaxSegmentDuration, 2*c.SegmentDuration)
+	if c.Variant == "" {
+		c.Variant = DefaultVariant
+	}
+	if c.PartDuration == 0 {
+		c.PartDuration = DefaultPartDuration
+	}
 	return c
 }
 
@@ -220,8 +271,16 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: disk storage needs a directory", ErrInvalidConfig)
 	case c.EndedRetention < 0 || c.IdleTimeout < 0 || c.ViewerTimeout < 0:
 		return fmt.Errorf("%w: negative retention, idle or viewer timeout", ErrInvalidConfig)
+	case c.BlockingTimeout < 0 || c.BlockingTimeout > MaxBlockingTimeout:
+		return fmt.Errorf("%w: blocking timeout %v not in 0..%v", ErrInvalidConfig, c.BlockingTimeout, MaxBlockingTimeout)
 	case c.MaxSegmentBytes < minMaxSegmentBytes:
 		return fmt.Errorf("%w: max segment bytes %d below %d", ErrInvalidConfig, c.MaxSegmentBytes, minMaxSegmentBytes)
+	case c.Variant != VariantLowLatency && c.Variant != VariantFMP4 && c.Variant != VariantMPEGTS:
+		return fmt.Errorf("%w: variant %q is none of %q, %q, %q", ErrInvalidConfig, c.Variant,
+			VariantLowLatency, VariantFMP4, VariantMPEGTS)
+	case c.PartDuration < MinPartDuration || c.PartDuration > c.SegmentDuration/2:
+		return fmt.Errorf("%w: part duration %v not in %v..%v", ErrInvalidConfig,
+			c.PartDuration, MinPartDuration, c.SegmentDuration/2)
 	}
 	return nil
 }

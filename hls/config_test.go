@@ -34,3 +34,27 @@ func TestNewManagerRefusesAnOriginNoBrowserSends(t *testing.T) {
 		t.Fatal("WithDefaults changed the allowed origins")
 	}
 }
+
+func TestConfigValidateVariantAndPartDuration(t *testing.T) {
+	for _, tc := range []struct {
+		cfg Config
+		ok  bool
+	}{
+		{Config{}, true},
+		{Config{Variant: VariantFMP4}, true},
+		{Config{Variant: VariantMPEGTS}, true},
+		{Config{Variant: "ts"}, false},
+		{Config{PartDuration: MinPartDuration}, true},
+		{Config{PartDuration: MinPartDuration - time.Millisecond}, false},
+		{Config{SegmentDuration: time.Second, PartDuration: 500 * time.Millisecond}, true},
+		{Config{SegmentDuration: time.Second, PartDuration: 501 * time.Millisecond}, false},
+	} {
+		cfg := tc.cfg.WithDefaults()
+		if err := cfg.Validate(); (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrInvalidConfig)) {
+			t.Errorf("variant %q, part duration %v: Validate() = %v, want ok %v", cfg.Variant, cfg.PartDuration, err, tc.ok)
+		}
+	}
+	if cfg := (Config{}).WithDefaults(); cfg.Variant != VariantLowLatency || cfg.PartDuration != 200*time.Millisecond {
+		t.Errorf("defaults: variant %q, part duration %v", cfg.Variant, cfg.PartDuration)
+	}
+}

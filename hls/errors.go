@@ -22,6 +22,10 @@ var (
 	// disk store creates there (a symbolic link or a file where a
 	// directory belongs); nothing is written through it.
 	ErrUnsafePath = errors.New("hls: unsafe path in the segment directory")
+	// ErrInvalidDirective reports a malformed LL-HLS delivery directive
+	// (_HLS_msn, _HLS_part, _HLS_skip) or one asking for a segment
+	// beyond the last plus two; the request is answered 400.
+	ErrInvalidDirective = errors.New("hls: invalid delivery directive")
 	// ErrMemoryFull is returned when a stream's segmenter would start
 	// while the memory budget (Config.Memory) is full.
 	ErrMemoryFull = errors.New("hls: memory budget full")

@@ -46,7 +46,7 @@ func (m *Manager) feed(ctx context.Context, st *streamState, f *feeder, prev *fe
 	seg := st.seg
 	if restart {
 		out, err := seg.Restart()
-		m.emit(st, out, err, log)
+		m.emitOutput(st, out, err, log)
 	}
 	if newPlaylist {
 		seg.newPlaylist()
@@ -61,14 +61,14 @@ func (m *Manager) feed(ctx context.Context, st *streamState, f *feeder, prev *fe
 		if rs := r.Stats().Resyncs; rs != resyncs {
 			resyncs = rs
 			out, derr := seg.Discontinuity() // frames were skipped
-			m.emit(st, out, derr, log)
+			m.emitOutput(st, out, derr, log)
 		}
 		for i := range n {
 			if g := buf[i].Generation(); haveGen && g != gen {
 				// A new publisher continues the stream (republish or
 				// takeover): a new coded stream, maybe new codecs.
 				out, rerr := seg.Restart()
-				m.emit(st, out, rerr, log)
+				m.emitOutput(st, out, rerr, log)
 				gen = g
 			} else if !haveGen {
 				gen, haveGen = g, true
@@ -84,7 +84,7 @@ func (m *Manager) feed(ctx context.Context, st *streamState, f *feeder, prev *fe
 					log.Warn("frame not segmented", "err", ferr, "errors", errCount)
 				}
 			}
-			m.emit(st, out, nil, log)
+			m.emitOutput(st, out, nil, log)
 		}
 		if ss := seg.Stats(); ss.Video != shown.Video || ss.Audio != shown.Audio {
 			// A track was included or left out: the API tells before the first
@@ -103,7 +103,7 @@ func (m *Manager) feed(ctx context.Context, st *streamState, f *feeder, prev *fe
 	}
 	if m.ctx.Err() == nil {
 		out, err := seg.Flush()
-		m.emit(st, out, err, log)
+		m.emitOutput(st, out, err, log)
 	}
 	st.mu.Lock()
 	st.segStats = seg.Stats()
@@ -135,6 +135,20 @@ func (m *Manager) feederDone(st *streamState, f *feeder) {
 	st.mu.Unlock()
 }
 
+// emitOutput hands what one call of the state's segmenter produced to the
+// serving side, in the order it happened: the parts finished (of the
+// segment in progress, or of the one the call finished), the finished
+// segment, then the init section the next segment needs.
+func (m *Manager) emitOutput(st *streamState, seg *Segment, err error, log *slog.Logger) {
+	for _, p := range st.seg.takeParts() {
+		m.emitPart(st, p)
+	}
+	m.emit(st, seg, err, log)
+	if gen, data := st.seg.takeInit(); data != nil {
+		m.emitInit(st, gen, data)
+	}
+}
+
 // emit stores a segment the segmenter produced and adds it to the
 // playlist.
 func (m *Manager) emit(st *streamState, seg *Segment, err error, log *slog.Logger) {
@@ -148,7 +162,7 @@ func (m *Manager) emit(st *streamState, seg *Segment, err error, log *slog.Logge
 	seq := st.nextSeq
 	st.nextSeq++
 	st.mu.Unlock()
-	name := segmentName(st.token, seq)
+	name := st.segmentFile(seq)
 	body, err := m.store.put(st.key, name, seg.Data)
 	now := m.now()
 	st.mu.Lock()
@@ -174,6 +188,8 @@ func (m *Manager) emit(st *streamState, seg *Segment, err error, log *slog.Logge
 		independent: seg.Independent,
 		created:     now,
 		body:        body,
+		init:        seg.Init,
+		partInfo:    seg.Parts,
 	}, st.seg.Stats(), now)
 	st.mu.Unlock()
 	for _, e := range evicted {

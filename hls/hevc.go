@@ -40,7 +40,7 @@ func newHEVCTrack(record, payload []byte) (*videoTrack, error) {
 }
 
 // TrackStatus tells whether a stream's video or audio track goes into the
-// MPEG-TS rendition.
+// HLS rendition.
 type TrackStatus struct {
 	// Codec is the codec of the track's latest decoder configuration (0
 	// when none arrived).
@@ -55,7 +55,7 @@ type TrackStatus struct {
 func leftOutReason(codec flv.FourCC, legacyID uint8, kind string) string {
 	switch codec {
 	case flv.FourCCAV1, flv.FourCCVP9, flv.FourCCVP8, flv.FourCCOpus, flv.FourCCFLAC:
-		return codec.String() + " cannot be carried in MPEG-TS HLS; it needs fMP4 HLS, which this server does not produce yet"
+		return codec.String() + " cannot be carried in MPEG-TS HLS; it needs fMP4 HLS (hls.variant lowlatency or fmp4)"
 	case 0:
 		return fmt.Sprintf("legacy %s codec %d is not carried in MPEG-TS HLS", kind, legacyID)
 	}

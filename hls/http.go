@@ -2,10 +2,7 @@ package hls
 
 import (
 	"bytes"
-	"crypto/subtle"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,8 +17,11 @@ import (
 const (
 	playlistSuffix      = ".m3u8"
 	segmentSuffix       = ".ts"
+	fragmentSuffix      = ".m4s" // fMP4 segments and parts
+	initSuffix          = ".mp4"
 	contentTypePlaylist = "application/vnd.apple.mpegurl"
 	contentTypeSegment  = "video/mp2t"
+	contentTypeMP4      = "video/mp4"
 	// segmentCacheControl: segment URIs are never reused, so caches may keep
 	// them as long as they like.
 	segmentCacheControl = "public, max-age=31536000, immutable"
@@ -31,10 +31,12 @@ const (
 )
 
 // ServeHTTP answers GET and HEAD for /{app}/{name}.m3u8 (the media
-// playlist) and /{app}/{name}/{token}-{seq}.ts (segments), and CORS
-// preflight requests for both. A GET of either is authorised with the
-// query it carries; the playlist appends its query (but the _HLS_
-// delivery directives) to the URIs it lists.
+// playlist), /{app}/{name}/{token}-{seq}.ts or .m4s (segments),
+// /{app}/{name}/{token}-part{n}.m4s (LL-HLS parts) and
+// /{app}/{name}/{token}-init{gen}.mp4 (init sections), and CORS preflight
+// requests for all. A GET of any is authorised with the query it carries;
+// the playlist appends its query (but the _HLS_ delivery directives) to
+// the URIs it lists.
 func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !m.front.Admit(w, r) {
 		return
@@ -43,120 +45,12 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasSuffix(path, playlistSuffix):
 		m.servePlaylist(w, r, path)
-	case strings.HasSuffix(path, segmentSuffix):
-		m.serveSegment(w, r, path)
+	case strings.HasSuffix(path, segmentSuffix), strings.HasSuffix(path, fragmentSuffix),
+		strings.HasSuffix(path, initSuffix):
+		m.serveMedia(w, r, path)
 	default:
 		mediahttp.Error(w, http.StatusNotFound, "not an HLS path")
 	}
-}
-
-// servePlaylist serves the media playlist, waiting up to one target
-// duration for the first segment of a live stream.
-func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path string) {
-	key, ok := mediahttp.Key(w, path, playlistSuffix, "")
-	if !ok {
-		return
-	}
-	if !m.authorize(w, r, key) {
-		return // refused and answered
-	}
-	st, err := m.stateFor(key)
-	if errors.Is(err, ErrMemoryFull) {
-		w.Header().Set("Retry-After", "5")
-		mediahttp.Error(w, http.StatusServiceUnavailable,
-			"the server's media memory is full (stream.memory_budget); try again later")
-		return
-	}
-	if err != nil || st == nil {
-		mediahttp.Error(w, http.StatusNotFound, "stream not found")
-		return
-	}
-	query := propagatedQuery(r.URL.RawQuery)
-	client := clientOf(r.RemoteAddr)
-	timer := time.NewTimer(m.cfg.SegmentDuration)
-	defer timer.Stop()
-	for {
-		st.mu.Lock()
-		st.touch(client, m.now())
-		body, etag, target := st.playlist, st.etag, st.target
-		live, freed, changed := st.live, st.freed, st.changed
-		st.mu.Unlock()
-		switch {
-		case body != nil:
-			if query != "" {
-				body = withURIQuery(body, query)
-			}
-			h := w.Header()
-			h.Set("Content-Type", contentTypePlaylist)
-			h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", max(1, target/2)))
-			h.Set("ETag", etag)
-			// No Last-Modified: a playlist changes several times a second at
-			// most, below its one-second resolution; the ETag validates.
-			http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
-			return
-		case freed || !live:
-			mediahttp.Error(w, http.StatusNotFound, "stream not found")
-			return
-		}
-		if !st.wait(changed, timer.C, r.Context().Done()) {
-			st.mu.Lock()
-			msg := "stream starting, no segment yet"
-			if left := st.leftOutReason(); left != "" {
-				msg = "no segment: no track of the stream can be carried in HLS (" + left + ")"
-			}
-			st.mu.Unlock()
-			w.Header().Set("Retry-After", "1")
-			mediahttp.Error(w, http.StatusServiceUnavailable, msg)
-			return
-		}
-	}
-}
-
-// serveSegment serves one stored segment.
-func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, path string) {
-	key, token, seq, err := parseSegmentPath(path)
-	if err != nil {
-		mediahttp.Error(w, http.StatusNotFound, err.Error())
-		return
-	}
-	// Segments are authorised like the playlist, with the query the
-	// playlist propagated into their URIs: the play secret's token is
-	// checked every time, an on_play answer comes from the play cache.
-	if !m.authorize(w, r, key) {
-		return // refused and answered
-	}
-	st := m.existing(key)
-	if st == nil {
-		mediahttp.Error(w, http.StatusNotFound, "stream not found")
-		return
-	}
-	st.mu.Lock()
-	st.touch(clientOf(r.RemoteAddr), m.now())
-	var e *segmentEntry
-	if subtle.ConstantTimeCompare([]byte(st.token), []byte(token)) == 1 {
-		e = st.find(seq)
-	}
-	var body segmentBody
-	var created time.Time
-	if e != nil {
-		body, created = e.body, e.created
-	}
-	st.mu.Unlock()
-	if e == nil {
-		mediahttp.Error(w, http.StatusNotFound, "segment not found")
-		return
-	}
-	rc, err := body.open()
-	if err != nil {
-		mediahttp.Error(w, http.StatusNotFound, "segment not found")
-		return
-	}
-	defer rc.Close()
-	h := w.Header()
-	h.Set("Content-Type", contentTypeSegment)
-	h.Set("Cache-Control", segmentCacheControl)
-	h.Set("ETag", `"`+token+"-"+strconv.FormatUint(seq, 10)+`"`)
-	http.ServeContent(w, r, "", created, io.ReadSeeker(rc))
 }
 
 // propagatedQuery returns the query of a playlist request that the
@@ -228,37 +122,86 @@ func segmentPath(key stream.Key, token string, seq uint64) string {
 	return "/" + key.App + "/" + key.Name + "/" + segmentName(token, seq)
 }
 
+// mediaKind tells what a media path names.
+type mediaKind int
+
+// Media kinds.
+const (
+	mediaSegment mediaKind = iota // {token}-{seq}.ts or .m4s
+	mediaPart                     // {token}-part{n}.m4s
+	mediaInit                     // {token}-init{gen}.mp4
+)
+
+// mediaRef is a parsed media path.
+type mediaRef struct {
+	key   stream.Key
+	token string
+	kind  mediaKind
+	num   uint64 // the segment's sequence number, the part's n, the init's generation
+	file  string // the file name
+}
+
 // parseSegmentPath parses /{app}/{name}/{token}-{seq}.ts. Only the
 // canonical form segmentPath writes is accepted.
 func parseSegmentPath(path string) (key stream.Key, token string, seq uint64, err error) {
+	ref, err := parseMediaPath(path)
+	if err == nil && (ref.kind != mediaSegment || !strings.HasSuffix(ref.file, segmentSuffix)) {
+		err = fmt.Errorf("%w: %q is not a segment", ErrInvalidPath, shorten(ref.file))
+	}
+	if err != nil {
+		return key, "", 0, err
+	}
+	return ref.key, ref.token, ref.num, nil
+}
+
+// parseMediaPath parses the path of a segment, part or init section
+// (ServeHTTP). Only the canonical forms segmentName, partName and initName
+// write are accepted.
+func parseMediaPath(path string) (mediaRef, error) {
+	var ref mediaRef
 	rest, ok := strings.CutPrefix(path, "/")
 	if !ok {
-		return key, "", 0, fmt.Errorf("%w: %q is not absolute", ErrInvalidPath, shorten(path))
+		return ref, fmt.Errorf("%w: %q is not absolute", ErrInvalidPath, shorten(path))
 	}
 	app, rest, ok1 := strings.Cut(rest, "/")
 	name, file, ok2 := strings.Cut(rest, "/")
 	if !ok1 || !ok2 {
-		return key, "", 0, fmt.Errorf("%w: %q is not /app/name/file.ts", ErrInvalidPath, shorten(path))
+		return ref, fmt.Errorf("%w: %q is not /app/name/file", ErrInvalidPath, shorten(path))
 	}
 	if err := stream.CheckName(app); err != nil {
-		return key, "", 0, fmt.Errorf("%w: %w", ErrInvalidPath, err)
+		return ref, fmt.Errorf("%w: %w", ErrInvalidPath, err)
 	}
 	if err := stream.CheckName(name); err != nil {
-		return key, "", 0, fmt.Errorf("%w: %w", ErrInvalidPath, err)
+		return ref, fmt.Errorf("%w: %w", ErrInvalidPath, err)
 	}
-	base, ok := strings.CutSuffix(file, segmentSuffix)
-	if !ok {
-		return key, "", 0, fmt.Errorf("%w: %q is not a segment", ErrInvalidPath, shorten(file))
+	ref.key, ref.file = stream.Key{App: app, Name: name}, file
+	base, prefix := "", ""
+	if b, ok := strings.CutSuffix(file, segmentSuffix); ok {
+		base = b
+	} else if b, ok := strings.CutSuffix(file, fragmentSuffix); ok {
+		base = b
+		if t, n, ok := strings.Cut(b, "-part"); ok {
+			base, prefix, ref.kind = t+"-"+n, "part", mediaPart
+		}
+	} else if b, ok := strings.CutSuffix(file, initSuffix); ok {
+		t, n, ok := strings.Cut(b, "-init")
+		if !ok {
+			return ref, fmt.Errorf("%w: %q is not an init section", ErrInvalidPath, shorten(file))
+		}
+		base, prefix, ref.kind = t+"-"+n, "init", mediaInit
+	} else {
+		return ref, fmt.Errorf("%w: %q is not a segment", ErrInvalidPath, shorten(file))
 	}
 	token, num, ok := strings.Cut(base, "-")
 	if !ok || !validToken(token) {
-		return key, "", 0, fmt.Errorf("%w: bad segment name %q", ErrInvalidPath, shorten(file))
+		return ref, fmt.Errorf("%w: bad %s name %q", ErrInvalidPath, "media", shorten(file))
 	}
-	seq, err = strconv.ParseUint(num, 10, 64)
-	if err != nil || strconv.FormatUint(seq, 10) != num {
-		return key, "", 0, fmt.Errorf("%w: bad sequence number in %q", ErrInvalidPath, shorten(file))
+	n, err := strconv.ParseUint(num, 10, 64)
+	if err != nil || strconv.FormatUint(n, 10) != num {
+		return ref, fmt.Errorf("%w: bad %snumber in %q", ErrInvalidPath, prefix, shorten(file))
 	}
-	return stream.Key{App: app, Name: name}, token, seq, nil
+	ref.token, ref.num = token, n
+	return ref, nil
 }
 
 // validToken reports whether s can be a state token: 1..maxTokenLen

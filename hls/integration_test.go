@@ -43,6 +43,9 @@ func startStack(t *testing.T, cfg Config) *stack {
 // startStackWithHub is startStack with a configured registry (a republish
 // window, for instance).
 func startStackWithHub(t *testing.T, cfg Config, hubCfg stream.Config) *stack {
+	if cfg.Variant == "" {
+		cfg.Variant = VariantMPEGTS // these tests read MPEG-TS segments
+	}
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	hub, err := stream.NewRegistry(hubCfg, log)

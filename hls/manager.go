@@ -26,6 +26,9 @@ const (
 	maxTombstones = 10000
 	// readBatch is how many frames the feeder takes from its reader at once.
 	readBatch = 64
+	// firstMediaSequence is the media sequence number of a stream's first
+	// segment: 1, as hls.js does not block its reload at 0.
+	firstMediaSequence = 1
 )
 
 // Hub is what the Manager needs from the stream registry.
@@ -190,7 +193,7 @@ func (m *Manager) listedLocked(key stream.Key) *streamState {
 // freed one whose files are still being removed. m.mu must be held.
 func (m *Manager) newStateLocked(key stream.Key) *streamState {
 	now := m.now()
-	var first uint64
+	first := uint64(firstMediaSequence)
 	if t, ok := m.tombs[key]; ok {
 		first = t.nextSeq
 		delete(m.tombs, key)
@@ -219,6 +222,8 @@ func (m *Manager) startFeederLocked(st *streamState, s *stream.Stream) {
 			TargetDuration:     m.cfg.SegmentDuration,
 			MaxSegmentDuration: m.cfg.MaxSegmentDuration,
 			MaxSegmentBytes:    m.cfg.MaxSegmentBytes,
+			Variant:            m.cfg.Variant,
+			PartDuration:       m.cfg.PartDuration,
 		})
 	}
 	st.mu.Lock()
@@ -350,6 +355,7 @@ func (m *Manager) freeLocked(st *streamState) freedState {
 	f := freedState{st: st, segs: st.segs}
 	st.segs = nil
 	st.playlist = nil
+	st.releaseLL()
 	st.freed = true
 	st.notify()
 	return f
@@ -428,7 +434,16 @@ func newStateToken() string {
 	return strings.ToLower(rand.Text())
 }
 
-// segmentName returns the file name of a segment.
+// segmentName returns the file name of an MPEG-TS segment.
 func segmentName(token string, seq uint64) string {
-	return token + "-" + strconv.FormatUint(seq, 10) + ".ts"
+	return token + "-" + strconv.FormatUint(seq, 10) + segmentSuffix
+}
+
+// segmentFile returns the file name of the state's segment seq: MPEG-TS or
+// fMP4 by the variant.
+func (st *streamState) segmentFile(seq uint64) string {
+	if st.variant == VariantMPEGTS {
+		return segmentName(st.token, seq)
+	}
+	return st.token + "-" + strconv.FormatUint(seq, 10) + fragmentSuffix
 }

@@ -28,6 +28,9 @@ type testManager struct {
 
 func startManager(t *testing.T, cfg Config) *testManager {
 	t.Helper()
+	if cfg.Variant == "" {
+		cfg.Variant = VariantMPEGTS // these tests read MPEG-TS segments
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -169,7 +172,7 @@ func TestHTTPPlaylistAndSegments(t *testing.T) {
 		}
 	}
 	st, ok := tm.m.Stats(camKey)
-	if !ok || !st.Live || st.Segments != 4 || st.MediaSequence != 0 || st.LastSequence != 3 ||
+	if !ok || !st.Live || st.Segments != 4 || st.MediaSequence != 1 || st.LastSequence != 4 ||
 		st.LastSegmentDuration != 2*time.Second || st.TargetDuration != 2*time.Second || st.Bytes == 0 {
 		t.Errorf("stats %+v", st)
 	}
@@ -300,8 +303,8 @@ func TestManagerRestartIsDiscontinuity(t *testing.T) {
 	})
 	c = newPlaylistChecker()
 	checkLoad(again)
-	if again.mediaSeq != 3 || again.segments[0].seq != 3 {
-		t.Errorf("first segment of the new publisher: %+v, want sequence 3", again.segments[0])
+	if again.mediaSeq != 4 || again.segments[0].seq != 4 {
+		t.Errorf("first segment of the new publisher: %+v, want sequence 4", again.segments[0])
 	}
 	for _, s := range again.segments {
 		if s.disc {
@@ -411,7 +414,7 @@ func TestManagerStreamPublishedBeforeManager(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFrames(pub, source{fps: 30, gop: 30, audio: true}.frames(t, 2100))
-	m, err := NewManager(Config{}, hub, log)
+	m, err := NewManager(Config{Variant: VariantMPEGTS}, hub, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +440,7 @@ func TestManagerCloseStopsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer hub.Close()
-	m, err := NewManager(Config{}, hub, log)
+	m, err := NewManager(Config{Variant: VariantMPEGTS}, hub, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -488,7 +491,7 @@ func TestDiskStorage(t *testing.T) {
 
 	pub := tm.publish(t, camKey)
 	writeFrames(pub, source{fps: 30, gop: 30, audio: true}.frames(t, 20100))
-	p := tm.waitPlaylist(t, "/live/cam.m3u8", "10 segments", func(p parsedPlaylist) bool { return p.mediaSeq == 8 })
+	p := tm.waitPlaylist(t, "/live/cam.m3u8", "10 segments", func(p parsedPlaylist) bool { return p.mediaSeq == 9 })
 	files, _ := filepath.Glob(filepath.Join(dir, "live", "cam", "*.ts"))
 	if len(files) != 3 {
 		t.Errorf("%d segment files on disk, want 3 (window 2 + 1 retained): %v", len(files), files)
@@ -561,7 +564,7 @@ func TestRegressionFeederSkippedFramesPublishedBeforeItRan(t *testing.T) {
 	writeFrames(pub, source{fps: 30, gop: 30, audio: true}.frames(t, 6100)) // before the feeder runs
 	close(release)
 	p := tm.waitPlaylist(t, "/live/cam.m3u8", "3 segments", func(p parsedPlaylist) bool { return len(p.segments) == 3 })
-	if p.mediaSeq != 0 {
+	if p.mediaSeq != firstMediaSequence {
 		t.Errorf("media sequence %d", p.mediaSeq)
 	}
 	if st, _ := tm.m.Stats(camKey); st.Segmenter.Dropped != 0 || st.Segmenter.Frames < 180 {

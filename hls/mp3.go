@@ -6,6 +6,7 @@ import (
 	"github.com/asticode/go-astits"
 
 	"github.com/mediaserver/mediaserver/flv"
+	"github.com/mediaserver/mediaserver/fmp4"
 )
 
 // MPEG audio (MP3, and layers I and II) travels in MPEG-TS as it comes:
@@ -104,13 +105,19 @@ func countMPEGAudioFrames(payload []byte, h mpegAudioHeader) int {
 	return n
 }
 
-// newMPEGAudioTrack builds the audio track of an MPEG audio frame payload.
-func newMPEGAudioTrack(h mpegAudioHeader) *audioTrack {
+// newMPEGAudioTrack builds the audio track of an MPEG audio frame payload
+// whose first header is h.
+func newMPEGAudioTrack(h mpegAudioHeader, payload []byte) *audioTrack {
 	t := &audioTrack{
-		codec:      flv.FourCCMP3,
-		streamType: astits.StreamTypeMPEG2Audio,
-		frameTicks: int64(h.samples) * clockRate / int64(h.sampleRate),
-		mpeg:       h,
+		codec:        flv.FourCCMP3,
+		streamType:   astits.StreamTypeMPEG2Audio,
+		frameTicks:   int64(h.samples) * clockRate / int64(h.sampleRate),
+		mpeg:         h,
+		rate:         h.sampleRate,
+		frameSamples: h.samples,
+		codecString:  "mp4a.40.34",
+		// The frame header gives fMP4 the channels.
+		mp4: fmp4.Track{Codec: fmp4.CodecMP3, Config: payload[:mpegAudioHeaderSize:mpegAudioHeaderSize]},
 	}
 	if h.mpeg1 {
 		t.streamType = astits.StreamTypeMPEG1Audio

@@ -20,7 +20,7 @@ func TestManagerRepublishIsDiscontinuity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewManager(Config{EndListDelay: 50 * time.Millisecond}, hub, log)
+	m, err := NewManager(Config{EndListDelay: 50 * time.Millisecond, Variant: VariantMPEGTS}, hub, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package hls
 
 import (
 	"bytes"
-	"fmt"
 	"time"
 
 	"github.com/mediaserver/mediaserver/flv"
@@ -18,13 +17,6 @@ const (
 	// audioWaitTicks is how long audio waits for video that the metadata
 	// announced before the stream is segmented as audio-only.
 	audioWaitTicks = 3 * clockRate
-	// maxAudioPESFrames and maxAudioPESBytes bound how many audio frames one
-	// audio PES packs.
-	maxAudioPESFrames = 6
-	maxAudioPESBytes  = 2930
-	// audioGapTicks is the timestamp deviation that ends an audio PES, so a
-	// gap in the audio is not hidden inside a PES.
-	audioGapTicks = 2 * ticksPerMs
 	// defaultFrameTicks is the assumed video frame duration until two frames
 	// were seen (30 fps).
 	defaultFrameTicks = clockRate / 30
@@ -50,34 +42,38 @@ type SegmenterConfig struct {
 	// Now returns the wall-clock time, for EXT-X-PROGRAM-DATE-TIME. Default
 	// time.Now.
 	Now func() time.Time
+	// Variant is the container written: VariantMPEGTS when empty (the
+	// Manager passes Config.Variant), VariantFMP4, or VariantLowLatency
+	// whose segments are made of parts of PartDuration.
+	Variant Variant
+	// PartDuration is the LL-HLS part target (VariantLowLatency). Default
+	// DefaultPartDuration.
+	PartDuration time.Duration
 }
 
-// Segment is one finished MPEG-TS segment.
-type Segment struct {
-	// Data is the MPEG-TS byte stream, a multiple of 188 bytes. It is a
-	// slice of its own, exactly as long as its capacity: a stored segment
-	// holds no spare bytes.
-	Data []byte
-	// Duration is the segment's duration (its EXTINF), in whole
-	// milliseconds: from its first frame's DTS to the next segment's.
-	Duration time.Duration
-	// Start is the DTS of the first frame on the 90 kHz output clock
-	// (unwrapped; the TS carries it modulo 2^33).
-	Start int64
-	// ProgramDateTime is the wall-clock time of the first frame.
-	ProgramDateTime time.Time
-	// Discontinuity is set for the first segment after a publisher restart,
-	// a timestamp jump, a track change or a codec configuration change.
-	Discontinuity bool
-	// Independent is set when the segment starts with a random access point
-	// (a keyframe, or audio in an audio-only stream).
-	Independent bool
-	// Forced is set when the segment was cut by MaxSegmentDuration,
-	// MaxSegmentBytes or the playlist's target duration rather than at a
-	// keyframe.
-	Forced bool
-	// VideoFrames and AudioFrames count the frames in the segment.
-	VideoFrames, AudioFrames int
+// WithDefaults returns c with the defaults in its zero fields: those of
+// Config, but MPEG-TS for an empty Variant.
+func (c SegmenterConfig) WithDefaults() SegmenterConfig {
+	if c.TargetDuration <= 0 {
+		c.TargetDuration = DefaultSegmentDuration
+	}
+	if c.MaxSegmentDuration <= 0 {
+		c.MaxSegmentDuration = DefaultMaxSegmentDuration
+	}
+	c.MaxSegmentDuration = max(c.MaxSegmentDuration, 2*c.TargetDuration)
+	if c.MaxSegmentBytes <= 0 {
+		c.MaxSegmentBytes = DefaultMaxSegmentBytes
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Variant == "" {
+		c.Variant = VariantMPEGTS
+	}
+	if c.PartDuration <= 0 {
+		c.PartDuration = DefaultPartDuration
+	}
+	return c
 }
 
 // SegmenterStats are a segmenter's counters.
@@ -100,12 +96,17 @@ type SegmenterStats struct {
 	Video, Audio TrackStatus
 }
 
-// Segmenter turns the frames of one live stream (FLV tag bodies: H.264 or
-// H.265, AAC or MP3) into MPEG-TS segments. It is a pure component: no goroutines, no I/O.
-// Feed it with WriteFrame in stream order; it returns each segment as it is
-// completed. A Segmenter is not safe for concurrent use.
+// Segmenter turns the frames of one live stream (FLV tag bodies) into HLS
+// segments: MPEG-TS (H.264 or H.265, AAC or MP3), or fMP4 (also AV1, VP9,
+// Opus, FLAC, AC-3 and E-AC-3), whole or made of LL-HLS parts. It is a pure
+// component: no goroutines, no I/O. Feed it with WriteFrame in stream
+// order; it returns each segment as it is completed. A Segmenter is not
+// safe for concurrent use.
 type Segmenter struct {
 	now      func() time.Time
+	variant  Variant
+	parts    bool  // cut LL-HLS parts
+	partDur  int64 // ticks
 	target   int64 // ticks
 	maxTicks int64
 	maxBytes int
@@ -121,32 +122,28 @@ type Segmenter struct {
 	audio *audioTrack
 	// expectVideo is set when the metadata announced video: audio then waits
 	// (up to audioWaitTicks from audioWaitFrom) for the first keyframe.
-	expectVideo    bool
-	audioWaiting   bool
-	audioWaitFrom  int64
-	w              *tsWriter
-	open           bool
-	cur            segmentState
-	sizeHint       int
-	pendingDisc    bool // the next segment starts a discontinuity
-	cutAtRAP       bool // a codec configuration changed: cut at the next random access point
-	trackChange    bool // a track appeared: cut at the next keyframe
-	forceCut       bool // the current segment reached MaxSegmentBytes
-	anchored       bool // PROGRAM-DATE-TIME anchor set
-	anchorTicks    int64
-	anchorWall     time.Time
-	lastVideoDTS   int64 // as written, dtsShift applied
-	haveVideoDTS   bool
-	dtsShift       int64 // ticks video DTS is lowered by: the most negative composition time seen
-	videoStep      int64
-	lastAudioPTS   int64
-	haveAudioPTS   bool
-	audioPES       []byte // packed ADTS frames not yet written
-	audioPESPTS    int64
-	audioPESFrames int
-	audioNext      int64  // expected PTS of the next AAC frame
-	au             []byte // scratch: one access unit in Annex-B
-	stats          SegmenterStats
+	expectVideo   bool
+	audioWaiting  bool
+	audioWaitFrom int64
+	w             containerWriter
+	open          bool
+	cur           segmentState
+	sizeHint      int
+	pendingDisc   bool // the next segment starts a discontinuity
+	cutAtRAP      bool // a codec configuration changed: cut at the next random access point
+	trackChange   bool // a track appeared: cut at the next keyframe
+	forceCut      bool // the current segment reached MaxSegmentBytes
+	anchored      bool // PROGRAM-DATE-TIME anchor set
+	anchorTicks   int64
+	anchorWall    time.Time
+	lastVideoDTS  int64 // as written, dtsShift applied
+	haveVideoDTS  bool
+	dtsShift      int64 // ticks video DTS is lowered by: the most negative composition time seen
+	videoStep     int64
+	lastVideoRaw  int64 // output DTS of the last video frame, no shift applied
+	lastAudioPTS  int64
+	haveAudioPTS  bool
+	stats         SegmenterStats
 	// videoLeft and audioLeft are the sequence start payloads of tracks left
 	// out for their codec (nil otherwise).
 	videoLeft, audioLeft []byte
@@ -155,6 +152,14 @@ type Segmenter struct {
 	// size); nil between publishers. sizeHint (above) is the capacity a new
 	// scratch buffer starts with.
 	scratch []byte
+	// doneParts are the parts finished and not yet taken (takeParts); init
+	// is the init section that came into force and was not yet taken, of
+	// generation initGen (the generation of the writer's init section).
+	doneParts []*Part
+	init      []byte
+	initGen   int
+	// fragments numbers the fMP4 fragments written (mfhd), across writers.
+	fragments uint32
 }
 
 // segmentState describes the segment being written.
@@ -165,26 +170,23 @@ type segmentState struct {
 	independent bool
 	videoFrames int
 	audioFrames int
+	// partStart is the output time the part in progress starts at, and
+	// partStartMs the same in whole milliseconds from start; parts are the
+	// parts finished (LL-HLS).
+	partStart   int64
+	partStartMs int64
+	parts       []PartInfo
 }
 
 // NewSegmenter returns a segmenter; zero config fields take the defaults of
 // Config.
 func NewSegmenter(cfg SegmenterConfig) *Segmenter {
-	if cfg.TargetDuration <= 0 {
-		cfg.TargetDuration = DefaultSegmentDuration
-	}
-	if cfg.MaxSegmentDuration <= 0 {
-		cfg.MaxSegmentDuration = DefaultMaxSegmentDuration
-	}
-	cfg.MaxSegmentDuration = max(cfg.MaxSegmentDuration, 2*cfg.TargetDuration)
-	if cfg.MaxSegmentBytes <= 0 {
-		cfg.MaxSegmentBytes = DefaultMaxSegmentBytes
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg = cfg.WithDefaults()
 	return &Segmenter{
 		now:               cfg.Now,
+		variant:           cfg.Variant,
+		parts:             cfg.Variant == VariantLowLatency,
+		partDur:           durationTicks(cfg.PartDuration),
 		target:            durationTicks(cfg.TargetDuration),
 		maxTicks:          durationTicks(cfg.MaxSegmentDuration),
 		minPlaylistTarget: int64((cfg.TargetDuration+time.Second-1)/time.Second) * clockRate,
@@ -258,7 +260,7 @@ func (s *Segmenter) Flush() (*Segment, error) {
 	if !s.open {
 		return nil, nil
 	}
-	return s.finish(s.tl.end, false)
+	return s.finish(s.tl.end, false, triggerDrain)
 }
 
 // releaseScratch drops the scratch buffer; the next segment allocates one
@@ -287,7 +289,7 @@ func (s *Segmenter) Discontinuity() (*Segment, error) {
 	var seg *Segment
 	var err error
 	if s.open {
-		seg, err = s.finish(s.tl.end, false)
+		seg, err = s.finish(s.tl.end, false, triggerDrain)
 	}
 	s.pendingDisc = true
 	s.tl.restart()
@@ -308,7 +310,7 @@ func (s *Segmenter) setVideoConfig(payload []byte) error {
 	if s.video != nil && bytes.Equal(s.video.config, payload) || sameLeftOut(s.videoLeft, payload) {
 		return nil
 	}
-	t, err := newVideoTrack(payload)
+	t, err := newVideoTrack(payload, s.variant != VariantMPEGTS)
 	if err != nil {
 		_, track, _ := videoTrackZero(payload)
 		if !leaveOut(&s.stats.Video, &s.videoLeft, payload, track.Codec, err) {
@@ -330,10 +332,10 @@ func (s *Segmenter) setAudioConfig(payload []byte) error {
 	if s.audio != nil && bytes.Equal(s.audio.config, payload) || sameLeftOut(s.audioLeft, payload) {
 		return nil
 	}
-	if _, track, ok := audioTrackZero(payload); ok && track.Codec == flv.FourCCMP3 {
-		return nil // MPEG audio is configured by its frames
+	if _, track, ok := audioTrackZero(payload); ok && configuredByFrames(track.Codec, s.variant != VariantMPEGTS) {
+		return nil // MPEG audio, AC-3 and E-AC-3 are configured by their frames
 	}
-	t, err := newAudioTrack(payload)
+	t, err := newAudioTrack(payload, s.variant != VariantMPEGTS)
 	if err != nil {
 		_, track, _ := audioTrackZero(payload)
 		if !leaveOut(&s.stats.Audio, &s.audioLeft, payload, track.Codec, err) {
@@ -342,7 +344,7 @@ func (s *Segmenter) setAudioConfig(payload []byte) error {
 		s.audio = nil
 		return err
 	}
-	include(&s.stats.Audio, &s.audioLeft, flv.FourCCAAC)
+	include(&s.stats.Audio, &s.audioLeft, t.codec)
 	if s.audio != nil && s.open {
 		s.cutAtRAP = true
 	}
@@ -350,202 +352,20 @@ func (s *Segmenter) setAudioConfig(payload []byte) error {
 	return nil
 }
 
-// drop counts a dropped media frame and passes err through.
-func (s *Segmenter) drop(seg *Segment, err error) (*Segment, error) {
-	s.stats.Dropped++
-	return seg, err
-}
-
-// writeVideo handles a coded video frame.
-func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
-	h, err := flv.ParseVideoTagHeader(f.Payload)
-	if err != nil {
-		s.stats.Invalid++
-		return s.drop(nil, fmt.Errorf("video frame at %d ms: %w: %w", f.Time, ErrInvalidFrame, err))
+// Codecs returns the RFC 6381 codecs parameters of the tracks segmented
+// now, video first ("avc1.64001f", "mp4a.40.2"), for a playlist's CODECS
+// attribute: avc1.*, hvc1.*, av01.*, vp09.*, mp4a.40.2 (AAC), opus, fLaC,
+// ac-3, ec-3, and mp4a.6B or mp4a.69 for MP3 in fMP4 (mp4a.40.34 in
+// MPEG-TS). A track whose codecs parameter is unknown is not listed.
+func (s *Segmenter) Codecs() []string {
+	var codecs []string
+	if s.video != nil && s.video.codecString != "" {
+		codecs = append(codecs, s.video.codecString)
 	}
-	if h.IsCommand() || (h.PacketType != flv.PacketCodedFrames && h.PacketType != flv.PacketCodedFramesX) {
-		return nil, nil // sequence end, command or metadata: nothing to segment
-	}
-	track, ok := defaultTrack(h.TrackList(f.Payload))
-	switch {
-	case !ok:
-		return nil, nil // another track of a multitrack stream
-	case leftOutFrame(s.stats.Video, track.Codec):
-		return s.drop(nil, nil)
-	case s.video == nil || track.Codec != s.video.codec:
-		return s.drop(nil, fmt.Errorf("video frame at %d ms (%v): %w", f.Time, track.Codec, ErrNoConfig))
-	}
-	au, rap, err := s.video.appendAccessUnit(s.au[:0], track.Data, f.Keyframe, false)
-	if err != nil {
-		s.stats.Invalid++
-		return s.drop(nil, fmt.Errorf("video frame at %d ms: %w", f.Time, err))
-	}
-	s.au = au
-	dts, jumped := s.tl.dts(f.Time)
-	var seg *Segment
-	if jumped {
-		if seg, err = s.Discontinuity(); err != nil {
-			return seg, err
-		}
-		s.tl.rebase = false // this frame already continues the output time
-	}
-	continued := false
-	if s.open {
-		switch elapsed := dts - s.cur.start; {
-		case rap && (s.cutAtRAP || s.trackChange || !s.w.hasVideo || elapsed >= s.target-cutToleranceTicks):
-			if s.cutAtRAP || s.trackChange {
-				s.pendingDisc = true
-			}
-			seg, err = s.finish(dts, false)
-		case s.forceCut || elapsed+s.videoStep > s.capTicks():
-			seg, err = s.finish(dts, true)
-			continued = s.w.sameTracks(s.video, s.audio)
-		}
-		if err != nil {
-			return seg, err
+	if s.audio != nil {
+		if c := s.audio.codecsParameter(s.variant != VariantMPEGTS); c != "" {
+			codecs = append(codecs, c)
 		}
 	}
-	if s.open && !s.w.hasVideo {
-		return s.drop(seg, nil) // audio-only segment: video joins at a keyframe
-	}
-	if !s.open {
-		if !rap && !continued {
-			// A segment starts at a keyframe, unless a forced cut continues the
-			// same program without one.
-			return s.drop(seg, nil)
-		}
-		if err := s.begin(dts, rap); err != nil {
-			return s.drop(seg, err)
-		}
-	}
-	if s.cur.videoFrames == 0 && !rap {
-		// A segment cut without a keyframe still carries the parameter sets,
-		// so a decoder knows the stream; it is not independent (begin).
-		s.au, _, _ = s.video.appendAccessUnit(s.au[:0], track.Data, f.Keyframe, true)
-	}
-	pts, outDTS := s.videoTimestamps(dts, track.CompositionTime)
-	if err := s.w.writeVideo(pts, outDTS, rap, s.au); err != nil {
-		return s.drop(seg, err)
-	}
-	// The frame lasts until its presentation ends: a B-frame stream's last
-	// frames are presented after later-decoded ones, and output time after a
-	// restart must continue past every frame shown, not just decoded.
-	s.tl.extend(max(dts, pts) + s.videoStep)
-	s.cur.videoFrames++
-	s.wrote()
-	return seg, nil
-}
-
-// videoTimestamps returns the PTS and DTS to write for a video frame with
-// output time dts and composition time ctsMs. The PTS is the frame's
-// presentation time; a negative composition time (B-frames of encoders that
-// shift their composition times) lowers the DTS of this and every later
-// frame by as much, so that DTS stays at or below PTS without two frames
-// sharing a presentation time. DTS is kept strictly increasing.
-func (s *Segmenter) videoTimestamps(dts int64, ctsMs int32) (pts, outDTS int64) {
-	cts := int64(ctsMs) * ticksPerMs
-	s.dtsShift = max(s.dtsShift, -cts)
-	pts, outDTS = dts+cts, dts-s.dtsShift
-	if s.haveVideoDTS {
-		if step := outDTS - s.lastVideoDTS; step > 0 && step <= maxFrameTicks {
-			s.videoStep = step
-		}
-		if outDTS <= s.lastVideoDTS {
-			// Only when the shift just grew (or timestamps went backwards): the
-			// frames already written cannot be lowered.
-			outDTS = s.lastVideoDTS + 1
-		}
-	}
-	pts = max(pts, outDTS)
-	s.lastVideoDTS, s.haveVideoDTS = outDTS, true
-	return pts, outDTS
-}
-
-// wrote accounts for a frame written into the current segment.
-func (s *Segmenter) wrote() {
-	s.stats.Frames++
-	if s.w.size()+len(s.audioPES) >= s.maxBytes {
-		s.forceCut = true
-	}
-}
-
-// begin opens a segment whose first frame has DTS start; rap tells whether
-// that frame is a random access point.
-func (s *Segmenter) begin(start int64, rap bool) error {
-	if s.w == nil || !s.w.sameTracks(s.video, s.audio) {
-		w, err := newTSWriter(s.video, s.audio)
-		if err != nil {
-			return err
-		}
-		if s.w != nil {
-			s.pendingDisc = true
-		}
-		s.w = w
-	}
-	if s.scratch == nil {
-		s.scratch = make([]byte, 0, s.sizeHint)
-	}
-	s.w.begin(s.scratch[:0])
-	now := s.now()
-	if !s.anchored || s.pendingDisc {
-		s.anchored, s.anchorTicks, s.anchorWall = true, start, now
-	}
-	wall := s.anchorWall.Add(time.Duration(start-s.anchorTicks) * (time.Second / clockRate))
-	s.cur = segmentState{
-		start:       start,
-		wall:        wall.Round(time.Millisecond),
-		disc:        s.pendingDisc,
-		independent: rap,
-	}
-	s.open = true
-	s.pendingDisc, s.cutAtRAP, s.trackChange, s.forceCut = false, false, false, false
-	s.audioWaiting = false
-	return nil
-}
-
-// finish closes the current segment at output time end.
-func (s *Segmenter) finish(end int64, forced bool) (*Segment, error) {
-	err := s.flushAudio()
-	data := s.keep(s.w.take())
-	s.open = false
-	ms := (end - s.cur.start + ticksPerMs/2) / ticksPerMs
-	seg := &Segment{
-		Data:            data,
-		Duration:        time.Duration(max(ms, 1)) * time.Millisecond,
-		Start:           s.cur.start,
-		ProgramDateTime: s.cur.wall,
-		Discontinuity:   s.cur.disc,
-		Independent:     s.cur.independent,
-		Forced:          forced,
-		VideoFrames:     s.cur.videoFrames,
-		AudioFrames:     s.cur.audioFrames,
-	}
-	s.decidePlaylistTarget(seg.Duration)
-	s.stats.Segments++
-	if seg.Discontinuity {
-		s.stats.Discontinuities++
-	}
-	if forced {
-		s.stats.ForcedCuts++
-	}
-	if err != nil {
-		return seg, fmt.Errorf("finish segment: %w", err)
-	}
-	return seg, nil
-}
-
-// keep copies a finished segment out of the scratch buffer it was written
-// into, into a slice of exactly its size (stored segments carry no growth
-// slack), and keeps the buffer for the next segment unless it is more than
-// twice the size segments now have (one unusually large segment does not
-// pin its buffer for the stream's lifetime).
-func (s *Segmenter) keep(written []byte) []byte {
-	data := make([]byte, len(written))
-	copy(data, written)
-	s.sizeHint = max(len(data)+len(data)/8, minSegmentCap)
-	s.scratch = written[:0]
-	if cap(written) > 2*s.sizeHint {
-		s.releaseScratch()
-	}
-	return data
+	return codecs
 }

@@ -7,80 +7,31 @@ import (
 	"github.com/mediaserver/mediaserver/stream"
 )
 
-// writeAudio handles a coded audio frame.
+// writeAudio handles a coded audio frame: it finds the frame's track, lets
+// the cut policy end the segment or part, and hands the frame to the
+// container writer.
 func (s *Segmenter) writeAudio(f *stream.Frame) (*Segment, error) {
-	h, err := flv.ParseAudioTagHeader(f.Payload)
+	raw, ok, err := s.audioFrameData(f)
+	if !ok {
+		return nil, err
+	}
+	pts, seg, err := s.frameTime(f.Time)
 	if err != nil {
-		s.stats.Invalid++
-		return s.drop(nil, fmt.Errorf("audio frame at %d ms: %w: %w", f.Time, ErrInvalidFrame, err))
+		return seg, err
 	}
-	if h.PacketType != flv.PacketCodedFrames {
-		return nil, nil
-	}
-	track, ok := defaultTrack(h.TrackList(f.Payload))
-	switch {
-	case !ok:
-		return nil, nil // another track of a multitrack stream
-	case leftOutFrame(s.stats.Audio, track.Codec):
-		return s.drop(nil, nil)
-	case track.Codec == flv.FourCCMP3:
-		if err := s.configureMPEGAudio(track.Data, f.Time); err != nil {
-			s.stats.Invalid++
-			return s.drop(nil, err)
-		}
-	case track.Codec != flv.FourCCAAC:
-		return s.drop(nil, leaveOutUnconfigured(&s.stats.Audio, track.Codec, h.SoundFormat, f.Time))
-	case s.audio == nil || s.audio.codec != flv.FourCCAAC:
-		return s.drop(nil, fmt.Errorf("audio frame at %d ms (%v): %w", f.Time, track.Codec, ErrNoConfig))
-	}
-	raw := track.Data
-	if len(raw) == 0 || len(raw) > s.audio.maxPayload() {
-		s.stats.Invalid++
-		return s.drop(nil, fmt.Errorf("audio frame at %d ms of %d bytes: %w", f.Time, len(raw), ErrInvalidFrame))
-	}
-	pts, jumped := s.tl.dts(f.Time)
-	var seg *Segment
-	if jumped {
-		if seg, err = s.Discontinuity(); err != nil {
-			return seg, err
-		}
-		s.tl.rebase = false
-	}
+	ticks := s.audio.durationTicks(raw)
 	continued := false
 	if s.open {
-		elapsed := pts - s.cur.start
-		switch {
-		case s.forceCut || elapsed+s.audio.frameTicks > s.capTicks():
-			seg, err = s.finish(pts, true)
-			continued = s.w.sameTracks(s.video, s.audio)
-		case s.w.hasVideo:
-			// Segments with video are cut at keyframes only.
-		case s.cutAtRAP || s.trackChange || elapsed >= s.target:
-			if s.cutAtRAP || s.trackChange {
-				s.pendingDisc = true
-			}
-			seg, err = s.finish(pts, false)
-		}
-		if err != nil {
+		if seg, continued, err = s.cutForAudio(pts, s.audio.frameTicks); err != nil {
 			return seg, err
 		}
 	}
-	if s.open && !s.w.hasAudio {
+	if s.open && !s.w.hasAudio() {
 		s.trackChange = true // audio joins at the next keyframe
 		return s.drop(seg, nil)
 	}
-	if !s.open && !continued {
-		switch {
-		case s.video != nil:
-			return s.drop(seg, nil) // the first segment starts at a keyframe
-		case s.expectVideo && s.videoLeft == nil:
-			if !s.audioWaiting {
-				s.audioWaiting, s.audioWaitFrom = true, pts
-			}
-			if pts-s.audioWaitFrom < audioWaitTicks {
-				return s.drop(seg, nil)
-			}
-		}
+	if !s.open && !continued && !s.audioMayStart(pts) {
+		return s.drop(seg, nil)
 	}
 	if !s.open {
 		// Audio starts a random access point unless the segment carries video
@@ -89,33 +40,96 @@ func (s *Segmenter) writeAudio(f *stream.Frame) (*Segment, error) {
 			return s.drop(seg, err)
 		}
 	}
-	if s.haveAudioPTS && pts <= s.lastAudioPTS {
-		pts = s.lastAudioPTS + 1
+	pts = s.increasingAudioPTS(pts)
+	if err := s.partBefore(pts, triggerAudio); err != nil {
+		return s.drop(seg, err)
 	}
-	s.lastAudioPTS, s.haveAudioPTS = pts, true
-	if s.audioPESFrames > 0 && (s.audioPESFrames >= maxAudioPESFrames ||
-		len(s.audioPES)+s.audio.headerSize()+len(raw) > maxAudioPESBytes ||
-		pts-s.audioNext > audioGapTicks || s.audioNext-pts > audioGapTicks) {
-		if err := s.flushAudio(); err != nil {
-			return s.drop(seg, err)
-		}
+	if err := s.w.writeAudio(&audioSample{track: s.audio, data: raw, pts: pts, ticks: ticks}); err != nil {
+		return s.drop(seg, err)
 	}
-	if s.audioPESFrames == 0 {
-		s.audioPESPTS = pts
-	}
-	s.audioPES, _ = s.audio.appendFrame(s.audioPES, raw)
-	s.audioPESFrames++
-	s.audioNext = pts + s.audio.frameTicks*int64(s.audio.frames(raw))
-	s.tl.extend(s.audioNext)
+	s.tl.extend(pts + ticks)
 	s.cur.audioFrames++
 	s.wrote()
 	return seg, nil
 }
 
-// configureMPEGAudio sets the audio track up from an MPEG audio (MP3)
-// frame, as FLV sends no sequence header for it; a change of its stream
-// parameters is a configuration change.
-func (s *Segmenter) configureMPEGAudio(payload []byte, ms uint32) error {
+// increasingAudioPTS keeps audio output times strictly increasing.
+func (s *Segmenter) increasingAudioPTS(pts int64) int64 {
+	if s.haveAudioPTS && pts <= s.lastAudioPTS {
+		pts = s.lastAudioPTS + 1
+	}
+	s.lastAudioPTS, s.haveAudioPTS = pts, true
+	return pts
+}
+
+// audioFrameData returns the raw frame of track 0 of a coded audio frame,
+// configuring the track from it for the codecs FLV sends no sequence start
+// for; ok is false when the frame is not segmented (and err says why when
+// that is worth telling).
+func (s *Segmenter) audioFrameData(f *stream.Frame) ([]byte, bool, error) {
+	h, err := flv.ParseAudioTagHeader(f.Payload)
+	if err != nil {
+		s.stats.Invalid++
+		_, err = s.drop(nil, fmt.Errorf("audio frame at %d ms: %w: %w", f.Time, ErrInvalidFrame, err))
+		return nil, false, err
+	}
+	if h.PacketType != flv.PacketCodedFrames {
+		return nil, false, nil
+	}
+	track, ok := defaultTrack(h.TrackList(f.Payload))
+	mp4 := s.variant != VariantMPEGTS
+	switch {
+	case !ok:
+		return nil, false, nil // another track of a multitrack stream
+	case leftOutFrame(s.stats.Audio, track.Codec):
+		_, err = s.drop(nil, nil)
+		return nil, false, err
+	case configuredByFrames(track.Codec, mp4):
+		if err := s.configureFromFrame(track.Codec, track.Data, f.Time); err != nil {
+			s.stats.Invalid++
+			_, err = s.drop(nil, err)
+			return nil, false, err
+		}
+	case !audioCarried(track.Codec, mp4):
+		_, err = s.drop(nil, leaveOutUnconfigured(&s.stats.Audio, track.Codec, h.SoundFormat, f.Time))
+		return nil, false, err
+	case s.audio == nil || s.audio.codec != track.Codec:
+		_, err = s.drop(nil, fmt.Errorf("audio frame at %d ms (%v): %w", f.Time, track.Codec, ErrNoConfig))
+		return nil, false, err
+	}
+	raw := track.Data
+	if len(raw) == 0 || len(raw) > s.audio.maxPayload() {
+		s.stats.Invalid++
+		_, err = s.drop(nil, fmt.Errorf("audio frame at %d ms of %d bytes: %w", f.Time, len(raw), ErrInvalidFrame))
+		return nil, false, err
+	}
+	return raw, true, nil
+}
+
+// audioMayStart reports whether an audio frame at output time pts may
+// start a segment: not while video is configured (the first segment starts
+// at a keyframe), nor for up to audioWaitTicks while the metadata
+// announced video that has not come.
+func (s *Segmenter) audioMayStart(pts int64) bool {
+	switch {
+	case s.video != nil:
+		return false
+	case s.expectVideo && s.videoLeft == nil:
+		if !s.audioWaiting {
+			s.audioWaiting, s.audioWaitFrom = true, pts
+		}
+		return pts-s.audioWaitFrom >= audioWaitTicks
+	}
+	return true
+}
+
+// configureFromFrame sets the audio track up from a frame of a codec FLV
+// sends no sequence start for (MPEG audio; AC-3 and E-AC-3 for fMP4); a
+// change of its stream parameters is a configuration change.
+func (s *Segmenter) configureFromFrame(codec flv.FourCC, payload []byte, ms uint32) error {
+	if codec != flv.FourCCMP3 {
+		return s.configureAC3(codec, payload, ms)
+	}
 	h, err := parseMPEGAudioHeader(payload)
 	if err != nil {
 		return fmt.Errorf("audio frame at %d ms: %w", ms, err)
@@ -124,25 +138,32 @@ func (s *Segmenter) configureMPEGAudio(payload []byte, ms uint32) error {
 		a.mpeg.mpeg1 == h.mpeg1 && a.mpeg.sampleRate == h.sampleRate && a.mpeg.samples == h.samples {
 		return nil // the track as it is (frames differ only in length): most frames
 	}
-	t := newMPEGAudioTrack(h)
-	if s.audio != nil && s.audio.sameConfig(t) {
+	s.setFrameConfiguredAudio(newMPEGAudioTrack(h, payload))
+	return nil
+}
+
+// configureAC3 sets an AC-3 or E-AC-3 track up from a syncframe.
+func (s *Segmenter) configureAC3(codec flv.FourCC, payload []byte, ms uint32) error {
+	h, err := parseAC3Header(codec, payload)
+	if err != nil {
+		return fmt.Errorf("audio frame at %d ms: %w", ms, err)
+	}
+	if a := s.audio; a != nil && a.codec == codec && a.rate == h.rate && a.channels == h.channels {
 		return nil
 	}
-	include(&s.stats.Audio, &s.audioLeft, flv.FourCCMP3)
+	s.setFrameConfiguredAudio(newAC3Track(codec, h, payload))
+	return nil
+}
+
+// setFrameConfiguredAudio makes t the audio track unless it describes the
+// stream the track does already.
+func (s *Segmenter) setFrameConfiguredAudio(t *audioTrack) {
+	if s.audio != nil && s.audio.sameConfig(t) {
+		return
+	}
+	include(&s.stats.Audio, &s.audioLeft, t.codec)
 	if s.audio != nil && s.open {
 		s.cutAtRAP = true
 	}
 	s.audio = t
-	return nil
-}
-
-// flushAudio writes the packed audio frames as one PES.
-func (s *Segmenter) flushAudio() error {
-	if s.audioPESFrames == 0 {
-		return nil
-	}
-	err := s.w.writeAudio(s.audioPESPTS, s.audioPES)
-	s.audioPES = s.audioPES[:0]
-	s.audioPESFrames = 0
-	return err
 }

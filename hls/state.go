@@ -32,6 +32,14 @@ type segmentEntry struct {
 	// listed); it stays fetchable for a while after (streamState.retain).
 	outAt time.Time
 	body  segmentBody
+	// init is the generation of the init section the segment needs (MP4
+	// variants; 0 for MPEG-TS).
+	init int
+	// partInfo is what the segmenter reported of the segment's parts;
+	// parts are those parts as served: byte ranges of body (lowlatency
+	// variant).
+	partInfo []PartInfo
+	parts    []partEntry
 }
 
 // clientID identifies an HLS client by its remote address (an IPv6 one
@@ -98,6 +106,8 @@ type streamState struct {
 	lastRequest time.Time
 	requested   bool // a playlist or segment was ever requested
 	waiting     int  // playlist requests waiting for a first segment
+
+	llState
 }
 
 // newStreamState returns an empty state whose media sequence starts at
@@ -118,6 +128,7 @@ func newStreamState(key stream.Key, token string, cfg Config, firstSeq uint64, n
 		clients:      make(map[clientID]time.Time),
 		lastRequest:  now,
 		leftAt:       now,
+		llState:      newLLState(cfg),
 	}
 }
 
@@ -181,6 +192,7 @@ func (st *streamState) add(e *segmentEntry, segStats SegmenterStats, now time.Ti
 	if e.seq == st.sessionStart {
 		e.disc = false // the first segment of a playlist continues nothing
 	}
+	st.takeParts(e)
 	st.segs = append(st.segs, e)
 	st.dependent = st.dependent || !e.independent
 	if n := len(st.segs); n > st.window && st.segs[n-st.window-1].disc && st.segs[n-st.window-1].seq >= st.sessionStart {
@@ -220,6 +232,7 @@ func (st *streamState) expire(now time.Time) []*segmentEntry {
 	evicted := append([]*segmentEntry(nil), st.segs[:n]...)
 	clear(st.segs[:n])
 	st.segs = st.segs[n:]
+	st.pruneInits()
 	return evicted
 }
 
@@ -246,21 +259,29 @@ func (t independentSegmentsTag) Encode() *bytes.Buffer { return bytes.NewBufferS
 // String returns the tag line.
 func (t independentSegmentsTag) String() string { return t.TagName() }
 
-// rebuild encodes the playlist after a change. st.mu must be held.
-func (st *streamState) rebuild(now time.Time) {
+// rebuild encodes the playlists after a change and wakes everyone waiting
+// for one. st.mu must be held.
+func (st *streamState) rebuild(_ time.Time) {
 	win := st.windowEntries()
 	st.version++
 	st.etag = `"` + st.etagBase + "-" + strconv.FormatUint(st.version, 10) + `"`
-	if len(win) == 0 {
-		st.playlist = nil
-		st.notify()
-		return
+	st.playlist, st.delta = nil, nil
+	switch {
+	case len(win) == 0:
+	case st.variant == VariantMPEGTS:
+		st.playlist = st.encodeTS(win)
+	default:
+		st.playlist, st.delta = st.encodeMP4(win)
 	}
+	st.notify()
+}
+
+// encodeTS returns the MPEG-TS variant's playlist of the segments in win,
+// written by grafov/m3u8. st.mu must be held.
+func (st *streamState) encodeTS(win []*segmentEntry) []byte {
 	p, err := m3u8.NewMediaPlaylist(uint(len(win)), uint(len(win)))
 	if err != nil {
-		st.playlist = nil // cannot happen: window size equals capacity
-		st.notify()
-		return
+		return nil // cannot happen: window size equals capacity
 	}
 	p.SeqNo = win[0].seq
 	p.DiscontinuitySeq = st.discSeq
@@ -279,8 +300,7 @@ func (st *streamState) rebuild(now time.Time) {
 	if !st.dependent {
 		p.SetCustomTag(independentSegmentsTag{})
 	}
-	st.playlist = bytes.Clone(p.Encode().Bytes())
-	st.notify()
+	return bytes.Clone(p.Encode().Bytes())
 }
 
 // touch records a request from a client. st.mu must be held.

@@ -21,7 +21,7 @@ func addTestSegment(st *streamState, d time.Duration, disc, independent bool, pd
 }
 
 func testState(window, retain int, firstSeq uint64) *streamState {
-	cfg := Config{PlaylistLength: window, RetainAfterWindow: retain}.WithDefaults()
+	cfg := Config{PlaylistLength: window, RetainAfterWindow: retain, Variant: VariantMPEGTS}.WithDefaults()
 	return newStreamState(stream.Key{App: "live", Name: "cam"}, "tok", cfg, firstSeq, fixedNow())
 }
 

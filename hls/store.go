@@ -16,8 +16,8 @@ import (
 )
 
 // segmentFileRE matches the names of segment files this package writes
-// ("{token}-{seq}.ts"); nothing else is ever deleted from Config.Dir.
-var segmentFileRE = regexp.MustCompile(`^[0-9a-z]{1,26}-[0-9]{1,20}\.ts$`)
+// ("{token}-{seq}.ts" or ".m4s"); nothing else is ever deleted from Config.Dir.
+var segmentFileRE = regexp.MustCompile(`^[0-9a-z]{1,26}-[0-9]{1,20}\.(ts|m4s)$`)
 
 // Modes of what the disk store creates: readable by the server's group
 // (a web server serving hls.dir, a backup job), by no one else.

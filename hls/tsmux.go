@@ -17,6 +17,13 @@ const (
 	// pcrLagTicks is how far the PCR runs behind the DTS of the frame it is
 	// sent with (the decoder buffering delay MPEG-TS decoders expect).
 	pcrLagTicks = 63000
+	// maxAudioPESFrames and maxAudioPESBytes bound how many audio frames one
+	// audio PES packs.
+	maxAudioPESFrames = 6
+	maxAudioPESBytes  = 2930
+	// audioGapTicks is the timestamp deviation that ends an audio PES, so a
+	// gap in the audio is not hidden inside a PES.
+	audioGapTicks = 2 * ticksPerMs
 )
 
 // segmentBuffer is the io.Writer the muxer writes into: the scratch buffer
@@ -38,8 +45,8 @@ func (w *segmentBuffer) Write(p []byte) (int, error) {
 type tsWriter struct {
 	mux       *astits.Muxer
 	out       segmentBuffer
-	hasVideo  bool
-	hasAudio  bool
+	video     bool
+	audio     bool
 	videoType astits.StreamType
 	audioType astits.StreamType
 	pcrPID    uint16
@@ -56,12 +63,24 @@ type tsWriter struct {
 	pts  astits.ClockReference
 	dts  astits.ClockReference
 	pcr  astits.ClockReference
+
+	// au is the scratch buffer an access unit is converted to Annex-B in.
+	au []byte
+	// audioPES holds audio frames (with their ADTS headers) packed into one
+	// PES, not yet written: audioPESFrames of them, the first at
+	// audioPESPTS. audioNext is the expected PTS of the next audio frame.
+	audioPES       []byte
+	audioPESPTS    int64
+	audioPESFrames int
+	audioNext      int64
 }
+
+var _ containerWriter = (*tsWriter)(nil)
 
 // newTSWriter returns a writer for a program with the given tracks; video is
 // nil for an audio-only program, audio for a video-only one.
 func newTSWriter(video *videoTrack, audio *audioTrack) (*tsWriter, error) {
-	w := &tsWriter{hasVideo: video != nil, hasAudio: audio != nil, lastPCR: -1}
+	w := &tsWriter{video: video != nil, audio: audio != nil, lastPCR: -1}
 	// Tables are written explicitly at each segment start (and by the muxer
 	// before a random access point on the PCR PID), never on a timer.
 	w.mux = astits.NewMuxer(context.Background(), &w.out, astits.MuxerOptTablesRetransmitPeriod(math.MaxInt))
@@ -85,7 +104,7 @@ func newTSWriter(video *videoTrack, audio *audioTrack) (*tsWriter, error) {
 			w.pcrPID = audioPID
 		}
 	}
-	if !w.hasVideo && !w.hasAudio {
+	if !w.video && !w.audio {
 		return nil, fmt.Errorf("program without tracks: %w", ErrNoConfig)
 	}
 	w.mux.SetPCRPID(w.pcrPID)
@@ -98,11 +117,20 @@ func newTSWriter(video *videoTrack, audio *audioTrack) (*tsWriter, error) {
 
 // sameTracks reports whether the writer's program matches the tracks.
 func (w *tsWriter) sameTracks(video *videoTrack, audio *audioTrack) bool {
-	if w.hasAudio != (audio != nil) || w.hasVideo != (video != nil) {
+	if w.audio != (audio != nil) || w.video != (video != nil) {
 		return false
 	}
 	return (video == nil || video.streamType == w.videoType) && (audio == nil || audio.streamType == w.audioType)
 }
+
+// hasVideo reports whether the program has a video track.
+func (w *tsWriter) hasVideo() bool { return w.video }
+
+// hasAudio reports whether the program has an audio track.
+func (w *tsWriter) hasAudio() bool { return w.audio }
+
+// initSection returns nothing: MPEG-TS segments need no init section.
+func (w *tsWriter) initSection() (int, []byte) { return 0, nil }
 
 // begin starts a segment that is written into buf (appended to).
 func (w *tsWriter) begin(buf []byte) {
@@ -110,31 +138,79 @@ func (w *tsWriter) begin(buf []byte) {
 	w.needTables = true
 }
 
-// take ends the segment and returns the buffer it was written into; the
-// writer keeps no reference to it.
-func (w *tsWriter) take() []byte {
+// take writes the audio held back and ends the segment; it returns the
+// buffer the segment was written into, and the writer keeps no reference
+// to it.
+func (w *tsWriter) take() ([]byte, error) {
+	err := w.flushAudio()
 	b := w.out.b
 	w.out.b = nil
-	return b
+	return b, err
 }
 
-// size is the number of bytes written into the current segment.
-func (w *tsWriter) size() int { return len(w.out.b) }
+// written returns the segment's bytes so far.
+func (w *tsWriter) written() []byte { return w.out.b }
 
-// writeVideo writes one access unit (Annex-B) as a video PES with PTS and
-// DTS. rap marks a random access point.
-func (w *tsWriter) writeVideo(pts, dts int64, rap bool, au []byte) error {
+// size is the number of bytes of the current segment, audio held back
+// included.
+func (w *tsWriter) size() int { return len(w.out.b) + len(w.audioPES) }
+
+// fragment writes nothing: MPEG-TS has no fragments.
+func (w *tsWriter) fragment(int64, cutTrigger) (fragmentInfo, bool, error) {
+	return fragmentInfo{}, false, nil
+}
+
+// writeVideo writes one access unit, converted to Annex-B, as a video PES
+// with PTS and DTS.
+func (w *tsWriter) writeVideo(v *videoSample) error {
+	au, _, err := v.track.appendAccessUnit(w.au[:0], v.data, v.keyframe, v.params)
+	if err != nil {
+		return err
+	}
+	w.au = au
 	w.hdr.StreamID = videoStreamID
 	w.opt.PTSDTSIndicator = astits.PTSDTSIndicatorBothPresent
-	w.pts.Base = pts & pts33Mask
-	w.dts.Base = dts & pts33Mask
+	w.pts.Base = v.tsPTS & pts33Mask
+	w.dts.Base = v.tsDTS & pts33Mask
 	w.opt.PTS, w.opt.DTS = &w.pts, &w.dts
-	return w.write(videoPID, dts, rap, au)
+	return w.write(videoPID, v.tsDTS, v.rap, au)
 }
 
-// writeAudio writes audio frames (ADTS, or MPEG audio) as one audio PES
+// writeAudio packs one audio frame into the audio PES being gathered; the
+// PES is written when it is full, when the frame does not follow on from
+// the one before (a gap in the audio is not hidden inside a PES) or when
+// the segment ends.
+func (w *tsWriter) writeAudio(a *audioSample) error {
+	if w.audioPESFrames > 0 && (w.audioPESFrames >= maxAudioPESFrames ||
+		len(w.audioPES)+a.track.headerSize()+len(a.data) > maxAudioPESBytes ||
+		a.pts-w.audioNext > audioGapTicks || w.audioNext-a.pts > audioGapTicks) {
+		if err := w.flushAudio(); err != nil {
+			return err
+		}
+	}
+	if w.audioPESFrames == 0 {
+		w.audioPESPTS = a.pts
+	}
+	w.audioPES, _ = a.track.appendFrame(w.audioPES, a.data)
+	w.audioPESFrames++
+	w.audioNext = a.pts + a.ticks
+	return nil
+}
+
+// flushAudio writes the packed audio frames as one PES.
+func (w *tsWriter) flushAudio() error {
+	if w.audioPESFrames == 0 {
+		return nil
+	}
+	err := w.writeAudioPES(w.audioPESPTS, w.audioPES)
+	w.audioPES = w.audioPES[:0]
+	w.audioPESFrames = 0
+	return err
+}
+
+// writeAudioPES writes audio frames (ADTS, or MPEG audio) as one audio PES
 // with a PTS.
-func (w *tsWriter) writeAudio(pts int64, frames []byte) error {
+func (w *tsWriter) writeAudioPES(pts int64, frames []byte) error {
 	w.hdr.StreamID = audioStreamID
 	w.opt.PTSDTSIndicator = astits.PTSDTSIndicatorOnlyPTS
 	w.pts.Base = pts & pts33Mask

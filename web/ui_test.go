@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +154,15 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		if p.Width != 640 || p.Height != 360 {
 			t.Errorf("%s: video %dx%d, want 640x360", tc.protocol, p.Width, p.Height)
+		}
+		if tc.protocol == "hls" {
+			// hls.js in low-latency mode measures how far behind live it
+			// plays; the player shows it.
+			latency, err := strconv.ParseFloat(strings.TrimSuffix(p.Latency, " s"), 64)
+			t.Logf("hls: the player shows a latency of %q", p.Latency)
+			if err != nil || latency >= 5 {
+				t.Errorf("hls: latency shown %q, want a number of seconds below 5", p.Latency)
+			}
 		}
 	}
 	if len(res.PageErrors) > 0 {

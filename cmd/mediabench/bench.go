@@ -38,6 +38,7 @@ type runner struct {
 
 	flvClient *http.Client
 	hlsClient *http.Client
+	llClient  *http.Client
 	wsDialer  *websocket.Dialer
 	stampDial func(ctx context.Context, network, addr string) (net.Conn, error)
 
@@ -99,6 +100,7 @@ func runBench(ctx context.Context, cfg Config, log *slog.Logger) (*Result, error
 	r.makeClients()
 	defer r.flvClient.CloseIdleConnections()
 	defer r.hlsClient.CloseIdleConnections()
+	defer r.llClient.CloseIdleConnections()
 	return r.run(ctx)
 }
 
@@ -145,6 +147,16 @@ func (r *runner) makeClients() {
 		IdleConnTimeout:       time.Minute,
 		DisableCompression:    true,
 		ResponseHeaderTimeout: r.cfg.ConnectTimeout,
+	}, Timeout: time.Minute}
+	// LL-HLS: the same, over connections that record when data arrived,
+	// so that a part's freshness is taken when its last byte arrived.
+	r.llClient = &http.Client{Transport: &http.Transport{
+		DialContext:           r.stampDial,
+		MaxIdleConns:          r.cfg.Viewers + 16,
+		MaxIdleConnsPerHost:   r.cfg.Viewers + 16,
+		IdleConnTimeout:       time.Minute,
+		DisableCompression:    true,
+		ResponseHeaderTimeout: time.Minute, // blocking reloads and hinted parts wait
 	}, Timeout: time.Minute}
 	r.wsDialer = &websocket.Dialer{
 		NetDialContext:   r.stampDial,
@@ -252,7 +264,7 @@ func (r *runner) startPublishers(ctx context.Context, wg *sync.WaitGroup) error 
 			wg.Go(func() { _ = p.runFFmpeg(ctx, signal) })
 			continue
 		}
-		p.sends, p.audioSends = new(sendTable), new(sendTable)
+		p.sends, p.audioSends, p.keys = new(sendTable), new(sendTable), new(keyRing)
 		wg.Go(func() {
 			if err := p.runGo(ctx, signal); err != nil {
 				p.log.Warn("publisher ended", "err", err)
@@ -274,7 +286,8 @@ func (r *runner) newViewer(i int) *viewer {
 	name := r.pubs[pub].name
 	v := &viewer{
 		id: i, pub: pub, name: name, url: r.cfg.viewerURL(r.app, name),
-		sends: r.pubs[pub].sends, audioSends: r.pubs[pub].audioSends, clock: r.clock, interval: r.in.frameInterval,
+		sends: r.pubs[pub].sends, audioSends: r.pubs[pub].audioSends, keys: r.pubs[pub].keys,
+		clock: r.clock, interval: r.in.frameInterval,
 		stallAfter: r.cfg.StallAfter,
 	}
 	if v.sends != nil || r.cfg.Proto == protoHLS {
@@ -284,8 +297,14 @@ func (r *runner) newViewer(i int) *viewer {
 		v.latRead = new(histogram)
 	}
 	v.dial = r.stampDial
-	if v.audioSends != nil && r.cfg.Proto != protoHLS {
+	if v.audioSends != nil && r.cfg.Proto != protoHLS && r.cfg.Proto != protoLLHLS {
 		v.audioLat = new(histogram)
+	}
+	if r.cfg.Proto == protoLLHLS {
+		v.latRead = nil // freshness is taken at the socket only
+		if r.cfg.LLProbe && v.sends != nil {
+			v.avail = new(histogram)
+		}
 	}
 	return v
 }
@@ -305,6 +324,8 @@ func (r *runner) runViewer(ctx context.Context, v *viewer) {
 		err = v.runRTMP(ctx, r.cfg.RTMPURL)
 	case protoHLS:
 		err = v.runHLS(ctx, r.hlsClient, br, r.cfg.ConnectTimeout)
+	case protoLLHLS:
+		err = v.runLLHLS(ctx, r.llClient, br, r.cfg.ConnectTimeout, r.cfg.LLProbe)
 	}
 	if ctx.Err() != nil {
 		return // the run ended it

@@ -28,8 +28,9 @@ type testServer struct {
 	rtmpURL, httpURL string
 }
 
-// startTestServer starts the server; it is stopped when the test ends.
-func startTestServer(t *testing.T) testServer {
+// startTestServer starts the server with the HLS settings hlsCfg; it is
+// stopped when the test ends.
+func startTestServer(t *testing.T, hlsCfg hls.Config) testServer {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	reg, err := stream.NewRegistry(stream.Config{}, log)
@@ -54,7 +55,7 @@ func startTestServer(t *testing.T) testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hlsm, err := hls.NewManager(hls.Config{SegmentDuration: time.Second}, reg, log)
+	hlsm, err := hls.NewManager(hlsCfg, reg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,19 +101,29 @@ func testInput(t *testing.T) string {
 // to have run the test normally: a viewer stall then is the server's.
 const publisherKeptPace = 500 * time.Millisecond
 
-// TestRunAgainstServer runs the tool's core against an in-process server
-// with 5 viewers per protocol, the four runs at once on their own streams.
+// TestRunAgainstServer runs the tool's core against in-process servers
+// with 5 viewers per protocol, the five runs at once on their own streams.
 func TestRunAgainstServer(t *testing.T) {
-	srv := startTestServer(t)
+	// The HLS viewer reads the MPEG-TS variant of one server (fMP4
+	// segments are TestHLSViewerReadsFMP4Segments's); the LL-HLS clients
+	// read the other's 1 s segments of 200 ms parts.
+	srv := startTestServer(t, hls.Config{SegmentDuration: time.Second, Variant: hls.VariantMPEGTS})
+	llSrv := startTestServer(t, hls.Config{
+		SegmentDuration: time.Second, Variant: hls.VariantLowLatency, PartDuration: 200 * time.Millisecond,
+	})
 	input := testInput(t)
-	protos := []string{protoFLV, protoWS, protoRTMP, protoHLS}
+	protos := []string{protoFLV, protoWS, protoRTMP, protoHLS, protoLLHLS}
 	results := make([]*Result, len(protos))
 	errs := make([]error, len(protos))
 	logs := make([]testenv.LogBuffer, len(protos))
 	var wg sync.WaitGroup
 	for i, proto := range protos {
+		server := srv
+		if proto == protoLLHLS {
+			server = llSrv
+		}
 		cfg := Config{
-			RTMPURL: srv.rtmpURL, HTTPURL: srv.httpURL, Stream: "bench-" + proto,
+			RTMPURL: server.rtmpURL, HTTPURL: server.httpURL, Stream: "bench-" + proto,
 			Viewers: 5, Proto: proto, Duration: 5 * time.Second, Ramp: -1,
 			// Three 1 s HLS segments are ready after the warm-up.
 			Warmup: 3500 * time.Millisecond, Input: input,
@@ -153,6 +164,9 @@ func TestRunAgainstServer(t *testing.T) {
 			if res.LatencySamples == 0 {
 				t.Error("no latency sample")
 			}
+			if proto == protoLLHLS {
+				checkLLHLSRun(t, res)
+			}
 			if res.ServerCPUSeconds <= 0 || res.PeakRSSBytes <= 0 {
 				t.Errorf("server figures missing: cpu %v s, peak RSS %d", res.ServerCPUSeconds, res.PeakRSSBytes)
 			}
@@ -161,6 +175,27 @@ func TestRunAgainstServer(t *testing.T) {
 				t.Errorf("markdown row %q does not match the header", row)
 			}
 		})
+	}
+}
+
+// checkLLHLSRun checks the LL-HLS clients' figures: parts fetched and
+// matched to their send times, none missed while the machine kept pace,
+// no error answer.
+func checkLLHLSRun(t *testing.T, res *Result) {
+	t.Helper()
+	ll := res.LLHLS
+	if ll == nil || ll.Parts == 0 || ll.FreshSamples == 0 {
+		t.Fatalf("LL-HLS figures %+v: want parts with freshness samples", ll)
+	}
+	if ll.Status5xx != 0 || ll.Status4xx != 0 {
+		t.Errorf("%d 4xx and %d 5xx answers", ll.Status4xx, ll.Status5xx)
+	}
+	switch lag := time.Duration(res.PubMaxLagms * float64(time.Millisecond)); {
+	case ll.Missed == 0:
+	case lag < publisherKeptPace:
+		t.Errorf("%d parts missed while the publisher kept pace", ll.Missed)
+	default:
+		t.Logf("%d parts missed, but the publisher itself was %v late: the machine starved the test", ll.Missed, lag)
 	}
 }
 

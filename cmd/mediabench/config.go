@@ -16,6 +16,9 @@ const (
 	protoWS   = "ws"   // WebSocket-FLV: ws://{http host}/{app}/{name}.flv
 	protoRTMP = "rtmp" // RTMP play: {rtmp}/{name}
 	protoHLS  = "hls"  // HLS: {http}/{app}/{name}.m3u8 and its segments
+	// protoLLHLS is a low-latency HLS client: {http}/{app}/{name}.m3u8,
+	// blocking reloads and fMP4 parts.
+	protoLLHLS = "llhls"
 )
 
 // Publisher implementations (Config.PublisherMode).
@@ -76,9 +79,13 @@ type Config struct {
 	// Viewers is the number of viewers. Default 100; a negative value means
 	// none (a publisher-only run).
 	Viewers int
-	// Proto is how viewers read: protoFLV (default), protoWS, protoRTMP or
-	// protoHLS.
+	// Proto is how viewers read: protoFLV (default), protoWS, protoRTMP,
+	// protoHLS or protoLLHLS.
 	Proto string
+	// LLProbe makes LL-HLS viewers ignore preload hints: each part is
+	// fetched once a blocking playlist reload lists it, which measures when
+	// parts become available (publisher send → listed).
+	LLProbe bool
 	// Duration is how long the run lasts once every viewer has been started.
 	// Default 30s.
 	Duration time.Duration
@@ -163,9 +170,12 @@ func (c Config) validate() error {
 		errs = append(errs, fmt.Errorf("viewers %d above %d", c.Viewers, maxViewers))
 	}
 	switch c.Proto {
-	case protoFLV, protoWS, protoRTMP, protoHLS:
+	case protoFLV, protoWS, protoRTMP, protoHLS, protoLLHLS:
 	default:
-		errs = append(errs, fmt.Errorf("proto %q: want flv, ws, rtmp or hls", c.Proto))
+		errs = append(errs, fmt.Errorf("proto %q: want flv, ws, rtmp, hls or llhls", c.Proto))
+	}
+	if c.LLProbe && c.Proto != protoLLHLS {
+		errs = append(errs, errors.New("-ll-probe is for -proto llhls"))
 	}
 	switch c.PublisherMode {
 	case publishGo, publishFFmpeg:
@@ -231,7 +241,7 @@ func (c Config) viewerURL(app, name string) string {
 			base = "ws://" + strings.TrimPrefix(base, "http://")
 		}
 		return base + "/" + app + "/" + name + ".flv"
-	case protoHLS:
+	case protoHLS, protoLLHLS:
 		return c.HTTPURL + "/" + app + "/" + name + ".m3u8"
 	default:
 		return c.HTTPURL + "/" + app + "/" + name + ".flv"

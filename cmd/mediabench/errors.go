@@ -20,4 +20,13 @@ var (
 	// errSegmentGone is returned for a segment answered with 404 or 410: it
 	// left the server's window before the viewer fetched it.
 	errSegmentGone = errors.New("hls: segment gone")
+	// errNoVideoTrack is returned for an init section without a video
+	// track: part freshness is measured on video samples.
+	errNoVideoTrack = errors.New("mp4: init section has no video track")
+	// errNoInitSection is returned for a playlist without EXT-X-MAP: the
+	// LL-HLS client reads fMP4 parts.
+	errNoInitSection = errors.New("ll-hls: playlist has no init section (EXT-X-MAP): not fMP4")
+	// errNoPartYet is returned when a stream's playlist lists no
+	// independent part by the end of the connect timeout.
+	errNoPartYet = errors.New("ll-hls: playlist has no independent part")
 )

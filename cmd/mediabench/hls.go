@@ -72,7 +72,9 @@ func (p *hlsPlayer) segment(d, now time.Duration) (underrun bool, silence time.D
 // runHLS plays the stream as an HLS client: it reloads the media playlist
 // (after a target duration when it changed, half of one when it did not),
 // downloads every new segment in order, starting hlsLiveEdgeSegments from
-// the live edge, and scans the segments' video timestamps.
+// the live edge, and scans the segments' video timestamps. Segments are
+// MPEG-TS or, when the playlist names an init section, fMP4; the parts of
+// a low-latency playlist are not fetched.
 func (v *viewer) runHLS(ctx context.Context, client *http.Client, br *bufio.Reader, connectTimeout time.Duration) error {
 	base, err := url.Parse(v.url)
 	if err != nil {
@@ -81,9 +83,12 @@ func (v *viewer) runHLS(ctx context.Context, client *http.Client, br *bufio.Read
 	var (
 		next    uint64
 		started bool
-		scan    = newTSScanner()
+		scan    = hlsScanners{ts: newTSScanner()}
 		player  hlsPlayer
 	)
+	scan.fmp4.onSample = func(dts uint64, sync bool) {
+		v.video(scan.fmp4.video.toMs(dts), sync, v.clock.since())
+	}
 	connectWall := v.clock.base.Add(v.connectStart)
 	for {
 		pl, err := v.fetchPlaylist(ctx, client, v.url)
@@ -108,6 +113,11 @@ func (v *viewer) runHLS(ctx context.Context, client *http.Client, br *bufio.Read
 		if !started {
 			next = pl.Segments[max(0, len(pl.Segments)-hlsLiveEdgeSegments)].Seq
 			started = true
+			if pl.Map != "" {
+				if err := v.fetchInit(ctx, client, base, pl.Map, &scan.fmp4); err != nil {
+					return err
+				}
+			}
 		}
 		if len(pl.Segments) > 0 && next < pl.Segments[0].Seq {
 			v.missed(pl.Segments[0].Seq - next)
@@ -200,9 +210,48 @@ func (v *viewer) fetchPlaylist(ctx context.Context, client *http.Client, u strin
 	return parsePlaylist(body)
 }
 
-// fetchSegment downloads one segment, scanning its packets as they arrive
-// (nothing is kept), and feeds the video timestamps to the viewer.
-func (v *viewer) fetchSegment(ctx context.Context, client *http.Client, u string, br *bufio.Reader, scan *tsScanner) error {
+// hlsScanners scan the segments of either container.
+type hlsScanners struct {
+	ts   tsScanner
+	fmp4 fmp4Scanner
+}
+
+// fetchInit downloads the init section of fMP4 segments and finds their
+// video track.
+func (v *viewer) fetchInit(ctx context.Context, client *http.Client, base *url.URL, uri string, scan *fmp4Scanner) error {
+	ref, err := url.Parse(uri)
+	if err != nil {
+		return fmt.Errorf("hls: init section URI %q: %w", shortText(uri), err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base.ResolveReference(ref).String(), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("hls: init section: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("hls: init section: %w", statusError(resp))
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxInitBytes+1))
+	if err != nil {
+		return fmt.Errorf("hls: init section: %w", err)
+	}
+	v.bytes.Add(uint64(len(b)))
+	if len(b) > maxInitBytes {
+		return fmt.Errorf("hls: init section above %d bytes", maxInitBytes)
+	}
+	scan.video, err = parseInitVideo(b)
+	return err
+}
+
+// fetchSegment downloads one segment, scanning it as it arrives (nothing
+// is kept), and feeds the video timestamps to the viewer. A segment that
+// does not start with an MPEG-TS sync byte is read as fMP4 when the
+// playlist named an init section.
+func (v *viewer) fetchSegment(ctx context.Context, client *http.Client, u string, br *bufio.Reader, scanners *hlsScanners) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
@@ -222,6 +271,15 @@ func (v *viewer) fetchSegment(ctx context.Context, client *http.Client, u string
 	}
 	br.Reset(resp.Body)
 	defer br.Reset(nil)
+	if first, err := br.Peek(1); err == nil && first[0] != tsSyncByte && scanners.fmp4.video.trackID != 0 {
+		_, n, err := scanners.fmp4.scan(br)
+		v.bytes.Add(uint64(n))
+		if err != nil {
+			return fmt.Errorf("segment: %w", err)
+		}
+		return nil
+	}
+	scan := &scanners.ts
 	var n uint64
 	defer func() { v.bytes.Add(n) }()
 	for {

@@ -133,8 +133,10 @@ type mediaTag struct {
 	// ts is the DTS in milliseconds, rebased so the first media tag is 0.
 	ts   uint32
 	data []byte
-	// video is set for coded video frames (not sequence headers).
+	// video is set for coded video frames (not sequence headers), key for
+	// the keyframes among them.
 	video bool
+	key   bool
 }
 
 // input is an FLV file held in memory, split into the decoder
@@ -222,7 +224,7 @@ func parseInput(r io.Reader) (*input, error) {
 				continue // start looping at a keyframe
 			}
 			haveKey = true
-			mt.video = true
+			mt.video, mt.key = true, h.Keyframe()
 			videoTS = append(videoTS, tag.Timestamp)
 		case flv.TagAudio:
 			h, err := flv.ParseAudioTagHeader(tag.Data)

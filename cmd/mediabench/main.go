@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -92,6 +93,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if opts.markdown {
 		fmt.Fprint(stdout, "\n"+markdownHeader+res.markdownRow())
+		if row := res.llMarkdownRow(); row != "" {
+			fmt.Fprint(stdout, "\n"+llMarkdownHeader+row)
+		}
 	}
 	if err := res.failure(); err != nil {
 		fmt.Fprintln(stderr, "mediabench: run failed:", strings.ReplaceAll(err.Error(), "\n", "; "))
@@ -119,7 +123,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, outputOptions, error) 
 	fs.StringVar(&cfg.Stream, "stream", defaultStream, "stream name; with several publishers the prefix of NAME-0, NAME-1, …")
 	fs.IntVar(&cfg.Publishers, "publishers", 1, "number of publishers (streams); viewers are spread over them")
 	fs.IntVar(&cfg.Viewers, "viewers", defaultViewers, "number of viewers (0: publishers only)")
-	fs.StringVar(&cfg.Proto, "proto", protoFLV, "viewer protocol: flv, ws, rtmp or hls")
+	fs.StringVar(&cfg.Proto, "proto", protoFLV, "viewer protocol: flv, ws, rtmp, hls or llhls (low-latency HLS: blocking reloads, preload hints, fMP4 parts)")
+	fs.BoolVar(&cfg.LLProbe, "ll-probe", false, "llhls: ignore preload hints and fetch each part once a blocking reload lists it (measures part availability)")
 	fs.DurationVar(&cfg.Duration, "duration", defaultDuration, "run length once every viewer was started")
 	fs.Float64Var(&cfg.Ramp, "ramp", defaultRamp, "viewers started per second (0: all at once)")
 	fs.DurationVar(&cfg.Warmup, "warmup", 0, "publishing time before the first viewer (default 3s, 8s for hls)")
@@ -131,6 +136,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, outputOptions, error) 
 	fs.IntVar(&cfg.Generate.FPS, "gen-fps", 30, "generated input: frame rate")
 	fs.IntVar(&cfg.Generate.VideoKbps, "gen-kbps", 2500, "generated input: constant video bit rate, kbit/s")
 	fs.DurationVar(&cfg.Generate.Duration, "gen-duration", 30*time.Second, "generated input: length (looped)")
+	gop := fs.Duration("gop", 2*time.Second, "generated input: keyframe interval (GOP length)")
 	fs.StringVar(&cfg.PublisherMode, "publisher", publishGo, "publisher: go (paced, measures latency) or ffmpeg (-re -stream_loop -1 -c copy; no latency)")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "PID of the running server to measure")
 	serverCmd := fs.String("server-cmd", "", "start the server: a built binary and its flags, split on spaces (its PID is measured)")
@@ -148,6 +154,10 @@ func parseFlags(args []string, stderr io.Writer) (Config, outputOptions, error) 
 	if _, err := fmt.Sscanf(*genSize, "%dx%d", &cfg.Generate.Width, &cfg.Generate.Height); err != nil {
 		return Config{}, opts, fmt.Errorf("-gen-size %q: want WxH", *genSize)
 	}
+	if *gop <= 0 || cfg.Generate.FPS <= 0 {
+		return Config{}, opts, fmt.Errorf("-gop %v at -gen-fps %d: want positive values", *gop, cfg.Generate.FPS)
+	}
+	cfg.Generate.KeyInt = max(1, int(math.Round(gop.Seconds()*float64(cfg.Generate.FPS))))
 	cfg.ServerCmd = strings.Fields(*serverCmd)
 	if cfg.Viewers == 0 {
 		cfg.Viewers = -1 // Config: negative means none

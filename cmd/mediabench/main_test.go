@@ -30,6 +30,9 @@ func TestParseFlags(t *testing.T) {
 	if !strings.Contains(cfg.Command, "'bin/mediaserver -rtmp-addr 127.0.0.1:19350'") {
 		t.Errorf("command %q", cfg.Command)
 	}
+	if cfg, _, err := parseFlags([]string{"-gop", "1s", "-gen-fps", "25"}, io.Discard); err != nil || cfg.Generate.KeyInt != 25 {
+		t.Errorf("-gop 1s at 25 fps: keyframe interval %d frames, %v", cfg.Generate.KeyInt, err)
+	}
 	if cfg, _, err := parseFlags([]string{"-viewers", "0"}, io.Discard); err != nil || cfg.withDefaults().Viewers != 0 {
 		t.Errorf("-viewers 0: %d %v", cfg.withDefaults().Viewers, err)
 	}
@@ -42,6 +45,7 @@ func TestParseFlagsErrors(t *testing.T) {
 		"go run":           {"-server-cmd", "go run ./cmd/mediaserver"},
 		"pid and cmd":      {"-server-pid", "1", "-server-cmd", "bin/mediaserver"},
 		"gen size":         {"-gen-size", "big"},
+		"gop":              {"-gop", "0s"},
 		"stray":            {"extra"},
 		"rtmp url":         {"-rtmp", "http://x/live"},
 		"rtmp without app": {"-rtmp", "rtmp://127.0.0.1:1935"},

@@ -31,6 +31,9 @@ type hlsSegment struct {
 
 // mediaPlaylist is the part of an HLS media playlist the viewer needs.
 type mediaPlaylist struct {
+	// Map is the URI of the init section (EXT-X-MAP) of fMP4 segments;
+	// empty for MPEG-TS.
+	Map      string
 	Target   time.Duration
 	Sequence uint64
 	Segments []hlsSegment
@@ -96,6 +99,10 @@ func parsePlaylist(b []byte) (mediaPlaylist, error) {
 					break
 				}
 			}
+		case "#EXT-X-MAP":
+			var uri []byte
+			uri, err = uriAttribute([]byte(value))
+			pl.Map = string(uri)
 		case "#EXT-X-DISCONTINUITY":
 			cur.Discontinuity = true
 		case "#EXT-X-ENDLIST":

@@ -14,6 +14,9 @@ func appendPlaylist(dst []byte, pl mediaPlaylist) []byte {
 	dst = append(dst, "#EXTM3U\n#EXT-X-VERSION:3\n"...)
 	dst = fmt.Appendf(dst, "#EXT-X-TARGETDURATION:%s\n", strconv.FormatFloat(pl.Target.Seconds(), 'f', -1, 64))
 	dst = fmt.Appendf(dst, "#EXT-X-MEDIA-SEQUENCE:%d\n", pl.Sequence)
+	if pl.Map != "" {
+		dst = fmt.Appendf(dst, "#EXT-X-MAP:URI=\"%s\"\n", pl.Map)
+	}
 	for _, s := range pl.Segments {
 		if s.Discontinuity {
 			dst = append(dst, "#EXT-X-DISCONTINUITY\n"...)
@@ -33,6 +36,9 @@ func appendPlaylist(dst []byte, pl mediaPlaylist) []byte {
 // text form is decimal seconds).
 func samePlaylist(a, b mediaPlaylist) error {
 	near := func(x, y time.Duration) bool { return (x - y).Abs() <= time.Microsecond }
+	if a.Map != b.Map {
+		return fmt.Errorf("init section %q vs %q", a.Map, b.Map)
+	}
 	if !near(a.Target, b.Target) || a.Sequence != b.Sequence || a.EndList != b.EndList || len(a.Segments) != len(b.Segments) {
 		return fmt.Errorf("header %v/%d/%v/%d vs %v/%d/%v/%d", a.Target, a.Sequence, a.EndList, len(a.Segments),
 			b.Target, b.Sequence, b.EndList, len(b.Segments))
@@ -67,6 +73,10 @@ func TestParsePlaylist(t *testing.T) {
 				{Seq: 0, URI: "http://cdn/x.ts", Duration: 5500 * time.Millisecond, ProgramDate: pdt},
 			}}},
 		{"no segment yet", "#EXTM3U\n#EXT-X-TARGETDURATION:2\n", mediaPlaylist{Target: 2 * time.Second}},
+		{"fMP4 with parts", "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MAP:URI=\"init.mp4\"\n" +
+			"#EXT-X-PART:DURATION=0.2,URI=\"p1.0.mp4\",INDEPENDENT=YES\n#EXTINF:1,\ns1.mp4\n" +
+			"#EXT-X-PART:DURATION=0.2,URI=\"p2.0.mp4\"\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"p2.1.mp4\"\n",
+			mediaPlaylist{Map: "init.mp4", Target: time.Second, Segments: []hlsSegment{{Seq: 0, URI: "s1.mp4", Duration: time.Second}}}},
 	}
 	for _, tc := range cases {
 		got, err := parsePlaylist([]byte(tc.text))
@@ -99,6 +109,7 @@ func TestParsePlaylistErrors(t *testing.T) {
 		"bad sequence":           "#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:x\n",
 		"sequence after segment": "#EXTM3U\n#EXTINF:2,\na.ts\n#EXT-X-MEDIA-SEQUENCE:5\n",
 		"bad date":               "#EXTM3U\n#EXT-X-PROGRAM-DATE-TIME:yesterday\n",
+		"map without uri":        "#EXTM3U\n#EXT-X-MAP:BYTERANGE=\"5@0\"\n",
 		"too large":              "#EXTM3U\n" + strings.Repeat("#", maxPlaylistBytes),
 	}
 	for name, text := range cases {

@@ -54,9 +54,11 @@ type publisher struct {
 	sends *sendTable // nil for the ffmpeg publisher
 	// audioSends records the audio frames' send times (nil with sends).
 	audioSends *sendTable
-	clock      clock
-	log        *slog.Logger
-	res        publisherResult
+	// keys records the latest keyframes' send times (nil with sends).
+	keys  *keyRing
+	clock clock
+	log   *slog.Logger
+	res   publisherResult
 }
 
 // runGo publishes the input in a loop with the tool's RTMP client, paced
@@ -154,6 +156,9 @@ func (p *publisher) loop(ctx context.Context, c *rtmp.Client) error {
 			}
 			if m.video {
 				p.sends.record(ts, now)
+				if m.key {
+					p.keys.record(ts, now)
+				}
 			} else if m.typ == flv.TagAudio {
 				p.audioSends.record(ts, now)
 			}

@@ -71,8 +71,9 @@ type Result struct {
 	Backwards    uint64  `json:"backwards"`
 
 	// LatencyKind is "frame" (arrival − publisher send, per video frame),
-	// "segment" (HLS: segment downloaded − its program date-time + duration)
-	// or "" (not measured: ffmpeg publisher).
+	// "segment" (HLS: segment downloaded − its program date-time + duration),
+	// "part" (LL-HLS part freshness: part arrived − publisher send of its
+	// last video frame) or "" (not measured: ffmpeg publisher).
 	LatencyKind    string  `json:"latency_kind"`
 	LatencySamples uint64  `json:"latency_samples"`
 	LatencyP50ms   float64 `json:"latency_p50_ms"`
@@ -93,6 +94,7 @@ type Result struct {
 	AudioLatencyMaxms   float64 `json:"audio_latency_max_ms,omitempty"`
 
 	HLS           hlsCounters       `json:"hls"`
+	LLHLS         *llhlsResult      `json:"llhls,omitempty"`
 	PublisherRes  []publisherResult `json:"publisher_results"`
 	PubMaxLagms   float64           `json:"publisher_max_lag_ms"`
 	PubLate       uint64            `json:"publisher_late_sends"`
@@ -162,7 +164,8 @@ func (res *Result) fill(r *runner, base, end snapshot, phaseStart time.Duration)
 // fillViewers records the per-viewer figures; the viewers have ended.
 func (res *Result) fillViewers(viewers []*viewer) {
 	var ttffs []time.Duration
-	var lat, latRead, audioLat histogram
+	var lat, latRead, audioLat, avail histogram
+	var ll llCounters
 	errs := map[string]int{}
 	var maxSilence time.Duration
 	for _, v := range viewers {
@@ -193,6 +196,10 @@ func (res *Result) fillViewers(viewers []*viewer) {
 		if v.latRead != nil {
 			latRead.merge(v.latRead)
 		}
+		if v.avail != nil {
+			avail.merge(v.avail)
+		}
+		ll.add(v.ll)
 		res.HLS.Segments += v.hls.Segments
 		res.HLS.Missed += v.hls.Missed
 		res.HLS.Playlists += v.hls.Playlists
@@ -207,8 +214,11 @@ func (res *Result) fillViewers(viewers []*viewer) {
 	res.TTFFMaxms = ms(percentile(ttffs, 1))
 	if lat.n > 0 {
 		res.LatencyKind = "frame"
-		if res.Proto == protoHLS {
+		switch res.Proto {
+		case protoHLS:
 			res.LatencyKind = "segment"
+		case protoLLHLS:
+			res.LatencyKind = "part"
 		}
 		res.LatencySamples = lat.n
 		res.LatencyP50ms = ms(lat.quantile(0.50))
@@ -219,6 +229,9 @@ func (res *Result) fillViewers(viewers []*viewer) {
 	if latRead.n > 0 {
 		res.ReadLatencyP50ms = ms(latRead.quantile(0.50))
 		res.ReadLatencyP99ms = ms(latRead.quantile(0.99))
+	}
+	if res.Proto == protoLLHLS {
+		res.LLHLS = newLLHLSResult(ll, &lat, &avail)
 	}
 	if audioLat.n > 0 {
 		res.AudioLatencySamples = audioLat.n
@@ -315,6 +328,9 @@ func (res *Result) writeSummary(w io.Writer) {
 			p("", "per audio frame, arrival in the viewer's socket: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d samples)",
 				res.AudioLatencyP50ms, res.AudioLatencyP99ms, res.AudioLatencyMaxms, res.AudioLatencySamples)
 		}
+	case "part":
+		p("latency", "LL-HLS part freshness (part arrived − publisher send of its last video frame): p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d parts)",
+			res.LatencyP50ms, res.LatencyP99ms, res.LatencyMaxms, res.LatencySamples)
 	case "segment":
 		p("latency", "HLS segment availability (downloaded − program date-time − duration, incl. polling): p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d segments)",
 			res.LatencyP50ms, res.LatencyP99ms, res.LatencyMaxms, res.LatencySamples)
@@ -324,6 +340,17 @@ func (res *Result) writeSummary(w io.Writer) {
 	if res.Proto == protoHLS {
 		p("HLS", "%d segments, %d missed, %d playlist loads, %d underruns",
 			res.HLS.Segments, res.HLS.Missed, res.HLS.Playlists, res.HLS.Underruns)
+	}
+	if ll := res.LLHLS; ll != nil {
+		p("LL-HLS", "%d parts fetched, %d missed, %d playlist requests (%.2f per part), %d answered 4xx, %d 5xx, %d parts not matched to a send",
+			ll.Parts, ll.Missed, ll.Playlists, ll.PlaylistsPerPart, ll.Status4xx, ll.Status5xx, ll.Unmapped)
+		if ll.FreshSamples > 0 {
+			p("", "part freshness p50 %.0f ms, p95 %.0f ms, max %.0f ms", ll.FreshP50ms, ll.FreshP95ms, ll.FreshMaxms)
+		}
+		if ll.AvailSamples > 0 {
+			p("", "part availability (publisher send of its last frame → listed by a blocking reload): p50 %.0f ms, p95 %.0f ms, max %.0f ms (%d parts)",
+				ll.AvailP50ms, ll.AvailP95ms, ll.AvailMaxms, ll.AvailSamples)
+		}
 	}
 	if res.PublisherMode == publishGo {
 		p("publisher", "max lag %.0f ms, %d sends later than %v; longest write %.0f ms, %d writes over %v (server back-pressure)",
@@ -358,8 +385,8 @@ func (res *Result) markdownRow() string {
 	}
 	srv := res.ServerPID != 0
 	lat := na(res.LatencyKind != "", "%.1f / %.1f", res.LatencyP50ms, res.LatencyP99ms)
-	if res.LatencyKind == "segment" {
-		lat += " (segment)"
+	if res.LatencyKind == "segment" || res.LatencyKind == "part" {
+		lat += " (" + res.LatencyKind + ")"
 	}
 	audioLat := na(res.AudioLatencySamples > 0, "%.1f / %.1f", res.AudioLatencyP50ms, res.AudioLatencyP99ms)
 	return fmt.Sprintf("| %s | %s | %d | %d/%d | %.0f | %.0f | %s | %s | %s | %s | %s | %.0f / %.0f | %d | %d | %s | %s | %.2f → %.2f |\n",
@@ -369,4 +396,74 @@ func (res *Result) markdownRow() string {
 		na(srv, "%.0f", res.ServerCPUPercent), na(srv, "%.1f", float64(res.PeakRSSBytes)/(1<<20)),
 		na(srv && res.PlayingAtEnd > 0, "%.0f", res.RSSPerViewerBytes/1024),
 		res.TTFFP50ms, res.TTFFP95ms, res.Stalled, res.GapViewers, lat, audioLat, res.LoadStart, res.LoadEnd)
+}
+
+// llhlsResult is what the LL-HLS clients measured together.
+type llhlsResult struct {
+	llCounters
+	PlaylistsPerPart float64 `json:"playlists_per_part"`
+	// Fresh* are part freshness: the part arrived in the client's socket −
+	// the publisher's send of the part's last video frame.
+	FreshSamples uint64  `json:"freshness_samples"`
+	FreshP50ms   float64 `json:"freshness_p50_ms"`
+	FreshP95ms   float64 `json:"freshness_p95_ms"`
+	FreshMaxms   float64 `json:"freshness_max_ms"`
+	// Avail* are part availability (-ll-probe): a blocking reload listing
+	// the part answered − the publisher's send of its last video frame.
+	AvailSamples uint64  `json:"availability_samples,omitempty"`
+	AvailP50ms   float64 `json:"availability_p50_ms,omitempty"`
+	AvailP95ms   float64 `json:"availability_p95_ms,omitempty"`
+	AvailMaxms   float64 `json:"availability_max_ms,omitempty"`
+}
+
+// add sums another client's counters into c.
+func (c *llCounters) add(o llCounters) {
+	c.Parts += o.Parts
+	c.Missed += o.Missed
+	c.Playlists += o.Playlists
+	c.Status4xx += o.Status4xx
+	c.Status5xx += o.Status5xx
+	c.Unmapped += o.Unmapped
+}
+
+// newLLHLSResult summarises the clients' counters and histograms.
+func newLLHLSResult(c llCounters, fresh, avail *histogram) *llhlsResult {
+	r := &llhlsResult{llCounters: c, FreshSamples: fresh.n, AvailSamples: avail.n}
+	if c.Parts > 0 {
+		r.PlaylistsPerPart = float64(c.Playlists) / float64(c.Parts)
+	}
+	if fresh.n > 0 {
+		r.FreshP50ms, r.FreshP95ms, r.FreshMaxms = ms(fresh.quantile(0.50)), ms(fresh.quantile(0.95)), ms(fresh.max)
+	}
+	if avail.n > 0 {
+		r.AvailP50ms, r.AvailP95ms, r.AvailMaxms = ms(avail.quantile(0.50)), ms(avail.quantile(0.95)), ms(avail.max)
+	}
+	return r
+}
+
+// llMarkdownHeader is the table header matching llMarkdownRow.
+const llMarkdownHeader = "| date | clients ok/asked | parts | missed | playlists per part | 4xx / 5xx | CPU s/GB | RSS/client KiB | freshness p50/p95/max ms | availability p50/p95/max ms | load 1m start→end |\n" +
+	"|---|---|---|---|---|---|---|---|---|---|---|\n"
+
+// llMarkdownRow formats the LL-HLS figures as one row of the
+// docs/BENCHMARKS.md LL-HLS table ("" for another protocol).
+func (res *Result) llMarkdownRow() string {
+	ll := res.LLHLS
+	if ll == nil {
+		return ""
+	}
+	na := func(ok bool, format string, args ...any) string {
+		if !ok {
+			return "n/a"
+		}
+		return fmt.Sprintf(format, args...)
+	}
+	srv := res.ServerPID != 0
+	return fmt.Sprintf("| %s | %d/%d | %d | %d | %.2f | %d / %d | %s | %s | %s | %s | %.2f → %.2f |\n",
+		res.Time.Format("2006-01-02"), res.Connected, res.Viewers, ll.Parts, ll.Missed, ll.PlaylistsPerPart,
+		ll.Status4xx, ll.Status5xx, na(srv, "%.2f", res.CPUSecondsPerGB),
+		na(srv && res.PlayingAtEnd > 0, "%.0f", res.RSSPerViewerBytes/1024),
+		na(ll.FreshSamples > 0, "%.0f / %.0f / %.0f", ll.FreshP50ms, ll.FreshP95ms, ll.FreshMaxms),
+		na(ll.AvailSamples > 0, "%.0f / %.0f / %.0f", ll.AvailP50ms, ll.AvailP95ms, ll.AvailMaxms),
+		res.LoadStart, res.LoadEnd)
 }

@@ -42,6 +42,46 @@ func (t *sendTable) lookup(dts uint32) (time.Duration, bool) {
 	return time.Duration(uint32(v)-1) * time.Microsecond, true
 }
 
+// keyRingSlots is how many of the latest keyframes a keyRing remembers:
+// two minutes at one keyframe a second.
+const keyRingSlots = 128
+
+// keyRing records the DTS and send time of the publisher's latest video
+// keyframes: the anchors that map a server's own media timeline (which
+// starts where the server chose) onto the publisher's timestamps. One
+// writer, any number of readers, lock-free; slots are packed as in
+// sendTable.
+type keyRing struct {
+	next  atomic.Uint64
+	slots [keyRingSlots]atomic.Uint64
+}
+
+// record stores the send time of the keyframe with DTS dts.
+func (k *keyRing) record(dts uint32, at time.Duration) {
+	us := at.Microseconds() + 1
+	if us <= 0 || us > 1<<32-1 {
+		return
+	}
+	k.slots[k.next.Add(1)%keyRingSlots].Store(uint64(dts)<<32 | uint64(us))
+}
+
+// nearest returns the remembered keyframe whose send time is nearest to
+// at.
+func (k *keyRing) nearest(at time.Duration) (dts uint32, sent time.Duration, ok bool) {
+	best := time.Duration(-1)
+	for i := range k.slots {
+		v := k.slots[i].Load()
+		if v == 0 {
+			continue
+		}
+		t := time.Duration(uint32(v)-1) * time.Microsecond
+		if d := (t - at).Abs(); best < 0 || d < best {
+			best, dts, sent, ok = d, uint32(v>>32), t, true
+		}
+	}
+	return dts, sent, ok
+}
+
 // Histogram layout: values in microseconds, exact below 2*histSub, then
 // histSub buckets per power of two (relative error under 1/histSub).
 const (

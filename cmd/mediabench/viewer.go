@@ -48,6 +48,7 @@ type viewer struct {
 	name       string // stream name (RTMP play)
 	sends      *sendTable
 	audioSends *sendTable
+	keys       *keyRing
 	clock      clock
 	interval   time.Duration // nominal video frame interval
 	stallAfter time.Duration
@@ -71,6 +72,7 @@ type viewer struct {
 	lat          *histogram // arrival in the socket − send of live video frames
 	latRead      *histogram // the same, taken when the tool read the frame
 	audioLat     *histogram // arrival in the socket − send of live audio frames
+	avail        *histogram // LL-HLS: part listed by a blocking reload − send of its last frame
 	maxSilence   time.Duration
 	gaps         uint64 // forward DTS gaps and, for HLS, missed segments
 	backwards    uint64 // DTS going back
@@ -80,6 +82,7 @@ type viewer struct {
 	err          error // why it ended before the run did
 	endedEarly   bool
 	hls          hlsCounters
+	ll           llCounters
 }
 
 // ttff returns the time to first frame, if a keyframe arrived.

@@ -37,6 +37,10 @@ type Result struct {
 	Errors      []string     `json:"errors"`
 	Console     []string     `json:"console"`
 	Samples     [][2]float64 `json:"samples"`
+	// Latencies are the live latencies hls.js measured in low-latency mode
+	// (PlayLowLatency), in milliseconds: Date.now() − hls.playingDate, one
+	// per sample while playing.
+	Latencies []float64 `json:"latencies"`
 }
 
 // Dir returns the directory of the harness script.
@@ -48,8 +52,23 @@ func Dir() string {
 // Play opens url in the player for the given time and reports the result.
 func Play(t testing.TB, player Player, url string, d time.Duration) Result {
 	t.Helper()
+	return play(t, player, url, d, false)
+}
+
+// PlayLowLatency plays an HLS url with hls.js in lowLatencyMode for the
+// given time and reports the result, with the live latencies it measured.
+func PlayLowLatency(t testing.TB, url string, d time.Duration) Result {
+	t.Helper()
+	r := play(t, HLS, url, d, true)
+	t.Logf("hls.js low-latency latencies (ms): %v", r.Latencies)
+	return r
+}
+
+// play runs play.mjs.
+func play(t testing.TB, player Player, url string, d time.Duration, lowLatency bool) Result {
+	t.Helper()
 	RequireTools(t)
-	opts, _ := json.Marshal(map[string]any{"url": url, "player": player, "seconds": d.Seconds()})
+	opts, _ := json.Marshal(map[string]any{"url": url, "player": player, "seconds": d.Seconds(), "lowLatency": lowLatency})
 	ctx, cancel := context.WithTimeout(context.Background(), d+60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", filepath.Join(Dir(), "play.mjs"), string(opts))

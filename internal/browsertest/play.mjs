@@ -2,7 +2,9 @@
 // or hls.js (HLS), or a media file in the <video> element itself ("file"),
 // and prints what happened as JSON on stdout.
 //
-// Usage: node play.mjs '{"url": "...", "player": "mpegts"|"hls", "seconds": 7}'
+// Usage: node play.mjs '{"url": "...", "player": "mpegts"|"hls", "seconds": 7, "lowLatency": false}'
+// With lowLatency, hls.js runs in lowLatencyMode and each sample also records
+// the live latency it measures (Date.now() - hls.playingDate, in ms).
 import { chromium } from 'playwright-core';
 import http from 'node:http';
 import fs from 'node:fs';
@@ -49,12 +51,14 @@ try {
     const v = document.getElementById('v');
     window.__errors = [];
     window.__samples = [];
+    window.__latencies = [];
+    let hls = null;
     v.addEventListener('error', () => window.__errors.push('video error: ' + (v.error && v.error.message)));
     if (o.player === 'file') {
       v.src = o.url;
     } else if (o.player === 'hls') {
       if (!Hls.isSupported()) { window.__errors.push('hls.js: MSE not supported'); return; }
-      const hls = new Hls({ lowLatencyMode: false });
+      hls = new Hls({ lowLatencyMode: !!o.lowLatency });
       hls.on(Hls.Events.ERROR, (_, d) => window.__errors.push(`hls.js ${d.fatal ? 'fatal' : 'non-fatal'} ${d.type}: ${d.details}`));
       hls.loadSource(o.url);
       hls.attachMedia(v);
@@ -68,14 +72,17 @@ try {
     }
     v.play().catch((e) => window.__errors.push('play(): ' + e.message));
     const t0 = performance.now();
-    setInterval(() => window.__samples.push([Math.round(performance.now() - t0), v.currentTime]), 500);
+    setInterval(() => {
+      window.__samples.push([Math.round(performance.now() - t0), v.currentTime]);
+      if (hls && hls.playingDate && !v.paused) window.__latencies.push(Date.now() - hls.playingDate.getTime());
+    }, 500);
   }, opts);
   await page.waitForTimeout((opts.seconds || 7) * 1000);
   Object.assign(result, await page.evaluate(() => {
     const v = document.getElementById('v');
     return {
       currentTime: v.currentTime, videoWidth: v.videoWidth, videoHeight: v.videoHeight,
-      readyState: v.readyState, errors: window.__errors, samples: window.__samples,
+      readyState: v.readyState, errors: window.__errors, samples: window.__samples, latencies: window.__latencies,
     };
   }));
 } catch (e) {

@@ -44,6 +44,9 @@ type PlayResult struct {
 	Height   int       `json:"height"`
 	Errors   []string  `json:"errors"`
 	Samples  []float64 `json:"samples"`
+	// Latency is what the player's Latency field showed last ("1.2 s",
+	// or "–" when the player cannot tell).
+	Latency string `json:"latency"`
 }
 
 // DashboardResult is what ui.mjs saw on the dashboard.

@@ -292,12 +292,13 @@ async function play(page, protocol) {
         t: v.currentTime, readyState: v.readyState, width: v.videoWidth, height: v.videoHeight,
         state: document.getElementById('detail').dataset.playerState || '',
         engine: document.getElementById('ps-engine').textContent,
+        latency: document.getElementById('ps-latency').textContent,
         errors: [...document.querySelectorAll('#player-errors li')].map((li) => li.textContent),
       };
     });
     out.samples.push(Math.round(s.t * 100) / 100);
     if (first === null && s.state === 'playing' && s.t > 0) first = s.t;
-    Object.assign(out, { engine: s.engine, state: s.state, width: s.width, height: s.height, errors: s.errors });
+    Object.assign(out, { engine: s.engine, state: s.state, width: s.width, height: s.height, errors: s.errors, latency: s.latency });
     out.advanced = first === null ? 0 : s.t - first;
     if (out.advanced >= want || s.errors.length > 0 || Date.now() > deadline) break;
     await page.waitForTimeout(250);

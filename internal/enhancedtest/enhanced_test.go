@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediaserver/mediaserver/hls"
 	"github.com/mediaserver/mediaserver/internal/server"
 	"github.com/mediaserver/mediaserver/internal/servertest"
 	"github.com/mediaserver/mediaserver/internal/testenv"
@@ -116,7 +117,8 @@ func checkPeerProbe(t *testing.T, rb readBack) error {
 // HTTP-FLV and RTMP play (HLS carries its audio only, and says why). The
 // API reports codec and picture size.
 func TestEnhancedRTMPPeer(t *testing.T) {
-	srv := servertest.Start(t, nil)
+	// The MPEG-TS variant, which carries HEVC but not AV1.
+	srv := servertest.Start(t, func(c *server.Config) { c.HLS.Variant = hls.VariantMPEGTS })
 	dir := t.TempDir()
 	cases := []struct {
 		video, codec, display string

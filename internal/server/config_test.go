@@ -73,6 +73,8 @@ func TestServerAPIReportsDefaultedSettings(t *testing.T) {
 			"ended_retention": dur(hls.DefaultEndedRetention), "idle_timeout": dur(hls.DefaultIdleTimeout),
 			"max_segment_bytes":    num(hls.DefaultMaxSegmentBytes),
 			"max_segment_duration": dur(hls.DefaultMaxSegmentDuration),
+			"variant":              string(hls.DefaultVariant),
+			"part_duration":        dur(hls.DefaultPartDuration),
 		},
 		"access": {
 			"hook_timeout": dur(access.DefaultHookTimeout), "max_concurrent_hooks": num(access.DefaultMaxConcurrentHooks),

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mediaserver/mediaserver/flv"
+	"github.com/mediaserver/mediaserver/hls"
 	"github.com/mediaserver/mediaserver/internal/browsertest"
 	"github.com/mediaserver/mediaserver/internal/server"
 	"github.com/mediaserver/mediaserver/internal/servertest"
@@ -19,10 +20,14 @@ import (
 // TestRepublishAfterPublisherKilled kills ffmpeg with SIGKILL while an
 // HTTP-FLV viewer and hls.js watch, and publishes again within 2 s: the FLV
 // viewer keeps its connection with monotonic timestamps and decodes without
-// error, and hls.js plays on across the discontinuity.
+// error, and hls.js plays on across the discontinuity (the MPEG-TS variant,
+// whose player keeps segments buffered enough to ride through the gap).
 func TestRepublishAfterPublisherKilled(t *testing.T) {
 	browsertest.RequireTools(t)
-	srv := servertest.Start(t, func(c *server.Config) { c.HLS.SegmentDuration = time.Second })
+	srv := servertest.Start(t, func(c *server.Config) {
+		c.HLS.SegmentDuration = time.Second
+		c.HLS.Variant = hls.VariantMPEGTS
+	})
 	key := stream.Key{App: "live", Name: "cam"}
 	url := "rtmp://" + srv.RTMPAddr() + "/live/cam"
 	base := "http://" + srv.HTTPAddr() + "/live/cam"

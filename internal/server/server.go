@@ -249,6 +249,8 @@ func (m mediaRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.flv.ServeHTTP(w, r)
 	case strings.HasSuffix(p, ".m3u8"), strings.HasSuffix(p, ".ts"):
 		m.hls.ServeHTTP(w, r)
+	case strings.HasSuffix(p, ".m4s"), strings.HasSuffix(p, ".mp4"): // fMP4 segments, LL-HLS parts, init sections
+		m.hls.ServeHTTP(w, r)
 	default:
 		m.ui.ServeHTTP(w, r)
 	}

@@ -48,10 +48,13 @@ type Clip struct {
 	Width, Height, FPS int
 	// Duration defaults to 4 s.
 	Duration time.Duration
+	// Audio is "aac" (the default, 64 kbit/s) or "opus" (libopus, 64
+	// kbit/s, 20 ms frames).
+	Audio string
 }
 
-// EncodeClip writes the clip with AAC audio as an MP4 file under dir and
-// returns its path.
+// EncodeClip writes the clip with its audio (AAC unless it says Opus) as an
+// MP4 file under dir and returns its path.
 func EncodeClip(t testing.TB, dir string, c Clip) string {
 	t.Helper()
 	if c.Width == 0 {
@@ -74,13 +77,22 @@ func EncodeClip(t testing.TB, dir string, c Clip) string {
 	default:
 		t.Fatalf("clip video %q: want hevc or av1", c.Video)
 	}
-	out := filepath.Join(dir, c.Video+".mp4")
+	audio := []string{"-c:a", "aac"}
+	switch c.Audio {
+	case "", "aac":
+	case "opus":
+		audio = []string{"-c:a", "libopus", "-frame_duration", "20"}
+	default:
+		t.Fatalf("clip audio %q: want aac or opus", c.Audio)
+	}
+	out := filepath.Join(dir, c.Video+"-"+audio[1]+".mp4")
 	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error", "-y",
 		"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%dx%d:rate=%d", c.Width, c.Height, c.FPS),
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
 		"-t", strconv.FormatFloat(c.Duration.Seconds(), 'f', 3, 64), "-pix_fmt", "yuv420p"}
 	args = append(args, codec...)
-	args = append(args, "-c:a", "aac", "-b:a", "64k", "-ac", "2", out)
+	args = append(args, audio...)
+	args = append(args, "-b:a", "64k", "-ac", "2", out)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, Tool(t, "ffmpeg"), args...)

@@ -45,7 +45,7 @@ export class DetailView {
     this.errorsList = byId('player-errors');
     this.status = {
       engine: byId('ps-engine'), state: byId('ps-state'), size: byId('ps-size'),
-      time: byId('ps-time'), buffer: byId('ps-buffer'),
+      time: byId('ps-time'), buffer: byId('ps-buffer'), latency: byId('ps-latency'),
     };
     this.segButtons = [...this.panel.querySelectorAll('.seg')];
     this.protocol = 'hls';
@@ -232,6 +232,7 @@ export class DetailView {
     setText(this.status.size, formatResolution(st.width, st.height) || '–');
     setText(this.status.time, st.state === 'idle' ? '–' : `${st.currentTime.toFixed(1)} s`);
     setText(this.status.buffer, st.state === 'idle' ? '–' : `${st.buffer.toFixed(1)} s`);
+    setText(this.status.latency, st.latency === null ? '–' : `${st.latency.toFixed(1)} s`);
     this.errorsBox.hidden = st.errors.length === 0;
     if (this.errorsList.children.length !== st.errors.length) {
       this.errorsList.replaceChildren(...st.errors.map((e) => h('li', {}, e)));

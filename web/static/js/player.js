@@ -91,7 +91,9 @@ export class Player {
     const Hls = window.Hls;
     if (Hls && Hls.isSupported()) {
       this.engine = `hls.js ${Hls.version}`;
-      const hls = new Hls({ lowLatencyMode: false, backBufferLength: 30 });
+      // Low-Latency HLS: blocking playlist reloads, parts and preload hints
+      // when the server offers them (hls.variant lowlatency), plain HLS else.
+      const hls = new Hls({ lowLatencyMode: true, backBufferLength: 30 });
       hls.on(Hls.Events.ERROR, (_, d) => {
         this.fail(`hls.js ${d.fatal ? 'fatal' : 'recoverable'} ${d.type}: ${d.details}`, d.fatal);
       });
@@ -187,6 +189,17 @@ export class Player {
     this.onChange();
   }
 
+  /**
+   * Returns how far behind live the picture is, in seconds, as hls.js
+   * measures it (now minus the EXT-X-PROGRAM-DATE-TIME of what plays), or
+   * null when it cannot tell (another protocol or engine, not playing yet).
+   */
+  latency() {
+    const date = this.instance && this.protocol === 'hls' ? this.instance.playingDate : null;
+    if (!date || this.state !== 'playing') return null;
+    return Math.max(0, (Date.now() - date.getTime()) / 1000);
+  }
+
   /** Returns what the player is doing, for display and tests. */
   status() {
     const v = this.video;
@@ -198,6 +211,7 @@ export class Player {
       state: this.state,
       currentTime: v.currentTime,
       buffer,
+      latency: this.latency(),
       width: v.videoWidth,
       height: v.videoHeight,
       errors: [...this.errors],

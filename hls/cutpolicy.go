@@ -1,0 +1,247 @@
+package hls
+
+import (
+	"fmt"
+	"time"
+)
+
+// The cut policy: where segments and parts begin and end. A segment is cut
+// at a random access point once it reached the target duration (at a
+// keyframe when the stream has video, at any audio frame otherwise), early
+// at a random access point when a track or a codec configuration changed
+// (a discontinuity), and at any frame when it reached MaxSegmentBytes or
+// the longest duration its playlist allows (forced). LL-HLS parts are cut
+// at the first frame PartDuration after the part's start, and a segment's
+// end always ends its last part.
+
+// drop counts a dropped media frame and passes err through.
+func (s *Segmenter) drop(seg *Segment, err error) (*Segment, error) {
+	s.stats.Dropped++
+	return seg, err
+}
+
+// frameTime returns the output time of a frame with timestamp ms. A jump
+// in the timestamps ends the segment in progress (returned) and makes the
+// next one a discontinuity that continues the output time.
+func (s *Segmenter) frameTime(ms uint32) (int64, *Segment, error) {
+	t, jumped := s.tl.dts(ms)
+	if !jumped {
+		return t, nil, nil
+	}
+	seg, err := s.Discontinuity()
+	s.tl.rebase = false // this frame already continues the output time
+	return t, seg, err
+}
+
+// cutForVideo ends the open segment before a video frame at output time
+// dts when the policy says so, and returns it. continued is set when a
+// forced cut let the next segment start without a keyframe.
+func (s *Segmenter) cutForVideo(dts int64, rap bool) (seg *Segment, continued bool, err error) {
+	elapsed := dts - s.cur.start
+	switch {
+	case rap && (s.cutAtRAP || s.trackChange || !s.w.hasVideo() || elapsed >= s.target-cutToleranceTicks):
+		by := triggerVideo
+		if s.cutAtRAP || s.trackChange {
+			s.pendingDisc = true
+			by = triggerDrain // the writer may change: nothing waits
+		}
+		seg, err = s.finish(dts, false, by)
+	case s.forceCut || elapsed+s.videoStep > s.capTicks():
+		seg, err = s.finish(dts, true, triggerVideo)
+		continued = s.w.sameTracks(s.video, s.audio)
+	}
+	return seg, continued, err
+}
+
+// cutForAudio ends the open segment before an audio frame at output time
+// pts lasting ticks when the policy says so, and returns it. continued is
+// set when a forced cut let the next segment start without a keyframe.
+func (s *Segmenter) cutForAudio(pts, ticks int64) (seg *Segment, continued bool, err error) {
+	elapsed := pts - s.cur.start
+	switch {
+	case s.forceCut || elapsed+ticks > s.capTicks():
+		seg, err = s.finish(pts, true, triggerAudio)
+		continued = s.w.sameTracks(s.video, s.audio)
+	case s.w.hasVideo():
+		// Segments with video are cut at keyframes only.
+	case s.cutAtRAP || s.trackChange:
+		s.pendingDisc = true
+		seg, err = s.finish(pts, false, triggerDrain)
+	case elapsed >= s.target:
+		seg, err = s.finish(pts, false, triggerAudio)
+	}
+	return seg, continued, err
+}
+
+// partBefore ends the part in progress before a frame at output time t
+// when the part reached the part target (LL-HLS).
+func (s *Segmenter) partBefore(t int64, by cutTrigger) error {
+	if !s.parts || t-s.cur.partStart < s.partDur {
+		return nil
+	}
+	return s.cutPart(t, by)
+}
+
+// cutPart ends the part in progress at output time end: the frames
+// complete by then become one fragment, a Part taken by takeParts. Nothing
+// is cut while no frame is complete (the part goes on).
+func (s *Segmenter) cutPart(end int64, by cutTrigger) error {
+	info, ok, err := s.w.fragment(end, by)
+	if err != nil {
+		return fmt.Errorf("write part: %w", err)
+	}
+	if !ok {
+		return nil
+	}
+	data := make([]byte, info.size)
+	copy(data, s.w.written()[info.start:])
+	endMs := (end - s.cur.start + ticksPerMs/2) / ticksPerMs
+	d := time.Duration(endMs-s.cur.partStartMs) * time.Millisecond
+	s.doneParts = append(s.doneParts, &Part{Data: data, Duration: d, Independent: info.independent})
+	s.cur.parts = append(s.cur.parts, PartInfo{Duration: d, Independent: info.independent, Size: info.size})
+	s.cur.partStart, s.cur.partStartMs = end, endMs
+	return nil
+}
+
+// wrote accounts for a frame written into the current segment.
+func (s *Segmenter) wrote() {
+	s.stats.Frames++
+	if s.w.size() >= s.maxBytes {
+		s.forceCut = true
+	}
+}
+
+// begin opens a segment whose first frame has DTS start; rap tells whether
+// that frame is a random access point. A writer for other tracks starts a
+// discontinuity (and, for fMP4, a new init section).
+func (s *Segmenter) begin(start int64, rap bool) error {
+	if s.w == nil || !s.w.sameTracks(s.video, s.audio) {
+		w, err := s.newWriter()
+		if err != nil {
+			return err
+		}
+		if s.w != nil {
+			s.pendingDisc = true
+		}
+		s.w = w
+		if gen, data := w.initSection(); data != nil {
+			s.init, s.initGen = data, gen
+		}
+	}
+	if s.scratch == nil {
+		s.scratch = make([]byte, 0, s.sizeHint)
+	}
+	s.w.begin(s.scratch[:0])
+	now := s.now()
+	if !s.anchored || s.pendingDisc {
+		s.anchored, s.anchorTicks, s.anchorWall = true, start, now
+	}
+	wall := s.anchorWall.Add(time.Duration(start-s.anchorTicks) * (time.Second / clockRate))
+	s.cur = segmentState{
+		start:       start,
+		wall:        wall.Round(time.Millisecond),
+		disc:        s.pendingDisc,
+		independent: rap,
+		partStart:   start,
+	}
+	s.open = true
+	s.pendingDisc, s.cutAtRAP, s.trackChange, s.forceCut = false, false, false, false
+	s.audioWaiting = false
+	return nil
+}
+
+// newWriter returns a container writer for the current tracks.
+func (s *Segmenter) newWriter() (containerWriter, error) {
+	if s.variant == VariantMPEGTS {
+		return newTSWriter(s.video, s.audio)
+	}
+	gen := s.initGen + 1
+	w, err := newMP4Writer(s.video, s.audio, gen, &s.fragments)
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// finish closes the current segment at output time end; by is the kind of
+// frame that ends it (triggerDrain: none follows that continues it).
+func (s *Segmenter) finish(end int64, forced bool, by cutTrigger) (*Segment, error) {
+	var err error
+	switch {
+	case s.parts:
+		if err = s.cutPart(end, by); err == nil && by != triggerDrain && s.cur.partStart != end {
+			err = s.cutPart(end, triggerDrain) // nothing was complete: the part ends anyway
+		}
+	case s.variant != VariantMPEGTS:
+		_, _, err = s.w.fragment(end, by)
+	}
+	written, terr := s.w.take()
+	err = cmpOr(err, terr)
+	data := s.keep(written)
+	s.open = false
+	ms := (end - s.cur.start + ticksPerMs/2) / ticksPerMs
+	gen, _ := s.w.initSection()
+	seg := &Segment{
+		Data:            data,
+		Duration:        time.Duration(max(ms, 1)) * time.Millisecond,
+		Start:           s.cur.start,
+		ProgramDateTime: s.cur.wall,
+		Discontinuity:   s.cur.disc,
+		Independent:     s.cur.independent,
+		Forced:          forced,
+		VideoFrames:     s.cur.videoFrames,
+		AudioFrames:     s.cur.audioFrames,
+		Parts:           s.cur.parts,
+		Init:            gen,
+	}
+	s.decidePlaylistTarget(seg.Duration)
+	s.stats.Segments++
+	if seg.Discontinuity {
+		s.stats.Discontinuities++
+	}
+	if forced {
+		s.stats.ForcedCuts++
+	}
+	if err != nil {
+		return seg, fmt.Errorf("finish segment: %w", err)
+	}
+	return seg, nil
+}
+
+// cmpOr returns the first non-nil error.
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// keep copies a finished segment out of the scratch buffer it was written
+// into, into a slice of exactly its size (stored segments carry no growth
+// slack), and keeps the buffer for the next segment unless it is more than
+// twice the size segments now have (one unusually large segment does not
+// pin its buffer for the stream's lifetime).
+func (s *Segmenter) keep(written []byte) []byte {
+	data := make([]byte, len(written))
+	copy(data, written)
+	s.sizeHint = max(len(data)+len(data)/8, minSegmentCap)
+	s.scratch = written[:0]
+	if cap(written) > 2*s.sizeHint {
+		s.releaseScratch()
+	}
+	return data
+}
+
+// takeParts returns the parts finished since the last call, in order.
+func (s *Segmenter) takeParts() []*Part {
+	parts := s.doneParts
+	s.doneParts = nil
+	return parts
+}
+
+// takeInit returns the init section that came into force since the last
+// call and its generation, or nil.
+func (s *Segmenter) takeInit() (gen int, data []byte) {
+	data, s.init = s.init, nil
+	return s.initGen, data
+}
