@@ -19,11 +19,14 @@ import (
 // Cache-Control of playlists of the lowlatency variant. A blocking answer
 // is for one (msn, part) and holds it for good; the next part is one part
 // target away, so caches may keep it about that long (the query is part of
-// the cache key). The plain playlist is the client's first load: it is
-// revalidated every time.
+// the cache key). The plain playlist is a client's first load, after which
+// it follows with blocking requests: a second-old copy only starts it a
+// part or two further back, and lets a cache answer a crowd of first loads
+// with one origin request (an uncacheable answer would make nginx's
+// proxy_cache_lock queue them one by one).
 const (
 	blockingCacheControl = "public, max-age=1"
-	liveLLCacheControl   = "no-cache"
+	liveLLCacheControl   = "public, max-age=1"
 )
 
 // directives are the delivery directives of a playlist request (RFC

@@ -2,9 +2,14 @@ package clustertest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -124,4 +129,75 @@ func TestNginxFetchesEachSegmentFromTheOriginsOnce(t *testing.T) {
 		}
 	}
 	t.Logf("%d clients, %d segments, origin requests: %v", clients, segments, origin)
+}
+
+// TestNginxServesLLHLSPartsFromTheOriginOnce: 500 LL-HLS clients of the
+// load tool (blocking playlist reloads, preload-hinted parts) play through
+// nginx in front of two origins. Each part, segment and init section
+// reaches the origins once, and no client misses a part.
+func TestNginxServesLLHLSPartsFromTheOriginOnce(t *testing.T) {
+	redis := testenv.StartRedis(t)
+	ll := func(c *server.Config) {
+		c.HLS.SegmentDuration, c.HLS.PartDuration = time.Second, 200*time.Millisecond
+	}
+	a := startNode(t, cluster.RoleOrigin, redis.URL(), ll)
+	b := startNode(t, cluster.RoleOrigin, redis.URL(), ll)
+	pa, pb := newCountingProxy(t, a.HTTPAddr()), newCountingProxy(t, b.HTTPAddr())
+	nginx := testenv.StartNginx(t, "../../deploy/nginx/mediaserver.conf", pa.addr(), pb.addr())
+
+	bin := filepath.Join(t.TempDir(), "mediabench")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/mediabench").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	const clients = 500
+	cmd := exec.Command(bin, "-proto", "llhls", "-viewers", strconv.Itoa(clients), "-ramp", "0",
+		"-rtmp", "rtmp://"+a.RTMPAddr()+"/live", "-http", "http://"+nginx.Addr, "-stream", "show",
+		"-gop", "1s", "-gen-size", "640x360", "-gen-kbps", "800", "-gen-duration", "10s",
+		"-warmup", "5s", "-duration", "15s", "-json", "-log-level", "warn")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("mediabench: %v\n%s", err, stderr.String())
+	}
+	var res struct {
+		Connected    int `json:"connected"`
+		PlayingAtEnd int `json:"playing_at_end"`
+		LLHLS        *struct {
+			Parts     uint64 `json:"parts"`
+			Missed    uint64 `json:"missed"`
+			Status4xx uint64 `json:"status_4xx"`
+			Status5xx uint64 `json:"status_5xx"`
+		} `json:"llhls"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil || res.LLHLS == nil {
+		t.Fatalf("mediabench output: %v\n%s", err, out)
+	}
+	t.Logf("clients: %d connected, %d playing at the end; parts %d, missed %d, 4xx %d, 5xx %d",
+		res.Connected, res.PlayingAtEnd, res.LLHLS.Parts, res.LLHLS.Missed, res.LLHLS.Status4xx, res.LLHLS.Status5xx)
+	if res.Connected != clients || res.PlayingAtEnd != clients || res.LLHLS.Missed != 0 || res.LLHLS.Status5xx != 0 {
+		t.Errorf("not every client got every part:\n%s", out)
+	}
+
+	media, playlists := 0, 0
+	for _, p := range []*countingProxy{pa, pb} {
+		for uri, n := range p.counts() {
+			path, _, _ := strings.Cut(uri, "?")
+			if strings.HasSuffix(path, ".m3u8") {
+				playlists += n
+				continue
+			}
+			if !strings.HasSuffix(path, ".m4s") && !strings.HasSuffix(path, ".mp4") {
+				continue // the load tool's reads of /metrics and the profiler
+			}
+			media++
+			if n != 1 {
+				t.Errorf("%s reached the origins %d times, want once", uri, n)
+			}
+		}
+	}
+	if media < 50 {
+		t.Errorf("only %d media objects reached the origins", media)
+	}
+	t.Logf("origin requests: %d media objects once each, %d playlist requests for %d clients", media, playlists, clients)
 }
