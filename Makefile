@@ -34,6 +34,9 @@ web: $(NODE_DEPS)
 	cp node_modules/mpegts.js/dist/mpegts.js.LICENSE.txt $(WEB_VENDOR)/mpegts.js/mpegts.js.LICENSE.txt
 	cp node_modules/mpegts.js/LICENSE $(WEB_VENDOR)/mpegts.js/LICENSE.txt
 
+# GStreamer's HLS demuxer and decoders read the fMP4 playlists in the HLS tests.
+GST_PKGS := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
+
 # Tools the integration tests drive as real peers (openssl mints a signed play
 # URL the way README shows; the cluster tests start Redis and nginx on
 # loopback ports themselves). Installed only when missing.
@@ -44,7 +47,8 @@ APT_PKGS := $(strip \
 	$(if $(shell command -v node),,nodejs) \
 	$(if $(shell command -v npm),,npm) \
 	$(if $(shell command -v redis-server),,redis-server) \
-	$(if $(wildcard /usr/sbin/nginx),,nginx-light))
+	$(if $(wildcard /usr/sbin/nginx),,nginx-light) \
+	$(if $(shell gst-inspect-1.0 hlsdemux >/dev/null 2>&1 && echo ok),,$(GST_PKGS)))
 
 test-deps: $(NODE_DEPS)
 	@if [ -n "$(APT_PKGS)" ]; then \
