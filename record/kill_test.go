@@ -6,9 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,46 +16,20 @@ import (
 	"github.com/mediaserver/mediaserver/record"
 )
 
-var startedRE = regexp.MustCompile(`msg="mediaserver started".* rtmp=(\S+) http=(\S+)`)
-
 // TestKilledServerLeavesAPlayableMP4: the real binary recording fMP4 is
 // killed with SIGKILL; the file it leaves (still named .part) is read by
 // ffprobe up to the last complete fragment and decoded by ffmpeg without
 // an error, and the next run lists it as incomplete.
 func TestKilledServerLeavesAPlayableMP4(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "mediaserver")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/mediaserver").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := testenv.BuildServer(t, "../cmd/mediaserver")
 	dir := t.TempDir()
 	config := filepath.Join(t.TempDir(), "mediaserver.yaml")
 	yaml := fmt.Sprintf("access:\n  data_dir: %q\nrecord:\n  dir: %q\n  apps: {live: {format: fmp4}}\n", t.TempDir(), dir)
 	if err := os.WriteFile(config, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	logs := &testenv.LogBuffer{}
-	cmd := exec.Command(bin, "-config", config, "-rtmp-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0")
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
-	})
-	var rtmpAddr, httpAddr string
-	testenv.WaitFor(t, 20*time.Second, "the server to start", func() bool {
-		m := startedRE.FindStringSubmatch(logs.String())
-		if m != nil {
-			rtmpAddr, httpAddr = m[1], m[2]
-		}
-		return m != nil
-	})
+	srv := testenv.StartServer(t, bin, nil, "-config", config, "-rtmp-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0")
+	rtmpAddr, httpAddr := srv.RTMPAddr, srv.HTTPAddr
 	testenv.Publish(t, "rtmp://"+rtmpAddr+"/live/cam", testenv.Source{Width: 320, Height: 240})
 	var recorded float64
 	var part string
@@ -76,11 +48,10 @@ func TestKilledServerLeavesAPlayableMP4(t *testing.T) {
 		recorded, part = doc.Items[0].DurationSeconds, doc.Items[0].Path
 		return recorded >= 5
 	})
-	if err := cmd.Process.Kill(); err != nil {
+	if err := srv.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	<-exited
-	exited <- nil // for the cleanup
+	<-srv.Exited()
 	if !strings.HasSuffix(part, ".part.mp4") {
 		t.Fatalf("file in progress named %s", part)
 	}

@@ -4,11 +4,8 @@ import (
 	"bufio"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mediaserver/mediaserver/internal/testenv"
 )
@@ -16,14 +13,11 @@ import (
 // TestGCPercent: the binary collects garbage at defaultGCPercent, unless
 // GOGC says otherwise.
 func TestGCPercent(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "mediaserver")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GOGC=") {
-			env = append(env, kv)
+	bin := testenv.BuildServer(t, ".")
+	if v, ok := os.LookupEnv("GOGC"); ok { // the server must not inherit the test's GOGC
+		t.Setenv("GOGC", v) // restored when the test ends
+		if err := os.Unsetenv("GOGC"); err != nil {
+			t.Fatal(err)
 		}
 	}
 	for _, tc := range []struct {
@@ -33,24 +27,11 @@ func TestGCPercent(t *testing.T) {
 		{nil, "50"},
 		{[]string{"GOGC=80"}, "80"},
 	} {
-		logs := &testenv.LogBuffer{}
-		cmd := exec.Command(bin, "-rtmp-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0")
-		cmd.Env = append(append([]string(nil), env...), tc.env...)
-		cmd.Stderr = logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		var httpAddr string
-		testenv.WaitFor(t, 10*time.Second, "the server to start", func() bool {
-			m := startedRE.FindStringSubmatch(logs.String())
-			if m != nil {
-				httpAddr = m[2]
-			}
-			return m != nil
-		})
+		srv := testenv.StartServer(t, bin, tc.env, "-rtmp-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0")
+		httpAddr := srv.HTTPAddr
 		got := metric(t, "http://"+httpAddr+"/metrics", "go_gc_gogc_percent")
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		_ = srv.Cmd.Process.Kill()
+		<-srv.Exited()
 		if got != tc.want {
 			t.Errorf("with %v: go_gc_gogc_percent %q, want %s", tc.env, got, tc.want)
 		}

@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -21,10 +20,7 @@ import (
 // the removed key goes on.
 func TestSIGHUPReloadsPublishKeys(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "mediaserver")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := testenv.BuildServer(t, ".")
 	config := filepath.Join(dir, "mediaserver.yaml")
 	writeKeys := func(keys string) {
 		t.Helper()
@@ -34,29 +30,8 @@ func TestSIGHUPReloadsPublishKeys(t *testing.T) {
 		}
 	}
 	writeKeys("old")
-	logs := &testenv.LogBuffer{}
-	cmd := exec.Command(bin, "-config", config, "-rtmp-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0")
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
-	})
-	var rtmpAddr, httpAddr string
-	testenv.WaitFor(t, 10*time.Second, "the server to start", func() bool {
-		m := startedRE.FindStringSubmatch(logs.String())
-		if m != nil {
-			rtmpAddr, httpAddr = m[1], m[2]
-		}
-		return m != nil
-	})
+	srv := testenv.StartServer(t, bin, nil, "-config", config, "-rtmp-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0")
+	rtmpAddr, httpAddr, logs := srv.RTMPAddr, srv.HTTPAddr, srv.Logs
 	streams := func() string {
 		resp, err := http.Get("http://" + httpAddr + "/api/v1/streams")
 		if err != nil {
@@ -83,15 +58,15 @@ func TestSIGHUPReloadsPublishKeys(t *testing.T) {
 	refused("new")
 
 	writeKeys("new, spare")
-	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := srv.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	testenv.WaitFor(t, 10*time.Second, "the keys to be reloaded", func() bool {
 		return strings.Contains(logs.String(), "publish keys reloaded")
 	})
 	select {
-	case err := <-exited:
-		t.Fatalf("SIGHUP ended the server: %v", err)
+	case <-srv.Exited():
+		t.Fatalf("SIGHUP ended the server: %v", srv.ExitErr())
 	default:
 	}
 	resp, err := http.Get("http://" + httpAddr + "/api/v1/server")
@@ -121,7 +96,7 @@ func TestSIGHUPReloadsPublishKeys(t *testing.T) {
 	if err := os.WriteFile(config, []byte("access:\n  apps:\n    live:\n      publish_keys: [\"\"]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := srv.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	testenv.WaitFor(t, 10*time.Second, "the bad file to be reported", func() bool {

@@ -5,10 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,42 +18,16 @@ import (
 	"github.com/mediaserver/mediaserver/rtmp/chunk"
 )
 
-var startedRE = regexp.MustCompile(`msg="mediaserver started".* rtmp=(\S+) http=(\S+)`)
-
 // TestSIGTERMEndsEveryoneCleanly runs the real binary with ffmpeg
 // publishing and HTTP-FLV, WebSocket-FLV, RTMP and HLS viewers, sends
 // SIGTERM and checks that the process exits 0 within the grace period and
 // that every client saw a clean end.
 func TestSIGTERMEndsEveryoneCleanly(t *testing.T) {
 	const grace = 5 * time.Second
-	bin := filepath.Join(t.TempDir(), "mediaserver")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	logs := &testenv.LogBuffer{}
-	cmd := exec.Command(bin, "-rtmp-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "MEDIASERVER_HTTP_SHUTDOWN_GRACE="+grace.String(),
-		"MEDIASERVER_HLS_SEGMENT_DURATION=1s")
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
-	})
-	var rtmpAddr, httpAddr string
-	testenv.WaitFor(t, 10*time.Second, "the server to start", func() bool {
-		m := startedRE.FindStringSubmatch(logs.String())
-		if m != nil {
-			rtmpAddr, httpAddr = m[1], m[2]
-		}
-		return m != nil
-	})
+	bin := testenv.BuildServer(t, ".")
+	srv := testenv.StartServer(t, bin, []string{"MEDIASERVER_HTTP_SHUTDOWN_GRACE=" + grace.String(),
+		"MEDIASERVER_HLS_SEGMENT_DURATION=1s"}, "-rtmp-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0")
+	rtmpAddr, httpAddr, logs := srv.RTMPAddr, srv.HTTPAddr, srv.Logs
 	base := "http://" + httpAddr + "/live/cam"
 	testenv.Publish(t, "rtmp://"+rtmpAddr+"/live/cam", testenv.Source{Duration: 60 * time.Second})
 	testenv.WaitFor(t, 20*time.Second, "an HLS segment", func() bool {
@@ -164,11 +134,12 @@ func TestSIGTERMEndsEveryoneCleanly(t *testing.T) {
 	time.Sleep(2 * time.Second) // everyone is watching
 
 	start := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := srv.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-exited:
+	case <-srv.Exited():
+		err := srv.ExitErr()
 		took := time.Since(start)
 		t.Logf("exited after %v: %v", took.Round(time.Millisecond), err)
 		if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/tls"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"syscall"
@@ -21,10 +20,7 @@ var httpsRE = regexp.MustCompile(`msg="mediaserver started".* https=(\S+)`)
 // handshake on, without a restart.
 func TestSIGHUPReloadsCertificate(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "mediaserver")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := testenv.BuildServer(t, ".")
 	first := testenv.NewCertificate(t, "first")
 	renewed := testenv.NewCertificate(t, "renewed")
 	config := filepath.Join(dir, "mediaserver.yaml")
@@ -34,23 +30,10 @@ func TestSIGHUPReloadsCertificate(t *testing.T) {
 	if err := os.WriteFile(config, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	logs := &testenv.LogBuffer{}
-	cmd := exec.Command(bin, "-config", config, "-rtmp-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0")
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
-	})
+	srv := testenv.StartServer(t, bin, nil, "-config", config, "-rtmp-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0")
+	logs := srv.Logs
 	var httpsAddr string
-	testenv.WaitFor(t, 10*time.Second, "the server to start", func() bool {
+	testenv.WaitFor(t, 10*time.Second, "the HTTPS address", func() bool {
 		m := httpsRE.FindStringSubmatch(logs.String())
 		if m != nil {
 			httpsAddr = m[1]
@@ -80,7 +63,7 @@ func TestSIGHUPReloadsCertificate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := srv.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	testenv.WaitFor(t, 10*time.Second, "the renewed certificate to be presented", func() bool {

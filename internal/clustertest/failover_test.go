@@ -2,10 +2,6 @@ package clustertest
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,32 +13,13 @@ import (
 
 // startOriginProcess runs the mediaserver binary as an origin, so that the
 // test can kill the process.
-func startOriginProcess(t *testing.T, redisURL string) (cmd *exec.Cmd, rtmpAddr string) {
+func startOriginProcess(t *testing.T, redisURL string) *testenv.ServerProcess {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "mediaserver")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/mediaserver").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	httpAddr, rtmpAddr := freeAddr(t), freeAddr(t)
-	logs := &testenv.LogBuffer{}
-	cmd = exec.Command(bin, "-rtmp-addr", rtmpAddr, "-http-addr", httpAddr)
-	cmd.Env = append(os.Environ(), "MEDIASERVER_CLUSTER_ROLE=origin", "MEDIASERVER_CLUSTER_REDIS="+redisURL,
-		"MEDIASERVER_CLUSTER_ADVERTISE=http://"+httpAddr, "MEDIASERVER_CLUSTER_CLAIM_TTL=3s")
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("origin A log:\n%s", logs.String())
-		}
-	})
-	testenv.WaitFor(t, 10*time.Second, "origin A to start", func() bool {
-		return strings.Contains(logs.String(), "mediaserver started")
-	})
-	return cmd, rtmpAddr
+	httpAddr := freeAddr(t)
+	return testenv.StartServer(t, testenv.BuildServer(t, "../../cmd/mediaserver"), []string{
+		"MEDIASERVER_CLUSTER_ROLE=origin", "MEDIASERVER_CLUSTER_REDIS=" + redisURL,
+		"MEDIASERVER_CLUSTER_ADVERTISE=http://" + httpAddr, "MEDIASERVER_CLUSTER_CLAIM_TTL=3s",
+	}, "-rtmp-addr", "127.0.0.1:0", "-http-addr", httpAddr)
 }
 
 // TestEdgeViewersSurviveTheirOriginDying: origin A is a real process; an
@@ -52,13 +29,13 @@ func startOriginProcess(t *testing.T, redisURL string) (cmd *exec.Cmd, rtmpAddr 
 // its viewer goes on playing on the same connection.
 func TestEdgeViewersSurviveTheirOriginDying(t *testing.T) {
 	redis := testenv.StartRedis(t)
-	a, aRTMP := startOriginProcess(t, redis.URL())
+	a := startOriginProcess(t, redis.URL())
 	b := startNode(t, cluster.RoleOrigin, redis.URL(), nil)
 	edge := startNode(t, cluster.RoleEdge, redis.URL(), func(c *server.Config) {
 		c.Relay.RetryDelay, c.Relay.RetryMaxDelay = 250*time.Millisecond, time.Second
 	})
 	src := testenv.Source{FPS: 25, Duration: 90 * time.Second}
-	first := testenv.Publish(t, "rtmp://"+aRTMP+"/live/show", src)
+	first := testenv.Publish(t, "rtmp://"+a.RTMPAddr+"/live/show", src)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -71,7 +48,7 @@ func TestEdgeViewersSurviveTheirOriginDying(t *testing.T) {
 		return viewer.bytes.Load() > 100<<10
 	})
 
-	if err := a.Process.Kill(); err != nil {
+	if err := a.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	killed := time.Now()

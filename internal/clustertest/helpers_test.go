@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -13,18 +14,14 @@ import (
 	"github.com/mediaserver/mediaserver/cluster"
 	"github.com/mediaserver/mediaserver/internal/server"
 	"github.com/mediaserver/mediaserver/internal/servertest"
+	"github.com/mediaserver/mediaserver/internal/testenv"
 )
 
 // freeAddr returns a loopback address nothing listens on right now: a node
 // must know the address it advertises before it starts.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(testenv.FreePort(t)))
 }
 
 // startNode starts a cluster node with the given role on Redis at redisURL.

@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,12 +27,7 @@ func StartNginx(t testing.TB, confPath string, upstreams ...string) *Nginx {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
 	dir := t.TempDir()
 	var servers strings.Builder
 	for _, u := range upstreams {

@@ -22,12 +22,7 @@ type RedisServer struct {
 // persistence, and stops it when the test ends.
 func StartRedis(t testing.TB) *RedisServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
+	port := FreePort(t)
 	r := &RedisServer{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), t: t,
 		args: []string{"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--save", "", "--appendonly", "no",
 			"--dir", t.TempDir(), "--protected-mode", "yes"}}
