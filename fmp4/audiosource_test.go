@@ -84,34 +84,14 @@ func flacMedia(t *testing.T) media {
 	return m
 }
 
-// flacBlockSize returns the samples of a FLAC frame (RFC 9639 9.1.1).
+// flacBlockSize returns the samples of a FLAC frame.
 func flacBlockSize(t *testing.T, frame []byte) uint32 {
 	t.Helper()
-	if len(frame) < 6 || frame[0] != 0xff || frame[1]&0xfe != 0xf8 {
-		t.Fatalf("FLAC frame starts %x", frame[:min(6, len(frame))])
+	n, ok := fmp4.SampleDuration(fmp4.Track{Codec: fmp4.CodecFLAC, SampleRate: clipRate, Timescale: clipRate}, frame)
+	if !ok {
+		t.Fatalf("FLAC frame header %x", frame[:min(8, len(frame))])
 	}
-	switch code := frame[2] >> 4; {
-	case code == 1:
-		return 192
-	case code >= 2 && code <= 5:
-		return 576 << (code - 2)
-	case code >= 8:
-		return 256 << (code - 8)
-	case code == 6 || code == 7:
-		// The coded frame number (UTF-8-like: as many bytes as leading one
-		// bits, one when there are none) comes first, then the size.
-		ones := 0
-		for c := frame[4]; c&0x80 != 0; c <<= 1 {
-			ones++
-		}
-		n := 4 + max(1, ones) - 1
-		if code == 6 {
-			return uint32(frame[n+1]) + 1
-		}
-		return uint32(binary.BigEndian.Uint16(frame[n+1:])) + 1
-	}
-	t.Fatalf("FLAC block size code %d", frame[2]>>4)
-	return 0
+	return n
 }
 
 // ac3Media encodes AC-3 or E-AC-3 as raw syncframes, one a sample.

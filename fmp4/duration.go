@@ -1,5 +1,7 @@
 package fmp4
 
+import "encoding/binary"
+
 // Resolve checks t as NewInit does and returns it with the defaults NewInit
 // fills in: the timescale (DefaultVideoTimescale for video, the sample rate
 // for audio) and an audio track's sample rate and channels read from its
@@ -23,7 +25,7 @@ const (
 // SampleDuration returns the duration, in t's timescale, of an audio sample
 // whose codec fixes it: AAC (1024 samples of t's sample rate), Opus (its TOC
 // byte), MP3, AC-3 and E-AC-3 (the frame header) and FLAC (the block size
-// code of the frame header, when it is not stored at the header's end). It
+// size of the frame header). It
 // reports false for video, for a malformed sample and where the sample does
 // not say. t must be resolved (see Resolve).
 func SampleDuration(t Track, sample []byte) (uint32, bool) {
@@ -101,9 +103,8 @@ func eac3Samples(frame []byte) int {
 	return eac3Blocks(int(frame[4]>>4&3)) * eac3BlockSamples
 }
 
-// flacBlockSize returns the block size of a FLAC frame from the header's
-// block size code (RFC 9639 9.1.1), 0 when it is stored at the end of the
-// header or the frame has no sync code.
+// flacBlockSize returns the block size of a FLAC frame from its header
+// (RFC 9639 9.1.1), 0 when the frame has no sync code or is cut short.
 func flacBlockSize(frame []byte) int {
 	if len(frame) < 3 || frame[0] != 0xff || frame[1]&0xfe != 0xf8 {
 		return 0
@@ -115,6 +116,24 @@ func flacBlockSize(frame []byte) int {
 		return 576 << (code - 2)
 	case code >= 8:
 		return 256 << (code - 8)
+	case code == 6 || code == 7:
+		// The size follows the coded frame or sample number, which takes
+		// as many bytes as its first byte has leading one bits (one when
+		// it has none).
+		if len(frame) < 5 {
+			return 0
+		}
+		ones := 0
+		for c := frame[4]; c&0x80 != 0; c <<= 1 {
+			ones++
+		}
+		at := 4 + max(1, ones)
+		if code == 6 && at < len(frame) {
+			return int(frame[at]) + 1
+		}
+		if code == 7 && at+1 < len(frame) {
+			return int(binary.BigEndian.Uint16(frame[at:])) + 1
+		}
 	}
 	return 0
 }

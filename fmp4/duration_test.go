@@ -27,7 +27,9 @@ func TestSampleDuration(t *testing.T) {
 		{"E-AC-3 six blocks", Track{Codec: CodecEAC3, SampleRate: 48000, Timescale: 48000},
 			[]byte{0x0b, 0x77, 0x00, 0xff, 0x34, 0x80}, 1536, true},
 		{"FLAC block size code 5", flac, []byte{0xff, 0xf8, 0x59, 0x08}, 4608, true},
-		{"FLAC block size at the header's end", flac, []byte{0xff, 0xf8, 0x79, 0x08}, 0, false},
+		{"FLAC 8-bit block size at the header's end", flac, []byte{0xff, 0xf8, 0x69, 0x08, 0x05, 0xff}, 256, true},
+		{"FLAC 16-bit block size after a 2-byte frame number", flac, []byte{0xff, 0xf8, 0x79, 0x08, 0xc2, 0x80, 0x01, 0x00}, 257, true},
+		{"FLAC size cut short", flac, []byte{0xff, 0xf8, 0x79, 0x08, 0x05}, 0, false},
 		{"malformed MP3", mp3, []byte{0x00, 0x00, 0x00, 0x00}, 0, false},
 		{"video", Track{Codec: CodecAVC, Timescale: 90000}, []byte{0, 0, 0, 1, 0x65}, 0, false},
 	}

@@ -1,21 +1,17 @@
 package record
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mediaserver/mediaserver/flv"
+	"github.com/mediaserver/mediaserver/internal/cliptest"
 	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/stream"
 )
@@ -27,33 +23,10 @@ const benchStreams = 50
 // returns its frames' tags.
 func benchClip(b *testing.B) []flv.Tag {
 	b.Helper()
-	out := filepath.Join(b.TempDir(), "clip.flv")
-	cmd := exec.Command(testenv.Tool(b, "ffmpeg"), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
+	return cliptest.Tags(b, "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "4", "-c:v", "libx264", "-preset", "ultrafast",
 		"-b:v", "2200k", "-maxrate", "2200k", "-bufsize", "2200k", "-g", "60", "-pix_fmt", "yuv420p",
-		"-c:a", "aac", "-b:a", "128k", "-f", "flv", out)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("ffmpeg: %v\n%s", err, msg)
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		b.Fatal(err)
-	}
-	r := flv.NewReader(bytes.NewReader(data))
-	if _, err := r.ReadHeader(); err != nil {
-		b.Fatal(err)
-	}
-	var tags []flv.Tag
-	for {
-		tag, err := r.ReadTag()
-		if errors.Is(err, io.EOF) {
-			return tags
-		} else if err != nil {
-			b.Fatal(err)
-		}
-		tag.Data = bytes.Clone(tag.Data)
-		tags = append(tags, tag)
-	}
+		"-c:a", "aac", "-b:a", "128k")
 }
 
 // BenchmarkRecordFiftyStreams records 50 streams of a 2.5 Mbit/s

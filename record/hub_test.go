@@ -4,19 +4,17 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mediaserver/mediaserver/flv"
+	"github.com/mediaserver/mediaserver/internal/cliptest"
 	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/stream"
 )
@@ -30,35 +28,9 @@ func clipFrames(t *testing.T, sizeAndRate ...string) []*stream.Frame {
 	if len(sizeAndRate) == 2 {
 		size, rate = sizeAndRate[0], sizeAndRate[1]
 	}
-	out := filepath.Join(t.TempDir(), "clip.flv")
-	cmd := exec.Command(testenv.Tool(t, "ffmpeg"), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size="+size+":rate=25",
+	return cliptest.Frames(t, "-f", "lavfi", "-i", "testsrc2=size="+size+":rate=25",
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "4", "-c:v", "libx264", "-preset", "veryfast",
-		"-b:v", rate, "-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "flv", out)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v\n%s", err, b)
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := flv.NewReader(bytes.NewReader(data))
-	if _, err := r.ReadHeader(); err != nil {
-		t.Fatal(err)
-	}
-	var frames []*stream.Frame
-	for {
-		tag, err := r.ReadTag()
-		if errors.Is(err, io.EOF) {
-			return frames
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		f, err := stream.NewFrame(tag.Type, tag.Timestamp, bytes.Clone(tag.Data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		frames = append(frames, f)
-	}
+		"-b:v", rate, "-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac")
 }
 
 // TestRecordingStopsWhenTheDiskFills: a recording under way stops, with

@@ -3,7 +3,6 @@ package flvmp4
 import (
 	"bytes"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/mediaserver/mediaserver/flv"
 	"github.com/mediaserver/mediaserver/fmp4"
+	"github.com/mediaserver/mediaserver/internal/cliptest"
 	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/stream"
 )
@@ -21,36 +21,9 @@ import (
 // as the hub would hold them.
 func clipFrames(t *testing.T, audioArgs ...string) []*stream.Frame {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "clip.flv")
-	args := []string{"-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi",
+	return cliptest.Frames(t, append([]string{"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi",
 		"-i", "sine=frequency=440:sample_rate=44100", "-t", "4", "-c:v", "libx264", "-preset", "veryfast", "-bf", "2",
-		"-g", "25", "-pix_fmt", "yuv420p"}
-	args = append(append(args, audioArgs...), "-f", "flv", out)
-	if b, err := exec.Command(testenv.Tool(t, "ffmpeg"), args...).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v\n%s", err, b)
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := flv.NewReader(bytes.NewReader(data))
-	if _, err := r.ReadHeader(); err != nil {
-		t.Fatal(err)
-	}
-	var frames []*stream.Frame
-	for {
-		tag, err := r.ReadTag()
-		if errors.Is(err, io.EOF) {
-			return frames
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		f, err := stream.NewFrame(tag.Type, tag.Timestamp, bytes.Clone(tag.Data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		frames = append(frames, f)
-	}
+		"-g", "25", "-pix_fmt", "yuv420p"}, audioArgs...)...)
 }
 
 // mux writes frames as an fMP4 file, one fragment per video keyframe, the
