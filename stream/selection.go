@@ -40,18 +40,20 @@ func (sel TrackSelection) String() string {
 }
 
 // TrackRequest is what a player asked for in its query: ?track=N (the video
-// and audio track N), or ?video=N and/or ?audio=M. A field is -1 when not
-// given.
+// and audio track N), or ?video=N and/or ?audio=M, or ?track=all (every
+// track unchanged, for a player that reads multitrack). A number is -1 when
+// not given.
 type TrackRequest struct {
 	Track, Video, Audio int
+	All                 bool
 }
 
-// Given reports whether the request names a track at all.
-func (r TrackRequest) Given() bool { return r.Track >= 0 || r.Video >= 0 || r.Audio >= 0 }
+// Given reports whether the request names tracks at all.
+func (r TrackRequest) Given() bool { return r.All || r.Track >= 0 || r.Video >= 0 || r.Audio >= 0 }
 
 // ParseTrackQuery reads the track parameters (track, video, audio) of a
-// raw query string. A value that is not a track id (0 to 255) fails with
-// ErrUnknownTrack; other parameters are ignored.
+// raw query string. A value that is not a track id (0 to 255, or "all" for
+// track) fails with ErrUnknownTrack; other parameters are ignored.
 func ParseTrackQuery(rawQuery string) (TrackRequest, error) {
 	req := TrackRequest{Track: -1, Video: -1, Audio: -1}
 	if rawQuery == "" {
@@ -69,6 +71,10 @@ func ParseTrackQuery(rawQuery string) (TrackRequest, error) {
 		if len(v) == 0 {
 			continue
 		}
+		if p.name == "track" && v[0] == "all" {
+			req.All = true
+			continue
+		}
 		n, err := strconv.ParseUint(v[0], 10, 8)
 		if err != nil {
 			return req, fmt.Errorf("%s=%q is not a track id: %w", p.name, v[0], ErrUnknownTrack)
@@ -82,11 +88,15 @@ func ParseTrackQuery(rawQuery string) (TrackRequest, error) {
 // the default tracks when it asked for none; for ?track=N the video track N
 // and the audio track N, or the default track of a kind that has no track
 // N; for ?video=N&audio=M those tracks (the default one of a kind not
-// named). A track the stream does not have (no sequence start of it has
-// arrived) fails with ErrUnknownTrack; the default track is always known.
+// named); for ?track=all every track. A track the stream does not have
+// (no sequence start of it has arrived) fails with ErrUnknownTrack; the
+// default track is always known.
 func (s *Stream) SelectTracks(req TrackRequest) (TrackSelection, error) {
 	sel := DefaultTracks()
-	if !req.Given() {
+	switch {
+	case req.All:
+		return TrackSelection{}, nil
+	case !req.Given():
 		return sel, nil
 	}
 	h := s.Headers()

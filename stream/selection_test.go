@@ -278,6 +278,7 @@ func TestSelectTracks(t *testing.T) {
 		{query: "video=2&audio=1", want: TrackSelection{Single: true, Video: 2, Audio: 1}},
 		{query: "audio=1", want: TrackSelection{Single: true, Audio: 1}},
 		{query: "track=0", want: TrackSelection{Single: true}},
+		{query: "track=all", want: TrackSelection{}},
 		{query: "track=3", err: true},
 		{query: "video=3", err: true},
 		{query: "audio=2", err: true},
