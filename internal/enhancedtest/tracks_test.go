@@ -74,8 +74,9 @@ func probeOneTrack(t *testing.T, url string, want testenv.Rendition) {
 // 5.1 reading it over HTTP-FLV and RTMP sees one video and one audio
 // stream: the default track, or the one asked for with ?track= or
 // ?video=. A WebSocket-FLV viewer gets single-track tags of the track it
-// asked for. An unknown track is 404 over HTTP and StreamNotFound over
-// RTMP.
+// asked for. The API lists each rendition with its measured rates and the
+// keyframes as aligned. An unknown track is 404 over HTTP and
+// StreamNotFound over RTMP.
 func TestLegacyReadersOfMultitrackGetOneTrack(t *testing.T) {
 	srv := servertest.Start(t, nil)
 	publishRenditions(t, srv, "abr")
@@ -92,6 +93,34 @@ func TestLegacyReadersOfMultitrackGetOneTrack(t *testing.T) {
 		w, h := wsVideoSize(t, "ws://"+srv.HTTPAddr()+"/live/abr.flv?track=1")
 		if w != renditions[1].Width || h != renditions[1].Height {
 			t.Errorf("WebSocket-FLV ?track=1: %dx%d, want %dx%d", w, h, renditions[1].Width, renditions[1].Height)
+		}
+	})
+
+	t.Run("api renditions", func(t *testing.T) {
+		var st apiStream
+		testenv.WaitFor(t, 20*time.Second, "measured rates of the three video tracks", func() bool {
+			var ok bool
+			st, ok = getStream(t, srv, "abr")
+			for id := range renditions {
+				if tr := st.track("video", id); tr == nil || tr.Bitrate == 0 {
+					return false
+				}
+			}
+			return ok && st.Tracks.KeyframeAlignment != "unknown"
+		})
+		t.Logf("tracks %+v, keyframes %s", st.Tracks.List, st.Tracks.KeyframeAlignment)
+		if st.Tracks.KeyframeAlignment != "aligned" {
+			t.Errorf("keyframe alignment %q, want aligned", st.Tracks.KeyframeAlignment)
+		}
+		for id, want := range renditions {
+			tr := st.track("video", id)
+			if tr.Width != want.Width || tr.Height != want.Height || tr.FPS < 24 || tr.FPS > 26 || tr.Peak < tr.Bitrate {
+				t.Errorf("video track %d: %+v, want %dx%d at 25 fps", id, *tr, want.Width, want.Height)
+			}
+			if id > 0 && tr.Bitrate >= st.track("video", id-1).Bitrate {
+				t.Errorf("video track %d (%dx%d) at %d bit/s, not below track %d's %d", id, tr.Width, tr.Height,
+					tr.Bitrate, id-1, st.track("video", id-1).Bitrate)
+			}
 		}
 	})
 
