@@ -301,3 +301,29 @@ func TestSelectTracks(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkTrackView measures the single-track form of a multitrack video
+// frame of 4 KiB: "rewrite" builds it (what the first reader of a track
+// pays per frame), "shared" takes the cached one (what every other reader
+// pays).
+func BenchmarkTrackView(b *testing.B) {
+	f := multitrackSource{b}.video(1, 40, flv.PacketCodedFrames, false, string(make([]byte, 4096)))
+	sel := TrackSelection{Single: true, Video: 1}
+	b.Run("rewrite", func(b *testing.B) {
+		b.SetBytes(int64(len(f.Payload)))
+		b.ReportAllocs()
+		for range b.N {
+			if f.buildTrackView(1) == nil {
+				b.Fatal("no view")
+			}
+		}
+	})
+	b.Run("shared", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if sel.apply(f) == nil {
+				b.Fatal("no view")
+			}
+		}
+	})
+}
