@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +74,8 @@ func probeOneTrack(t *testing.T, url string, want testenv.Rendition) {
 // H.264 renditions and AAC as one Enhanced RTMP multitrack stream. FFmpeg
 // 5.1 reading it over HTTP-FLV and RTMP sees one video and one audio
 // stream: the default track, or the one asked for with ?track= or
-// ?video=. A WebSocket-FLV viewer gets single-track tags of the track it
+// ?video=; FFmpeg 8 asking for ?track=all sees the three renditions. A
+// WebSocket-FLV viewer gets single-track tags of the track it
 // asked for. The API lists each rendition with its measured rates and the
 // keyframes as aligned. An unknown track is 404 over HTTP and
 // StreamNotFound over RTMP.
@@ -88,6 +90,22 @@ func TestLegacyReadersOfMultitrackGetOneTrack(t *testing.T) {
 	probeOneTrack(t, flvURL+"?track=1", renditions[1])
 	probeOneTrack(t, rtmpURL+"?track=2", renditions[2])
 	probeOneTrack(t, flvURL+"?video=2&audio=0", renditions[2])
+
+	t.Run("every track for FFmpeg 8", func(t *testing.T) {
+		p, err := testenv.ProbeEnhanced(t, flvURL+"?track=all", 20*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sizes []testenv.Rendition
+		for _, s := range p.Streams {
+			if s.Type == "video" {
+				sizes = append(sizes, testenv.Rendition{Width: s.Width, Height: s.Height})
+			}
+		}
+		if !slices.Equal(sizes, renditions) || p.Audio() == nil {
+			t.Errorf("FFmpeg 8 over HTTP-FLV ?track=all: %+v, want the three renditions and audio", p.Streams)
+		}
+	})
 
 	t.Run("websocket", func(t *testing.T) {
 		w, h := wsVideoSize(t, "ws://"+srv.HTTPAddr()+"/live/abr.flv?track=1")
