@@ -77,9 +77,8 @@ type Reader struct {
 // NewReader attaches a reader to s, positioned at the newest cached
 // keyframe of the video track it selects (info.Tracks; for a stream without
 // video so far: at the newest frame; when no keyframe is cached: at the
-// next one to arrive). Its first Read delivers the
-// header set in effect there, then the cached GOP, then live frames. The
-// caller must Close it.
+// next one to arrive). Its first Read delivers the header set in effect
+// there, then the cached GOP, then live frames. The caller must Close it.
 func (s *Stream) NewReader(info ReaderInfo) *Reader {
 	r := &Reader{
 		s:       s,
