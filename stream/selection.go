@@ -144,6 +144,11 @@ func headerTracks(h Headers, t flv.TagType) map[uint8]bool {
 	return ids
 }
 
+// Selects reports whether a reader with this selection gets anything of
+// f: every frame for the zero selection; for a single-track selection
+// script data and the frames that carry a selected track.
+func (sel TrackSelection) Selects(f *Frame) bool { return sel.apply(f) != nil }
+
 // trackView is one cached single-track form of a frame: the frame of
 // track id, or nil when the frame does not carry it or the track's packet
 // has no single-track form.
