@@ -53,16 +53,16 @@ func (r TrackRequest) Given() bool { return r.All || r.Track >= 0 || r.Video >= 
 
 // ParseTrackQuery reads the track parameters (track, video, audio) of a
 // raw query string. A value that is not a track id (0 to 255, or "all" for
-// track) fails with ErrUnknownTrack; other parameters are ignored.
+// track) fails with ErrUnknownTrack; other parameters, and parts of the
+// query that do not parse, are ignored.
 func ParseTrackQuery(rawQuery string) (TrackRequest, error) {
 	req := TrackRequest{Track: -1, Video: -1, Audio: -1}
 	if rawQuery == "" {
 		return req, nil
 	}
-	q, err := url.ParseQuery(rawQuery)
-	if err != nil {
-		return req, fmt.Errorf("track query: %w: %v", ErrUnknownTrack, err)
-	}
+	// A query a player passes for others (an auth token with a stray "%"
+	// or ";") may not parse as a whole: the parameters that do are read.
+	q, _ := url.ParseQuery(rawQuery)
 	for _, p := range [...]struct {
 		name string
 		dst  *int

@@ -273,6 +273,7 @@ func TestSelectTracks(t *testing.T) {
 	}{
 		{query: "", want: TrackSelection{Single: true}},
 		{query: "token=abc", want: TrackSelection{Single: true}},
+		{query: "token=a%zz;b&track=1", want: TrackSelection{Single: true, Video: 1, Audio: 1}},
 		{query: "track=1", want: TrackSelection{Single: true, Video: 1, Audio: 1}},
 		{query: "track=2", want: TrackSelection{Single: true, Video: 2, Audio: 0}},
 		{query: "video=2&audio=1", want: TrackSelection{Single: true, Video: 2, Audio: 1}},
