@@ -15,7 +15,10 @@ import (
 // as an ordinary single-track tag (legacy for H.264 and AAC, Enhanced RTMP
 // without multitrack for other codecs), at its own timestamp. It joins at a
 // keyframe of its video track. The rewritten frames are built once per
-// frame and track and shared by every reader that selects that track.
+// frame and track and shared by every reader that selects that track. They
+// are copies (the single-track header differs from the multitrack one) held
+// by the frame while it is cached: at most maxTrackViews per frame, and
+// not counted in Config.MemoryBudget, which counts what publishers sent.
 
 // TrackSelection picks the tracks a Reader delivers. The zero value
 // delivers every track unchanged, for readers that understand multitrack
