@@ -56,6 +56,8 @@ type tracksDoc struct {
 	Video *videoDoc  `json:"video"`
 	Audio *audioDoc  `json:"audio"`
 	List  []trackDoc `json:"list"`
+	// KeyframeAlignment compares the keyframes of the video tracks.
+	KeyframeAlignment string `json:"keyframe_alignment"`
 }
 
 // videoDoc is a video track.
@@ -182,6 +184,10 @@ func newStreamDoc(s StreamInfo, now time.Time) streamDoc {
 		}
 	}
 	d.Tracks.List = newTrackDocs(s.Tracks)
+	d.Tracks.KeyframeAlignment = s.KeyframeAlignment
+	if d.Tracks.KeyframeAlignment == "" {
+		d.Tracks.KeyframeAlignment = AlignmentUnknown
+	}
 	if v := s.Video; v != nil {
 		d.Tracks.Video = &videoDoc{
 			Codec: v.Codec, CodecString: v.CodecString, Profile: v.Profile, Level: v.Level,

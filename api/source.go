@@ -60,6 +60,10 @@ type StreamInfo struct {
 	// Tracks lists every track, video then audio, by track id (Enhanced
 	// RTMP multitrack streams have several of a kind).
 	Tracks []Track
+	// KeyframeAlignment tells whether the keyframes of the video tracks
+	// fall on the same timestamps: AlignmentAligned, AlignmentUnaligned or
+	// AlignmentUnknown ("" reads as unknown).
+	KeyframeAlignment string
 	// Bitrate, VideoBitrate and AudioBitrate are measured over the last
 	// seconds, in bits per second.
 	Bitrate, VideoBitrate, AudioBitrate float64

@@ -10,6 +10,19 @@ const (
 	KindAudio = "audio"
 )
 
+// Keyframe alignments of a stream's video tracks (StreamInfo.KeyframeAlignment).
+const (
+	// AlignmentAligned: the video tracks' keyframes fall on the same
+	// timestamps, so renditions can be segmented alike.
+	AlignmentAligned = "aligned"
+	// AlignmentUnaligned: some video track has a keyframe where another
+	// has none.
+	AlignmentUnaligned = "unaligned"
+	// AlignmentUnknown: fewer than two video tracks, or not enough
+	// keyframes seen yet.
+	AlignmentUnknown = "unknown"
+)
+
 // HLS rendition states of a track.
 const (
 	// HLSIncluded: the track is in the MPEG-TS HLS rendition.
@@ -37,9 +50,13 @@ type Track struct {
 	// Width, Height and BitDepth describe the picture (video; 0 when
 	// unknown).
 	Width, Height, BitDepth int
-	// FPS is the frame rate: measured for the default track, signalled in
-	// the bitstream for others (0 when unknown).
+	// FPS is the frame rate: measured on the track's frames, or
+	// signalled in the bitstream until measured (0 when unknown).
 	FPS float64
+	// Bitrate is the track's measured bit rate over the last seconds, in
+	// bits per second; PeakBitrate the highest rate of one second in that
+	// window (what HLS calls AVERAGE-BANDWIDTH and BANDWIDTH).
+	Bitrate, PeakBitrate float64
 	// HDR is "PQ" or "HLG" for HDR video, from the colorInfo metadata.
 	HDR string
 	// SampleRate (Hz) and Channels describe audio.
@@ -62,6 +79,8 @@ type trackDoc struct {
 	Height      int     `json:"height"`
 	BitDepth    int     `json:"bit_depth"`
 	FPS         float64 `json:"fps"`
+	BitrateBPS  int64   `json:"bitrate_bps"`
+	PeakBPS     int64   `json:"peak_bitrate_bps"`
 	HDR         string  `json:"hdr"`
 	SampleRate  int     `json:"sample_rate"`
 	Channels    int     `json:"channels"`
@@ -80,7 +99,7 @@ func newTrackDocs(ts []Track) []trackDoc {
 		out = append(out, trackDoc{
 			ID: t.ID, Kind: t.Kind, Codec: t.Codec, FourCC: t.FourCC, CodecString: t.CodecString,
 			Profile: t.Profile, Level: t.Level, Width: t.Width, Height: t.Height, BitDepth: t.BitDepth,
-			FPS: round2(t.FPS), HDR: t.HDR, SampleRate: t.SampleRate, Channels: t.Channels,
+			FPS: round2(t.FPS), BitrateBPS: bps(t.Bitrate), PeakBPS: bps(t.PeakBitrate), HDR: t.HDR, SampleRate: t.SampleRate, Channels: t.Channels,
 			HLS: hls, HLSReason: t.HLSReason,
 		})
 	}

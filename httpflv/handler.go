@@ -114,11 +114,29 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.log.Debug("viewer refused", "session", req.SessionID, "stream", key.String(), "remote", r.RemoteAddr, "reason", err)
 		return
 	}
-	if protocol == ProtocolWS {
-		h.serveWS(w, r, s, req)
+	tracks, err := selectTracks(s, r.URL.RawQuery)
+	if err != nil {
+		mediahttp.Error(w, http.StatusNotFound, err.Error())
 		return
 	}
-	h.serveFLV(w, r, s, req)
+	if protocol == ProtocolWS {
+		h.serveWS(w, r, s, req, tracks)
+		return
+	}
+	h.serveFLV(w, r, s, req, tracks)
+}
+
+// selectTracks returns the tracks a viewer gets of a multitrack stream: one
+// video and one audio track, the default ones or those its query names
+// (?track=N, ?video=N&audio=M), rewritten as single-track tags that every
+// FLV player reads. It fails with stream.ErrUnknownTrack for a track the
+// stream does not have.
+func selectTracks(s *stream.Stream, rawQuery string) (stream.TrackSelection, error) {
+	want, err := stream.ParseTrackQuery(rawQuery)
+	if err != nil {
+		return stream.TrackSelection{}, fmt.Errorf("stream %s: %w", s.Key(), err)
+	}
+	return s.SelectTracks(want)
 }
 
 // BytesSent counts the bytes sent to viewers, those that left included.
@@ -143,9 +161,9 @@ func setFLVHeaders(h http.Header) {
 	h.Set("X-Content-Type-Options", "nosniff")
 }
 
-// open creates and registers the session of a viewer of s. It fails with
-// ErrShutdown after Close. The caller must call h.finish.
-func (h *Handler) open(ctx context.Context, req stream.AccessRequest, s *stream.Stream) (*session, context.Context, error) {
+// open creates and registers the session of a viewer of the tracks of s.
+// It fails with ErrShutdown after Close. The caller must call h.finish.
+func (h *Handler) open(ctx context.Context, req stream.AccessRequest, s *stream.Stream, tracks stream.TrackSelection) (*session, context.Context, error) {
 	id := req.SessionID
 	sess := &session{id: id, protocol: req.Protocol, remote: req.RemoteAddr, key: s.Key(), start: time.Now(), req: req}
 	ctx, sess.cancel = context.WithCancelCause(ctx)
@@ -155,7 +173,7 @@ func (h *Handler) open(ctx context.Context, req stream.AccessRequest, s *stream.
 		sess.cancel(ErrShutdown)
 		return nil, nil, ErrShutdown
 	}
-	sess.reader = s.NewReader(stream.ReaderInfo{ID: id, Protocol: req.Protocol, RemoteAddr: req.RemoteAddr})
+	sess.reader = s.NewReader(stream.ReaderInfo{ID: id, Protocol: req.Protocol, RemoteAddr: req.RemoteAddr, Tracks: tracks})
 	h.sessions[id] = sess
 	h.wg.Add(1)
 	h.mu.Unlock()
@@ -206,8 +224,8 @@ func endReason(ctx context.Context, err error) error {
 	return err
 }
 
-// serveFLV streams s to an HTTP-FLV viewer.
-func (h *Handler) serveFLV(w http.ResponseWriter, r *http.Request, s *stream.Stream, req stream.AccessRequest) {
+// serveFLV streams the tracks of s to an HTTP-FLV viewer.
+func (h *Handler) serveFLV(w http.ResponseWriter, r *http.Request, s *stream.Stream, req stream.AccessRequest, tracks stream.TrackSelection) {
 	setFLVHeaders(w.Header())
 	if r.Method == http.MethodHead {
 		w.WriteHeader(http.StatusOK)
@@ -221,13 +239,13 @@ func (h *Handler) serveFLV(w http.ResponseWriter, r *http.Request, s *stream.Str
 	if takeover {
 		parent = context.WithoutCancel(parent)
 	}
-	sess, ctx, err := h.open(parent, req, s)
+	sess, ctx, err := h.open(parent, req, s, tracks)
 	if err != nil {
 		mediahttp.Error(w, http.StatusServiceUnavailable, "server shutting down")
 		return
 	}
 	log := h.log.With("session", sess.id, "stream", sess.key.String(), "remote", sess.remote)
-	log.Info("viewer joined", "protocol", ProtocolFLV)
+	log.Info("viewer joined", "protocol", ProtocolFLV, "tracks", tracks.String())
 	// Send the response header at once: the player sees the stream start
 	// even while the FLV header waits for the stream's tracks to be known.
 	done := func(err error) {

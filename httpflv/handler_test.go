@@ -29,6 +29,9 @@ func TestRequestErrors(t *testing.T) {
 		{"no app", "GET", "/test.flv", http.StatusNotFound, "no stream at this path"},
 		{"bad name", "GET", "/live/te%20st.flv", http.StatusNotFound, "no stream at this path"},
 		{"method", "POST", "/live/test.flv", http.StatusMethodNotAllowed, "method POST not allowed"},
+		{"unknown track", "GET", "/live/test.flv?track=3", http.StatusNotFound, "track 3 of live/test: stream: unknown track"},
+		{"unknown video track", "GET", "/live/test.flv?video=1", http.StatusNotFound, "video track 1 of live/test: stream: unknown track"},
+		{"track not a number", "GET", "/live/test.flv?audio=x", http.StatusNotFound, "unknown track"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req, err := http.NewRequest(tc.method, f.url(tc.path), nil)

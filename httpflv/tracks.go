@@ -19,10 +19,13 @@ type trackSet struct {
 	metaVideo    bool // onMetaData announces a video track
 }
 
-// addHeaders records the stream's current header set.
-func (t *trackSet) addHeaders(h stream.Headers) {
+// addHeaders records the stream's current header set: the configuration
+// of the tracks the viewer gets (sel) of a multitrack stream.
+func (t *trackSet) addHeaders(h stream.Headers, sel stream.TrackSelection) {
 	for _, f := range h.All() {
-		t.add(f)
+		if sel.Selects(f) {
+			t.add(f)
+		}
 	}
 }
 

@@ -53,9 +53,34 @@ func TestTrackSet(t *testing.T) {
 	}
 	t.Run("stream headers", func(t *testing.T) {
 		var ts trackSet
-		ts.addHeaders(stream.Headers{Metadata: meta(true, false), Audio: ah})
+		ts.addHeaders(stream.Headers{Metadata: meta(true, false), Audio: ah}, stream.TrackSelection{})
 		if !ts.ready() || ts.header() != (flv.Header{HasAudio: true}) {
 			t.Fatalf("ready %v, header %+v", ts.ready(), ts.header())
+		}
+	})
+	// A multitrack stream whose only audio is track 1: a viewer of the
+	// default tracks is told of video alone, one of audio track 1 of both.
+	t.Run("selected tracks", func(t *testing.T) {
+		p, err := flv.AppendAudioTag(nil, flv.AudioTagHeader{SoundFormat: flv.SoundFormatExHeader, Enhanced: true,
+			Codec: flv.FourCCAAC, PacketType: flv.PacketSequenceStart, Multitrack: true,
+			Tracks: []flv.Track{{ID: 1, Codec: flv.FourCCAAC, Data: []byte{0x11, 0x90}}}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := stream.Headers{Video: vh, Tracks: []*stream.Frame{mustFrame(t, flv.TagAudio, 0, p)}}
+		for _, c := range []struct {
+			sel  stream.TrackSelection
+			want flv.Header
+		}{
+			{stream.DefaultTracks(), flv.Header{HasVideo: true}},
+			{stream.TrackSelection{Single: true, Audio: 1}, av},
+			{stream.TrackSelection{}, av},
+		} {
+			var ts trackSet
+			ts.addHeaders(h, c.sel)
+			if ts.header() != c.want {
+				t.Errorf("%v: header %+v, want %+v", c.sel, ts.header(), c.want)
+			}
 		}
 	})
 }

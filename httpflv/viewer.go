@@ -178,7 +178,7 @@ func appendTags(bufs [][]byte, frames []*stream.Frame) ([][]byte, int) {
 // headerWait for frames that tell.
 func (v *viewer) start(ctx context.Context) error {
 	var tracks trackSet
-	tracks.addHeaders(v.r.Stream().Headers())
+	tracks.addHeaders(v.r.Stream().Headers(), v.r.Info().Tracks)
 	var pending []*stream.Frame
 	var ended error
 	deadline := time.Now().Add(v.headerWait)
@@ -186,7 +186,7 @@ func (v *viewer) start(ctx context.Context) error {
 		n, err := v.readUntil(ctx, deadline)
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			// Settle the flags with what is known by now.
-			tracks.addHeaders(v.r.Stream().Headers())
+			tracks.addHeaders(v.r.Stream().Headers(), v.r.Info().Tracks)
 			break
 		}
 		if errors.Is(err, io.EOF) {

@@ -41,10 +41,10 @@ func wsHandshakeError(w http.ResponseWriter, _ *http.Request, status int, reason
 // and a pinger; both are stopped and waited for before the session ends.
 // Every frame goes out through one connWriter, so control frames never
 // come between the parts of a message.
-func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request, s *stream.Stream, req stream.AccessRequest) {
+func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request, s *stream.Stream, req stream.AccessRequest, tracks stream.TrackSelection) {
 	// The connection outlives the request: its session must not end with
 	// the request's context.
-	sess, ctx, err := h.open(context.WithoutCancel(r.Context()), req, s)
+	sess, ctx, err := h.open(context.WithoutCancel(r.Context()), req, s, tracks)
 	if err != nil {
 		mediahttp.Error(w, http.StatusServiceUnavailable, "server shutting down")
 		return
@@ -56,7 +56,7 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request, s *stream.Stre
 		h.finish(sess, log, fmt.Errorf("websocket handshake: %w", err))
 		return
 	}
-	log.Info("viewer joined", "protocol", ProtocolWS)
+	log.Info("viewer joined", "protocol", ProtocolWS, "tracks", tracks.String())
 	netConn := conn.NetConn()
 	out := newConnWriter(netConn, sess, h.cfg.WriteTimeout, framingWebSocket)
 	sess.mu.Lock()

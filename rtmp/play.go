@@ -36,6 +36,8 @@ type playSession struct {
 	noAudio atomic.Bool
 	noVideo atomic.Bool
 	done    atomic.Bool // the stream ended and the player was told
+	// tracks are the tracks the player gets of a multitrack stream.
+	tracks stream.TrackSelection
 
 	req      stream.AccessRequest // what the player was let in for
 	started  time.Time
@@ -82,6 +84,10 @@ func (c *ServerConn) onPlay(ctx context.Context, streamID uint32, cmd Command) e
 		return c.refuse(ctx, streamID, codePlayStreamNotFound, fmt.Sprintf("Stream %s is not live.", key),
 			fmt.Errorf("play %s: %w", key, stream.ErrStreamNotFound))
 	}
+	tracks, err := c.playTracks(st, query)
+	if err != nil {
+		return c.refuse(ctx, streamID, codePlayStreamNotFound, fmt.Sprintf("Stream %s has no such track (%s).", key, query), err)
+	}
 	c.log = c.connLog.With("stream", key.String())
 	if err := c.writeControl(chunk.TypeUserControl,
 		chunk.AppendUserControl(nil, chunk.UserControl{Type: chunk.EventStreamBegin, Value: streamID})); err != nil {
@@ -99,7 +105,7 @@ func (c *ServerConn) onPlay(ctx context.Context, streamID uint32, cmd Command) e
 		return err
 	}
 	c.play = &playSession{c: c, st: st, streamID: streamID, started: time.Now(), bytesBefore: c.stats.bytesOut.Load(),
-		req: c.accessRequest(stream.ActionPlay, key, query)}
+		req: c.accessRequest(stream.ActionPlay, key, query), tracks: tracks}
 	if c.conn != nil {
 		// As for HTTP-FLV viewers: a slow player's backlog stays in the
 		// stream's ring, where the lag bound sees it, not in the kernel.
@@ -108,8 +114,29 @@ func (c *ServerConn) onPlay(ctx context.Context, streamID uint32, cmd Command) e
 	c.stats.role.Store(RolePlayer)
 	c.stats.stream.Store(key.String())
 	c.play.start(ctx)
-	c.log.Info("viewer joined", "protocol", "rtmp")
+	c.log.Info("viewer joined", "protocol", "rtmp", "tracks", tracks.String())
 	return nil
+}
+
+// playTracks returns the tracks a player gets of a multitrack stream: all
+// of them, unchanged, for an Enhanced RTMP player that declared multitrack
+// support (capsEx) and named no track; otherwise one video and one audio
+// track, the default ones or those the query of its stream name names
+// (name?track=N, name?video=N&audio=M), as single-track messages. It fails
+// with stream.ErrUnknownTrack for a track the stream does not have.
+func (c *ServerConn) playTracks(st *stream.Stream, query string) (stream.TrackSelection, error) {
+	want, err := stream.ParseTrackQuery(query)
+	if err != nil {
+		return stream.TrackSelection{}, fmt.Errorf("play %s: %w", st.Key(), err)
+	}
+	if !want.Given() && c.Caps().CapsEx&CapsExMultitrack != 0 {
+		return stream.TrackSelection{}, nil
+	}
+	sel, err := st.SelectTracks(want)
+	if err != nil {
+		return sel, fmt.Errorf("play: %w", err)
+	}
+	return sel, nil
 }
 
 // writeData sends an AMF0 data message on a message stream.
@@ -144,7 +171,8 @@ func (p *playSession) start(ctx context.Context) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ctx, p.cancel = context.WithCancel(ctx)
-	p.reader = p.st.NewReader(stream.ReaderInfo{ID: p.c.id, Protocol: stream.ProtocolRTMP, RemoteAddr: p.c.remote})
+	p.reader = p.st.NewReader(stream.ReaderInfo{ID: p.c.id, Protocol: stream.ProtocolRTMP, RemoteAddr: p.c.remote,
+		Tracks: p.tracks})
 	p.paused = false
 	key := chunkKey{chunkSize: p.c.cfg.ChunkSize, streamID: p.streamID}
 	p.encKey = key

@@ -17,4 +17,9 @@
 // reader back to its consumer when its sink cannot take more. Config.AudioHold
 // lets audio wait for the next video frame, so a viewer gets both in one
 // write.
+//
+// An Enhanced RTMP multitrack stream carries several video and audio tracks
+// (renditions). A Reader with a TrackSelection delivers one video and one
+// audio track, rewritten as single-track tags for players that know nothing
+// of multitrack; Stream.Renditions describes and measures every track.
 package stream

@@ -33,4 +33,8 @@ var (
 	// (Config.MaxStreams, MaxStreamsPerIP, MaxIngestBitrate,
 	// MemoryBudget).
 	ErrOverBudget = errors.New("stream: over budget")
+	// ErrUnknownTrack is returned by ParseTrackQuery and
+	// Stream.SelectTracks for a track a player asked for that the stream
+	// does not have (or a track parameter that is not a track id).
+	ErrUnknownTrack = errors.New("stream: unknown track")
 )

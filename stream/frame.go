@@ -53,6 +53,13 @@ type Frame struct {
 
 	// seqEnd marks a video/audio sequence end packet.
 	seqEnd bool
+	// codedKey marks a video message of coded frames whose frame type is
+	// key or generated key, whatever tracks it carries (Keyframe is for the
+	// default track only).
+	codedKey bool
+	// moreTracks lists the ids of a multitrack message's tracks after the
+	// first (nil for a message of one track).
+	moreTracks []uint8
 	// gen is the generation of the publisher that wrote the frame (see
 	// Generation).
 	gen uint32
@@ -66,6 +73,9 @@ type Frame struct {
 	encMu   sync.Mutex
 	enc0    encoding   // the first cached serialisation (usually the only one)
 	encMore []encoding // further ones, up to maxEncodings in total
+	// views caches the single-track forms of a multitrack message (see
+	// TrackSelection), guarded by encMu.
+	views []trackView
 }
 
 // encoding is one cached serialisation of a Frame.
@@ -115,6 +125,8 @@ func (f *Frame) withTime(ts uint32) *Frame {
 		Track:           f.Track,
 		Payload:         f.Payload,
 		seqEnd:          f.seqEnd,
+		codedKey:        f.codedKey,
+		moreTracks:      f.moreTracks,
 		gen:             f.gen,
 	}
 }

@@ -19,6 +19,9 @@ type ReaderInfo struct {
 	Protocol Protocol
 	// RemoteAddr is the viewer's network address (empty for internal readers).
 	RemoteAddr string
+	// Tracks selects the tracks of a multitrack stream the reader
+	// delivers; the zero value delivers every track unchanged.
+	Tracks TrackSelection
 }
 
 // ReaderStats are a reader's counters.
@@ -72,10 +75,10 @@ type Reader struct {
 }
 
 // NewReader attaches a reader to s, positioned at the newest cached
-// keyframe (for a stream without video so far: at the newest frame; when no
-// keyframe is cached: at the next one to arrive). Its first Read delivers the
-// header set in effect there, then the cached GOP, then live frames. The
-// caller must Close it.
+// keyframe of the video track it selects (info.Tracks; for a stream without
+// video so far: at the newest frame; when no keyframe is cached: at the
+// next one to arrive). Its first Read delivers the header set in effect
+// there, then the cached GOP, then live frames. The caller must Close it.
 func (s *Stream) NewReader(info ReaderInfo) *Reader {
 	r := &Reader{
 		s:       s,
@@ -171,12 +174,16 @@ func (r *Reader) fill(dst []*Frame) (n int, size uint64, wake <-chan struct{}, e
 	if r.seeking {
 		r.seek()
 	}
+	sel := r.info.Tracks
 	for n < len(dst) && r.pendI < r.pendN {
 		h := r.pend[r.pendI]
 		r.pend[r.pendI] = pendingHeader{}
 		r.pendI++
 		r.sent.set(h.orig.slot(), h.orig)
-		f := h.out
+		f := sel.apply(h.out)
+		if f == nil {
+			continue // a configuration of a track the reader does not take
+		}
 		dst[n] = f
 		n++
 		size += uint64(len(f.Payload))
@@ -194,8 +201,14 @@ func (r *Reader) fill(dst []*Frame) (n int, size uint64, wake <-chan struct{}, e
 					continue // already delivered as part of a header set
 				}
 				r.sent.set(k, f)
+				if f = sel.apply(f); f == nil {
+					continue
+				}
 			} else {
 				r.nextMedia++
+				if f = sel.apply(f); f == nil {
+					continue // a track the reader does not take
+				}
 				if f.Type == flv.TagVideo && !r.videoSync {
 					if !f.Keyframe {
 						continue // no video before a keyframe
@@ -230,8 +243,23 @@ func (r *Reader) behind() bool {
 		return true
 	}
 	limit := s.cfg.MaxReaderLagBytes
-	return limit > 0 && r.next < s.tail && s.totalBytes-r.nextOffset > uint64(limit) &&
-		s.keyInRing() && s.lastKey > r.next
+	if limit <= 0 || r.next >= s.tail || s.totalBytes-r.nextOffset <= uint64(limit) {
+		return false
+	}
+	key, ok := r.newestKey()
+	return ok && key > r.next
+}
+
+// newestKey returns the sequence number of the newest cached keyframe of
+// the reader's video track, and whether there is one. s.mu must be held.
+func (r *Reader) newestKey() (uint64, bool) {
+	s := r.s
+	sel := r.info.Tracks
+	if !sel.Single || sel.Video == 0 {
+		return s.lastKey, s.keyInRing()
+	}
+	seq, ok := s.trackKeys[sel.Video]
+	return seq, ok && seq >= s.head
 }
 
 // seek moves the cursor to the newest random access point at or after it:
@@ -246,9 +274,10 @@ func (r *Reader) seek() {
 	clear(r.pend[:])
 	r.pendN, r.pendI = 0, 0
 	var target uint64
+	key, keyCached := r.newestKey()
 	switch {
-	case s.hasVideo && s.keyInRing() && s.lastKey >= r.next:
-		target = s.lastKey
+	case s.hasVideo && keyCached && key >= r.next:
+		target = key
 	case s.hasVideo:
 		r.skipTo(s.tail, s.mediaCount, s.totalBytes)
 		return

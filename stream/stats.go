@@ -83,6 +83,10 @@ type meter struct {
 	buckets                               [bucketCount]bucket
 	firstSec, latestSec                   uint32
 	started                               bool
+	// tracks measures each video and audio track (renditions.go);
+	// overflow takes the frames of tracks past maxMeteredTracks.
+	tracks   []trackMeter
+	overflow trackMeter
 }
 
 // track maps a tag type to a meter track index.
@@ -137,6 +141,7 @@ func (m *meter) record(f *Frame) {
 		case sec > m.latestSec:
 			m.latestSec = sec
 		}
+		m.recordTrack(f, sec, size)
 	} else if !m.started || sec > m.latestSec || sec+bucketCount <= m.latestSec {
 		return // headers and script data outside the window are not measured
 	}
@@ -169,16 +174,12 @@ func (m *meter) snapshot(st *Stats, now time.Time) {
 	st.LastTimestamp = m.lastTime
 	st.LastFrameAt = m.lastAt
 	st.KeyframeInterval = time.Duration(m.keyInterval) * time.Millisecond
-	if !m.started || now.Sub(m.lastAt) > rateStale {
-		return
-	}
-	// Average over the complete seconds before the latest one.
-	span := min(uint32(rateWindow), m.latestSec-m.firstSec)
-	if span == 0 {
+	from, to, d := m.window(now)
+	if d == 0 {
 		return
 	}
 	var frames, vb, ab, ob uint64
-	for sec := m.latestSec - span; sec < m.latestSec; sec++ {
+	for sec := from; sec < to; sec++ {
 		b := &m.buckets[sec&bucketMask]
 		if !b.valid || b.sec != sec {
 			continue
@@ -188,11 +189,21 @@ func (m *meter) snapshot(st *Stats, now time.Time) {
 		ab += b.audioBytes
 		ob += b.otherBytes
 	}
-	d := float64(span)
 	st.VideoFPS = float64(frames) / d
 	st.VideoBitrate = float64(vb*8) / d
 	st.AudioBitrate = float64(ab*8) / d
 	st.Bitrate = float64((vb+ab+ob)*8) / d
+}
+
+// window returns the seconds rates are averaged over: the complete
+// seconds [from, to) before the latest one, span of them; span is 0 when
+// there is nothing to measure (no media yet, or none for rateStale).
+func (m *meter) window(now time.Time) (from, to uint32, span float64) {
+	if !m.started || now.Sub(m.lastAt) > rateStale {
+		return 0, 0, 0
+	}
+	n := min(uint32(rateWindow), m.latestSec-m.firstSec)
+	return m.latestSec - n, m.latestSec, float64(n)
 }
 
 // Stats returns a snapshot of the stream's counters.

@@ -121,6 +121,10 @@ type Stream struct {
 	hasVideo   bool
 	seqEnded   map[headerSlot]bool // true: a sequence end passed, the next header is not a duplicate
 	ended      bool
+	// trackKeys holds the sequence number of the newest keyframe of each
+	// video track other than the default one (lastKey), for readers that
+	// select such a track (TrackSelection).
+	trackKeys map[uint8]uint64
 	// wake is closed (and replaced) to wake every waiting reader at once.
 	wake chan struct{}
 	// waiters is set by a reader about to wait on wake, so the publisher only
@@ -263,6 +267,9 @@ func (s *Stream) append(f *Frame, now time.Time) bool {
 		if f.Keyframe {
 			s.lastKey, s.hasKey = seq, true
 		}
+		if f.codedKey && f.Multitrack {
+			s.noteTrackKeys(f, seq)
+		}
 	}
 	for s.cached > s.cfg.GOPCacheBytes && s.tail-s.head > 1 {
 		s.trimOldest()
@@ -273,6 +280,23 @@ func (s *Stream) append(f *Frame, now time.Time) bool {
 	}
 	s.mu.Unlock()
 	return true
+}
+
+// noteTrackKeys records the multitrack key frame f at seq as the newest
+// keyframe of each track other than the default one it carries. s.mu must
+// be held exclusively.
+func (s *Stream) noteTrackKeys(f *Frame, seq uint64) {
+	if s.trackKeys == nil {
+		s.trackKeys = make(map[uint8]uint64)
+	}
+	if f.Track != 0 {
+		s.trackKeys[f.Track] = seq
+	}
+	for _, id := range f.moreTracks {
+		if id != 0 {
+			s.trackKeys[id] = seq
+		}
+	}
 }
 
 // holdAudio decides whether the audio frame f may wait for the next video

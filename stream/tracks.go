@@ -80,9 +80,7 @@ func (f *Frame) classifyVideo(h flv.VideoTagHeader) {
 	f.CompositionTime = h.CompositionTime
 	f.Packet = h.PacketType
 	f.Multitrack = h.Multitrack
-	if h.Multitrack && len(h.Tracks) > 0 {
-		f.Track = h.Tracks[0].ID
-	}
+	f.noteTracks(h.Multitrack, h.Tracks)
 	if h.IsCommand() {
 		return
 	}
@@ -90,7 +88,8 @@ func (f *Frame) classifyVideo(h flv.VideoTagHeader) {
 	case flv.PacketSequenceStart, flv.PacketMetadata:
 		f.Header = true
 	case flv.PacketCodedFrames, flv.PacketCodedFramesX:
-		f.Keyframe = h.Keyframe() && carriesDefaultTrack(h.Multitrack, h.Tracks)
+		f.codedKey = h.Keyframe()
+		f.Keyframe = f.codedKey && carriesDefaultTrack(h.Multitrack, h.Tracks)
 	case flv.PacketSequenceEnd:
 		f.seqEnd = true
 	}
@@ -101,14 +100,44 @@ func (f *Frame) classifyAudio(h flv.AudioTagHeader) {
 	f.Codec = h.Codec
 	f.Packet = h.PacketType
 	f.Multitrack = h.Multitrack
-	if h.Multitrack && len(h.Tracks) > 0 {
-		f.Track = h.Tracks[0].ID
-	}
+	f.noteTracks(h.Multitrack, h.Tracks)
 	switch h.PacketType {
 	case flv.PacketSequenceStart, flv.PacketMultichannelConfig:
 		f.Header = true
 	case flv.PacketSequenceEnd:
 		f.seqEnd = true
+	}
+}
+
+// noteTracks records the track ids of a multitrack message: the first in
+// Track, the others in moreTracks.
+func (f *Frame) noteTracks(multitrack bool, tracks []flv.Track) {
+	if !multitrack || len(tracks) == 0 {
+		return
+	}
+	f.Track = tracks[0].ID
+	if len(tracks) > 1 {
+		f.moreTracks = make([]uint8, len(tracks)-1)
+		for i, t := range tracks[1:] {
+			f.moreTracks[i] = t.ID
+		}
+	}
+}
+
+// carries reports whether f carries track id: a single-track message
+// carries the default track (0) only.
+func (f *Frame) carries(id uint8) bool {
+	if !f.Multitrack {
+		return id == 0
+	}
+	return f.Track == id || slices.Contains(f.moreTracks, id)
+}
+
+// trackIDs calls fn with the id of every track f carries.
+func (f *Frame) trackIDs(fn func(uint8)) {
+	fn(f.Track)
+	for _, id := range f.moreTracks {
+		fn(id)
 	}
 }
 

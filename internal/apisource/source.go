@@ -102,6 +102,12 @@ func (s *Source) describe(st *stream.Stream) api.StreamInfo {
 		stats.Bitrate, stats.VideoBitrate, stats.AudioBitrate, stats.VideoFPS = 0, 0, 0, 0
 	}
 	tr := describeTracks(st.Headers(), stats)
+	alignment := api.AlignmentUnknown
+	if state == api.StateLive {
+		rs := st.Renditions()
+		applyRenditions(tr.list, rs)
+		alignment = alignmentName(rs.KeyframeAlignment)
+	}
 	encoder := tr.encoder
 	if encoder == "" {
 		encoder = info.Encoder
@@ -112,7 +118,7 @@ func (s *Source) describe(st *stream.Stream) api.StreamInfo {
 			SessionID: info.ID, Protocol: info.Protocol.APIName(), RemoteAddr: info.RemoteAddr,
 			Encoder: encoder, StartTime: st.StartTime(),
 		},
-		Video: tr.video, Audio: tr.audio, Tracks: tr.list,
+		Video: tr.video, Audio: tr.audio, Tracks: tr.list, KeyframeAlignment: alignment,
 		Bitrate: stats.Bitrate, VideoBitrate: stats.VideoBitrate, AudioBitrate: stats.AudioBitrate,
 		BytesIn: stats.BytesIn, FramesIn: stats.FramesIn,
 		KeyframeInterval: stats.KeyframeInterval,

@@ -250,3 +250,35 @@ func avcLevel(level uint8) string {
 	}
 	return strconv.Itoa(int(level)/10) + "." + strconv.Itoa(int(level)%10)
 }
+
+// applyRenditions adds what was measured on each track (bit rates, and the
+// frame rate of video tracks) to the API's track list.
+func applyRenditions(list []api.Track, rs stream.Renditions) {
+	for i := range list {
+		t := &list[i]
+		rends := rs.Audio
+		if t.Kind == api.KindVideo {
+			rends = rs.Video
+		}
+		for _, r := range rends {
+			if int(r.Track) != t.ID {
+				continue
+			}
+			t.Bitrate, t.PeakBitrate = r.Bitrate, r.PeakBitrate
+			if t.Kind == api.KindVideo && r.FPS > 0 {
+				t.FPS = r.FPS
+			}
+		}
+	}
+}
+
+// alignmentName is the API's name of a keyframe alignment.
+func alignmentName(a stream.KeyframeAlignment) string {
+	switch a {
+	case stream.AlignmentAligned:
+		return api.AlignmentAligned
+	case stream.AlignmentUnaligned:
+		return api.AlignmentUnaligned
+	}
+	return api.AlignmentUnknown
+}

@@ -100,3 +100,36 @@ func TestHLSStatus(t *testing.T) {
 		t.Fatalf("got %+v", list)
 	}
 }
+
+// TestApplyRenditions: each listed track gets the rates measured on its
+// own frames, matched by kind and id; a video track's measured frame rate
+// replaces the signalled one; the alignment keeps its name.
+func TestApplyRenditions(t *testing.T) {
+	list := []api.Track{
+		{ID: 0, Kind: api.KindVideo, FPS: 30},
+		{ID: 1, Kind: api.KindVideo, FPS: 30},
+		{ID: 2, Kind: api.KindVideo, FPS: 30},
+		{ID: 1, Kind: api.KindAudio},
+	}
+	rs := stream.Renditions{
+		Video: []stream.Rendition{{Track: 0, FPS: 25, Bitrate: 3e6, PeakBitrate: 4e6}, {Track: 1, FPS: 25, Bitrate: 1e6, PeakBitrate: 2e6}},
+		Audio: []stream.Rendition{{Track: 0, Bitrate: 1}, {Track: 1, Bitrate: 128e3, PeakBitrate: 130e3}},
+	}
+	applyRenditions(list, rs)
+	want := []api.Track{
+		{ID: 0, Kind: api.KindVideo, FPS: 25, Bitrate: 3e6, PeakBitrate: 4e6},
+		{ID: 1, Kind: api.KindVideo, FPS: 25, Bitrate: 1e6, PeakBitrate: 2e6},
+		{ID: 2, Kind: api.KindVideo, FPS: 30},
+		{ID: 1, Kind: api.KindAudio, Bitrate: 128e3, PeakBitrate: 130e3},
+	}
+	if !reflect.DeepEqual(list, want) {
+		t.Errorf("tracks\n got %+v\nwant %+v", list, want)
+	}
+	for a, name := range map[stream.KeyframeAlignment]string{
+		stream.AlignmentAligned: "aligned", stream.AlignmentUnaligned: "unaligned", stream.AlignmentUnknown: "unknown",
+	} {
+		if got := alignmentName(a); got != name {
+			t.Errorf("alignment %v named %q, want %q", a, got, name)
+		}
+	}
+}

@@ -140,9 +140,10 @@ func dial(t *testing.T, srv *server.Server, name string, caps rtmp.EnhancedCaps)
 }
 
 // TestMultitrackKeepsBothVideoTracksInHTTPFLV: a stream with two video
-// tracks reaches an HTTP-FLV viewer with both: each track's sequence start
-// (the late viewer gets them from the header set) and coded frames of
-// both, unchanged. The API lists both tracks.
+// tracks reaches an HTTP-FLV viewer that asks for every track
+// (?track=all) with both: each track's sequence start (the late viewer
+// gets them from the header set) and coded frames of both, unchanged. The
+// API lists both tracks.
 func TestMultitrackKeepsBothVideoTracksInHTTPFLV(t *testing.T) {
 	srv := servertest.Start(t, nil)
 	file := multitrackFile(t, 3)
@@ -153,7 +154,7 @@ func TestMultitrackKeepsBothVideoTracksInHTTPFLV(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+srv.HTTPAddr()+"/live/mt.flv", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+srv.HTTPAddr()+"/live/mt.flv?track=all", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,6 +102,49 @@ func EncodeClip(t testing.TB, dir string, c Clip) string {
 	return out
 }
 
+// Rendition is one video stream of a clip encoded by EncodeRenditions.
+type Rendition struct {
+	Width, Height int
+}
+
+// EncodeRenditions writes an MP4 file under dir with one H.264 video
+// stream per rendition, all scaled from one source at 25 fps with a
+// keyframe every second on the same frames (aligned, as OBS and encoders
+// with a shared GOP structure send them), and AAC audio. Published with
+// PublishEnhanced, FFmpeg 8's flv muxer sends it as an Enhanced RTMP
+// multitrack stream: the first video stream as track 0 (legacy AVC), the
+// others as tracks 1, 2 … (multitrack avc1).
+func EncodeRenditions(t testing.TB, dir string, d time.Duration, rs ...Rendition) string {
+	t.Helper()
+	if len(rs) == 0 {
+		t.Fatal("EncodeRenditions: no rendition")
+	}
+	graph := fmt.Sprintf("testsrc2=size=%dx%d:rate=25,split=%d", rs[0].Width, rs[0].Height, len(rs))
+	for i := range rs {
+		graph += fmt.Sprintf("[s%d]", i)
+	}
+	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-filter_complex", graph}
+	for i, r := range rs {
+		args[len(args)-1] += fmt.Sprintf(";[s%d]scale=%d:%d[v%d]", i, r.Width, r.Height, i)
+	}
+	args = append(args, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000")
+	for i := range rs {
+		args = append(args, "-map", fmt.Sprintf("[v%d]", i))
+	}
+	args = append(args, "-map", "0:a", "-t", strconv.FormatFloat(d.Seconds(), 'f', 3, 64), "-pix_fmt", "yuv420p",
+		"-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0",
+		"-c:a", "aac", "-b:a", "64k", "-ac", "2")
+	out := filepath.Join(dir, "renditions.mp4")
+	args = append(args, out)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, Tool(t, "ffmpeg"), args...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("encode renditions: %v\n%s", err, b)
+	}
+	return out
+}
+
 // PublishEnhanced starts the Enhanced RTMP peer publishing file to url (an
 // rtmp:// URL) in real time with FFmpeg 8's flv muxer, which writes
 // Enhanced RTMP for HEVC and AV1. It stops when the file ends or the test
