@@ -86,6 +86,9 @@ func (m *Manager) feed(ctx context.Context, st *streamState, f *feeder, prev *fe
 			}
 			m.emitOutput(st, out, nil, log)
 		}
+		if n > 0 {
+			m.noteRenditions(st, f.src) // renditions.go
+		}
 		if ss := seg.Stats(); ss.Video != shown.Video || ss.Audio != shown.Audio {
 			// A track was included or left out: the API tells before the first
 			// segment (there may never be one).
