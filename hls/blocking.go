@@ -169,6 +169,9 @@ func (m *Manager) serveMediaPlaylist(w http.ResponseWriter, r *http.Request, key
 		case freed || !live && body == nil:
 			mediahttp.Error(w, http.StatusNotFound, "stream not found")
 			return
+		case m.leftGroup(key):
+			mediahttp.Error(w, http.StatusNotFound, "stream not live: it left its group")
+			return
 		}
 		if !st.wait(changed, timer.C, r.Context().Done()) {
 			m.answerNotYet(w, st, body != nil && dir.block)

@@ -24,6 +24,10 @@ func (m *Manager) serveVariantPlaylist(w http.ResponseWriter, r *http.Request, k
 	if m.hub == nil {
 		return false
 	}
+	if m.leftGroup(key) {
+		mediahttp.Error(w, http.StatusNotFound, "stream not live: it left its group")
+		return true
+	}
 	if base, id, ok := parseRenditionKey(key); ok {
 		if s, live := m.hub.Lookup(key); live && !s.Ended() {
 			return false // a stream published under that very name
@@ -136,4 +140,16 @@ func (st *streamState) lastPosition() (msn uint64, part int, ok bool) {
 	}
 	last := win[len(win)-1]
 	return last.seq, len(last.parts) - 1, true
+}
+
+// leftGroup reports whether key is a group member whose publisher is
+// gone or away: its media playlist is 404 until one comes, so that a
+// player of the group switches to another variant at once (a 4xx is not
+// retried) instead of waiting on a playlist that no longer grows.
+func (m *Manager) leftGroup(key stream.Key) bool {
+	if _, ok := m.groups.of[key]; !ok || m.hub == nil {
+		return false
+	}
+	s, ok := m.hub.Lookup(key)
+	return !ok || s.State() != stream.StateLive
 }
