@@ -179,3 +179,26 @@ func (m *Manager) alignedCuts(key stream.Key) bool {
 	_, ok := m.groups.of[key]
 	return ok
 }
+
+// Rendition is the HLS rendition of one video track of a stream served as
+// renditions.
+type Rendition struct {
+	// Playlist is the URL path of its media playlist
+	// ("/live/show~v1.m3u8").
+	Playlist string
+	// Stats are its HLS counters (Live is unset when it has none yet).
+	Stats StreamStats
+}
+
+// Rendition returns the rendition of video track id of the stream key
+// when the stream is served as renditions (it has several video tracks)
+// and id is one of them.
+func (m *Manager) Rendition(key stream.Key, id uint8) (Rendition, bool) {
+	if !slices.Contains(m.renditionTracks(key), id) {
+		return Rendition{}, false
+	}
+	rk := renditionKey(key, id)
+	r := Rendition{Playlist: "/" + rk.App + "/" + rk.Name + playlistSuffix}
+	r.Stats, _ = m.Stats(renditionStateKey(key, id))
+	return r, true
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mediaserver/mediaserver/internal/browsertest"
 	"github.com/mediaserver/mediaserver/internal/testenv"
+	"github.com/mediaserver/mediaserver/stream"
 )
 
 // Renditions with real peers: FFmpeg 8.1 (the Enhanced RTMP peer) sends
@@ -196,6 +197,16 @@ func TestMultitrackRenditionsFromFFmpeg8(t *testing.T) {
 	bw := func(v variantAttrs) int { n, _ := strconv.Atoi(v.attrs["AVERAGE-BANDWIDTH"]); return n }
 	if !(bw(vs[0]) > bw(vs[1]) && bw(vs[1]) > bw(vs[2])) {
 		t.Errorf("average bandwidths %d, %d, %d do not follow the picture sizes", bw(vs[0]), bw(vs[1]), bw(vs[2]))
+	}
+	key := stream.Key{App: "live", Name: "abr"}
+	for id := range uint8(3) {
+		r, ok := s.hls.Rendition(key, id)
+		if want := fmt.Sprintf("/live/abr~v%d.m3u8", id); !ok || r.Playlist != want || !r.Stats.Segmenter.Video.Included {
+			t.Errorf("rendition of track %d: %+v, %v; want %s with its video included", id, r, ok, want)
+		}
+	}
+	if _, ok := s.hls.Rendition(key, 3); ok {
+		t.Error("a rendition of track 3, which the stream does not have")
 	}
 	checkMediaPlaylists(t, s.httpURL+"/live/", url, vs)
 	checkSwitching(t, url, 3)
