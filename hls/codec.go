@@ -51,8 +51,10 @@ type videoTrack struct {
 	config []byte
 	// codecString is the RFC 6381 codecs parameter ("" when unknown).
 	codecString string
-	// mp4 describes the track for an fMP4 init section (its ID aside).
-	mp4 fmp4.Track
+	// record is the decoder configuration record (the sequence start's
+	// body), and keyframe the data of the track's first keyframe, which
+	// fMP4 needs for VP9 only (vpcC has no picture size).
+	record, keyframe []byte
 }
 
 // newVideoTrack builds a video track from a video sequence header frame
@@ -263,15 +265,12 @@ type audioTrack struct {
 	// frameTicks is the duration of one frame on the 90 kHz clock (for the
 	// codecs whose frames vary, Opus and FLAC, a typical one).
 	frameTicks int64
-	// rate is the sample rate (the fMP4 timescale) and channels the channel
-	// count; frameSamples the samples per frame when they are fixed (0
-	// otherwise).
-	rate, channels, frameSamples int
 	// config is the sequence header payload it was built from.
 	config []byte
 	// codecString is the RFC 6381 codecs parameter ("" when unknown).
 	codecString string
-	// mp4 describes the track for an fMP4 init section (its ID aside).
+	// mp4 is the resolved fMP4 track (the MP4 variants only): its sample
+	// entry, timescale (the sample rate) and channels.
 	mp4 fmp4.Track
 }
 
@@ -290,7 +289,7 @@ func newAudioTrack(payload []byte, mp4 bool) (*audioTrack, error) {
 	switch {
 	case track.Codec == flv.FourCCAAC:
 	case mp4 && (track.Codec == flv.FourCCOpus || track.Codec == flv.FourCCFLAC):
-		return newMP4AudioTrack(track.Codec, track.Data, payload)
+		return newMP4AudioTrack(track.Codec, track.Data, payload, defaultAudioFrameTicks)
 	default:
 		return nil, fmt.Errorf("audio codec %v (sound format %d): %w: %s", track.Codec, h.SoundFormat,
 			ErrUnsupportedCodec, leftOutReason(track.Codec, h.SoundFormat, "audio"))
@@ -302,17 +301,22 @@ func newAudioTrack(payload []byte, mp4 bool) (*audioTrack, error) {
 	if err := c.ADTSSupported(); err != nil && !mp4 {
 		return nil, fmt.Errorf("AAC: %w: %w", ErrUnsupportedCodec, err)
 	}
+	frameTicks := int64(aacFrameSamples) * clockRate / int64(c.SampleRate)
+	if mp4 {
+		t, err := newMP4AudioTrack(flv.FourCCAAC, track.Data, payload, frameTicks)
+		if err != nil {
+			return nil, err
+		}
+		t.streamType, t.aac, t.codecString = astits.StreamTypeAACAudio, c, c.CodecString()
+		return t, nil
+	}
 	return &audioTrack{
-		codec:        flv.FourCCAAC,
-		streamType:   astits.StreamTypeAACAudio,
-		aac:          c,
-		frameTicks:   int64(aacFrameSamples) * clockRate / int64(c.SampleRate),
-		rate:         c.SampleRate,
-		channels:     c.Channels,
-		frameSamples: aacFrameSamples,
-		config:       payload,
-		codecString:  c.CodecString(),
-		mp4:          fmp4.Track{Codec: fmp4.CodecAAC, Config: track.Data, SampleRate: c.SampleRate, Channels: c.Channels},
+		codec:       flv.FourCCAAC,
+		streamType:  astits.StreamTypeAACAudio,
+		aac:         c,
+		frameTicks:  frameTicks,
+		config:      payload,
+		codecString: c.CodecString(),
 	}, nil
 }
 
@@ -346,8 +350,8 @@ func (t *audioTrack) frames(payload []byte) int {
 // sameConfig reports whether o describes the same stream as t.
 func (t *audioTrack) sameConfig(o *audioTrack) bool {
 	return t.codec == o.codec && t.streamType == o.streamType && t.frameTicks == o.frameTicks &&
-		t.mpeg.sampleRate == o.mpeg.sampleRate && t.rate == o.rate && t.channels == o.channels &&
-		bytes.Equal(t.config, o.config)
+		t.mpeg.sampleRate == o.mpeg.sampleRate && t.mp4.Timescale == o.mp4.Timescale &&
+		t.mp4.Channels == o.mp4.Channels && bytes.Equal(t.config, o.config)
 }
 
 // appendFrame appends the payload of one FLV tag as the elementary stream

@@ -281,6 +281,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: blocking timeout %v not in 0..%v", ErrInvalidConfig, c.BlockingTimeout, MaxBlockingTimeout)
 	case c.MaxSegmentBytes < minMaxSegmentBytes:
 		return fmt.Errorf("%w: max segment bytes %d below %d", ErrInvalidConfig, c.MaxSegmentBytes, minMaxSegmentBytes)
+	}
+	return c.validateVariant()
+}
+
+// validateVariant reports an unknown variant or a part duration out of
+// bounds.
+func (c Config) validateVariant() error {
+	switch {
 	case c.Variant != VariantLowLatency && c.Variant != VariantFMP4 && c.Variant != VariantMPEGTS:
 		return fmt.Errorf("%w: variant %q is none of %q, %q, %q", ErrInvalidConfig, c.Variant,
 			VariantLowLatency, VariantFMP4, VariantMPEGTS)

@@ -1,5 +1,7 @@
 package hls
 
+import "github.com/mediaserver/mediaserver/stream"
+
 // The segmenter is split in two. The cut policy (Segmenter: segmenter.go,
 // cutpolicy.go and the per-kind frame handling) decides where segments and
 // LL-HLS parts begin and end, maps timestamps onto one output clock and
@@ -10,7 +12,8 @@ package hls
 // videoSample is one coded video frame as the cut policy hands it to a
 // container writer.
 type videoSample struct {
-	// track is the frame's track configuration.
+	// frame is the frame itself, track its track configuration.
+	frame *stream.Frame
 	track *videoTrack
 	// data is the frame's codec data as FLV carries it: length-prefixed NAL
 	// units (H.264, H.265), OBUs (AV1) or the frame (VP9). It is the
@@ -35,7 +38,8 @@ type videoSample struct {
 // audioSample is one coded audio frame (a payload of one FLV tag) as the
 // cut policy hands it to a container writer.
 type audioSample struct {
-	// track is the frame's track configuration.
+	// frame is the frame itself, track its track configuration.
+	frame *stream.Frame
 	track *audioTrack
 	// data is the raw frame (no ADTS header), the frame's own immutable
 	// payload.
@@ -61,6 +65,9 @@ const (
 	// triggerVideo and triggerAudio: a frame of that kind ends the fragment.
 	triggerVideo
 	triggerAudio
+	// triggerHold ends the fragment before the last frame of every track:
+	// the segment ends soon after them.
+	triggerHold
 )
 
 // fragmentInfo describes one fragment a container writer wrote into the

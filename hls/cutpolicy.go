@@ -75,12 +75,31 @@ func (s *Segmenter) cutForAudio(pts, ticks int64) (seg *Segment, continued bool,
 }
 
 // partBefore ends the part in progress before a frame at output time t
-// when the part reached the part target (LL-HLS).
+// when the part reached the part target (LL-HLS), or would pass it with
+// the next frame expected: a part lasts at most the part target (RFC
+// 8216bis: the part target is the longest part), short of it by less than
+// a frame interval.
 func (s *Segmenter) partBefore(t int64, by cutTrigger) error {
-	if !s.parts || t-s.cur.partStart < s.partDur {
+	if !s.parts {
+		return nil
+	}
+	if elapsed := t - s.cur.partStart; elapsed < s.partDur && elapsed+s.nextFrameTicks() <= s.partDur {
 		return nil
 	}
 	return s.cutPart(t, by)
+}
+
+// nextFrameTicks is how soon the next frame is expected: the shorter of
+// the video and audio frame intervals.
+func (s *Segmenter) nextFrameTicks() int64 {
+	step := int64(maxFrameTicks)
+	if s.w.hasVideo() {
+		step = min(step, s.videoStep)
+	}
+	if s.w.hasAudio() && s.audio != nil {
+		step = min(step, s.audio.frameTicks)
+	}
+	return step
 }
 
 // cutPart ends the part in progress at output time end: the frames
@@ -145,6 +164,9 @@ func (s *Segmenter) begin(start int64, rap bool) error {
 		independent: rap,
 		partStart:   start,
 	}
+	if s.parts {
+		s.cur.parts = make([]PartInfo, 0, s.target/s.partDur+2)
+	}
 	s.open = true
 	s.pendingDisc, s.cutAtRAP, s.trackChange, s.forceCut = false, false, false, false
 	s.audioWaiting = false
@@ -170,7 +192,16 @@ func (s *Segmenter) finish(end int64, forced bool, by cutTrigger) (*Segment, err
 	var err error
 	switch {
 	case s.parts:
-		if err = s.cutPart(end, by); err == nil && by != triggerDrain && s.cur.partStart != end {
+		if by == triggerDrain && end-s.cur.partStart > s.partDur && s.lastFrameTime > s.cur.partStart {
+			// The frames run on past their last DTS (presentation, duration):
+			// the last frames get a part of their own rather than one longer
+			// than the part target.
+			err = s.cutPart(s.lastFrameTime, triggerHold)
+		}
+		if err == nil {
+			err = s.cutPart(end, by)
+		}
+		if err == nil && by != triggerDrain && s.cur.partStart != end {
 			err = s.cutPart(end, triggerDrain) // nothing was complete: the part ends anyway
 		}
 	case s.variant != VariantMPEGTS:
@@ -233,10 +264,12 @@ func (s *Segmenter) keep(written []byte) []byte {
 	return data
 }
 
-// takeParts returns the parts finished since the last call, in order.
+// takeParts returns the parts finished since the last call, in order. The
+// slice is valid until the next call of a Segmenter method (its array is
+// reused); the parts themselves stay valid.
 func (s *Segmenter) takeParts() []*Part {
 	parts := s.doneParts
-	s.doneParts = nil
+	s.doneParts = s.doneParts[:0]
 	return parts
 }
 

@@ -52,51 +52,19 @@ func (m *Manager) feed(ctx context.Context, st *streamState, f *feeder, prev *fe
 		seg.newPlaylist()
 	}
 	log.Debug("segmenter started", "token", st.token)
+	run := feedRun{m: m, st: st, seg: seg, log: log}
 	buf := make([]*stream.Frame, readBatch)
-	var resyncs, errCount uint64
-	gen, haveGen := uint32(0), false
-	var shown SegmenterStats // the track statuses st.segStats last got
 	for {
 		n, err := r.Read(ctx, buf)
-		if rs := r.Stats().Resyncs; rs != resyncs {
-			resyncs = rs
-			out, derr := seg.Discontinuity() // frames were skipped
-			m.emitOutput(st, out, derr, log)
-		}
+		run.checkResyncs(r.Stats().Resyncs)
 		for i := range n {
-			if g := buf[i].Generation(); haveGen && g != gen {
-				// A new publisher continues the stream (republish or
-				// takeover): a new coded stream, maybe new codecs.
-				out, rerr := seg.Restart()
-				m.emitOutput(st, out, rerr, log)
-				gen = g
-			} else if !haveGen {
-				gen, haveGen = g, true
-			}
-			out, ferr := seg.WriteFrame(buf[i])
+			run.write(buf[i])
 			buf[i] = nil
-			if errors.Is(ferr, ErrUnsupportedCodec) {
-				// Once per configuration: the track stays out (tracks.go).
-				log.Warn("track left out of HLS", "reason", ferr)
-			} else if ferr != nil {
-				errCount++
-				if bits.OnesCount64(errCount) == 1 { // log 1st, 2nd, 4th, 8th … error
-					log.Warn("frame not segmented", "err", ferr, "errors", errCount)
-				}
-			}
-			m.emitOutput(st, out, nil, log)
 		}
 		if n > 0 {
 			m.noteRenditions(st, f.src) // renditions.go
 		}
-		if ss := seg.Stats(); ss.Video != shown.Video || ss.Audio != shown.Audio {
-			// A track was included or left out: the API tells before the first
-			// segment (there may never be one).
-			st.mu.Lock()
-			st.segStats = ss
-			st.mu.Unlock()
-			shown = ss
-		}
+		run.showTracks()
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, context.Canceled) && !errors.Is(err, stream.ErrClosed) {
 				log.Warn("reading stream", "err", err)
@@ -115,6 +83,68 @@ func (m *Manager) feed(ctx context.Context, st *streamState, f *feeder, prev *fe
 	log.Debug("segmenter stopped", "segments", ss.Segments, "frames", ss.Frames, "dropped", ss.Dropped,
 		"invalid", ss.Invalid, "reader_dropped", rs.Dropped, "resyncs", rs.Resyncs)
 	m.feederDone(st, f)
+}
+
+// feedRun is one feeder's segmenting of the frames it reads.
+type feedRun struct {
+	m   *Manager
+	st  *streamState
+	seg *Segmenter
+	log *slog.Logger
+	// resyncs is the reader's resync count seen; errCount counts the
+	// frames not segmented for an error.
+	resyncs, errCount uint64
+	// gen is the publisher generation of the frames (haveGen: one seen).
+	gen     uint32
+	haveGen bool
+	// shown holds the track statuses st.segStats last got.
+	shown SegmenterStats
+}
+
+// checkResyncs starts a discontinuity when the reader skipped frames.
+func (fr *feedRun) checkResyncs(resyncs uint64) {
+	if resyncs == fr.resyncs {
+		return
+	}
+	fr.resyncs = resyncs
+	out, err := fr.seg.Discontinuity() // frames were skipped
+	fr.m.emitOutput(fr.st, out, err, fr.log)
+}
+
+// write segments one frame.
+func (fr *feedRun) write(f *stream.Frame) {
+	if g := f.Generation(); fr.haveGen && g != fr.gen {
+		// A new publisher continues the stream (republish or takeover): a
+		// new coded stream, maybe new codecs.
+		out, err := fr.seg.Restart()
+		fr.m.emitOutput(fr.st, out, err, fr.log)
+		fr.gen = g
+	} else if !fr.haveGen {
+		fr.gen, fr.haveGen = g, true
+	}
+	out, err := fr.seg.WriteFrame(f)
+	if errors.Is(err, ErrUnsupportedCodec) {
+		// Once per configuration: the track stays out (tracks.go).
+		fr.log.Warn("track left out of HLS", "reason", err)
+	} else if err != nil {
+		fr.errCount++
+		if bits.OnesCount64(fr.errCount) == 1 { // log 1st, 2nd, 4th, 8th … error
+			fr.log.Warn("frame not segmented", "err", err, "errors", fr.errCount)
+		}
+	}
+	fr.m.emitOutput(fr.st, out, nil, fr.log)
+}
+
+// showTracks publishes the track statuses when a track was included or
+// left out: the API tells before the first segment (there may never be
+// one).
+func (fr *feedRun) showTracks() {
+	if ss := fr.seg.Stats(); ss.Video != fr.shown.Video || ss.Audio != fr.shown.Audio {
+		fr.st.mu.Lock()
+		fr.st.segStats = ss
+		fr.st.mu.Unlock()
+		fr.shown = ss
+	}
 }
 
 // feederDone marks the state as no longer live when f was its current

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediaserver/mediaserver/flv"
 	"github.com/mediaserver/mediaserver/internal/testenv"
 	"github.com/mediaserver/mediaserver/rtmp"
 	"github.com/mediaserver/mediaserver/stream"
@@ -263,6 +264,20 @@ func TestFMP4PartsOfRealEncodersAreReadByThirdParties(t *testing.T) {
 					t.Errorf("Codecs() = %q, want %q…", codecs, c.codecs)
 				}
 			}
+			// Every track's fragments follow on from one another: a part's
+			// samples last until the next part's first one of their track.
+			last := map[uint32]uint64{}
+			for i, seg := range o.segments {
+				for id, frags := range fragmentTimes(t, seg.Data) {
+					for j, f := range frags {
+						if end, ok := last[id]; ok && f[0] != end {
+							t.Errorf("segment %d fragment %d: track %d starts at %d, the one before ended at %d",
+								i, j, id, f[0], end)
+						}
+						last[id] = f[0] + f[1]
+					}
+				}
+			}
 			dir := filepath.Join(t.TempDir(), "gen1")
 			parts := o.writeParts(t, dir, 1)
 			all := filepath.Join(dir, "all.mp4")
@@ -419,5 +434,70 @@ func TestFMP4RepublishContinuesDecodeTimeAndChangesInitWithTheCodec(t *testing.T
 	}
 	if probed, _ := probeFile(t, filepath.Join(dir, "all.mp4")); strings.Join(probed, ",") != "hevc,aac" {
 		t.Errorf("after the republish ffprobe finds %q", probed)
+	}
+}
+
+// ac3Frames encodes 3 s of a tone as AC-3 or E-AC-3 at 192 kbit/s, 48 kHz
+// with ffmpeg and returns its syncframes as Enhanced RTMP audio frames
+// (these codecs have no sequence start: the first frame configures the
+// track).
+func ac3Frames(t *testing.T, codec flv.FourCC) []*stream.Frame {
+	t.Helper()
+	format := map[flv.FourCC]string{flv.FourCCAC3: "ac3", flv.FourCCEAC3: "eac3"}[codec]
+	out, err := exec.Command(testenv.Tool(t, "ffmpeg"), "-hide_banner", "-nostdin", "-v", "error",
+		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=3", "-ac", "2",
+		"-c:a", format, "-b:a", "192k", "-f", format, "-").Output()
+	if err != nil {
+		t.Fatalf("ffmpeg %s: %v", format, err)
+	}
+	var frames []*stream.Frame
+	for pos, ms := 0, 0; pos < len(out); {
+		if len(out)-pos < 6 || out[pos] != 0x0b || out[pos+1] != 0x77 {
+			t.Fatalf("%s: no syncframe at %d", format, pos)
+		}
+		size := 768 // 192 kbit/s × 32 ms
+		if codec == flv.FourCCEAC3 {
+			size = (int(binary.BigEndian.Uint16(out[pos+2:])&0x7ff) + 1) * 2
+		}
+		payload, err := flv.AppendAudioTag(nil, flv.AudioTagHeader{Enhanced: true, Codec: codec,
+			PacketType: flv.PacketCodedFrames}, out[pos:pos+size])
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, frame(t, flv.TagAudio, uint32(ms), payload))
+		pos += size
+		ms += 32 // 1536 samples at 48 kHz
+	}
+	return frames
+}
+
+func TestFMP4AC3AndEAC3AreConfiguredByTheirFrames(t *testing.T) {
+	for _, c := range []struct {
+		codec        flv.FourCC
+		probe, entry string
+	}{{flv.FourCCAC3, "ac3", "ac-3"}, {flv.FourCCEAC3, "eac3", "ec-3"}} {
+		t.Run(c.probe, func(t *testing.T) {
+			s, o := segmentAll(t, ac3Frames(t, c.codec))
+			o.checkParts(t, lowLatencyConfig.PartDuration)
+			if got := s.Codecs(); len(got) != 1 || got[0] != c.entry {
+				t.Errorf("Codecs() = %q, want [%s]", got, c.entry)
+			}
+			if st := s.Stats(); !st.Audio.Included || st.Dropped > 0 {
+				t.Errorf("stats %+v", st)
+			}
+			dir := filepath.Join(t.TempDir(), c.probe)
+			parts := o.writeParts(t, dir, 1)
+			all := filepath.Join(dir, "all.mp4")
+			if msg := decodeFile(t, all); msg != "" {
+				t.Errorf("ffmpeg -v error -i init+segments -f null -:\n%s", msg)
+			}
+			if probed, _ := probeFile(t, all); strings.Join(probed, ",") != c.probe {
+				t.Errorf("ffprobe finds %q, want %s", probed, c.probe)
+			}
+			r := parseWithMP4Box(t, dir)
+			if len(r.Errors) > 0 || r.Moofs != parts || len(r.Tracks) != 1 || r.Tracks[0].Codec != c.entry {
+				t.Errorf("mp4box: %+v for %d parts", r, parts)
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -422,5 +423,74 @@ func TestLowLatencyPartsFromDisk(t *testing.T) {
 	resp, body := tm.get(t, http.MethodGet, "/live/cam/"+partName(p.st.token, 1), "Range", "bytes=2-5")
 	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, parts[1][2:6]) {
 		t.Errorf("range of a part: %d %q", resp.StatusCode, body)
+	}
+}
+
+// countingAccount is a MemoryAccount that only counts.
+type countingAccount struct {
+	mu   sync.Mutex
+	held int64
+}
+
+func (a *countingAccount) Add(n int64) {
+	a.mu.Lock()
+	a.held += n
+	a.mu.Unlock()
+}
+func (a *countingAccount) Full() bool { return false }
+func (a *countingAccount) Low() bool  { return false }
+func (a *countingAccount) bytes() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.held
+}
+
+func TestLowLatencyMemoryIsAccounted(t *testing.T) {
+	mem := &countingAccount{}
+	cfg := llConfig()
+	cfg.Memory = mem
+	tm := startManager(t, cfg)
+	p := startSynthetic(t, tm)
+	initData := p.init()
+	var partBytes int64
+	for range 3 {
+		partBytes += int64(len(p.part(200 * time.Millisecond)))
+	}
+	if got, want := mem.bytes(), int64(len(initData))+partBytes; got != want {
+		t.Errorf("init and parts in progress: %d bytes held, want %d", got, want)
+	}
+	p.segment() // the parts become byte ranges of the stored segment: counted once
+	if got, want := mem.bytes(), int64(len(initData))+partBytes; got != want {
+		t.Errorf("after the segment: %d bytes held, want %d", got, want)
+	}
+	tm.m.Close()
+	if got := mem.bytes(); got != 0 {
+		t.Errorf("after Close: %d bytes still held", got)
+	}
+}
+
+func TestLowLatencyShortLastPartIsListedWithItsSegment(t *testing.T) {
+	tm := startManager(t, llConfig())
+	p := startSynthetic(t, tm)
+	p.init()
+	p.fullSegment(5)
+	p.part(200 * time.Millisecond)
+	short := p.part(60 * time.Millisecond) // cut short: the segment ends with it
+	tok := p.st.token
+	_, body := tm.get(t, http.MethodGet, "/live/cam.m3u8")
+	if strings.Contains(string(body), `#EXT-X-PART:DURATION=0.060`) ||
+		!strings.Contains(string(body), `#EXT-X-PRELOAD-HINT:TYPE=PART,URI="cam/`+partName(tok, 6)+`"`) {
+		t.Errorf("a short part listed before its segment ended, or not hinted:\n%s", body)
+	}
+	if resp, got := tm.get(t, http.MethodGet, "/live/cam/"+partName(tok, 6)); resp.StatusCode != http.StatusOK ||
+		!bytes.Equal(got, short) {
+		t.Errorf("the hinted short part: %d, %d bytes", resp.StatusCode, len(got))
+	}
+	blocked := tm.getAsync("/live/cam.m3u8?_HLS_msn=2&_HLS_part=1")
+	waitWaiting(t, p.st, 1)
+	p.segment()
+	a := <-blocked
+	if a.status != http.StatusOK || !bytes.Contains(a.body, []byte("#EXT-X-PART:DURATION=0.060,URI=\"cam/"+partName(tok, 6))) {
+		t.Errorf("blocking reload for the short part: %d\n%s", a.status, a.body)
 	}
 }

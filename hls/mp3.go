@@ -6,7 +6,6 @@ import (
 	"github.com/asticode/go-astits"
 
 	"github.com/mediaserver/mediaserver/flv"
-	"github.com/mediaserver/mediaserver/fmp4"
 )
 
 // MPEG audio (MP3, and layers I and II) travels in MPEG-TS as it comes:
@@ -107,17 +106,13 @@ func countMPEGAudioFrames(payload []byte, h mpegAudioHeader) int {
 
 // newMPEGAudioTrack builds the audio track of an MPEG audio frame payload
 // whose first header is h.
-func newMPEGAudioTrack(h mpegAudioHeader, payload []byte) *audioTrack {
+func newMPEGAudioTrack(h mpegAudioHeader) *audioTrack {
 	t := &audioTrack{
-		codec:        flv.FourCCMP3,
-		streamType:   astits.StreamTypeMPEG2Audio,
-		frameTicks:   int64(h.samples) * clockRate / int64(h.sampleRate),
-		mpeg:         h,
-		rate:         h.sampleRate,
-		frameSamples: h.samples,
-		codecString:  "mp4a.40.34",
-		// The frame header gives fMP4 the channels.
-		mp4: fmp4.Track{Codec: fmp4.CodecMP3, Config: payload[:mpegAudioHeaderSize:mpegAudioHeaderSize]},
+		codec:       flv.FourCCMP3,
+		streamType:  astits.StreamTypeMPEG2Audio,
+		frameTicks:  int64(h.samples) * clockRate / int64(h.sampleRate),
+		mpeg:        h,
+		codecString: "mp4a.40.34",
 	}
 	if h.mpeg1 {
 		t.streamType = astits.StreamTypeMPEG1Audio

@@ -5,15 +5,16 @@ import (
 	"fmt"
 
 	"github.com/mediaserver/mediaserver/fmp4"
+	"github.com/mediaserver/mediaserver/internal/flvmp4"
 )
 
 // fMP4 (CMAF) segments: an init section per set of tracks, then each
 // segment as fragments (moof+mdat) of the fmp4 package, one per LL-HLS part
 // or one per segment. A sample's duration is the distance to the next
-// sample of its track, so the last sample of a track waits for its
-// successor: a fragment holds a track's frames up to the frame that ends
-// it (whose DTS completes the one before) and the other track's frames but
-// the last, which goes into the next fragment.
+// sample of its track (flvmp4.SampleQueue), so the last sample of a track
+// waits for its successor: a fragment holds a track's frames up to the
+// frame that ends it (whose DTS completes the one before) and the other
+// track's frames but the last, which goes into the next fragment.
 
 // Track IDs in the init section.
 const (
@@ -44,19 +45,16 @@ func newMP4Writer(video *videoTrack, audio *audioTrack, gen int, fragments *uint
 	w := &mp4Writer{videoTrack: video, audioTrack: audio, gen: gen, fragments: fragments}
 	tracks := make([]fmp4.Track, 0, 2)
 	if video != nil {
-		t := video.mp4
-		t.ID = mp4VideoTrackID
-		tracks = append(tracks, t)
-		w.video = &mp4Run{id: t.ID, scale: clockRate, video: true}
-	}
-	if audio != nil {
-		t := audio.mp4
-		t.ID, t.Timescale, t.Channels = mp4AudioTrackID, uint32(audio.rate), max(t.Channels, audio.channels)
-		if t.SampleRate == 0 && t.Codec == fmp4.CodecAAC {
-			t.SampleRate = audio.rate
+		t, err := video.mp4Track()
+		if err != nil {
+			return nil, err
 		}
 		tracks = append(tracks, t)
-		w.audio = &mp4Run{id: t.ID, scale: int64(audio.rate)}
+		w.video = &mp4Run{track: t, video: true}
+	}
+	if audio != nil {
+		tracks = append(tracks, audio.mp4)
+		w.audio = &mp4Run{track: audio.mp4, clock: flvmp4.NewAudioClock(audio.mp4.Timescale)}
 	}
 	if len(tracks) == 0 {
 		return nil, fmt.Errorf("fMP4 without tracks: %w", ErrNoConfig)
@@ -102,11 +100,10 @@ func (w *mp4Writer) written() []byte { return w.out }
 // included.
 func (w *mp4Writer) size() int {
 	n := len(w.out)
-	if w.video != nil {
-		n += w.video.bytes
-	}
-	if w.audio != nil {
-		n += w.audio.bytes
+	for _, r := range [2]*mp4Run{w.video, w.audio} {
+		if r != nil {
+			n += r.bytes
+		}
 	}
 	return n
 }
@@ -121,18 +118,18 @@ func (w *mp4Writer) take() ([]byte, error) {
 
 // writeVideo queues a video frame.
 func (w *mp4Writer) writeVideo(v *videoSample) error {
-	flags := fmp4.NonSyncSample
-	if v.rap {
-		flags = fmp4.SyncSample
+	data, _, err := flvmp4.SampleOf(v.frame)
+	if err != nil {
+		return fmt.Errorf("video frame at %d ms: %w: %w", v.frame.Time, ErrInvalidFrame, err)
 	}
-	w.video.add(v.dts, 0, fmp4.Sample{CompositionOffset: int32(v.cts), Flags: flags, Data: v.data})
+	w.video.push(uint64(v.dts), 0, fmp4.Sample{CompositionOffset: int32(v.cts), Flags: flvmp4.Flags(v.rap), Data: data})
 	return nil
 }
 
 // writeAudio queues an audio frame.
 func (w *mp4Writer) writeAudio(a *audioSample) error {
-	t := w.audio.fromTicks(a.pts)
-	w.audio.add(t, int64(a.track.samples(a.data)), fmp4.Sample{Flags: fmp4.SyncSample, Data: a.data})
+	d, _ := fmp4.SampleDuration(w.audio.track, a.data)
+	w.audio.push(w.audio.audioTime(a.pts, d), d, fmp4.Sample{Flags: fmp4.SyncSample, Data: a.data})
 	return nil
 }
 
@@ -144,10 +141,8 @@ func (w *mp4Writer) fragment(end int64, by cutTrigger) (fragmentInfo, bool, erro
 		if r == nil {
 			continue
 		}
-		if n := r.ready(end, by); n > 0 {
-			tracks = append(tracks, fmp4.TrackFragment{
-				TrackID: r.id, BaseMediaDecodeTime: uint64(r.dts[0]), Samples: r.samples[:n],
-			})
+		if base, samples := r.ready(end, by); len(samples) > 0 {
+			tracks = append(tracks, fmp4.TrackFragment{TrackID: r.track.ID, BaseMediaDecodeTime: base, Samples: samples})
 			videoRun = videoRun || r.video
 		}
 	}
@@ -174,104 +169,61 @@ func (w *mp4Writer) fragment(end int64, by cutTrigger) (fragmentInfo, bool, erro
 
 // mp4Run is the frames of one track not yet written into a fragment.
 type mp4Run struct {
-	id    uint32
-	scale int64 // timescale: 90 kHz for video, the sample rate for audio
+	track fmp4.Track
 	video bool
-	// samples are the frames in decode order, and dts their decode times;
-	// every duration but the last is known. bytes is their data's size.
-	samples []fmp4.Sample
-	dts     []int64
-	bytes   int
-	// prev is the decode time of the latest frame (havePrev), nominal its
-	// samples when known (audio), lastDur the latest duration known.
-	prev     int64
-	havePrev bool
-	nominal  int64
-	lastDur  int64
-	// n is the number of frames ready goes to write.
-	n int
+	queue flvmp4.SampleQueue
+	// clock gives audio frames exact decode times.
+	clock flvmp4.AudioClock
+	// bytes is the size of the queued frames' data; last is the exact
+	// duration of the latest audio frame (0: unknown).
+	bytes int
+	last  uint32
 }
 
-// fromTicks converts 90 kHz ticks to the run's timescale.
-func (r *mp4Run) fromTicks(t int64) int64 {
-	return (t*r.scale + clockRate/2) / clockRate
+// audioTime returns the decode time of an audio frame at output time t (90
+// kHz) lasting d (timescale; 0: unknown).
+func (r *mp4Run) audioTime(t int64, d uint32) uint64 {
+	return r.clock.Time(t/ticksPerMs, d)
 }
 
-// follow returns the decode time of a frame at t (timescale) following the
-// latest frame: where the latest one's samples end when t is within 2 ms
-// of it (FLV's millisecond timestamps jitter by one), and always after it.
-func (r *mp4Run) follow(t int64) int64 {
-	if !r.havePrev {
-		return t
-	}
-	if r.nominal > 0 {
-		next, tol := r.prev+r.nominal, r.scale*2/1000
-		if t-next <= tol && next-t <= tol {
-			t = next
-		}
-	}
-	return max(t, r.prev+1)
-}
-
-// add queues a frame decoded at t (timescale) with nominal samples (0:
-// unknown); it completes the frame before.
-func (r *mp4Run) add(t, nominal int64, s fmp4.Sample) {
-	t = r.follow(t)
-	if n := len(r.samples); n > 0 {
-		r.lastDur = t - r.dts[n-1]
-		r.samples[n-1].Duration = uint32(r.lastDur)
-	}
-	r.samples = append(r.samples, s)
-	r.dts = append(r.dts, t)
+// push queues a frame decoded at dts (timescale) lasting d when known.
+func (r *mp4Run) push(dts uint64, d uint32, s fmp4.Sample) {
+	r.queue.Push(dts, s)
 	r.bytes += len(s.Data)
-	r.prev, r.havePrev, r.nominal = t, true, nominal
+	r.last = d
 }
 
-// estimate is the duration assumed for the latest frame when none follows.
-func (r *mp4Run) estimate() int64 {
+// ready completes what a fragment ending at output time end (90 kHz) holds
+// and returns it: every frame of the track whose frame ends it (that
+// frame's decode time gives the last one's duration) or of every track on
+// a drain (the last one's duration estimated); the other track's frames
+// but the last; every track's but the last on a hold.
+func (r *mp4Run) ready(end int64, by cutTrigger) (uint64, []fmp4.Sample) {
+	pending, ok := r.queue.Pending()
 	switch {
-	case r.nominal > 0:
-		return r.nominal
-	case r.lastDur > 0:
-		return r.lastDur
-	case r.video:
-		return defaultFrameTicks
-	}
-	return r.scale / 50
-}
-
-// ready decides how many queued frames the fragment ending at output time
-// end (90 kHz) holds and completes the last of them: all of the track whose
-// frame ends it (its DTS gives the last one's duration) or of every track
-// on a drain (estimated); the other track's frames but the last.
-func (r *mp4Run) ready(end int64, by cutTrigger) int {
-	n := len(r.samples)
-	switch {
-	case n == 0:
+	case !ok, by == triggerHold:
 	case by == triggerDrain:
-		r.samples[n-1].Duration = uint32(r.estimate())
+		r.queue.Finish(r.last)
+		r.clock.Reset()
 	case (by == triggerVideo) == r.video:
-		d := max(r.follow(r.fromTicks(end))-r.dts[n-1], 1)
-		r.samples[n-1].Duration = uint32(d)
-	default:
-		n--
+		next := uint64(end)
+		if !r.video {
+			// The frame that ends the fragment is timed again when pushed; it
+			// is taken to last as long as the one before (the clock follows
+			// its count only for frames that say how long they are).
+			peek := r.clock
+			next = peek.Time(end/ticksPerMs, r.last)
+		}
+		r.queue.Finish(uint32(max(next, pending+1) - pending))
 	}
-	r.n = n
-	return n
+	return r.queue.Complete()
 }
 
-// consume drops the frames the last fragment held.
+// consume drops the frames the last fragment held: all the complete ones.
 func (r *mp4Run) consume() {
-	n := r.n
-	if n == 0 {
-		return
-	}
-	for _, s := range r.samples[:n] {
+	_, samples := r.queue.Complete()
+	for _, s := range samples {
 		r.bytes -= len(s.Data)
 	}
-	left := copy(r.samples, r.samples[n:])
-	clear(r.samples[left:])
-	r.samples = r.samples[:left]
-	r.dts = r.dts[:copy(r.dts, r.dts[n:])]
-	r.n = 0
+	r.queue.Take(len(samples))
 }

@@ -53,7 +53,7 @@ func (st *streamState) skipUntil() time.Duration {
 // the playlist. st.mu must be held.
 func (st *streamState) skippable(win []*segmentEntry) int {
 	var after time.Duration // listed after segment i
-	for _, p := range st.pending {
+	for _, p := range st.listedPending() {
 		after += p.duration
 	}
 	limit := st.skipUntil()
@@ -139,23 +139,27 @@ func (st *streamState) appendMP4(b []byte, win []*segmentEntry, skip int) []byte
 	if !ll {
 		return b
 	}
-	if len(st.pending) > 0 {
+	if pending := st.listedPending(); len(pending) > 0 {
 		if st.missing || st.pendingDisc || st.pendingInit != lastInit {
 			b = append(b, "#EXT-X-DISCONTINUITY\n"...)
 		}
 		if st.pendingInit != lastInit {
 			b = st.appendMap(b, st.pendingInit)
 		}
-		b = st.appendParts(b, st.pending)
+		b = st.appendParts(b, pending)
 	}
 	b = append(b, `#EXT-X-PRELOAD-HINT:TYPE=PART,URI="`...)
 	b = append(b, st.uriPrefix...)
-	b = append(b, partName(st.token, st.nextPart)...)
+	b = append(b, partName(st.token, st.hintedPart())...)
 	return append(b, "\"\n"...)
 }
 
-// appendMap appends the EXT-X-MAP tag of init generation gen.
+// appendMap appends the EXT-X-MAP tag of init generation gen (none for 0:
+// no init section was made).
 func (st *streamState) appendMap(b []byte, gen int) []byte {
+	if gen == 0 {
+		return b
+	}
 	b = append(b, `#EXT-X-MAP:URI="`...)
 	b = append(b, st.uriPrefix...)
 	b = append(b, initName(st.token, gen)...)

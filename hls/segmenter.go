@@ -30,7 +30,7 @@ const (
 )
 
 // SegmenterConfig configures a Segmenter; zero fields take the defaults of
-// Config.
+// Config, but Variant (see WithDefaults).
 type SegmenterConfig struct {
 	// TargetDuration is the segment duration at which the next keyframe (for
 	// audio-only streams: the next frame) cuts a segment.
@@ -161,8 +161,14 @@ type Segmenter struct {
 	doneParts []*Part
 	init      []byte
 	initGen   int
-	// fragments numbers the fMP4 fragments written (mfhd), across writers.
-	fragments uint32
+	// fragments numbers the fMP4 fragments written (mfhd), across writers;
+	// lastFrameTime is the output time of the latest frame written.
+	fragments     uint32
+	lastFrameTime int64
+	// videoFrame and audioFrame hold the frame handed to the writer (a
+	// pointer passed through the interface would be allocated per frame).
+	videoFrame videoSample
+	audioFrame audioSample
 }
 
 // segmentState describes the segment being written.
@@ -181,8 +187,9 @@ type segmentState struct {
 	parts       []PartInfo
 }
 
-// NewSegmenter returns a segmenter; zero config fields take the defaults of
-// Config.
+// NewSegmenter returns a segmenter; zero config fields take their defaults
+// (SegmenterConfig.WithDefaults). The Manager passes settings Config.Validate
+// accepted.
 func NewSegmenter(cfg SegmenterConfig) *Segmenter {
 	cfg = cfg.WithDefaults()
 	return &Segmenter{
@@ -260,6 +267,7 @@ func (s *Segmenter) WriteFrame(f *stream.Frame) (*Segment, error) {
 // scratch buffer is let go: the stream may stay idle for long.
 func (s *Segmenter) Flush() (*Segment, error) {
 	defer s.releaseScratch()
+	defer s.forgetFrames()
 	if !s.open {
 		return nil, nil
 	}
@@ -269,6 +277,11 @@ func (s *Segmenter) Flush() (*Segment, error) {
 // releaseScratch drops the scratch buffer; the next segment allocates one
 // of the last segment's size.
 func (s *Segmenter) releaseScratch() { s.scratch = nil }
+
+// forgetFrames lets go of the last frames handed to the writer.
+func (s *Segmenter) forgetFrames() {
+	s.videoFrame, s.audioFrame = videoSample{}, audioSample{}
+}
 
 // Restart prepares for a new publisher under the same name: it ends the
 // current segment (returned, if one was open), forgets the track

@@ -44,11 +44,13 @@ func (s *Segmenter) writeAudio(f *stream.Frame) (*Segment, error) {
 	if err := s.partBefore(pts, triggerAudio); err != nil {
 		return s.drop(seg, err)
 	}
-	if err := s.w.writeAudio(&audioSample{track: s.audio, data: raw, pts: pts, ticks: ticks}); err != nil {
+	s.audioFrame = audioSample{frame: f, track: s.audio, data: raw, pts: pts, ticks: ticks}
+	if err := s.w.writeAudio(&s.audioFrame); err != nil {
 		return s.drop(seg, err)
 	}
 	s.tl.extend(pts + ticks)
 	s.cur.audioFrames++
+	s.lastFrameTime = pts
 	s.wrote()
 	return seg, nil
 }
@@ -127,31 +129,31 @@ func (s *Segmenter) audioMayStart(pts int64) bool {
 // sends no sequence start for (MPEG audio; AC-3 and E-AC-3 for fMP4); a
 // change of its stream parameters is a configuration change.
 func (s *Segmenter) configureFromFrame(codec flv.FourCC, payload []byte, ms uint32) error {
-	if codec != flv.FourCCMP3 {
-		return s.configureAC3(codec, payload, ms)
+	var t *audioTrack
+	if codec == flv.FourCCMP3 {
+		h, err := parseMPEGAudioHeader(payload)
+		if err != nil {
+			return fmt.Errorf("audio frame at %d ms: %w", ms, err)
+		}
+		if a := s.audio; a != nil && a.codec == flv.FourCCMP3 &&
+			a.mpeg.mpeg1 == h.mpeg1 && a.mpeg.sampleRate == h.sampleRate && a.mpeg.samples == h.samples {
+			return nil // the track as it is (frames differ only in length): most frames
+		}
+		t = newMPEGAudioTrack(h)
+	} else if a := s.audio; a != nil && a.codec == codec {
+		return nil // AC-3 and E-AC-3 keep their parameters
 	}
-	h, err := parseMPEGAudioHeader(payload)
-	if err != nil {
-		return fmt.Errorf("audio frame at %d ms: %w", ms, err)
+	if s.variant != VariantMPEGTS {
+		mt, err := newMP4AudioTrack(codec, payload, nil, defaultAudioFrameTicks)
+		if err != nil {
+			return fmt.Errorf("audio frame at %d ms: %w", ms, err)
+		}
+		if t != nil {
+			mt.streamType, mt.mpeg, mt.frameTicks, mt.codecString = t.streamType, t.mpeg, t.frameTicks, t.codecString
+		}
+		t = mt
 	}
-	if a := s.audio; a != nil && a.codec == flv.FourCCMP3 &&
-		a.mpeg.mpeg1 == h.mpeg1 && a.mpeg.sampleRate == h.sampleRate && a.mpeg.samples == h.samples {
-		return nil // the track as it is (frames differ only in length): most frames
-	}
-	s.setFrameConfiguredAudio(newMPEGAudioTrack(h, payload))
-	return nil
-}
-
-// configureAC3 sets an AC-3 or E-AC-3 track up from a syncframe.
-func (s *Segmenter) configureAC3(codec flv.FourCC, payload []byte, ms uint32) error {
-	h, err := parseAC3Header(codec, payload)
-	if err != nil {
-		return fmt.Errorf("audio frame at %d ms: %w", ms, err)
-	}
-	if a := s.audio; a != nil && a.codec == codec && a.rate == h.rate && a.channels == h.channels {
-		return nil
-	}
-	s.setFrameConfiguredAudio(newAC3Track(codec, h, payload))
+	s.setFrameConfiguredAudio(t)
 	return nil
 }
 

@@ -39,7 +39,7 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 			// same program without one.
 			return s.drop(seg, nil)
 		}
-		s.video.learnSize(track.Data)
+		s.video.noteKeyframe(track.Data)
 		if err := s.begin(dts, rap); err != nil {
 			return s.drop(seg, err)
 		}
@@ -47,8 +47,9 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 	if err := s.partBefore(dts, triggerVideo); err != nil {
 		return s.drop(seg, err)
 	}
-	sample := videoSample{
-		track: s.video, data: track.Data, keyframe: f.Keyframe, rap: rap,
+	sample := &s.videoFrame // reused: a pointer handed through the interface escapes
+	*sample = videoSample{
+		frame: f, track: s.video, data: track.Data, keyframe: f.Keyframe, rap: rap,
 		// A segment cut without a keyframe still carries the parameter sets,
 		// so a decoder knows the stream; it is not independent (begin).
 		params: s.cur.videoFrames == 0 && !rap,
@@ -56,7 +57,7 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 	}
 	sample.tsPTS, sample.tsDTS = s.videoTimestamps(dts, track.CompositionTime)
 	sample.dts = s.rawVideoDTS(dts)
-	if err := s.w.writeVideo(&sample); err != nil {
+	if err := s.w.writeVideo(sample); err != nil {
 		return s.drop(seg, err)
 	}
 	// The frame lasts until its presentation ends: a B-frame stream's last
@@ -64,6 +65,7 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 	// restart must continue past every frame shown, not just decoded.
 	s.tl.extend(max(dts, sample.tsPTS) + s.videoStep)
 	s.cur.videoFrames++
+	s.lastFrameTime = dts
 	s.wrote()
 	return seg, nil
 }

@@ -138,6 +138,29 @@ func (st *streamState) addPart(p *Part, disc bool, now time.Time) {
 	st.rebuild(now)
 }
 
+// listedPending returns the parts of the segment in progress that the
+// playlist lists. A last part shorter than 85% of the part target is held
+// back until the next part or the segment's end: a part is cut that short
+// only as the last of its segment, which the playlist cannot say before the
+// segment ends, and only the last part of a segment may be that short (RFC
+// 8216bis section 4.4.4.9). It stays fetchable, and the preload hint names
+// it. st.mu must be held.
+func (st *streamState) listedPending() []partEntry {
+	if n := len(st.pending); n > 0 && st.pending[n-1].duration*100 < st.partTarget*85 {
+		return st.pending[:n-1]
+	}
+	return st.pending
+}
+
+// hintedPart returns the number of the part the preload hint names: the
+// first not listed. st.mu must be held.
+func (st *streamState) hintedPart() uint64 {
+	if listed := st.listedPending(); len(listed) < len(st.pending) {
+		return st.pending[len(listed)].n
+	}
+	return st.nextPart
+}
+
 // takeParts moves the parts of the segment in progress into e, the
 // finished segment, as byte ranges of its body. Parts that do not add up
 // to what the segmenter reported for e (a segment lost to a store error
@@ -222,9 +245,9 @@ func (st *streamState) reached(msn uint64, part int) bool {
 		}
 		// The segment was cut before that part: the next one's first part
 		// is what follows it.
-		return msn+1 < st.nextSeq || len(st.pending) > 0
+		return msn+1 < st.nextSeq || len(st.listedPending()) > 0
 	case msn == st.nextSeq:
-		return part >= 0 && part < len(st.pending)
+		return part >= 0 && part < len(st.listedPending())
 	}
 	return false
 }
