@@ -26,8 +26,9 @@ import (
 )
 
 // The fMP4 segments and parts of streams published by real encoders
-// (ffmpeg for H.264+AAC, the FFmpeg 8 Enhanced RTMP peer for HEVC and
-// AV1+Opus), read back by ffprobe, ffmpeg and the npm package mp4box.
+// (ffmpeg for H.264+AAC, the FFmpeg 8 Enhanced RTMP peer for HEVC+AAC,
+// AV1+Opus and VP9+Opus), read back by ffprobe, ffmpeg and the npm package
+// mp4box.
 
 // captureFrames receives one RTMP publish of name from publish and returns
 // the frames an HLS reader gets, from the sequence headers to the end.
@@ -250,6 +251,8 @@ func TestFMP4PartsOfRealEncodersAreReadByThirdParties(t *testing.T) {
 			[]string{"hevc", "aac"}, []string{"hvc1", "mp4a.40.2"}, []string{"hvc1.", "mp4a.40.2"}},
 		{"AV1+Opus", func(t *testing.T) func(string) *testenv.Process { return publishClip(t, "av1", "opus") },
 			[]string{"av1", "opus"}, []string{"av01", "Opus"}, []string{"av01.", "opus"}},
+		{"VP9+Opus", func(t *testing.T) func(string) *testenv.Process { return publishClip(t, "vp9", "opus") },
+			[]string{"vp9", "opus"}, []string{"vp09", "Opus"}, []string{"vp09.", "opus"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			frames := captureFrames(t, "fmp4", c.publish(t))

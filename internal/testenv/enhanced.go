@@ -41,7 +41,7 @@ func peerScript(t testing.TB) string {
 // Clip describes a short file for the Enhanced RTMP peer to publish,
 // encoded by Debian's ffmpeg.
 type Clip struct {
-	// Video is "hevc" (libx265) or "av1" (libsvtav1).
+	// Video is "hevc" (libx265), "av1" (libsvtav1) or "vp9" (libvpx-vp9).
 	Video string
 	// Width and Height default to 320x240; FPS to 25 with a keyframe every
 	// second.
@@ -74,8 +74,10 @@ func EncodeClip(t testing.TB, dir string, c Clip) string {
 			"-x265-params", "log-level=error:keyint=" + gop + ":min-keyint=" + gop + ":scenecut=0:bframes=0"}
 	case "av1":
 		codec = []string{"-c:v", "libsvtav1", "-preset", "12", "-g", gop, "-svtav1-params", "scd=0"}
+	case "vp9":
+		codec = []string{"-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-g", gop, "-keyint_min", gop}
 	default:
-		t.Fatalf("clip video %q: want hevc or av1", c.Video)
+		t.Fatalf("clip video %q: want hevc, av1 or vp9", c.Video)
 	}
 	audio := []string{"-c:a", "aac"}
 	switch c.Audio {
