@@ -29,9 +29,10 @@ var renditions = []testenv.Rendition{{Width: 640, Height: 360}, {Width: 320, Hei
 // waits until the API lists the three video tracks.
 func publishRenditions(t *testing.T, srv *server.Server, name string) {
 	t.Helper()
-	file := testenv.EncodeRenditions(t, t.TempDir(), 60*time.Second, renditions...)
-	// The peer stops by itself after this long: the clip's length.
-	t.Setenv("MEDIASERVER_PEER_TIMEOUT_MS", "60000")
+	file := testenv.EncodeRenditions(t, t.TempDir(), 90*time.Second, renditions...)
+	// The peer stops by itself after this long, the clip's length: the
+	// probes below have time to spare on a loaded machine.
+	t.Setenv("MEDIASERVER_PEER_TIMEOUT_MS", "90000")
 	testenv.PublishEnhanced(t, file, "rtmp://"+srv.RTMPAddr()+"/live/"+name)
 	testenv.WaitFor(t, 30*time.Second, "three video tracks in the API", func() bool {
 		st, ok := getStream(t, srv, name)
