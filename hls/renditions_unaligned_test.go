@@ -1,0 +1,152 @@
+package hls
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mediaserver/mediaserver/amf"
+	"github.com/mediaserver/mediaserver/flv"
+	"github.com/mediaserver/mediaserver/internal/testenv"
+	"github.com/mediaserver/mediaserver/stream"
+)
+
+// mediaLineRE matches the URI line of a segment.
+var mediaLineRE = regexp.MustCompile(`(?m)^[^#].*\.m4s\?user=good$`)
+
+// multitrackAVC returns an Enhanced RTMP multitrack (one track) avc1 video
+// tag body carrying track id.
+func multitrackAVC(t *testing.T, id uint8, pt flv.PacketType, key bool, body []byte) []byte {
+	t.Helper()
+	ft := flv.FrameInter
+	if key {
+		ft = flv.FrameKey
+	}
+	p, err := flv.AppendVideoTag(nil, flv.VideoTagHeader{FrameType: ft, Enhanced: true, PacketType: pt,
+		Codec: flv.FourCCAVC, Multitrack: true, MultitrackType: flv.MultitrackOneTrack,
+		Tracks: []flv.Track{{ID: id, Codec: flv.FourCCAVC, Data: body}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// unalignedMultitrack returns ms of a stream with onMetaData naming its
+// audio track, video track 0 (legacy AVC, a keyframe every second on the
+// second), video track 1 (multitrack avc1, a keyframe every second 480 ms
+// later: not aligned) and AAC.
+func unalignedMultitrack(t *testing.T, ms int) []*stream.Frame {
+	t.Helper()
+	md, err := flv.Metadata{Properties: amf.Object{{Key: "audioTrackIdInfoMap", Value: amf.Object{
+		{Key: "0", Value: amf.Object{{Key: "name", Value: "English"}, {Key: "language", Value: "en"}}},
+	}}}}.Append(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := []*stream.Frame{frame(t, flv.TagScript, 0, md)}
+	n := 0
+	for _, f := range (source{fps: 25, gop: 25, audio: true}).frames(t, ms) {
+		out = append(out, f)
+		if f.Type != flv.TagVideo {
+			continue
+		}
+		if f.Header {
+			config := avcHeaderPayload(testSPS, testPPS)[5:]
+			out = append(out, frame(t, flv.TagVideo, f.Time, multitrackAVC(t, 1, flv.PacketSequenceStart, true, config)))
+			continue
+		}
+		key := n%25 == 12
+		out = append(out, frame(t, flv.TagVideo, f.Time,
+			multitrackAVC(t, 1, flv.PacketCodedFramesX, key, avcc(nil, slice(key, 300, byte(n))))))
+		n++
+	}
+	return out
+}
+
+// streamAuthorizer allows playing one stream with the query "user=good".
+type streamAuthorizer struct{ key stream.Key }
+
+func (a streamAuthorizer) Authorize(_ context.Context, req stream.AccessRequest) error {
+	if req.Key != a.key || req.Query != "user=good" {
+		return errors.New("refused")
+	}
+	return nil
+}
+
+// TestUnalignedRenditionsStayValid: renditions whose keyframes are not
+// aligned are still listed, their playlists still parse strictly, and the
+// stream says they are not aligned; the audio group is named from
+// audioTrackIdInfoMap. Every request is authorised as the stream, with the
+// query the multivariant playlist propagated.
+func TestUnalignedRenditionsStayValid(t *testing.T) {
+	key := stream.Key{App: "live", Name: "mt"}
+	tm := startManager(t, Config{Variant: VariantLowLatency, SegmentDuration: 2 * time.Second,
+		Authorizer: streamAuthorizer{key}})
+	p := tm.publish(t, key)
+	frames := unalignedMultitrack(t, 12000)
+	// The first second, then the rest once the renditions are known, in
+	// small steps so that no reader falls behind.
+	first := 0
+	for first < len(frames) && frames[first].Time < 1000 {
+		first++
+	}
+	writeFrames(p, frames[:first])
+	testenv.WaitFor(t, 10*time.Second, "two renditions", func() bool { return len(tm.m.renditionTracks(key)) == 2 })
+	for i := first; i < len(frames); i += 20 {
+		writeFrames(p, frames[i:min(i+20, len(frames))])
+		time.Sleep(2 * time.Millisecond)
+	}
+	if resp, _ := tm.get(t, http.MethodGet, "/live/mt~v1.m3u8?user=bad"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("rendition playlist for a refused client: %d, want 403", resp.StatusCode)
+	}
+	resp, body := tm.get(t, http.MethodGet, "/live/mt.m3u8?user=good")
+	vs := parseVariants(body)
+	if resp.StatusCode != http.StatusOK || len(vs) != 2 || vs[0].uri != "mt~v0.m3u8?user=good" ||
+		vs[1].uri != "mt~v1.m3u8?user=good" {
+		t.Fatalf("multivariant playlist: %d\n%s", resp.StatusCode, body)
+	}
+	if !strings.Contains(string(body), `NAME="English",LANGUAGE="en"`) {
+		t.Errorf("audio group not named from audioTrackIdInfoMap:\n%s", body)
+	}
+	s, ok := tm.hub.Lookup(key)
+	if !ok {
+		t.Fatal("stream gone")
+	}
+	if a := s.Renditions().KeyframeAlignment; a != stream.AlignmentUnaligned {
+		t.Errorf("keyframe alignment %v, want unaligned", a)
+	}
+	dir := t.TempDir()
+	files := []string{filepath.Join(dir, "mv.m3u8")}
+	if err := os.WriteFile(files[0], body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range vs {
+		resp, media := tm.get(t, http.MethodGet, "/live/"+v.uri)
+		if resp.StatusCode != http.StatusOK || strings.Count(string(media), "#EXTINF:") < 3 {
+			t.Fatalf("%s: %d\n%s", v.uri, resp.StatusCode, media)
+		}
+		// The first segment it lists, with the propagated query.
+		line := mediaLineRE.FindString(string(media))
+		if resp, _ := tm.get(t, http.MethodGet, "/live/"+line); line == "" || resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: segment %q: %d", v.uri, line, resp.StatusCode)
+		}
+		f := filepath.Join(dir, fmt.Sprintf("m%d.m3u8", i))
+		if err := os.WriteFile(f, media, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	for file, r := range runHLSParser(t, files) {
+		if r.Error != "" {
+			t.Errorf("hls-parser: %s: %s", filepath.Base(file), r.Error)
+		}
+	}
+	p.Close()
+}
