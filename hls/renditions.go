@@ -86,17 +86,25 @@ func videoTrackIDs(h stream.Headers) []uint8 {
 	return ids
 }
 
-// noteRenditions is called by the feeder of a stream's own state (key
-// without ~vN) after each batch: when the stream src has video tracks
-// besides the default one, it records them as the stream's renditions and
-// starts a feeder for each rendition that has none reading src. A stream
-// with one video track has no renditions (again, after a publisher with
-// several left).
-func (m *Manager) noteRenditions(st *streamState, src *stream.Stream) {
+// noteRenditions is called by the feeder f of a stream's own state (key
+// without ~vN) after each batch: when the video tracks of its stream
+// changed and it has some besides the default one, it records them as the
+// stream's renditions and starts a feeder for each rendition that has none
+// reading the stream. A stream with one video track has no renditions
+// (again, after a publisher with several left).
+func (m *Manager) noteRenditions(st *streamState, f *feeder) {
 	if _, _, ok := parseRenditionKey(st.key); ok {
 		return
 	}
+	src := f.src
 	ids := videoTrackIDs(src.Headers())
+	if f.videoTracks != nil && slices.Equal(ids, f.videoTracks) {
+		return
+	}
+	f.videoTracks = ids
+	if f.videoTracks == nil {
+		f.videoTracks = []uint8{} // seen: none
+	}
 	multi := len(ids) > 1 && ids[0] == 0
 	m.mu.Lock()
 	defer m.mu.Unlock()
