@@ -222,7 +222,7 @@ func (m *Manager) serveMedia(w http.ResponseWriter, r *http.Request, path string
 	// Media is authorised like the playlist, with the query the playlist
 	// propagated into its URIs: the play secret's token is checked every
 	// time, an on_play answer comes from the play cache.
-	if !m.authorize(w, r, authKey(ref.key)) {
+	if !m.authorize(w, r, m.authKey(ref.key)) {
 		return // refused and answered
 	}
 	st := m.existing(ref.key)

@@ -56,12 +56,19 @@ func renditionSelection(key stream.Key) stream.TrackSelection {
 }
 
 // authKey returns the key a request for key is authorised as: the
-// stream's own key for one of its renditions.
-func authKey(key stream.Key) stream.Key {
-	if base, _, ok := parseRenditionKey(key); ok {
-		return base
+// stream's own key for one of its renditions (unless a stream is published
+// under that very name).
+func (m *Manager) authKey(key stream.Key) stream.Key {
+	base, _, ok := parseRenditionKey(key)
+	if !ok {
+		return key
 	}
-	return key
+	if m.hub != nil {
+		if s, live := m.hub.Lookup(key); live && !s.Ended() {
+			return key
+		}
+	}
+	return base
 }
 
 // videoTrackIDs returns the ids of the video tracks whose sequence start

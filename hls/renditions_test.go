@@ -57,7 +57,7 @@ func TestRenditionKeysRoundTrip(t *testing.T) {
 	if sel := renditionSelection(base); sel.Single {
 		t.Errorf("selection of the stream itself: %v", sel)
 	}
-	if k := authKey(renditionKey(base, 1)); k != base {
+	if k := (&Manager{}).authKey(renditionKey(base, 1)); k != base {
 		t.Errorf("rendition authorised as %v", k)
 	}
 }
