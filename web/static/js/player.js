@@ -99,6 +99,8 @@ export class Player {
       // when the server offers them (hls.variant lowlatency), plain HLS else.
       const hls = new Hls({ lowLatencyMode: true, backBufferLength: 30 });
       hls.on(Hls.Events.ERROR, (_, d) => {
+        // hls.js aborting a load of its own (a level switch) is no error.
+        if (!d.fatal && d.details === Hls.ErrorDetails.INTERNAL_ABORTED) return;
         this.fail(`hls.js ${d.fatal ? 'fatal' : 'recoverable'} ${d.type}: ${d.details}`, d.fatal);
       });
       // A multivariant playlist (renditions): offer its levels, show the
