@@ -19,7 +19,7 @@ import (
 )
 
 // mediaLineRE matches the URI line of a segment.
-var mediaLineRE = regexp.MustCompile(`(?m)^[^#].*\.m4s\?user=good$`)
+var mediaLineRE = regexp.MustCompile(`(?m)^[^#].*\.(m4s|ts)\?user=good$`)
 
 // multitrackAVC returns an Enhanced RTMP multitrack (one track) avc1 video
 // tag body carrying track id.
@@ -84,10 +84,16 @@ func (a streamAuthorizer) Authorize(_ context.Context, req stream.AccessRequest)
 // aligned are still listed, their playlists still parse strictly, and the
 // stream says they are not aligned; the audio group is named from
 // audioTrackIdInfoMap. Every request is authorised as the stream, with the
-// query the multivariant playlist propagated.
+// query the multivariant playlist propagated. So in every variant.
 func TestUnalignedRenditionsStayValid(t *testing.T) {
+	for _, v := range []Variant{VariantLowLatency, VariantFMP4, VariantMPEGTS} {
+		t.Run(string(v), func(t *testing.T) { checkUnalignedRenditions(t, v) })
+	}
+}
+
+func checkUnalignedRenditions(t *testing.T, variant Variant) {
 	key := stream.Key{App: "live", Name: "mt"}
-	tm := startManager(t, Config{Variant: VariantLowLatency, SegmentDuration: 2 * time.Second,
+	tm := startManager(t, Config{Variant: variant, SegmentDuration: 2 * time.Second,
 		Authorizer: streamAuthorizer{key}})
 	p := tm.publish(t, key)
 	frames := unalignedMultitrack(t, 12000)
