@@ -1,7 +1,10 @@
 package hls
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -166,6 +169,62 @@ func checkSwitching(t *testing.T, url string, want int) {
 	}
 }
 
+// segmentLineRE matches the URI line of a segment in a media playlist.
+var segmentLineRE = regexp.MustCompile(`(?m)^[^#\n]+\.m4s$`)
+
+// segmentStartTimes returns the decode time of the first track fragment
+// (tfdt) of each segment the media playlist at url lists.
+func segmentStartTimes(t *testing.T, base, url string) []uint64 {
+	t.Helper()
+	_, _, body := httpGet(t, url)
+	var out []uint64
+	for _, uri := range segmentLineRE.FindAllString(string(body), -1) {
+		_, _, seg := httpGet(t, base+uri)
+		i := bytes.Index(seg, []byte("tfdt"))
+		if i < 4 || len(seg) < i+16 {
+			t.Fatalf("%s: no tfdt", uri)
+		}
+		if seg[i+4] == 1 {
+			out = append(out, binary.BigEndian.Uint64(seg[i+8:]))
+		} else {
+			out = append(out, uint64(binary.BigEndian.Uint32(seg[i+8:])))
+		}
+	}
+	return out
+}
+
+// checkAlignedSegments checks that the segments of every variant start
+// at the same decode times, over the time all their playlists cover.
+func checkAlignedSegments(t *testing.T, base string, vs []variantAttrs) {
+	t.Helper()
+	starts := make([][]uint64, len(vs))
+	from, to := uint64(0), uint64(math.MaxUint64)
+	for i, v := range vs {
+		starts[i] = segmentStartTimes(t, base, base+v.uri)
+		if len(starts[i]) < 3 {
+			t.Fatalf("%s lists %d segments", v.uri, len(starts[i]))
+		}
+		from, to = max(from, starts[i][0]), min(to, starts[i][len(starts[i])-1])
+	}
+	var common []uint64
+	for _, ts := range starts[0] {
+		if ts >= from && ts <= to {
+			common = append(common, ts)
+		}
+	}
+	for i := range vs {
+		var mine []uint64
+		for _, ts := range starts[i] {
+			if ts >= from && ts <= to {
+				mine = append(mine, ts)
+			}
+		}
+		if len(common) < 2 || !slices.Equal(mine, common) {
+			t.Errorf("segments of %s start at %v, of %s at %v", vs[i].uri, starts[i], vs[0].uri, starts[0])
+		}
+	}
+}
+
 func TestMultitrackRenditionsFromFFmpeg8(t *testing.T) {
 	s := startStack(t, Config{Variant: VariantLowLatency, SegmentDuration: 2 * time.Second, EndListDelay: 3 * time.Second})
 	sizes := []testenv.Rendition{{Width: 1280, Height: 720}, {Width: 640, Height: 360}, {Width: 320, Height: 180}}
@@ -209,5 +268,6 @@ func TestMultitrackRenditionsFromFFmpeg8(t *testing.T) {
 		t.Error("a rendition of track 3, which the stream does not have")
 	}
 	checkMediaPlaylists(t, s.httpURL+"/live/", url, vs)
+	checkAlignedSegments(t, s.httpURL+"/live/", vs)
 	checkSwitching(t, url, 3)
 }
