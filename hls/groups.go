@@ -119,3 +119,24 @@ func groupsInvalid(cfg map[string][]string) error {
 	_, err := parseGroups(cfg)
 	return err
 }
+
+// wakeLeftMembers wakes the requests waiting on the playlist of a group
+// member whose publisher is gone or away (janitor): they answer 404 at
+// once (leftGroup), so players switch variant, rather than waiting for a
+// part that may not come before Config.BlockingTimeout.
+func (m *Manager) wakeLeftMembers() {
+	if len(m.groups.of) == 0 {
+		return
+	}
+	for mk := range m.groups.of {
+		st := m.existing(mk)
+		if st == nil || !m.leftGroup(mk) {
+			continue
+		}
+		st.mu.Lock()
+		if st.waiting > 0 {
+			st.notify()
+		}
+		st.mu.Unlock()
+	}
+}

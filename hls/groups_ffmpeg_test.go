@@ -1,6 +1,7 @@
 package hls
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/mediaserver/mediaserver/internal/browsertest"
 	"github.com/mediaserver/mediaserver/internal/testenv"
+	"github.com/mediaserver/mediaserver/stream"
 )
 
 // dropWatch polls a multivariant playlist until a variant URI leaves it
@@ -63,8 +65,11 @@ func (d *dropWatch) dropped() time.Time {
 
 func TestGroupOfPublishersIsOneMultivariantPlaylist(t *testing.T) {
 	const target = 2 * time.Second
-	s := startStack(t, Config{Variant: VariantLowLatency, SegmentDuration: target, EndListDelay: 3 * time.Second,
-		Groups: map[string][]string{"live/show": {"live/show_360", "live/show_270", "live/show_180"}}})
+	// The stopped member's stream waits for its publisher to come back, as
+	// with the server's default republish window.
+	s := startStackWithHub(t, Config{Variant: VariantLowLatency, SegmentDuration: target, EndListDelay: 3 * time.Second,
+		Groups: map[string][]string{"live/show": {"live/show_360", "live/show_270", "live/show_180"}}},
+		stream.Config{RepublishWindow: stream.DefaultRepublishWindow})
 	url := s.playlistURL("show")
 	if code, _, _ := httpGet(t, url); code != http.StatusNotFound {
 		t.Errorf("group playlist with no member live: %d, want 404", code)
@@ -128,5 +133,25 @@ func TestGroupOfPublishersIsOneMultivariantPlaylist(t *testing.T) {
 	_, _, body := httpGet(t, url)
 	if got := parseVariants(body); len(got) != 2 {
 		t.Errorf("after one member stopped the group lists:\n%s", body)
+	}
+
+	// A player blocked on the playlist of a member whose publisher stops
+	// (its stream waits for it to come back) is answered 404 at once, so
+	// that it switches variant, rather than 503 after the blocking timeout.
+	_, _, media := httpGet(t, s.playlistURL(members[1].name))
+	blocked := fmt.Sprintf("%s?_HLS_msn=%d", s.playlistURL(members[1].name), edgeOf(t, media).lastMSN+2)
+	answer := make(chan int, 1)
+	go func() {
+		resp, err := http.Get(blocked)
+		if err != nil {
+			answer <- 0
+			return
+		}
+		resp.Body.Close()
+		answer <- resp.StatusCode
+	}()
+	pubs[1].Kill()
+	if code := <-answer; code != http.StatusNotFound {
+		t.Errorf("blocking reload of a member that stopped: %d, want 404", code)
 	}
 }

@@ -276,6 +276,7 @@ func (m *Manager) janitor() {
 				m.release(f)
 			}
 			m.expireRetained(now)
+			m.wakeLeftMembers() // groups.go
 		}
 	}
 }
