@@ -58,3 +58,27 @@ func TestConfigValidateVariantAndPartDuration(t *testing.T) {
 		t.Errorf("defaults: variant %q, part duration %v", cfg.Variant, cfg.PartDuration)
 	}
 }
+
+func TestConfigBlockingTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want time.Duration // 0: invalid
+	}{
+		{Config{}, 6 * time.Second},
+		{Config{SegmentDuration: 1500 * time.Millisecond}, 6 * time.Second},
+		{Config{SegmentDuration: time.Second}, 3 * time.Second},
+		{Config{BlockingTimeout: 500 * time.Millisecond}, 500 * time.Millisecond},
+		{Config{BlockingTimeout: MaxBlockingTimeout}, MaxBlockingTimeout},
+		{Config{BlockingTimeout: MaxBlockingTimeout + time.Second}, 0},
+		{Config{BlockingTimeout: -time.Second}, 0},
+	} {
+		cfg := tc.cfg.WithDefaults()
+		err := cfg.Validate()
+		switch {
+		case tc.want == 0 && !errors.Is(err, ErrInvalidConfig):
+			t.Errorf("%+v: Validate() = %v, want ErrInvalidConfig", tc.cfg, err)
+		case tc.want != 0 && (err != nil || cfg.BlockingTimeout != tc.want):
+			t.Errorf("%+v: blocking timeout %v (%v), want %v", tc.cfg, cfg.BlockingTimeout, err, tc.want)
+		}
+	}
+}

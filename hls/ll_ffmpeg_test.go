@@ -17,6 +17,7 @@ import (
 
 	"github.com/mediaserver/mediaserver/internal/browsertest"
 	"github.com/mediaserver/mediaserver/internal/testenv"
+	"github.com/mediaserver/mediaserver/stream"
 )
 
 // The serving side of the MP4 variants with a real publisher (ffmpeg) and
@@ -191,7 +192,25 @@ func TestLowLatencyHLSJSPlays(t *testing.T) {
 	pub := testenv.Publish(t, s.rtmpURL("lljs"), testenv.Source{Width: 320, Height: 240, FPS: 25,
 		Duration: 40 * time.Second})
 	defer pub.Kill()
-	url := s.playlistURL("lljs")
+	playLowLatency(t, s.playlistURL("lljs"))
+}
+
+// TestLowLatencyHLSJSPlaysAV1Opus plays AV1 and Opus, published by FFmpeg 8
+// over Enhanced RTMP, in hls.js in low-latency mode.
+func TestLowLatencyHLSJSPlaysAV1Opus(t *testing.T) {
+	browsertest.RequireTools(t)
+	clip := testenv.EncodeClip(t, t.TempDir(), testenv.Clip{Video: "av1", Audio: "opus", Duration: 30 * time.Second})
+	s := startStack(t, Config{Variant: VariantLowLatency, SegmentDuration: time.Second, EndListDelay: 3 * time.Second})
+	pub := testenv.PublishEnhanced(t, clip, s.rtmpURL("av1"))
+	defer pub.Kill()
+	playLowLatency(t, s.playlistURL("av1"))
+}
+
+// playLowLatency plays url (a 320x240 stream) in hls.js in low-latency mode
+// for 12 s: the picture must advance by 6 s, and the latency hls.js measures
+// is logged and must stay below 5 s.
+func playLowLatency(t *testing.T, url string) {
+	t.Helper()
 	waitSegments(t, url, 2)
 	r := browsertest.PlayLowLatency(t, url, 12*time.Second)
 	advanced := 0.0
@@ -213,4 +232,87 @@ func TestLowLatencyHLSJSPlays(t *testing.T) {
 	if median >= 5000 {
 		t.Errorf("hls.js plays %.0f ms behind live", median)
 	}
+}
+
+// TestLowLatencyRepublishIsADiscontinuity drops a publisher mid-GOP and
+// publishes again within the republish window while the lowlatency
+// playlist is reloaded all along: every version of it parses strictly, the
+// media sequence goes on, and every part is listed in the same
+// discontinuity sequence in every version that lists it (the parts of the
+// new publisher's first segment follow EXT-X-DISCONTINUITY from the first).
+func TestLowLatencyRepublishIsADiscontinuity(t *testing.T) {
+	s := startStackWithHub(t, Config{Variant: VariantLowLatency, SegmentDuration: time.Second, PlaylistLength: 20,
+		EndListDelay: 3 * time.Second}, stream.Config{RepublishWindow: 10 * time.Second})
+	url := s.playlistURL("again")
+	dir := t.TempDir()
+	var files []string
+	stop, polled := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(polled)
+		etag := ""
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			resp, err := http.Get(url)
+			if err != nil {
+				continue
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("ETag") == etag || len(files) >= 400 {
+				continue
+			}
+			etag = resp.Header.Get("ETag")
+			f := filepath.Join(dir, strconv.Itoa(len(files))+".m3u8")
+			if os.WriteFile(f, body, 0o600) == nil {
+				files = append(files, f)
+			}
+		}
+	}()
+	first := testenv.Publish(t, s.rtmpURL("again"), testenv.Source{Width: 320, Height: 240, FPS: 25})
+	waitSegments(t, url, 3)
+	first.Kill() // the connection drops mid-GOP
+	second := testenv.Publish(t, s.rtmpURL("again"), testenv.Source{Width: 320, Height: 240, FPS: 25,
+		Duration: 5 * time.Second})
+	if exited, err := second.Wait(40 * time.Second); !exited || err != nil {
+		t.Fatalf("second publisher: exited %v, %v", exited, err)
+	}
+	testenv.WaitFor(t, 30*time.Second, "EXT-X-ENDLIST", func() bool {
+		_, _, body := httpGet(t, url)
+		return bytes.Contains(body, []byte("#EXT-X-ENDLIST"))
+	})
+	close(stop)
+	<-polled
+	_, _, final := httpGet(t, url)
+	if !bytes.Contains(final, []byte("#EXT-X-DISCONTINUITY\n")) || !bytes.Contains(final, []byte("#EXT-X-MEDIA-SEQUENCE:1\n")) {
+		t.Errorf("final playlist:\n%s", final)
+	}
+	reports := runHLSParser(t, files)
+	discOf := map[string]int{} // part URI → discontinuities before it
+	for _, f := range files {
+		body, _ := os.ReadFile(f)
+		if r := reports[f]; r.Error != "" {
+			t.Errorf("%s: hls-parser: %s\n%s", f, r.Error, body)
+			continue
+		}
+		n := 0
+		for line := range strings.Lines(string(body)) {
+			switch {
+			case strings.HasPrefix(line, "#EXT-X-DISCONTINUITY-SEQUENCE:"):
+				n, _ = strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "#EXT-X-DISCONTINUITY-SEQUENCE:")))
+			case line == "#EXT-X-DISCONTINUITY\n":
+				n++
+			case strings.HasPrefix(line, "#EXT-X-PART:"):
+				uri := line[strings.Index(line, `URI="`):]
+				if was, ok := discOf[uri]; ok && was != n {
+					t.Errorf("%s: part %s in discontinuity sequence %d, %d before\n%s", f, uri, n, was, body)
+				}
+				discOf[uri] = n
+			}
+		}
+	}
+	t.Logf("%d playlist versions, %d parts checked", len(files), len(discOf))
 }

@@ -74,6 +74,7 @@ func TestServerAPIReportsDefaultedSettings(t *testing.T) {
 			"max_segment_duration": dur(hls.DefaultMaxSegmentDuration),
 			"variant":              string(hls.DefaultVariant),
 			"part_duration":        dur(hls.DefaultPartDuration),
+			"blocking_timeout":     dur(3 * hls.DefaultSegmentDuration),
 		},
 		"access": {
 			"hook_timeout": dur(access.DefaultHookTimeout), "max_concurrent_hooks": num(access.DefaultMaxConcurrentHooks),
