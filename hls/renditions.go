@@ -113,6 +113,14 @@ func (m *Manager) noteRenditions(st *streamState, f *feeder) {
 		f.videoTracks = []uint8{} // seen: none
 	}
 	multi := len(ids) > 1 && ids[0] == 0
+	// The renditions' segmenters start on the timeline of this one (the
+	// same output time for the same source timestamp), which its first
+	// media frame sets: until then, look again after the next batch.
+	offset, anchored := st.seg.timelineOffset() // this is st's feeder goroutine, the one using st.seg
+	if multi && !anchored {
+		f.videoTracks = nil
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -123,8 +131,7 @@ func (m *Manager) noteRenditions(st *streamState, f *feeder) {
 		return
 	}
 	m.renditions[st.key] = ids
-	st.seg.alignCutsToSource() // this is st's feeder goroutine, the one using st.seg
-	offset, anchored := st.seg.timelineOffset()
+	st.seg.alignCutsToSource()
 	for _, id := range ids[1:] {
 		key := renditionKey(st.key, id)
 		rs := m.listedLocked(key)
@@ -135,9 +142,8 @@ func (m *Manager) noteRenditions(st *streamState, f *feeder) {
 		} else if rs.feeder == nil && rs.hadFeeder && m.cfg.Start == StartOnRequest && m.idle(rs) {
 			continue // stopped for want of viewers; a request starts it again
 		}
-		if m.ensureSegmenterLocked(rs); anchored {
-			rs.seg.anchorTimeline(offset) // before its feeder starts
-		}
+		m.ensureSegmenterLocked(rs)
+		rs.seg.anchorTimeline(offset) // before its feeder starts
 		m.startFeederLocked(rs, src)
 	}
 }

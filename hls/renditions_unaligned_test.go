@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,13 @@ func multitrackAVC(t *testing.T, id uint8, pt flv.PacketType, key bool, body []b
 // second), video track 1 (multitrack avc1, a keyframe every second 480 ms
 // later: not aligned) and AAC.
 func unalignedMultitrack(t *testing.T, ms int) []*stream.Frame {
+	return multitrackFrames(t, source{fps: 25, gop: 25, audio: true}, ms, 12)
+}
+
+// multitrackFrames returns ms of src with onMetaData naming its audio
+// track and a second video track (multitrack avc1, track 1) beside its
+// video, whose keyframes come phase frames after track 0's (0: aligned).
+func multitrackFrames(t *testing.T, src source, ms, phase int) []*stream.Frame {
 	t.Helper()
 	md, err := flv.Metadata{Properties: amf.Object{{Key: "audioTrackIdInfoMap", Value: amf.Object{
 		{Key: "0", Value: amf.Object{{Key: "name", Value: "English"}, {Key: "language", Value: "en"}}},
@@ -50,9 +58,9 @@ func unalignedMultitrack(t *testing.T, ms int) []*stream.Frame {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := []*stream.Frame{frame(t, flv.TagScript, 0, md)}
+	out := []*stream.Frame{frame(t, flv.TagScript, src.start, md)}
 	n := 0
-	for _, f := range (source{fps: 25, gop: 25, audio: true}).frames(t, ms) {
+	for _, f := range src.frames(t, ms) {
 		out = append(out, f)
 		if f.Type != flv.TagVideo {
 			continue
@@ -62,12 +70,53 @@ func unalignedMultitrack(t *testing.T, ms int) []*stream.Frame {
 			out = append(out, frame(t, flv.TagVideo, f.Time, multitrackAVC(t, 1, flv.PacketSequenceStart, true, config)))
 			continue
 		}
-		key := n%25 == 12
+		key := n%src.gop == phase
 		out = append(out, frame(t, flv.TagVideo, f.Time,
 			multitrackAVC(t, 1, flv.PacketCodedFramesX, key, avcc(nil, slice(key, 300, byte(n))))))
 		n++
 	}
 	return out
+}
+
+// publishRenditions writes frames to p: the first second, then, once the
+// manager serves key as renditions, the rest in small steps so that no
+// reader falls behind.
+func publishRenditions(t *testing.T, tm *testManager, p *stream.Publisher, key stream.Key, frames []*stream.Frame) {
+	t.Helper()
+	first := 0
+	for first < len(frames) && frames[first].Time < frames[0].Time+1000 {
+		first++
+	}
+	writeFrames(p, frames[:first])
+	testenv.WaitFor(t, 10*time.Second, "two renditions", func() bool { return len(tm.m.renditionTracks(key)) == 2 })
+	for i := first; i < len(frames); i += 20 {
+		writeFrames(p, frames[i:min(i+20, len(frames))])
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// TestRenditionsShareTheStreamTimeline pins renditions that started on a
+// timeline of their own: the stream's segmenter read only headers in its
+// first batch and its first media frame (audio) came 19 ms before the
+// first keyframe, where the rendition's segmenter starts; the rendition's
+// segments then started 19 ms off the stream's.
+func TestRenditionsShareTheStreamTimeline(t *testing.T) {
+	tm := startManager(t, Config{Variant: VariantLowLatency, SegmentDuration: 2 * time.Second})
+	key := stream.Key{App: "live", Name: "tl"}
+	p := tm.publish(t, key)
+	frames := multitrackFrames(t, source{fps: 25, gop: 25, audio: true, start: 40}, 12000, 0)
+	media := slices.IndexFunc(frames, func(f *stream.Frame) bool { return !f.Header })
+	writeFrames(p, frames[:media]) // headers alone, likely a batch of their own
+	time.Sleep(50 * time.Millisecond)
+	early := frame(t, flv.TagAudio, 21, audioPayload(50, 0))
+	publishRenditions(t, tm, p, key, append([]*stream.Frame{early}, frames[media:]...))
+	_, body := tm.get(t, http.MethodGet, "/live/tl.m3u8")
+	vs := parseVariants(body)
+	if len(vs) != 2 {
+		t.Fatalf("multivariant playlist:\n%s", body)
+	}
+	checkAlignedSegments(t, tm.srv.URL+"/live/", vs)
+	p.Close()
 }
 
 // streamAuthorizer allows playing one stream with the query "user=good".
@@ -96,19 +145,7 @@ func checkUnalignedRenditions(t *testing.T, variant Variant) {
 	tm := startManager(t, Config{Variant: variant, SegmentDuration: 2 * time.Second,
 		Authorizer: streamAuthorizer{key}})
 	p := tm.publish(t, key)
-	frames := unalignedMultitrack(t, 12000)
-	// The first second, then the rest once the renditions are known, in
-	// small steps so that no reader falls behind.
-	first := 0
-	for first < len(frames) && frames[first].Time < 1000 {
-		first++
-	}
-	writeFrames(p, frames[:first])
-	testenv.WaitFor(t, 10*time.Second, "two renditions", func() bool { return len(tm.m.renditionTracks(key)) == 2 })
-	for i := first; i < len(frames); i += 20 {
-		writeFrames(p, frames[i:min(i+20, len(frames))])
-		time.Sleep(2 * time.Millisecond)
-	}
+	publishRenditions(t, tm, p, key, unalignedMultitrack(t, 12000))
 	if resp, _ := tm.get(t, http.MethodGet, "/live/mt~v1.m3u8?user=bad"); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("rendition playlist for a refused client: %d, want 403", resp.StatusCode)
 	}
