@@ -64,6 +64,9 @@ type Track struct {
 	// HLS is HLSIncluded, HLSLeftOut or HLSUnknown; HLSReason explains a
 	// left-out track.
 	HLS, HLSReason string
+	// HLSPlaylist is the URL path of the media playlist of a video track
+	// served as an HLS rendition of a multitrack stream (empty otherwise).
+	HLSPlaylist string
 }
 
 // trackDoc is one track.
@@ -86,6 +89,7 @@ type trackDoc struct {
 	Channels    int     `json:"channels"`
 	HLS         string  `json:"hls"`
 	HLSReason   string  `json:"hls_reason"`
+	HLSPlaylist string  `json:"hls_playlist"`
 }
 
 // newTrackDocs converts a stream's track list (never null in JSON).
@@ -100,7 +104,7 @@ func newTrackDocs(ts []Track) []trackDoc {
 			ID: t.ID, Kind: t.Kind, Codec: t.Codec, FourCC: t.FourCC, CodecString: t.CodecString,
 			Profile: t.Profile, Level: t.Level, Width: t.Width, Height: t.Height, BitDepth: t.BitDepth,
 			FPS: round2(t.FPS), BitrateBPS: bps(t.Bitrate), PeakBPS: bps(t.PeakBitrate), HDR: t.HDR, SampleRate: t.SampleRate, Channels: t.Channels,
-			HLS: hls, HLSReason: t.HLSReason,
+			HLS: hls, HLSReason: t.HLSReason, HLSPlaylist: t.HLSPlaylist,
 		})
 	}
 	return out

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mediaserver/mediaserver/internal/mediahttp"
+	"github.com/mediaserver/mediaserver/stream"
 )
 
 // Cache-Control of playlists of the lowlatency variant. A blocking answer
@@ -81,6 +82,9 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 	if !ok {
 		return
 	}
+	if m.serveVariantPlaylist(w, r, key) {
+		return // a multivariant playlist or a rendition's (variants_http.go)
+	}
 	if !m.authorize(w, r, key) {
 		return // refused and answered
 	}
@@ -95,6 +99,13 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 		mediahttp.Error(w, http.StatusNotFound, "stream not found")
 		return
 	}
+	m.serveMediaPlaylist(w, r, key, st)
+}
+
+// serveMediaPlaylist serves the media playlist of st (servePlaylist) to an
+// authorised request for key.
+func (m *Manager) serveMediaPlaylist(w http.ResponseWriter, r *http.Request, key stream.Key, st *streamState) {
+	var err error
 	var dir directives
 	if st.variant == VariantLowLatency {
 		if dir, err = parseDirectives(r.URL.Query()); err != nil {
@@ -133,6 +144,9 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 		st.mu.Unlock()
 		switch {
 		case ready:
+			if st.variant == VariantLowLatency && !ended {
+				body = m.withRenditionReports(body, st)
+			}
 			if query != "" {
 				body = withURIQuery(body, query)
 			}
@@ -157,6 +171,9 @@ func (m *Manager) servePlaylist(w http.ResponseWriter, r *http.Request, path str
 			return
 		case freed || !live && body == nil:
 			mediahttp.Error(w, http.StatusNotFound, "stream not found")
+			return
+		case m.leftGroup(key):
+			mediahttp.Error(w, http.StatusNotFound, "stream not live: it left its group")
 			return
 		}
 		if !st.wait(changed, timer.C, r.Context().Done()) {
@@ -208,7 +225,7 @@ func (m *Manager) serveMedia(w http.ResponseWriter, r *http.Request, path string
 	// Media is authorised like the playlist, with the query the playlist
 	// propagated into its URIs: the play secret's token is checked every
 	// time, an on_play answer comes from the play cache.
-	if !m.authorize(w, r, ref.key) {
+	if !m.authorize(w, r, m.authKey(ref.key)) {
 		return // refused and answered
 	}
 	st := m.existing(ref.key)

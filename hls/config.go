@@ -188,6 +188,12 @@ type Config struct {
 	// Default 200ms, at least MinPartDuration and at most half
 	// SegmentDuration.
 	PartDuration time.Duration `yaml:"part_duration"`
+
+	// Groups publishes multivariant playlists over streams published
+	// separately, one per rendition: "live/show" → ["live/show_1080",
+	// "live/show_720"] serves /live/show.m3u8 listing the media playlists
+	// of the members that are live. A stream is in one group at most.
+	Groups map[string][]string `yaml:"groups"`
 }
 
 // MemoryAccount is a memory budget that the bytes of the segments kept in
@@ -286,6 +292,8 @@ func (c Config) validateVariant() error {
 	case c.Variant != VariantLowLatency && c.Variant != VariantFMP4 && c.Variant != VariantMPEGTS:
 		return fmt.Errorf("%w: variant %q is none of %q, %q, %q", ErrInvalidConfig, c.Variant,
 			VariantLowLatency, VariantFMP4, VariantMPEGTS)
+	case groupsInvalid(c.Groups) != nil:
+		return fmt.Errorf("%w: groups: %w", ErrInvalidConfig, groupsInvalid(c.Groups))
 	case c.PartDuration < MinPartDuration || c.PartDuration > c.SegmentDuration/2:
 		return fmt.Errorf("%w: part duration %v not in %v..%v", ErrInvalidConfig,
 			c.PartDuration, MinPartDuration, c.SegmentDuration/2)

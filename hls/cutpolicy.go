@@ -39,7 +39,8 @@ func (s *Segmenter) frameTime(ms uint32) (int64, *Segment, error) {
 func (s *Segmenter) cutForVideo(dts int64, rap bool) (seg *Segment, continued bool, err error) {
 	elapsed := dts - s.cur.start
 	switch {
-	case rap && (s.cutAtRAP || s.trackChange || !s.w.hasVideo() || elapsed >= s.target-cutToleranceTicks):
+	case rap && (s.cutAtRAP || s.trackChange || !s.w.hasVideo() || elapsed >= s.target-cutToleranceTicks ||
+		s.crossedGrid(dts)):
 		by := triggerVideo
 		if s.cutAtRAP || s.trackChange {
 			s.pendingDisc = true

@@ -17,6 +17,15 @@
 // authorised like playlist requests; a playlist requested with a query
 // (a signed URL's token=…) lists its segment URIs with the same query.
 //
+// A stream with several video tracks (Enhanced RTMP multitrack) is served
+// as renditions, and so is a configured group of streams (Config.Groups):
+//
+//	/{app}/{name}.m3u8             multivariant playlist
+//	/{app}/{name}~v{N}.m3u8        media playlist of video track N
+//
+// Each rendition is segmented by a feeder of its own (renditions.go,
+// multivariant.go, groups.go).
+//
 // The Segmenter is a pure component (frames in, segments out) with no
 // goroutines or I/O; the Manager runs one reader goroutine per live stream
 // that feeds it.

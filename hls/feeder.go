@@ -19,6 +19,9 @@ type feeder struct {
 	reader *stream.Reader
 	cancel context.CancelFunc
 	done   chan struct{}
+	// videoTracks are the video track ids noteRenditions last saw; used
+	// by the feeder goroutine only.
+	videoTracks []uint8
 }
 
 // feed reads s into the state's segmenter until the stream ends or ctx is
@@ -60,6 +63,9 @@ func (m *Manager) feed(ctx context.Context, st *streamState, f *feeder, prev *fe
 		for i := range n {
 			run.write(buf[i])
 			buf[i] = nil
+		}
+		if n > 0 {
+			m.noteRenditions(st, f) // renditions.go
 		}
 		run.showTracks()
 		if err != nil {

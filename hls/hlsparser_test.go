@@ -22,6 +22,7 @@ type hlsParserReport struct {
 	File           string  `json:"file"`
 	Error          string  `json:"error"`
 	Master         bool    `json:"master"`
+	Variants       int     `json:"variants"`
 	Version        int     `json:"version"`
 	MediaSequence  uint64  `json:"mediaSequence"`
 	Segments       int     `json:"segments"`

@@ -66,6 +66,12 @@ type Manager struct {
 	states map[stream.Key]*streamState
 	tombs  map[stream.Key]tombstone
 	closed bool
+
+	// groups are the configured groups (Config.Groups); renditions the
+	// video track ids of each stream served as renditions, guarded by mu
+	// (renditions.go).
+	groups     streamGroups
+	renditions map[stream.Key][]uint8
 }
 
 // tombstone remembers a freed stream's next media sequence number.
@@ -87,6 +93,10 @@ func NewManager(cfg Config, hub Hub, log *slog.Logger) (*Manager, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("component", "hls")
+	groups, err := parseGroups(cfg.Groups)
+	if err != nil {
+		return nil, fmt.Errorf("new hls manager: %w: groups: %w", ErrInvalidConfig, err)
+	}
 	var st store = memoryStore{}
 	if cfg.Storage == StorageDisk {
 		ds, err := newDiskStore(cfg.Dir, log)
@@ -110,6 +120,9 @@ func NewManager(cfg Config, hub Hub, log *slog.Logger) (*Manager, error) {
 		cancel: cancel,
 		states: make(map[stream.Key]*streamState),
 		tombs:  make(map[stream.Key]tombstone),
+
+		groups:     groups,
+		renditions: make(map[stream.Key][]uint8),
 	}
 	m.wg.Add(1)
 	go m.janitor()
@@ -209,23 +222,16 @@ func (m *Manager) startFeederLocked(st *streamState, s *stream.Stream) {
 	prev := st.feeder
 	ctx, cancel := context.WithCancel(m.ctx)
 	f := &feeder{
-		src:    s,
-		reader: s.NewReader(stream.ReaderInfo{ID: "hls/" + st.key.String(), Protocol: stream.ProtocolHLS}),
+		src: s,
+		reader: s.NewReader(stream.ReaderInfo{ID: "hls/" + st.key.String(), Protocol: stream.ProtocolHLS,
+			Tracks: renditionSelection(st.key)}),
 		cancel: cancel,
 		done:   make(chan struct{}),
 	}
 	st.feeder = f
 	restart := st.hadFeeder
 	st.hadFeeder = true
-	if st.seg == nil {
-		st.seg = NewSegmenter(SegmenterConfig{
-			TargetDuration:     m.cfg.SegmentDuration,
-			MaxSegmentDuration: m.cfg.MaxSegmentDuration,
-			MaxSegmentBytes:    m.cfg.MaxSegmentBytes,
-			Variant:            m.cfg.Variant,
-			PartDuration:       m.cfg.PartDuration,
-		})
-	}
+	m.ensureSegmenterLocked(st)
 	st.mu.Lock()
 	st.live = true
 	st.leftAt = time.Time{}
@@ -235,6 +241,23 @@ func (m *Manager) startFeederLocked(st *streamState, s *stream.Stream) {
 	st.mu.Unlock()
 	m.wg.Add(1)
 	go m.feed(ctx, st, f, prev, restart, newPlaylist)
+}
+
+// ensureSegmenterLocked gives st its segmenter when it has none yet.
+// m.mu must be held.
+func (m *Manager) ensureSegmenterLocked(st *streamState) {
+	if st.seg == nil {
+		st.seg = NewSegmenter(SegmenterConfig{
+			TargetDuration:     m.cfg.SegmentDuration,
+			MaxSegmentDuration: m.cfg.MaxSegmentDuration,
+			MaxSegmentBytes:    m.cfg.MaxSegmentBytes,
+			Variant:            m.cfg.Variant,
+			PartDuration:       m.cfg.PartDuration,
+		})
+		if m.alignedCuts(st.key) {
+			st.seg.alignCutsToSource()
+		}
+	}
 }
 
 // janitor ends playlists, frees ended streams and retained segments past
@@ -253,6 +276,7 @@ func (m *Manager) janitor() {
 				m.release(f)
 			}
 			m.expireRetained(now)
+			m.wakeLeftMembers() // groups.go
 		}
 	}
 }
@@ -372,6 +396,7 @@ func (m *Manager) release(f freedState) {
 	m.mu.Lock()
 	if m.states[st.key] == st {
 		delete(m.states, st.key)
+		delete(m.renditions, st.key)
 	}
 	m.mu.Unlock()
 	m.log.Debug("stream data freed", "stream", st.key.String(), "token", st.token)

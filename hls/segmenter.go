@@ -103,13 +103,16 @@ type SegmenterStats struct {
 // order; it returns each segment as it is completed. A Segmenter is not
 // safe for concurrent use.
 type Segmenter struct {
-	now      func() time.Time
-	variant  Variant
-	parts    bool  // cut LL-HLS parts
-	partDur  int64 // ticks
-	target   int64 // ticks
-	maxTicks int64
-	maxBytes int
+	now     func() time.Time
+	variant Variant
+	parts   bool  // cut LL-HLS parts
+	partDur int64 // ticks
+	target  int64 // ticks
+	// alignCuts also cuts at a keyframe whose source timestamp crossed a
+	// multiple of target (alignedcuts.go).
+	alignCuts bool
+	maxTicks  int64
+	maxBytes  int
 	// minPlaylistTarget is the target duration rounded up to whole seconds;
 	// playlistTarget is the playlist's EXT-X-TARGETDURATION (ticks, whole
 	// seconds), decided with the first segment (0 before) and kept: a segment

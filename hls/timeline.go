@@ -32,6 +32,10 @@ type timeline struct {
 	offset int64
 	// end is the latest end (DTS + duration) of a frame written, in ticks.
 	end int64
+	// anchored makes the first frame use offset as it is (set before it)
+	// instead of starting at startTicks: the output time of another
+	// segmenter of the same source clock (alignedcuts.go).
+	anchored bool
 }
 
 // dts returns the output DTS of a frame with timestamp ms. jumped reports
@@ -39,6 +43,11 @@ type timeline struct {
 // frame starts a discontinuity.
 func (t *timeline) dts(ms uint32) (out int64, jumped bool) {
 	switch {
+	case !t.started && t.anchored:
+		t.started = true
+		t.lastMs, t.pos = ms, int64(ms)
+		t.end = t.pos*ticksPerMs + t.offset
+		return t.end, false
 	case !t.started:
 		t.started = true
 		t.lastMs, t.pos = ms, int64(ms)

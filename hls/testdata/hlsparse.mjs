@@ -12,9 +12,11 @@ for (const file of process.argv.slice(2)) {
     report.master = p.isMasterPlaylist;
     report.version = p.version ?? 0;
     report.mediaSequence = p.mediaSequenceBase ?? 0;
-    report.segments = p.segments.filter((s) => s.uri).length;
-    report.parts = p.segments.reduce((n, s) => n + s.parts.filter((x) => !x.hint).length, 0);
-    report.hints = p.segments.reduce((n, s) => n + s.parts.filter((x) => x.hint).length, 0);
+    const segments = p.segments ?? []; // a multivariant playlist has variants instead
+    report.variants = (p.variants ?? []).length;
+    report.segments = segments.filter((s) => s.uri).length;
+    report.parts = segments.reduce((n, s) => n + s.parts.filter((x) => !x.hint).length, 0);
+    report.hints = segments.reduce((n, s) => n + s.parts.filter((x) => x.hint).length, 0);
     report.skipped = p.skip ?? 0;
     report.partTarget = p.partTargetDuration ?? 0;
     report.canBlockReload = !!p.lowLatencyCompatibility?.canBlockReload;

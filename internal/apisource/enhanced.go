@@ -45,6 +45,9 @@ func (s *Source) hlsStatus(key stream.Key, list []api.Track) {
 	stats, found := h.Stats(key)
 	for i := range list {
 		t := &list[i]
+		if s.renditionStatus(key, t) {
+			continue // a rendition of its own (renditions.go)
+		}
 		if t.ID != 0 {
 			t.HLS, t.HLSReason = api.HLSLeftOut, notDefaultTrack
 			continue

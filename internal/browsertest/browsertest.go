@@ -41,6 +41,17 @@ type Result struct {
 	// (PlayLowLatency), in milliseconds: Date.now() − hls.playingDate, one
 	// per sample while playing.
 	Latencies []float64 `json:"latencies"`
+	// Levels are the variants hls.js found in a multivariant playlist, and
+	// Switched the level switches it made: [ms since start, level index].
+	Levels   []Level      `json:"levels"`
+	Switched [][2]float64 `json:"switched"`
+}
+
+// Level is one variant as hls.js sees it.
+type Level struct {
+	Width   int `json:"width"`
+	Height  int `json:"height"`
+	Bitrate int `json:"bitrate"`
 }
 
 // Dir returns the directory of the harness script.
@@ -72,6 +83,18 @@ func PlayLowLatency(t testing.TB, url string, d time.Duration) Result {
 	return r
 }
 
+// PlaySwitchingLevels plays a multivariant HLS url with hls.js in
+// lowLatencyMode for d, making it play the next level every switchEvery
+// through the hls.js API (hls.currentLevel), and reports the result with
+// the levels and the switches hls.js made.
+func PlaySwitchingLevels(t testing.TB, url string, d, switchEvery time.Duration) Result {
+	t.Helper()
+	r := runPlay(t, map[string]any{"url": url, "player": HLS, "seconds": d.Seconds(), "lowLatency": true,
+		"switchEvery": switchEvery.Seconds()}, d)
+	t.Logf("hls.js levels %v, switches %v", r.Levels, r.Switched)
+	return r
+}
+
 // playOptions are play.mjs's switches.
 type playOptions struct {
 	// lowLatency runs hls.js in lowLatencyMode, recording its latency.
@@ -83,11 +106,16 @@ type playOptions struct {
 // play runs play.mjs (see Play).
 func play(t testing.TB, player Player, url string, d time.Duration, o playOptions) Result {
 	t.Helper()
+	return runPlay(t, map[string]any{"url": url, "player": player, "seconds": d.Seconds(),
+		"lowLatency": o.lowLatency, "ignoreHTTPSErrors": o.ignoreHTTPSErrors}, d)
+}
+
+// runPlay runs play.mjs with options o for about d.
+func runPlay(t testing.TB, o map[string]any, d time.Duration) Result {
+	t.Helper()
 	RequireTools(t)
-	opts, _ := json.Marshal(map[string]any{
-		"url": url, "player": player, "seconds": d.Seconds(),
-		"lowLatency": o.lowLatency, "ignoreHTTPSErrors": o.ignoreHTTPSErrors,
-	})
+	player, url := o["player"], o["url"]
+	opts, _ := json.Marshal(o)
 	ctx, cancel := context.WithTimeout(context.Background(), d+60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", filepath.Join(Dir(), "play.mjs"), string(opts))

@@ -2,9 +2,12 @@
 // or hls.js (HLS), or a media file in the <video> element itself ("file"),
 // and prints what happened as JSON on stdout.
 //
-// Usage: node play.mjs '{"url": "...", "player": "mpegts"|"hls"|"file", "seconds": 7, "lowLatency": false, "ignoreHTTPSErrors": false}'
+// Usage: node play.mjs '{"url": "...", "player": "mpegts"|"hls"|"file", "seconds": 7, "lowLatency": false, "switchEvery": 0, "ignoreHTTPSErrors": false}'
 // With lowLatency, hls.js runs in lowLatencyMode and each sample also records
-// the live latency it measures (Date.now() - hls.playingDate, in ms).
+// the live latency it measures (Date.now() - hls.playingDate, in ms). With
+// switchEvery (seconds), hls.js is made to play the next level of a
+// multivariant playlist that often (hls.currentLevel), and the levels and
+// the switches it made are reported.
 import { chromium } from 'playwright-core';
 import http from 'node:http';
 import fs from 'node:fs';
@@ -53,6 +56,9 @@ try {
     window.__errors = [];
     window.__samples = [];
     window.__latencies = [];
+    window.__levels = [];
+    window.__switched = [];
+    const t0 = performance.now();
     let hls = null;
     v.addEventListener('error', () => window.__errors.push('video error: ' + (v.error && v.error.message)));
     if (o.player === 'file') {
@@ -61,6 +67,18 @@ try {
       if (!Hls.isSupported()) { window.__errors.push('hls.js: MSE not supported'); return; }
       hls = new Hls({ lowLatencyMode: !!o.lowLatency });
       hls.on(Hls.Events.ERROR, (_, d) => window.__errors.push(`hls.js ${d.fatal ? 'fatal' : 'non-fatal'} ${d.type}: ${d.details}`));
+      hls.on(Hls.Events.MANIFEST_PARSED, (_, d) => {
+        window.__levels = d.levels.map((l) => ({ width: l.width, height: l.height, bitrate: l.bitrate }));
+      });
+      hls.on(Hls.Events.LEVEL_SWITCHED, (_, d) => window.__switched.push([Math.round(performance.now() - t0), d.level]));
+      if (o.switchEvery > 0) {
+        let next = 0;
+        setInterval(() => {
+          if (hls.levels.length < 2) return;
+          next = (hls.currentLevel + 1) % hls.levels.length;
+          hls.currentLevel = next;
+        }, o.switchEvery * 1000);
+      }
       hls.loadSource(o.url);
       hls.attachMedia(v);
     } else {
@@ -72,7 +90,6 @@ try {
       p.load();
     }
     v.play().catch((e) => window.__errors.push('play(): ' + e.message));
-    const t0 = performance.now();
     setInterval(() => {
       window.__samples.push([Math.round(performance.now() - t0), v.currentTime]);
       if (hls && hls.playingDate && !v.paused) window.__latencies.push(Date.now() - hls.playingDate.getTime());
@@ -84,6 +101,7 @@ try {
     return {
       currentTime: v.currentTime, videoWidth: v.videoWidth, videoHeight: v.videoHeight,
       readyState: v.readyState, errors: window.__errors, samples: window.__samples, latencies: window.__latencies,
+      levels: window.__levels, switched: window.__switched,
     };
   }));
 } catch (e) {

@@ -93,6 +93,42 @@ func Dashboard(t testing.TB, opts DashboardOptions) DashboardResult {
 	return r
 }
 
+// RenditionsResult is what ui.mjs saw of the dashboard player's rendition
+// menu (Renditions).
+type RenditionsResult struct {
+	Failure     string   `json:"failure"`
+	Steps       []string `json:"steps"`
+	Console     []string `json:"console"`
+	PageErrors  []string `json:"pageErrors"`
+	Screenshots []string `json:"screenshots"`
+	// Options are the menu's entries ("Auto", then one per rendition).
+	Options []string `json:"options"`
+	// Playing is what the player said plays after the choice.
+	Playing string `json:"playing"`
+	// Width and Height are the picture's size then.
+	Width  int      `json:"width"`
+	Height int      `json:"height"`
+	Errors []string `json:"errors"`
+	// Advanced is how far currentTime moved in the 2 s after the chosen
+	// rendition showed.
+	Advanced float64 `json:"advanced"`
+}
+
+// Renditions opens stream ("app/name", a multitrack stream) in the
+// dashboard at url (an API that needs no token), plays it over HLS,
+// chooses rendition level (an hls.js level index) in the player's menu and
+// reports what the player showed. The caller asserts.
+func Renditions(t testing.TB, url, stream string, level int, artifacts string) RenditionsResult {
+	t.Helper()
+	opts := map[string]any{"mode": "renditions", "url": url, "stream": stream, "level": level, "artifacts": artifacts}
+	var r RenditionsResult
+	runUI(t, opts, 2*time.Minute, &r)
+	for _, s := range r.Steps {
+		t.Logf("ui: %s", s)
+	}
+	return r
+}
+
 // KeysResult is what ui.mjs did in the stream keys panel.
 type KeysResult struct {
 	Failure     string   `json:"failure"`

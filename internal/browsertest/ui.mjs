@@ -55,6 +55,7 @@ try {
   else if (opts.mode === 'fetch') await fetches(page);
   else if (opts.mode === 'record') await recordings(page);
   else if (opts.mode === 'forwards') await forwards(page);
+  else if (opts.mode === 'renditions') await renditions(page);
   else await dashboard(page);
 } catch (e) {
   result.failure = e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : String(e);
@@ -182,6 +183,42 @@ async function fetches(page) {
     }
     return out;
   }, opts.fetches || []);
+}
+
+/**
+ * Watches opts.stream (a multitrack stream) over HLS in the dashboard,
+ * reads the rendition menu, chooses opts.level in it and waits until the
+ * player says that level plays and the picture has its size.
+ */
+async function renditions(page) {
+  await page.goto(opts.url);
+  const row = `tr.stream-row[data-stream="${opts.stream}"]`;
+  await page.click(`${row} [data-action="watch"]`);
+  await page.locator('#detail:not([hidden])').waitFor();
+  await page.click('.seg[data-protocol="hls"]');
+  await page.locator('#ps-level-row:not([hidden])').waitFor();
+  result.options = await page.locator('#ps-level option').allTextContents();
+  step('rendition menu', JSON.stringify(result.options));
+  await page.selectOption('#ps-level', String(opts.level));
+  const want = result.options[opts.level + 1].split(' · ')[0];
+  await page.waitForFunction((w) => {
+    const v = document.getElementById('video');
+    return document.getElementById('ps-level-playing').textContent.includes(w) &&
+      `${v.videoWidth}x${v.videoHeight}` === w.replace('\u00d7', 'x');
+  }, want);
+  const t0 = await page.evaluate(() => document.getElementById('video').currentTime);
+  await page.waitForTimeout(2000);
+  Object.assign(result, await page.evaluate(() => {
+    const v = document.getElementById('video');
+    return {
+      playing: document.getElementById('ps-level-playing').textContent,
+      width: v.videoWidth, height: v.videoHeight, currentTime: v.currentTime,
+      errors: [...document.querySelectorAll('#player-errors li')].map((li) => li.textContent),
+    };
+  }));
+  result.advanced = result.currentTime - t0;
+  step('rendition chosen', JSON.stringify({ playing: result.playing, advanced: result.advanced }));
+  await shot(page, 'renditions.png');
 }
 
 /** The operator's path through the dashboard. */

@@ -46,7 +46,9 @@ export class DetailView {
     this.status = {
       engine: byId('ps-engine'), state: byId('ps-state'), size: byId('ps-size'),
       time: byId('ps-time'), buffer: byId('ps-buffer'), latency: byId('ps-latency'),
+      levelRow: byId('ps-level-row'), level: byId('ps-level'), levelPlaying: byId('ps-level-playing'),
     };
+    this.status.level.addEventListener('change', () => player.setLevel(Number(this.status.level.value)));
     this.segButtons = [...this.panel.querySelectorAll('.seg')];
     this.protocol = 'hls';
     this.app = '';
@@ -224,6 +226,20 @@ export class DetailView {
     }
   }
 
+  /** Offers the renditions of a multivariant HLS playlist and names the one playing. */
+  renderLevels(st) {
+    const { levelRow, level, levelPlaying } = this.status;
+    levelRow.hidden = st.levels.length < 2;
+    if (levelRow.hidden) return;
+    const names = st.levels.map((l) => `${formatResolution(l.width, l.height) || '?'} · ${formatLevelRate(l.bitrate)}`);
+    const want = ['Auto', ...names];
+    if (level.options.length !== want.length || [...level.options].some((o, i) => o.textContent !== want[i])) {
+      level.replaceChildren(...want.map((text, i) => h('option', { value: String(i - 1) }, text)));
+    }
+    if (document.activeElement !== level) level.value = String(st.chosenLevel);
+    setText(levelPlaying, st.level >= 0 && st.level < names.length ? `playing ${names[st.level]}` : '');
+  }
+
   renderStatus() {
     const st = this.player.status();
     this.panel.dataset.playerState = st.state;
@@ -233,9 +249,16 @@ export class DetailView {
     setText(this.status.time, st.state === 'idle' ? '–' : `${st.currentTime.toFixed(1)} s`);
     setText(this.status.buffer, st.state === 'idle' ? '–' : `${st.buffer.toFixed(1)} s`);
     setText(this.status.latency, st.latency === null ? '–' : `${st.latency.toFixed(1)} s`);
+    this.renderLevels(st);
     this.errorsBox.hidden = st.errors.length === 0;
     if (this.errorsList.children.length !== st.errors.length) {
       this.errorsList.replaceChildren(...st.errors.map((e) => h('li', {}, e)));
     }
   }
+}
+
+/** Formats a variant's bandwidth (bit/s) for the rendition menu. */
+function formatLevelRate(bps) {
+  if (!bps) return '?';
+  return bps >= 1e6 ? `${(bps / 1e6).toFixed(1)} Mb/s` : `${Math.round(bps / 1e3)} kb/s`;
 }

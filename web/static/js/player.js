@@ -51,6 +51,10 @@ export class Player {
     this.fatal = false;
     this.instance = null;
     this.detach = null;
+    /** The variants of a multivariant HLS playlist (hls.js levels). */
+    this.levels = [];
+    /** The level hls.js plays (-1: none yet). */
+    this.level = -1;
     for (const [event, state] of [['playing', 'playing'], ['waiting', 'buffering'], ['ended', 'ended']]) {
       video.addEventListener(event, () => this.setState(state));
     }
@@ -95,7 +99,21 @@ export class Player {
       // when the server offers them (hls.variant lowlatency), plain HLS else.
       const hls = new Hls({ lowLatencyMode: true, backBufferLength: 30 });
       hls.on(Hls.Events.ERROR, (_, d) => {
+        // hls.js aborting a load of its own (a level switch) is no error.
+        if (!d.fatal && d.details === Hls.ErrorDetails.INTERNAL_ABORTED) return;
         this.fail(`hls.js ${d.fatal ? 'fatal' : 'recoverable'} ${d.type}: ${d.details}`, d.fatal);
+      });
+      // A multivariant playlist (renditions): offer its levels, show the
+      // one that plays.
+      hls.on(Hls.Events.MANIFEST_PARSED, (_, d) => {
+        if (generation !== this.generation) return;
+        this.levels = d.levels.map((l) => ({ width: l.width, height: l.height, bitrate: l.bitrate }));
+        this.onChange();
+      });
+      hls.on(Hls.Events.LEVEL_SWITCHED, (_, d) => {
+        if (generation !== this.generation) return;
+        this.level = d.level;
+        this.onChange();
       });
       hls.attachMedia(this.video);
       hls.loadSource(url);
@@ -148,9 +166,21 @@ export class Player {
     };
   }
 
+  /**
+   * Plays level i of a multivariant HLS playlist from now on, or lets
+   * hls.js choose by bandwidth (-1).
+   */
+  setLevel(i) {
+    if (this.protocol !== 'hls' || !this.instance || this.engine.indexOf('hls.js') !== 0) return;
+    this.instance.currentLevel = i;
+    this.onChange();
+  }
+
   /** Stops playback and releases the library instance. */
   stop() {
     this.generation++;
+    this.levels = [];
+    this.level = -1;
     const detach = this.detach;
     this.detach = null;
     this.instance = null;
@@ -215,6 +245,10 @@ export class Player {
       width: v.videoWidth,
       height: v.videoHeight,
       errors: [...this.errors],
+      levels: this.levels.map((l) => ({ ...l })),
+      level: this.level,
+      // The level asked for through setLevel (-1: hls.js chooses).
+      chosenLevel: this.levels.length > 0 && typeof this.instance?.manualLevel === 'number' ? this.instance.manualLevel : -1,
     };
   }
 }
