@@ -18,19 +18,22 @@ import (
 
 // apiTrack is the part of the API's track document the tests read.
 type apiTrack struct {
-	ID        int     `json:"id"`
-	Kind      string  `json:"kind"`
-	Codec     string  `json:"codec"`
-	FourCC    string  `json:"fourcc"`
-	Profile   string  `json:"profile"`
-	Width     int     `json:"width"`
-	Height    int     `json:"height"`
-	BitDepth  int     `json:"bit_depth"`
-	FPS       float64 `json:"fps"`
-	Bitrate   int64   `json:"bitrate_bps"`
-	Peak      int64   `json:"peak_bitrate_bps"`
-	HLS       string  `json:"hls"`
-	HLSReason string  `json:"hls_reason"`
+	ID       int     `json:"id"`
+	Kind     string  `json:"kind"`
+	Codec    string  `json:"codec"`
+	FourCC   string  `json:"fourcc"`
+	Profile  string  `json:"profile"`
+	Width    int     `json:"width"`
+	Height   int     `json:"height"`
+	BitDepth int     `json:"bit_depth"`
+	FPS      float64 `json:"fps"`
+	Bitrate  int64   `json:"bitrate_bps"`
+	Peak     int64   `json:"peak_bitrate_bps"`
+	HLS      string  `json:"hls"`
+	// HLSPlaylist is the media playlist of a video track served as an HLS
+	// rendition.
+	HLSPlaylist string `json:"hls_playlist"`
+	HLSReason   string `json:"hls_reason"`
 }
 
 // apiStream is the part of the API's stream document the tests read.
