@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/mediaserver/mediaserver/internal/workqueue"
 )
 
 // HookActionRecordDone is the "action" of an on_record_done call.
@@ -52,57 +53,38 @@ type hookPool struct {
 	client  *http.Client
 	timeout time.Duration
 	log     *slog.Logger
-
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-
-	mu     sync.RWMutex // orders enqueue against close
-	queue  chan DoneEvent
-	closed bool
-
-	sent, failed, dropped atomic.Uint64
+	queue   *workqueue.Queue[DoneEvent] // nil without a URL
 }
 
 // newHookPool starts cfg.HookWorkers workers posting to
 // cfg.OnRecordDone; with no URL it starts none and drops nothing.
 func newHookPool(cfg Config, log *slog.Logger) *hookPool {
-	ctx, cancel := context.WithCancel(context.Background())
 	p := &hookPool{
 		url: cfg.OnRecordDone, timeout: cfg.HookTimeout, log: log,
 		client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
-		ctx:    ctx, cancel: cancel, queue: make(chan DoneEvent, cfg.HookQueue),
 	}
-	if p.url == "" {
-		return p
-	}
-	p.wg.Add(cfg.HookWorkers)
-	for range cfg.HookWorkers {
-		go p.work()
+	if p.url != "" {
+		p.queue = workqueue.New(cfg.HookWorkers, cfg.HookQueue, cfg.HookTimeout, p.send)
 	}
 	return p
 }
 
-// work posts queued events until the queue is closed and drained.
-func (p *hookPool) work() {
-	defer p.wg.Done()
-	for ev := range p.queue {
-		if err := p.post(ev); err != nil {
-			p.failed.Add(1)
-			p.log.Warn("on_record_done failed", "id", ev.ID, "stream", ev.Stream, "err", err)
-			continue
-		}
-		p.sent.Add(1)
+// send posts one event, logging a failure.
+func (p *hookPool) send(ctx context.Context, ev DoneEvent) error {
+	err := p.post(ctx, ev)
+	if err != nil {
+		p.log.Warn("on_record_done failed", "id", ev.ID, "stream", ev.Stream, "err", err)
 	}
+	return err
 }
 
 // post sends one event and checks for a 2xx answer.
-func (p *hookPool) post(ev DoneEvent) error {
+func (p *hookPool) post(ctx context.Context, ev DoneEvent) error {
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("encode: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
 	if err != nil {
@@ -124,19 +106,7 @@ func (p *hookPool) post(ev DoneEvent) error {
 // enqueue queues ev, or drops and logs it when the queue is full or the
 // pool closed. Without a URL it does nothing.
 func (p *hookPool) enqueue(ev DoneEvent) {
-	if p.url == "" {
-		return
-	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.closed {
-		p.dropped.Add(1)
-		return
-	}
-	select {
-	case p.queue <- ev:
-	default:
-		p.dropped.Add(1)
+	if p.queue != nil && errors.Is(p.queue.Enqueue(ev), workqueue.ErrFull) {
 		p.log.Warn("on_record_done dropped: queue full", "id", ev.ID, "stream", ev.Stream)
 	}
 }
@@ -144,17 +114,7 @@ func (p *hookPool) enqueue(ev DoneEvent) {
 // close stops accepting events, gives the queued ones one timeout to go
 // out and waits for the workers.
 func (p *hookPool) close() {
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		p.wg.Wait()
-		return
+	if p.queue != nil {
+		p.queue.Close()
 	}
-	p.closed = true
-	close(p.queue)
-	p.mu.Unlock()
-	stop := time.AfterFunc(p.timeout, p.cancel)
-	p.wg.Wait()
-	stop.Stop()
-	p.cancel()
 }

@@ -2,11 +2,11 @@ package access
 
 import (
 	"context"
+	"errors"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/mediaserver/mediaserver/internal/workqueue"
 	"github.com/mediaserver/mediaserver/stream"
 )
 
@@ -23,63 +23,31 @@ type notifier struct {
 	hooks   *hookClient
 	log     *slog.Logger
 	timeout time.Duration
-
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-
-	// mu orders enqueue against close, so nothing is sent on the closed
-	// channel.
-	mu     sync.RWMutex
-	queue  chan notification
-	closed bool
-
-	sent, failed, dropped atomic.Uint64
+	queue   *workqueue.Queue[notification]
 }
 
 // newNotifier starts cfg.NotifyWorkers workers over a queue of
 // cfg.NotifyQueue.
 func newNotifier(cfg Config, hooks *hookClient, log *slog.Logger) *notifier {
-	ctx, cancel := context.WithCancel(context.Background())
-	n := &notifier{
-		hooks: hooks, log: log, timeout: cfg.HookTimeout,
-		ctx: ctx, cancel: cancel,
-		queue: make(chan notification, cfg.NotifyQueue),
-	}
-	n.wg.Add(cfg.NotifyWorkers)
-	for range cfg.NotifyWorkers {
-		go n.work()
-	}
+	n := &notifier{hooks: hooks, log: log, timeout: cfg.HookTimeout}
+	n.queue = workqueue.New(cfg.NotifyWorkers, cfg.NotifyQueue, cfg.HookTimeout, n.send)
 	return n
 }
 
-// work sends queued notifications until the queue is closed and drained.
-func (n *notifier) work() {
-	defer n.wg.Done()
-	for job := range n.queue {
-		if err := n.hooks.call(n.ctx, job.name, job.url, n.timeout, job.req); err != nil {
-			n.failed.Add(1)
-			n.log.Warn("notification failed", "hook", job.name, "stream", job.req.App+"/"+job.req.Name,
-				"session", job.req.SessionID, "reason", err.Error(), "cause", causeOf(err))
-			continue
-		}
-		n.sent.Add(1)
+// send sends one notification.
+func (n *notifier) send(ctx context.Context, job notification) error {
+	err := n.hooks.call(ctx, job.name, job.url, n.timeout, job.req)
+	if err != nil {
+		n.log.Warn("notification failed", "hook", job.name, "stream", job.req.App+"/"+job.req.Name,
+			"session", job.req.SessionID, "reason", err.Error(), "cause", causeOf(err))
 	}
+	return err
 }
 
 // enqueue queues a notification, or drops and counts it when the queue is
 // full or the notifier closed. It never blocks.
 func (n *notifier) enqueue(job notification) {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
-	if n.closed {
-		n.dropped.Add(1)
-		return
-	}
-	select {
-	case n.queue <- job:
-	default:
-		n.dropped.Add(1)
+	if errors.Is(n.queue.Enqueue(job), workqueue.ErrFull) {
 		n.log.Warn("notification dropped: queue full", "hook", job.name,
 			"stream", job.req.App+"/"+job.req.Name, "session", job.req.SessionID)
 	}
@@ -87,26 +55,10 @@ func (n *notifier) enqueue(job notification) {
 
 // close stops accepting notifications, gives the queued ones one timeout
 // to go out and waits for the workers.
-func (n *notifier) close() {
-	n.mu.Lock()
-	if n.closed {
-		n.mu.Unlock()
-		n.wg.Wait()
-		return
-	}
-	n.closed = true
-	close(n.queue)
-	n.mu.Unlock()
-	stop := time.AfterFunc(n.timeout, n.cancel)
-	n.wg.Wait()
-	stop.Stop()
-	n.cancel()
-}
+func (n *notifier) close() { n.queue.Close() }
 
 // counts returns the sent, failed and dropped counters.
-func (n *notifier) counts() (sent, failed, dropped uint64) {
-	return n.sent.Load(), n.failed.Load(), n.dropped.Load()
-}
+func (n *notifier) counts() (sent, failed, dropped uint64) { return n.queue.Counts() }
 
 // StreamStarted implements stream.Observer; publishing was authorised
 // before, so there is nothing to do.

@@ -45,18 +45,19 @@ func TestLayering(t *testing.T) {
 		}
 	}
 	only := map[string][]string{
-		"amf":             {},
-		"fmp4":            {},
-		"rtmp/chunk":      {},
-		"rtmp/handshake":  {},
-		"flv":             {"amf"},
-		"stream":          {"flv", "amf"},
-		"internal/conns":  {"stream", "flv", "amf"},
-		"api":             {},
-		"internal/flvmp4": {"stream", "flv", "fmp4", "amf"},
-		"record":          {"stream", "flv", "fmp4", "internal/flvmp4", "amf"},
-		"cluster":         {"stream", "flv", "amf", "relay", "rtmp", "rtmp/chunk", "rtmp/handshake", "fmp4"},
-		"relay":           {"rtmp", "rtmp/chunk", "rtmp/handshake", "stream", "flv", "fmp4", "amf"},
+		"amf":                {},
+		"fmp4":               {},
+		"rtmp/chunk":         {},
+		"rtmp/handshake":     {},
+		"flv":                {"amf"},
+		"stream":             {"flv", "amf"},
+		"internal/conns":     {"stream", "flv", "amf"},
+		"api":                {},
+		"internal/flvmp4":    {"stream", "flv", "fmp4", "amf"},
+		"internal/workqueue": {},
+		"record":             {"stream", "flv", "fmp4", "internal/flvmp4", "internal/workqueue", "amf"},
+		"cluster":            {"stream", "flv", "amf", "relay", "rtmp", "rtmp/chunk", "rtmp/handshake", "fmp4"},
+		"relay":              {"rtmp", "rtmp/chunk", "rtmp/handshake", "stream", "flv", "fmp4", "amf"},
 	}
 	for pkg, allowed := range only {
 		for _, imp := range deps[pkg] {
