@@ -183,8 +183,10 @@ type Config struct {
 	// ("mpegts").
 	Variant Variant `yaml:"variant"`
 	// PartDuration is the LL-HLS part target (VariantLowLatency only): a
-	// part is cut at the first frame this long after the part's first
-	// frame (by DTS), and a keyframe that cuts a segment starts a part.
+	// part lasts at most this long; it ends with the video frame the next
+	// would not fit after (and goes out with that frame), or before the
+	// frame that would pass it; a keyframe that cuts a segment starts a
+	// part.
 	// Default 200ms, at least MinPartDuration and at most half
 	// SegmentDuration.
 	PartDuration time.Duration `yaml:"part_duration"`

@@ -89,6 +89,44 @@ func (s *Segmenter) partBefore(t int64, by cutTrigger) error {
 	return s.cutPart(t, by)
 }
 
+// minPartPercent is the shortest a part other than a segment's last may
+// be, in percent of the part target (RFC 8216bis section 4.4.4.9).
+const minPartPercent = 85
+
+// partAfterVideo ends the part in progress right after a video frame at
+// output time dts when the next frame, expected one frame interval later
+// (nextVideoStep), would take the part past the part target. The part then
+// goes out at once instead of one frame later, which is when a player that
+// waits for it gets it; the next part starts where the next frame is
+// expected. Audio frames not complete by then go into the next part. At
+// frame rates whose whole frames cannot fill minPartPercent of the part
+// target without passing it (24 fps in 200 ms), partBefore cuts instead.
+func (s *Segmenter) partAfterVideo(dts int64) error {
+	if !s.parts || !s.w.hasVideo() {
+		return nil
+	}
+	step := s.nextVideoStep()
+	end := dts + step
+	if d := end - s.cur.partStart; d+step <= s.partDur || d > s.partDur || d*100 < s.partDur*minPartPercent {
+		return nil
+	}
+	return s.cutPart(end, triggerVideo)
+}
+
+// nextVideoStep is how far the next video frame is expected after the
+// last: the step three frames back. Timestamps in whole milliseconds
+// repeat their rounding every three frames at 24, 30 and 60 fps (25 and 50
+// have none), so this is exact for them and off by at most a millisecond
+// now and then at the NTSC rates; it is never more than a millisecond
+// above the last step, so frames of an irregular stream overlap by no more
+// than that.
+func (s *Segmenter) nextVideoStep() int64 {
+	if s.videoSteps < len(s.lastVideoSteps) {
+		return s.videoStep
+	}
+	return min(s.lastVideoSteps[s.videoSteps%len(s.lastVideoSteps)], s.videoStep+ticksPerMs)
+}
+
 // nextFrameTicks is how soon the next frame is expected: the shorter of
 // the video and audio frame intervals.
 func (s *Segmenter) nextFrameTicks() int64 {
@@ -116,10 +154,12 @@ func (s *Segmenter) cutPart(end int64, by cutTrigger) error {
 	data := make([]byte, info.size)
 	copy(data, s.w.written()[info.start:])
 	endMs := (end - s.cur.start + ticksPerMs/2) / ticksPerMs
-	d := time.Duration(endMs-s.cur.partStartMs) * time.Millisecond
+	// A drain right after a part ended with its video frame may leave only
+	// audio frames from before that end: they still take a part, of 1 ms.
+	d := time.Duration(max(endMs-s.cur.partStartMs, 1)) * time.Millisecond
 	s.doneParts = append(s.doneParts, &Part{Data: data, Duration: d, Independent: info.independent})
 	s.cur.parts = append(s.cur.parts, PartInfo{Duration: d, Independent: info.independent, Size: info.size})
-	s.cur.partStart, s.cur.partStartMs = end, endMs
+	s.cur.partStart, s.cur.partStartMs, s.cur.partVideo = end, endMs, 0
 	return nil
 }
 
@@ -191,6 +231,9 @@ func (s *Segmenter) newWriter() (containerWriter, error) {
 func (s *Segmenter) finish(end int64, forced bool, by cutTrigger) (*Segment, error) {
 	var err error
 	switch {
+	case s.parts && by != triggerDrain && s.w.hasVideo() && s.cur.partVideo == 0 && len(s.cur.parts) > 0:
+		// The last part ended with the last video frame (partAfterVideo):
+		// the audio frames written since go with the next segment.
 	case s.parts:
 		if by == triggerDrain && end-s.cur.partStart > s.partDur && s.lastFrameTime > s.cur.partStart {
 			// The frames run on past their last DTS (presentation, duration):

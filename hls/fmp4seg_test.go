@@ -3,9 +3,11 @@ package hls
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/mediaserver/mediaserver/flv"
 	"github.com/mediaserver/mediaserver/stream"
 )
 
@@ -47,6 +49,15 @@ func (o *mp4Output) feed(tb testing.TB, s *Segmenter, frames []*stream.Frame) {
 		seg, err := s.WriteFrame(f)
 		o.collect(tb, s, seg, err)
 	}
+}
+
+// allParts returns every part collected, in order.
+func (o *mp4Output) allParts() []*Part {
+	var all []*Part
+	for _, parts := range o.parts {
+		all = append(all, parts...)
+	}
+	return append(all, o.pending...)
 }
 
 // checkParts checks the LL-HLS parts of every segment against the
@@ -138,6 +149,73 @@ func TestLowLatencySegmentsAreMadeOfTheirParts(t *testing.T) {
 	if got := s.Codecs(); len(got) != 2 || got[1] != "mp4a.40.2" {
 		t.Errorf("Codecs() = %q", got)
 	}
+}
+
+// A part goes out the moment its last video frame is written, not when
+// the next frame comes: a player waiting for it gets it a frame interval
+// sooner. Its end is where the next video frame is (the timestamps' rounding
+// repeats every three frames at 30 fps, so the expected step is exact).
+func TestLowLatencyPartGoesOutWithItsLastVideoFrame(t *testing.T) {
+	for _, fps := range []int{25, 30, 60} {
+		t.Run(fmt.Sprintf("%dfps", fps), func(t *testing.T) {
+			const partTarget = 200 * time.Millisecond
+			s := NewSegmenter(SegmenterConfig{Variant: VariantLowLatency, PartDuration: partTarget, TargetDuration: time.Second})
+			frames := source{fps: fps, gop: fps, audio: true, cts: 66}.frames(t, 5000)
+			var video []uint32
+			for _, f := range frames {
+				if f.Type == flv.TagVideo && !f.Header {
+					video = append(video, f.Time)
+				}
+			}
+			var o mp4Output
+			var end time.Duration // where the parts so far end, from the first keyframe
+			next := 0             // index of the next video frame in video
+			parts := 0
+			for _, f := range frames {
+				seg, err := s.WriteFrame(f)
+				isVideo := f.Type == flv.TagVideo && !f.Header
+				if isVideo {
+					next++
+				}
+				taken := len(o.allParts())
+				o.collect(t, s, seg, err)
+				for _, p := range o.allParts()[taken:] {
+					end += p.Duration
+					parts++
+					if !isVideo {
+						t.Fatalf("part %d (%v) came out with a %v frame at %d ms, not right after a video frame",
+							parts, p.Duration, f.Type, f.Time)
+					}
+					if next == len(video) {
+						continue // the last frame: no next one to end at
+					}
+					if want := time.Duration(video[next]) * time.Millisecond; end != want {
+						t.Errorf("part %d ends at %v, the next video frame is at %v", parts, end, want)
+					}
+				}
+			}
+			if parts < 20 {
+				t.Fatalf("%d parts from 5 s", parts)
+			}
+			o.checkParts(t, partTarget)
+		})
+	}
+}
+
+// At 24 fps four frames fill 83% of a 200 ms part target and five pass
+// it: parts are then cut before the frame that would pass the target, as
+// long as RFC 8216bis asks.
+func TestLowLatencyPartsAt24FPSAreNotCutShort(t *testing.T) {
+	const partTarget = 200 * time.Millisecond
+	s := NewSegmenter(SegmenterConfig{Variant: VariantLowLatency, PartDuration: partTarget, TargetDuration: time.Second})
+	var o mp4Output
+	o.feed(t, s, source{fps: 24, gop: 24, audio: true}.frames(t, 5000))
+	seg, err := s.Flush()
+	o.collect(t, s, seg, err)
+	if len(o.segments) < 4 {
+		t.Fatalf("%d segments from 5 s with 1 s GOPs", len(o.segments))
+	}
+	o.checkParts(t, partTarget)
 }
 
 func TestFMP4SegmentIsOneFragment(t *testing.T) {

@@ -142,11 +142,16 @@ type Segmenter struct {
 	lastVideoDTS  int64 // as written, dtsShift applied
 	haveVideoDTS  bool
 	dtsShift      int64 // ticks video DTS is lowered by: the most negative composition time seen
-	videoStep     int64
-	lastVideoRaw  int64 // output DTS of the last video frame, no shift applied
-	lastAudioPTS  int64
-	haveAudioPTS  bool
-	stats         SegmenterStats
+	// videoStep is the distance between the last two video frames (ticks);
+	// lastVideoSteps holds the last three, the one of step n at n%3, and
+	// videoSteps counts them.
+	videoStep      int64
+	lastVideoSteps [3]int64
+	videoSteps     int
+	lastVideoRaw   int64 // output DTS of the last video frame, no shift applied
+	lastAudioPTS   int64
+	haveAudioPTS   bool
+	stats          SegmenterStats
 	// videoLeft and audioLeft are the sequence start payloads of tracks left
 	// out for their codec (nil otherwise).
 	videoLeft, audioLeft []byte
@@ -180,10 +185,12 @@ type segmentState struct {
 	videoFrames int
 	audioFrames int
 	// partStart is the output time the part in progress starts at, and
-	// partStartMs the same in whole milliseconds from start; parts are the
-	// parts finished (LL-HLS).
+	// partStartMs the same in whole milliseconds from start; partVideo
+	// counts the video frames written since; parts are the parts finished
+	// (LL-HLS).
 	partStart   int64
 	partStartMs int64
+	partVideo   int
 	parts       []PartInfo
 }
 

@@ -65,8 +65,12 @@ func (s *Segmenter) writeVideo(f *stream.Frame) (*Segment, error) {
 	// restart must continue past every frame shown, not just decoded.
 	s.tl.extend(max(dts, sample.tsPTS) + s.videoStep)
 	s.cur.videoFrames++
+	s.cur.partVideo++
 	s.lastFrameTime = dts
 	s.wrote()
+	if err := s.partAfterVideo(dts); err != nil {
+		return seg, err
+	}
 	return seg, nil
 }
 
@@ -109,6 +113,8 @@ func (s *Segmenter) videoTimestamps(dts int64, ctsMs int32) (pts, outDTS int64) 
 	if s.haveVideoDTS {
 		if step := outDTS - s.lastVideoDTS; step > 0 && step <= maxFrameTicks {
 			s.videoStep = step
+			s.lastVideoSteps[s.videoSteps%len(s.lastVideoSteps)] = step
+			s.videoSteps++
 		}
 		if outDTS <= s.lastVideoDTS {
 			// Only when the shift just grew (or timestamps went backwards): the

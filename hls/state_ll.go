@@ -45,10 +45,9 @@ type llState struct {
 	variant Variant
 	// partTarget is the playlist's PART-TARGET: Config.PartDuration, raised
 	// (for good, never lowered) to the longest part seen, whole
-	// milliseconds. Parts are cut at the first frame PartDuration after the
-	// part's first, so one may be longer by less than a frame (an AAC
-	// frame's 21 ms after a part of video frames); PART-TARGET is the
-	// maximum a part may last (RFC 8216bis section 4.4.3.7).
+	// milliseconds. Parts are cut so that they last at most PartDuration,
+	// but one may be longer after a gap in the timestamps; PART-TARGET is
+	// the maximum a part may last (RFC 8216bis section 4.4.3.7).
 	partTarget time.Duration
 	mem        MemoryAccount // nil: nothing counted
 
@@ -146,7 +145,7 @@ func (st *streamState) addPart(p *Part, disc bool, now time.Time) {
 // 8216bis section 4.4.4.9). It stays fetchable, and the preload hint names
 // it. st.mu must be held.
 func (st *streamState) listedPending() []partEntry {
-	if n := len(st.pending); n > 0 && st.pending[n-1].duration*100 < st.partTarget*85 {
+	if n := len(st.pending); n > 0 && st.pending[n-1].duration*100 < st.partTarget*minPartPercent {
 		return st.pending[:n-1]
 	}
 	return st.pending
