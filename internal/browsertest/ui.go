@@ -112,6 +112,33 @@ type RenditionsResult struct {
 	// Advanced is how far currentTime moved in the 2 s after the chosen
 	// rendition showed.
 	Advanced float64 `json:"advanced"`
+	// Trace is set when the chosen rendition did not show in time or the
+	// player listed errors: the hls.js events and log lines that led there
+	// and the player's state.
+	Trace *RenditionsTrace `json:"trace"`
+}
+
+// RenditionsTrace is what hls.js did and what the page showed when the
+// chosen rendition did not show in time or the player listed errors.
+type RenditionsTrace struct {
+	// HLS holds hls.js's level properties then (currentLevel, loadLevel,
+	// nextLoadLevel, manualLevel, autoLevelEnabled, levels).
+	HLS map[string]any `json:"hls"`
+	// Select is the rendition menu's value; SelectFocused is set when it
+	// had the focus.
+	Select        string `json:"select"`
+	SelectFocused bool   `json:"selectFocused"`
+	// Playing is the text beside the menu naming the rendition that plays.
+	Playing string `json:"playing"`
+	// Video is the video element's size, time, ready state and buffered ranges.
+	Video map[string]any `json:"video"`
+	// Events are the hls.js events about levels, fragments, buffers and
+	// errors, each after the seconds since the page loaded and the player
+	// instance (#1, #2…), with the moment the test chose in the menu.
+	// A long list keeps its start and its end.
+	Events []string `json:"events"`
+	// Log are hls.js's own log lines, numbered the same way.
+	Log []string `json:"log"`
 }
 
 // Renditions opens stream ("app/name", a multitrack stream) in the
@@ -125,6 +152,16 @@ func Renditions(t testing.TB, url, stream string, level int, artifacts string) R
 	runUI(t, opts, 2*time.Minute, &r)
 	for _, s := range r.Steps {
 		t.Logf("ui: %s", s)
+	}
+	if tr := r.Trace; tr != nil {
+		t.Logf("ui: hls.js %v; menu %q (focused %v); %q; video %v", tr.HLS, tr.Select, tr.SelectFocused, tr.Playing,
+			tr.Video)
+		for _, e := range tr.Events {
+			t.Logf("ui: hls.js event %s", e)
+		}
+		for _, l := range tr.Log {
+			t.Logf("ui: hls.js log %s", l)
+		}
 	}
 	return r
 }

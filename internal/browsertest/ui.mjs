@@ -191,6 +191,7 @@ async function fetches(page) {
  * player says that level plays and the picture has its size.
  */
 async function renditions(page) {
+  await page.addInitScript(traceHls);
   await page.goto(opts.url);
   const row = `tr.stream-row[data-stream="${opts.stream}"]`;
   await page.click(`${row} [data-action="watch"]`);
@@ -199,13 +200,20 @@ async function renditions(page) {
   await page.locator('#ps-level-row:not([hidden])').waitFor();
   result.options = await page.locator('#ps-level option').allTextContents();
   step('rendition menu', JSON.stringify(result.options));
+  await page.evaluate((l) => window.hlsTrace.mark(`select level ${l} in the menu`), opts.level);
   await page.selectOption('#ps-level', String(opts.level));
   const want = result.options[opts.level + 1].split(' · ')[0];
-  await page.waitForFunction((w) => {
-    const v = document.getElementById('video');
-    return document.getElementById('ps-level-playing').textContent.includes(w) &&
-      `${v.videoWidth}x${v.videoHeight}` === w.replace('\u00d7', 'x');
-  }, want);
+  try {
+    await page.waitForFunction((w) => {
+      const v = document.getElementById('video');
+      return document.getElementById('ps-level-playing').textContent.includes(w) &&
+        `${v.videoWidth}x${v.videoHeight}` === w.replace('\u00d7', 'x');
+    }, want);
+  } catch (e) {
+    // What hls.js did and what the page showed, so that a failure explains itself.
+    result.trace = await page.evaluate(hlsTrace);
+    throw e;
+  }
   const t0 = await page.evaluate(() => document.getElementById('video').currentTime);
   await page.waitForTimeout(2000);
   Object.assign(result, await page.evaluate(() => {
@@ -217,8 +225,88 @@ async function renditions(page) {
     };
   }));
   result.advanced = result.currentTime - t0;
+  if (result.errors.length > 0) result.trace = await page.evaluate(hlsTrace);
   step('rendition chosen', JSON.stringify({ playing: result.playing, advanced: result.advanced }));
   await shot(page, 'renditions.png');
+}
+
+/**
+ * Runs in the page before its scripts (page.addInitScript): when the player
+ * loads hls.js, its Hls class is replaced by one that records, in
+ * window.hlsTrace (read by hlsTrace), the events that tell which level
+ * loads, switches and plays, and hls.js's own log. Each line starts with
+ * the seconds since the page loaded and the player instance (#1, #2…: a
+ * click on the HLS button restarts the player).
+ */
+function traceHls() {
+  const t0 = performance.now();
+  const note = (list, n, line) => list.push(`${((performance.now() - t0) / 1000).toFixed(2)} #${n} ${line}`);
+  const trace = { events: [], log: [], instance: null, count: 0 };
+  trace.mark = (line) => note(trace.events, trace.count, line);
+  window.hlsTrace = trace;
+  const events = ['MANIFEST_PARSED', 'LEVEL_SWITCHING', 'LEVEL_SWITCHED', 'LEVEL_LOADED', 'FRAG_LOADING',
+    'FRAG_LOADED', 'FRAG_CHANGED', 'FRAG_BUFFERED', 'BUFFER_CREATED', 'BUFFER_FLUSHING', 'ERROR'];
+  let traced;
+  Object.defineProperty(window, 'Hls', {
+    configurable: true,
+    get: () => traced,
+    set: (Hls) => {
+      traced = class extends Hls {
+        constructor(config) {
+          const n = ++trace.count;
+          const logger = {};
+          for (const level of ['debug', 'log', 'info', 'warn', 'error']) {
+            logger[level] = (...args) => note(trace.log, n, `${level} ${args.join(' ')}`);
+          }
+          super({ ...config, debug: logger });
+          trace.instance = this;
+          for (const name of events) {
+            this.on(Hls.Events[name], (_, d) => note(trace.events, n, `${name}${describe(name, d)}`));
+          }
+        }
+      };
+    },
+  });
+
+  /** The parts of an event's data that matter here. */
+  function describe(name, d) {
+    let out = typeof d.level === 'number' ? ` level ${d.level}` : '';
+    if (d.frag) out += ` level ${d.frag.level} sn ${d.frag.sn}${d.part ? ` part ${d.part.index}` : ''}`;
+    if (name === 'ERROR') out += ` ${d.details}${d.fatal ? ' fatal' : ''}${d.reason ? ` (${d.reason})` : ''}`;
+    if (name === 'BUFFER_FLUSHING') out += ` ${d.type || 'all'} ${d.startOffset}-${d.endOffset}`;
+    if (name === 'BUFFER_CREATED') out += ` ${Object.keys(d.tracks).join(',')}`;
+    return out;
+  }
+}
+
+/** Reads what traceHls recorded, with the player's and the page's state now. */
+function hlsTrace() {
+  const trace = window.hlsTrace || { events: [], log: [] };
+  const hls = trace.instance;
+  const v = document.getElementById('video');
+  const select = document.getElementById('ps-level');
+  return {
+    hls: hls ? {
+      currentLevel: hls.currentLevel, loadLevel: hls.loadLevel, nextLoadLevel: hls.nextLoadLevel,
+      manualLevel: hls.manualLevel, autoLevelEnabled: hls.autoLevelEnabled,
+      levels: hls.levels.map((l) => `${l.width}x${l.height}`),
+    } : null,
+    select: select ? select.value : null,
+    selectFocused: document.activeElement === select,
+    playing: (document.getElementById('ps-level-playing') || {}).textContent,
+    video: {
+      width: v.videoWidth, height: v.videoHeight, currentTime: v.currentTime, readyState: v.readyState,
+      buffered: [...Array(v.buffered.length).keys()]
+        .map((i) => `${v.buffered.start(i).toFixed(2)}-${v.buffered.end(i).toFixed(2)}`),
+    },
+    events: abridge(trace.events, 300, 100),
+    log: abridge(trace.log, 300, 100),
+  };
+  // The start (the choice and what came of it) and the end (now) of a long list.
+  function abridge(list, head, tail) {
+    if (list.length <= head + tail) return list;
+    return [...list.slice(0, head), `… ${list.length - head - tail} left out …`, ...list.slice(-tail)];
+  }
 }
 
 /** The operator's path through the dashboard. */
