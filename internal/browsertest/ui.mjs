@@ -19,6 +19,9 @@
 //   node ui.mjs '{"mode": "fetch", "url": "http://HOST:PORT/page", "fetches": [...]}'
 //     opens a page and makes requests from it with the browser's fetch, as
 //     a script of that page's origin would (same- and cross-origin tests).
+//   node ui.mjs '{"mode": "renditions", "url": "http://HOST:PORT/", "stream": "live/abr", "level": 0}'
+//     the player's rendition menu: choose a level, wait until it plays;
+//     with "chooseOnFirstFragment": true the page chooses as hls.js starts.
 //
 // The script records and never asserts: the Go test decides. A step that
 // cannot go on stops the run with "failure" set.
@@ -188,10 +191,14 @@ async function fetches(page) {
 /**
  * Watches opts.stream (a multitrack stream) over HLS in the dashboard,
  * reads the rendition menu, chooses opts.level in it and waits until the
- * player says that level plays and the picture has its size.
+ * player says that level plays and the picture has its size. With
+ * opts.chooseOnFirstFragment the page itself chooses, as hls.js loads the
+ * first part of its first fragment, the level that fragment is of (see
+ * traceHls), instead of the test once the menu shows.
  */
 async function renditions(page) {
-  await page.addInitScript(traceHls);
+  const early = !!opts.chooseOnFirstFragment;
+  await page.addInitScript(traceHls, { chooseOnFirstFragment: early });
   await page.goto(opts.url);
   const row = `tr.stream-row[data-stream="${opts.stream}"]`;
   await page.click(`${row} [data-action="watch"]`);
@@ -200,15 +207,22 @@ async function renditions(page) {
   await page.locator('#ps-level-row:not([hidden])').waitFor();
   result.options = await page.locator('#ps-level option').allTextContents();
   step('rendition menu', JSON.stringify(result.options));
-  await page.evaluate((l) => window.hlsTrace.mark(`select level ${l} in the menu`), opts.level);
-  await page.selectOption('#ps-level', String(opts.level));
-  const want = result.options[opts.level + 1].split(' · ')[0];
+  if (!early) {
+    await page.evaluate((l) => window.hlsTrace.mark(`select level ${l} in the menu`), opts.level);
+    await page.selectOption('#ps-level', String(opts.level));
+  }
   try {
-    await page.waitForFunction((w) => {
+    // The level chosen (early: the one the page chose last) plays at its size.
+    await page.waitForFunction((level) => {
+      const select = document.getElementById('ps-level');
+      const chosen = window.hlsTrace.chosen;
+      const l = level === null ? chosen[chosen.length - 1] : level;
+      if (l === undefined) return false;
+      const want = select.options[l + 1].textContent.split(' · ')[0];
       const v = document.getElementById('video');
-      return document.getElementById('ps-level-playing').textContent.includes(w) &&
-        `${v.videoWidth}x${v.videoHeight}` === w.replace('\u00d7', 'x');
-    }, want);
+      return document.getElementById('ps-level-playing').textContent.includes(want) &&
+        `${v.videoWidth}x${v.videoHeight}` === want.replace('\u00d7', 'x');
+    }, early ? null : opts.level);
   } catch (e) {
     // What hls.js did and what the page showed, so that a failure explains itself.
     result.trace = await page.evaluate(hlsTrace);
@@ -220,13 +234,16 @@ async function renditions(page) {
     const v = document.getElementById('video');
     return {
       playing: document.getElementById('ps-level-playing').textContent,
+      menu: document.getElementById('ps-level').value,
       width: v.videoWidth, height: v.videoHeight, currentTime: v.currentTime,
       errors: [...document.querySelectorAll('#player-errors li')].map((li) => li.textContent),
+      chosenOnFirstFragment: [...window.hlsTrace.chosen],
     };
   }));
   result.advanced = result.currentTime - t0;
   if (result.errors.length > 0) result.trace = await page.evaluate(hlsTrace);
-  step('rendition chosen', JSON.stringify({ playing: result.playing, advanced: result.advanced }));
+  step('rendition chosen', JSON.stringify({ playing: result.playing, menu: result.menu, advanced: result.advanced,
+    chosenOnFirstFragment: result.chosenOnFirstFragment }));
   await shot(page, 'renditions.png');
 }
 
@@ -237,11 +254,19 @@ async function renditions(page) {
  * loads, switches and plays, and hls.js's own log. Each line starts with
  * the seconds since the page loaded and the player instance (#1, #2…: a
  * click on the HLS button restarts the player).
+ *
+ * With chooseOnFirstFragment, each instance chooses in the rendition menu
+ * (as a user would, through its change event) the level hls.js loads, the
+ * moment the first part of its first fragment has arrived: hls.js is then
+ * parsing the stream's init segment from it and has not created its
+ * SourceBuffer yet, and a choice that aborts the load to fetch the same
+ * fragment again loses the picture for good. hlsTrace.chosen lists the
+ * levels chosen so.
  */
-function traceHls() {
+function traceHls({ chooseOnFirstFragment }) {
   const t0 = performance.now();
   const note = (list, n, line) => list.push(`${((performance.now() - t0) / 1000).toFixed(2)} #${n} ${line}`);
-  const trace = { events: [], log: [], instance: null, count: 0 };
+  const trace = { events: [], log: [], instance: null, count: 0, chosen: [] };
   trace.mark = (line) => note(trace.events, trace.count, line);
   window.hlsTrace = trace;
   const events = ['MANIFEST_PARSED', 'LEVEL_SWITCHING', 'LEVEL_SWITCHED', 'LEVEL_LOADED', 'FRAG_LOADING',
@@ -262,6 +287,19 @@ function traceHls() {
           trace.instance = this;
           for (const name of events) {
             this.on(Hls.Events[name], (_, d) => note(trace.events, n, `${name}${describe(name, d)}`));
+          }
+          if (chooseOnFirstFragment) {
+            const choose = (_, d) => {
+              // A fragment of a level hls.js has left is not the one it goes on with.
+              if (d.frag.sn === 'initSegment' || d.frag.level !== this.loadLevel) return;
+              this.off(Hls.Events.FRAG_LOADED, choose);
+              trace.chosen.push(d.frag.level);
+              note(trace.events, n, `select level ${d.frag.level} in the menu on the first fragment`);
+              const select = document.getElementById('ps-level');
+              select.value = String(d.frag.level);
+              select.dispatchEvent(new Event('change'));
+            };
+            this.on(Hls.Events.FRAG_LOADED, choose);
           }
         }
       };
