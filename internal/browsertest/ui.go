@@ -93,6 +93,27 @@ func Dashboard(t testing.TB, opts DashboardOptions) DashboardResult {
 	return r
 }
 
+// RenditionsOptions drive ui.mjs through the dashboard player's rendition
+// menu (Renditions).
+type RenditionsOptions struct {
+	// URL is the UI's address ("http://127.0.0.1:PORT/"), of an API that
+	// needs no token.
+	URL string `json:"url"`
+	// Stream is the "app/name" of a multitrack stream to watch over HLS.
+	Stream string `json:"stream"`
+	// Level is the rendition to choose, as an hls.js level index.
+	Level int `json:"level"`
+	// ChooseOnFirstFragment makes the page choose in the menu, each time
+	// the player starts, the level hls.js loads, the moment the first part
+	// of its first fragment has arrived (hls.js is parsing the init segment
+	// from it), instead of the test choosing Level once the menu shows.
+	ChooseOnFirstFragment bool `json:"chooseOnFirstFragment,omitempty"`
+	// Artifacts is the directory screenshots are written to.
+	Artifacts string `json:"artifacts,omitempty"`
+	// Mode is set by Renditions.
+	Mode string `json:"mode"`
+}
+
 // RenditionsResult is what ui.mjs saw of the dashboard player's rendition
 // menu (Renditions).
 type RenditionsResult struct {
@@ -105,6 +126,11 @@ type RenditionsResult struct {
 	Options []string `json:"options"`
 	// Playing is what the player said plays after the choice.
 	Playing string `json:"playing"`
+	// Menu is the menu's value then (the level index, "-1" for Auto).
+	Menu string `json:"menu"`
+	// ChosenOnFirstFragment are the levels the page chose on a first
+	// fragment, in order (RenditionsOptions.ChooseOnFirstFragment).
+	ChosenOnFirstFragment []int `json:"chosenOnFirstFragment"`
 	// Width and Height are the picture's size then.
 	Width  int      `json:"width"`
 	Height int      `json:"height"`
@@ -112,19 +138,55 @@ type RenditionsResult struct {
 	// Advanced is how far currentTime moved in the 2 s after the chosen
 	// rendition showed.
 	Advanced float64 `json:"advanced"`
+	// Trace is set when the chosen rendition did not show in time or the
+	// player listed errors: the hls.js events and log lines that led there
+	// and the player's state.
+	Trace *RenditionsTrace `json:"trace"`
 }
 
-// Renditions opens stream ("app/name", a multitrack stream) in the
-// dashboard at url (an API that needs no token), plays it over HLS,
-// chooses rendition level (an hls.js level index) in the player's menu and
-// reports what the player showed. The caller asserts.
-func Renditions(t testing.TB, url, stream string, level int, artifacts string) RenditionsResult {
+// RenditionsTrace is what hls.js did and what the page showed when the
+// chosen rendition did not show in time or the player listed errors.
+type RenditionsTrace struct {
+	// HLS holds hls.js's level properties then (currentLevel, loadLevel,
+	// nextLoadLevel, manualLevel, autoLevelEnabled, levels).
+	HLS map[string]any `json:"hls"`
+	// Select is the rendition menu's value; SelectFocused is set when it
+	// had the focus.
+	Select        string `json:"select"`
+	SelectFocused bool   `json:"selectFocused"`
+	// Playing is the text beside the menu naming the rendition that plays.
+	Playing string `json:"playing"`
+	// Video is the video element's size, time, ready state and buffered ranges.
+	Video map[string]any `json:"video"`
+	// Events are the hls.js events about levels, fragments, buffers and
+	// errors, each after the seconds since the page loaded and the player
+	// instance (#1, #2…), with the moment the test chose in the menu.
+	// A long list keeps its start and its end.
+	Events []string `json:"events"`
+	// Log are hls.js's own log lines, numbered the same way.
+	Log []string `json:"log"`
+}
+
+// Renditions opens opts.Stream in the dashboard at opts.URL, plays it over
+// HLS, chooses rendition opts.Level in the player's menu and reports what
+// the player showed. The caller asserts.
+func Renditions(t testing.TB, opts RenditionsOptions) RenditionsResult {
 	t.Helper()
-	opts := map[string]any{"mode": "renditions", "url": url, "stream": stream, "level": level, "artifacts": artifacts}
+	opts.Mode = "renditions"
 	var r RenditionsResult
 	runUI(t, opts, 2*time.Minute, &r)
 	for _, s := range r.Steps {
 		t.Logf("ui: %s", s)
+	}
+	if tr := r.Trace; tr != nil {
+		t.Logf("ui: hls.js %v; menu %q (focused %v); %q; video %v", tr.HLS, tr.Select, tr.SelectFocused, tr.Playing,
+			tr.Video)
+		for _, e := range tr.Events {
+			t.Logf("ui: hls.js event %s", e)
+		}
+		for _, l := range tr.Log {
+			t.Logf("ui: hls.js log %s", l)
+		}
 	}
 	return r
 }

@@ -19,6 +19,9 @@
 //   node ui.mjs '{"mode": "fetch", "url": "http://HOST:PORT/page", "fetches": [...]}'
 //     opens a page and makes requests from it with the browser's fetch, as
 //     a script of that page's origin would (same- and cross-origin tests).
+//   node ui.mjs '{"mode": "renditions", "url": "http://HOST:PORT/", "stream": "live/abr", "level": 0}'
+//     the player's rendition menu: choose a level, wait until it plays;
+//     with "chooseOnFirstFragment": true the page chooses as hls.js starts.
 //
 // The script records and never asserts: the Go test decides. A step that
 // cannot go on stops the run with "failure" set.
@@ -188,9 +191,14 @@ async function fetches(page) {
 /**
  * Watches opts.stream (a multitrack stream) over HLS in the dashboard,
  * reads the rendition menu, chooses opts.level in it and waits until the
- * player says that level plays and the picture has its size.
+ * player says that level plays and the picture has its size. With
+ * opts.chooseOnFirstFragment the page itself chooses, as hls.js loads the
+ * first part of its first fragment, the level that fragment is of (see
+ * traceHls), instead of the test once the menu shows.
  */
 async function renditions(page) {
+  const early = !!opts.chooseOnFirstFragment;
+  await page.addInitScript(traceHls, { chooseOnFirstFragment: early });
   await page.goto(opts.url);
   const row = `tr.stream-row[data-stream="${opts.stream}"]`;
   await page.click(`${row} [data-action="watch"]`);
@@ -199,26 +207,144 @@ async function renditions(page) {
   await page.locator('#ps-level-row:not([hidden])').waitFor();
   result.options = await page.locator('#ps-level option').allTextContents();
   step('rendition menu', JSON.stringify(result.options));
-  await page.selectOption('#ps-level', String(opts.level));
-  const want = result.options[opts.level + 1].split(' · ')[0];
-  await page.waitForFunction((w) => {
-    const v = document.getElementById('video');
-    return document.getElementById('ps-level-playing').textContent.includes(w) &&
-      `${v.videoWidth}x${v.videoHeight}` === w.replace('\u00d7', 'x');
-  }, want);
+  if (!early) {
+    await page.evaluate((l) => window.hlsTrace.mark(`select level ${l} in the menu`), opts.level);
+    await page.selectOption('#ps-level', String(opts.level));
+  }
+  try {
+    // The level chosen (early: the one the page chose last) plays at its size.
+    await page.waitForFunction((level) => {
+      const select = document.getElementById('ps-level');
+      const chosen = window.hlsTrace.chosen;
+      const l = level === null ? chosen[chosen.length - 1] : level;
+      if (l === undefined) return false;
+      const want = select.options[l + 1].textContent.split(' · ')[0];
+      const v = document.getElementById('video');
+      return document.getElementById('ps-level-playing').textContent.includes(want) &&
+        `${v.videoWidth}x${v.videoHeight}` === want.replace('\u00d7', 'x');
+    }, early ? null : opts.level);
+  } catch (e) {
+    // What hls.js did and what the page showed, so that a failure explains itself.
+    result.trace = await page.evaluate(hlsTrace);
+    throw e;
+  }
   const t0 = await page.evaluate(() => document.getElementById('video').currentTime);
   await page.waitForTimeout(2000);
   Object.assign(result, await page.evaluate(() => {
     const v = document.getElementById('video');
     return {
       playing: document.getElementById('ps-level-playing').textContent,
+      menu: document.getElementById('ps-level').value,
       width: v.videoWidth, height: v.videoHeight, currentTime: v.currentTime,
       errors: [...document.querySelectorAll('#player-errors li')].map((li) => li.textContent),
+      chosenOnFirstFragment: [...window.hlsTrace.chosen],
     };
   }));
   result.advanced = result.currentTime - t0;
-  step('rendition chosen', JSON.stringify({ playing: result.playing, advanced: result.advanced }));
+  if (result.errors.length > 0) result.trace = await page.evaluate(hlsTrace);
+  step('rendition chosen', JSON.stringify({ playing: result.playing, menu: result.menu, advanced: result.advanced,
+    chosenOnFirstFragment: result.chosenOnFirstFragment }));
   await shot(page, 'renditions.png');
+}
+
+/**
+ * Runs in the page before its scripts (page.addInitScript): when the player
+ * loads hls.js, its Hls class is replaced by one that records, in
+ * window.hlsTrace (read by hlsTrace), the events that tell which level
+ * loads, switches and plays, and hls.js's own log. Each line starts with
+ * the seconds since the page loaded and the player instance (#1, #2…: a
+ * click on the HLS button restarts the player).
+ *
+ * With chooseOnFirstFragment, each instance chooses in the rendition menu
+ * (as a user would, through its change event) the level hls.js loads, the
+ * moment the first part of its first fragment has arrived: hls.js is then
+ * parsing the stream's init segment from it and has not created its
+ * SourceBuffer yet, and a choice that aborts the load to fetch the same
+ * fragment again loses the picture for good. hlsTrace.chosen lists the
+ * levels chosen so.
+ */
+function traceHls({ chooseOnFirstFragment }) {
+  const t0 = performance.now();
+  const note = (list, n, line) => list.push(`${((performance.now() - t0) / 1000).toFixed(2)} #${n} ${line}`);
+  const trace = { events: [], log: [], instance: null, count: 0, chosen: [] };
+  trace.mark = (line) => note(trace.events, trace.count, line);
+  window.hlsTrace = trace;
+  const events = ['MANIFEST_PARSED', 'LEVEL_SWITCHING', 'LEVEL_SWITCHED', 'LEVEL_LOADED', 'FRAG_LOADING',
+    'FRAG_LOADED', 'FRAG_CHANGED', 'FRAG_BUFFERED', 'BUFFER_CREATED', 'BUFFER_FLUSHING', 'ERROR'];
+  let traced;
+  Object.defineProperty(window, 'Hls', {
+    configurable: true,
+    get: () => traced,
+    set: (Hls) => {
+      traced = class extends Hls {
+        constructor(config) {
+          const n = ++trace.count;
+          const logger = {};
+          for (const level of ['debug', 'log', 'info', 'warn', 'error']) {
+            logger[level] = (...args) => note(trace.log, n, `${level} ${args.join(' ')}`);
+          }
+          super({ ...config, debug: logger });
+          trace.instance = this;
+          for (const name of events) {
+            this.on(Hls.Events[name], (_, d) => note(trace.events, n, `${name}${describe(name, d)}`));
+          }
+          if (chooseOnFirstFragment) {
+            const choose = (_, d) => {
+              // A fragment of a level hls.js has left is not the one it goes on with.
+              if (d.frag.sn === 'initSegment' || d.frag.level !== this.loadLevel) return;
+              this.off(Hls.Events.FRAG_LOADED, choose);
+              trace.chosen.push(d.frag.level);
+              note(trace.events, n, `select level ${d.frag.level} in the menu on the first fragment`);
+              const select = document.getElementById('ps-level');
+              select.value = String(d.frag.level);
+              select.dispatchEvent(new Event('change'));
+            };
+            this.on(Hls.Events.FRAG_LOADED, choose);
+          }
+        }
+      };
+    },
+  });
+
+  /** The parts of an event's data that matter here. */
+  function describe(name, d) {
+    let out = typeof d.level === 'number' ? ` level ${d.level}` : '';
+    if (d.frag) out += ` level ${d.frag.level} sn ${d.frag.sn}${d.part ? ` part ${d.part.index}` : ''}`;
+    if (name === 'ERROR') out += ` ${d.details}${d.fatal ? ' fatal' : ''}${d.reason ? ` (${d.reason})` : ''}`;
+    if (name === 'BUFFER_FLUSHING') out += ` ${d.type || 'all'} ${d.startOffset}-${d.endOffset}`;
+    if (name === 'BUFFER_CREATED') out += ` ${Object.keys(d.tracks).join(',')}`;
+    return out;
+  }
+}
+
+/** Reads what traceHls recorded, with the player's and the page's state now. */
+function hlsTrace() {
+  const trace = window.hlsTrace || { events: [], log: [] };
+  const hls = trace.instance;
+  const v = document.getElementById('video');
+  const select = document.getElementById('ps-level');
+  return {
+    hls: hls ? {
+      currentLevel: hls.currentLevel, loadLevel: hls.loadLevel, nextLoadLevel: hls.nextLoadLevel,
+      manualLevel: hls.manualLevel, autoLevelEnabled: hls.autoLevelEnabled,
+      levels: hls.levels.map((l) => `${l.width}x${l.height}`),
+    } : null,
+    select: select ? select.value : null,
+    selectFocused: document.activeElement === select,
+    playing: (document.getElementById('ps-level-playing') || {}).textContent,
+    video: {
+      width: v.videoWidth, height: v.videoHeight, currentTime: v.currentTime, readyState: v.readyState,
+      buffered: [...Array(v.buffered.length).keys()]
+        .map((i) => `${v.buffered.start(i).toFixed(2)}-${v.buffered.end(i).toFixed(2)}`),
+    },
+    events: abridge(trace.events, 300, 100),
+    log: abridge(trace.log, 300, 100),
+  };
+  // The start (the choice and what came of it) and the end (now) of a long list.
+  function abridge(list, head, tail) {
+    if (list.length <= head + tail) return list;
+    return [...list.slice(0, head), `… ${list.length - head - tail} left out …`, ...list.slice(-tail)];
+  }
 }
 
 /** The operator's path through the dashboard. */

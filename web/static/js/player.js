@@ -55,6 +55,8 @@ export class Player {
     this.levels = [];
     /** The level hls.js plays (-1: none yet). */
     this.level = -1;
+    /** Whether hls.js has appended media of the current stream yet. */
+    this.mediaBuffered = false;
     for (const [event, state] of [['playing', 'playing'], ['waiting', 'buffering'], ['ended', 'ended']]) {
       video.addEventListener(event, () => this.setState(state));
     }
@@ -115,6 +117,9 @@ export class Player {
         this.level = d.level;
         this.onChange();
       });
+      hls.on(Hls.Events.FRAG_BUFFERED, (_, d) => {
+        if (generation === this.generation && d.frag.type === 'main') this.mediaBuffered = true;
+      });
       hls.attachMedia(this.video);
       hls.loadSource(url);
       this.instance = hls;
@@ -169,10 +174,21 @@ export class Player {
   /**
    * Plays level i of a multivariant HLS playlist from now on, or lets
    * hls.js choose by bandwidth (-1).
+   *
+   * Once media plays, a level is switched to at once (hls.currentLevel:
+   * the load in flight is aborted and the buffer flushed). Before the first
+   * fragment is buffered, and when i is the level already loading, the
+   * load in flight is kept and the level applies from the next fragment
+   * (hls.loadLevel): aborting the first fragment loses the init segment
+   * hls.js (1.7) is parsing from it, it never creates its SourceBuffer then
+   * and every later append fails, so the picture never starts. Auto also
+   * applies from the next fragment: nothing needs flushing for it.
    */
   setLevel(i) {
     if (this.protocol !== 'hls' || !this.instance || this.engine.indexOf('hls.js') !== 0) return;
-    this.instance.currentLevel = i;
+    const hls = this.instance;
+    if (i < 0 || !this.mediaBuffered || i === hls.loadLevel) hls.loadLevel = i;
+    else hls.currentLevel = i;
     this.onChange();
   }
 
@@ -181,6 +197,7 @@ export class Player {
     this.generation++;
     this.levels = [];
     this.level = -1;
+    this.mediaBuffered = false;
     const detach = this.detach;
     this.detach = null;
     this.instance = null;
