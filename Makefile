@@ -127,6 +127,9 @@ LL_VIEWERS ?= 1000
 LL_ENV := MEDIASERVER_HLS_VARIANT=lowlatency MEDIASERVER_HLS_SEGMENT_DURATION=1s MEDIASERVER_HLS_PART_DURATION=200ms
 LL_BENCH := $(BENCH_ENV) $(LL_ENV) bin/mediabench -gop 1s $(BENCH_SERVER)
 GLASS_SECONDS ?= 30
+# Viewers that join in turn, at different points of the GOP, for the
+# glass-to-glass figure.
+GLASS_JOINS ?= 8
 # hls.js's maxLiveSyncPlaybackRate: 1 (its default) keeps the latency
 # playback started with; above 1 it speeds up to reach its target.
 GLASS_RATE ?= 1
@@ -136,8 +139,8 @@ bench-llhls: build $(NODE_DEPS)
 	$(LL_BENCH) -proto llhls -ll-probe -viewers 1 -duration $(DURATION) -markdown $(BENCH_ARGS)
 	$(LL_BENCH) -proto llhls -viewers $(LL_VIEWERS) -duration $(DURATION) -warmup 30s -markdown $(BENCH_ARGS)
 	$(LL_BENCH) -proto flv -viewers $(LL_VIEWERS) -duration $(DURATION) -warmup 30s -markdown $(BENCH_ARGS)
-	$(LL_BENCH) -viewers 0 -duration $$(( $(GLASS_SECONDS) + 15 ))s & publisher=$$!; sleep 10; \
-		node cmd/mediabench/glass.mjs '{"url": "http://$(BENCH_HTTP)/live/bench.m3u8", "seconds": $(GLASS_SECONDS), "warmup": 5, "maxLiveSyncPlaybackRate": $(GLASS_RATE)}'; \
+	$(LL_BENCH) -viewers 0 -duration $$(( $(GLASS_JOINS) * ($(GLASS_SECONDS) + 3) + 15 ))s & publisher=$$!; sleep 10; \
+		node cmd/mediabench/glass.mjs '{"url": "http://$(BENCH_HTTP)/live/bench.m3u8", "seconds": $(GLASS_SECONDS), "warmup": 5, "joins": $(GLASS_JOINS), "maxLiveSyncPlaybackRate": $(GLASS_RATE)}'; \
 		status=$$?; wait $$publisher; exit $$status
 
 clean:
