@@ -60,6 +60,97 @@ func benchSchedule() []benchFrame {
 	return out
 }
 
+// fanoutBench is the publishing side of a fan-out benchmark: a stream
+// whose metadata, sequence headers and first keyframe are written, fed from
+// benchSchedule with one payload per frame size shared by every frame of
+// that size (like a real payload shared by readers), and the handler that
+// serves it. The publisher is held back while the slowest viewer is more
+// than window frames behind, so nobody drops a frame.
+type fanoutBench struct {
+	pub      *stream.Publisher
+	h        *Handler
+	sched    []benchFrame
+	payloads map[int][]byte
+	// frameBytes is the FLV bytes of an average frame of the schedule;
+	// published counts the bytes published since the first frame of the run.
+	frameBytes, published int64
+	window                int64
+}
+
+// newFanoutBench publishes the stream and returns the fixture; the
+// registry and handler are closed when the benchmark ends.
+func newFanoutBench(b *testing.B, window int) *fanoutBench {
+	reg, err := stream.NewRegistry(stream.Config{GOPCacheFrames: 4 * window, GOPCacheBytes: 1 << 30}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(reg.Close)
+	pub, err := reg.Publish(testKey, stream.PublisherInfo{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := New(Config{}, reg, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Close() })
+	fb := &fanoutBench{pub: pub, h: h, sched: benchSchedule(), payloads: map[int][]byte{}, window: int64(window)}
+	var gopBytes int64
+	for _, f := range fb.sched {
+		gopBytes += int64(flv.TagHeaderSize + f.size + flv.PreviousTagSizeLen)
+		if fb.payloads[f.size] == nil {
+			fb.payloads[f.size] = make([]byte, f.size)
+		}
+	}
+	fb.frameBytes = gopBytes / int64(len(fb.sched))
+	pub.WriteFrame(mustFrame(b, flv.TagScript, 0, metadataPayload(true, true)))
+	pub.WriteFrame(mustFrame(b, flv.TagVideo, 0, avcSeqHeader))
+	pub.WriteFrame(mustFrame(b, flv.TagAudio, 0, aacSeqHeader))
+	pub.WriteFrame(mustFrame(b, flv.TagVideo, 0, fb.payload(benchFrame{flv.TagVideo, 0, true, 60_000})))
+	return fb
+}
+
+// payload returns the shared payload for f, its FLV header bytes set.
+func (fb *fanoutBench) payload(f benchFrame) []byte {
+	p := fb.payloads[f.size]
+	switch {
+	case f.typ == flv.TagAudio:
+		p[0], p[1] = 0xaf, 0x01
+	case f.key:
+		p[0], p[1] = 0x17, 0x01
+	default:
+		p[0], p[1] = 0x27, 0x01
+	}
+	return p
+}
+
+// publish writes frame i of the run (the schedule repeated, timestamps
+// running on). Every checkEvery frames it first waits while the publisher
+// is more than the window ahead of delivered(), the bytes the slowest
+// viewer got since the run began.
+func (fb *fanoutBench) publish(b *testing.B, i, checkEvery int, delivered func() int64) {
+	if i%checkEvery == 0 {
+		for fb.published-delivered() > fb.window*fb.frameBytes {
+			runtime.Gosched()
+		}
+	}
+	f := fb.sched[i%len(fb.sched)]
+	fr, err := stream.NewFrame(f.typ, 100+uint32(i/len(fb.sched))*2000+f.ts, fb.payload(f))
+	if err != nil {
+		b.Fatal(err)
+	}
+	fb.pub.WriteFrame(fr)
+	fb.published += int64(flv.TagHeaderSize + f.size + flv.PreviousTagSizeLen)
+}
+
+// finish ends the stream and fails the benchmark if a frame was dropped.
+func (fb *fanoutBench) finish(b *testing.B) {
+	fb.pub.Close()
+	if d := fb.pub.Stream().Stats().Dropped; d != 0 {
+		b.Fatalf("%d frames dropped", d)
+	}
+}
+
 // BenchmarkFanout1000 publishes frames to 1000 HTTP-FLV viewers, each a
 // real ServeHTTP goroutine (session, stream reader, batching, FLV tags
 // shared between viewers, Write+Flush per batch) writing to a discarding
@@ -71,45 +162,7 @@ func benchSchedule() []benchFrame {
 // shared machines disturb less than wall time.
 func BenchmarkFanout1000(b *testing.B) {
 	const viewers, window = 1000, 1024
-	reg, err := stream.NewRegistry(stream.Config{GOPCacheFrames: 4 * window, GOPCacheBytes: 1 << 30}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer reg.Close()
-	pub, err := reg.Publish(testKey, stream.PublisherInfo{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	h, err := New(Config{}, reg, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer h.Close()
-
-	sched := benchSchedule()
-	payloads := map[int][]byte{}
-	var gopBytes int64
-	for _, f := range sched {
-		gopBytes += int64(flv.TagHeaderSize + f.size + flv.PreviousTagSizeLen)
-		if payloads[f.size] == nil {
-			payloads[f.size] = make([]byte, f.size)
-		}
-	}
-	payload := func(f benchFrame) []byte {
-		p := payloads[f.size] // shared, like a real payload shared by readers
-		if f.typ == flv.TagAudio {
-			p[0], p[1] = 0xaf, 0x01
-		} else if f.key {
-			p[0], p[1] = 0x17, 0x01
-		} else {
-			p[0], p[1] = 0x27, 0x01
-		}
-		return p
-	}
-	pub.WriteFrame(mustFrame(b, flv.TagScript, 0, metadataPayload(true, true)))
-	pub.WriteFrame(mustFrame(b, flv.TagVideo, 0, avcSeqHeader))
-	pub.WriteFrame(mustFrame(b, flv.TagAudio, 0, aacSeqHeader))
-	pub.WriteFrame(mustFrame(b, flv.TagVideo, 0, payload(benchFrame{flv.TagVideo, 0, true, 60_000})))
+	fb := newFanoutBench(b, window)
 
 	sinks := make([]*discardWriter, viewers)
 	var wg sync.WaitGroup
@@ -117,7 +170,7 @@ func BenchmarkFanout1000(b *testing.B) {
 		w := &discardWriter{hdr: http.Header{}}
 		sinks[i] = w
 		req := httptest.NewRequestWithContext(context.Background(), "GET", "/live/test.flv", nil)
-		wg.Go(func() { h.ServeHTTP(w, req) })
+		wg.Go(func() { fb.h.ServeHTTP(w, req) })
 	}
 	slowest := func() int64 {
 		low := int64(1 << 62)
@@ -130,44 +183,28 @@ func BenchmarkFanout1000(b *testing.B) {
 		time.Sleep(time.Millisecond)
 	}
 	base := slowest() // every viewer has written the FLV header and the headers
+	delivered := func() int64 { return slowest() - base }
 
-	b.SetBytes(gopBytes / int64(len(sched)) * viewers)
+	b.SetBytes(fb.frameBytes * viewers)
 	b.ReportAllocs()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	cpu0, cpuOK := processCPUTime()
 	b.ResetTimer()
 	start := time.Now()
-	var published int64
-	base0 := uint32(100)
 	for i := range b.N {
-		if i%256 == 0 {
-			for published-(slowest()-base) > window*gopBytes/int64(len(sched)) {
-				runtime.Gosched()
-			}
-		}
-		f := sched[i%len(sched)]
-		ts := base0 + uint32(i/len(sched))*2000 + f.ts
-		fr, err := stream.NewFrame(f.typ, ts, payload(f))
-		if err != nil {
-			b.Fatal(err)
-		}
-		pub.WriteFrame(fr)
-		published += int64(flv.TagHeaderSize + f.size + flv.PreviousTagSizeLen)
+		fb.publish(b, i, 256, delivered)
 	}
-	pub.Close()
+	fb.finish(b)
 	wg.Wait()
 	elapsed := time.Since(start)
 	cpu1, _ := processCPUTime()
 	b.StopTimer()
 	runtime.ReadMemStats(&after)
 
-	if d := pub.Stream().Stats().Dropped; d != 0 {
-		b.Fatalf("%d frames dropped", d)
-	}
 	for _, w := range sinks {
-		if got := w.bytes.Load() - base; got != published {
-			b.Fatalf("a viewer wrote %d bytes, want %d", got, published)
+		if got := w.bytes.Load() - base; got != fb.published {
+			b.Fatalf("a viewer wrote %d bytes, want %d", got, fb.published)
 		}
 	}
 	perDelivery := float64(b.N) * viewers

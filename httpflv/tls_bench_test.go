@@ -4,14 +4,10 @@ import (
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/mediaserver/mediaserver/flv"
-	"github.com/mediaserver/mediaserver/stream"
 )
 
 // BenchmarkTLSViewers publishes frames to 50 HTTP-FLV viewers over TLS,
@@ -30,50 +26,11 @@ func BenchmarkTLSViewers(b *testing.B) {
 
 func benchTLSViewers(b *testing.B, http2 bool) {
 	const viewers, window = 50, 1024
-	reg, err := stream.NewRegistry(stream.Config{GOPCacheFrames: 4 * window, GOPCacheBytes: 1 << 30}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer reg.Close()
-	pub, err := reg.Publish(testKey, stream.PublisherInfo{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	h, err := New(Config{}, reg, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer h.Close()
-	srv := httptest.NewUnstartedServer(h)
+	fb := newFanoutBench(b, window)
+	srv := httptest.NewUnstartedServer(fb.h)
 	srv.EnableHTTP2 = http2
 	srv.StartTLS()
 	defer srv.Close()
-
-	sched := benchSchedule()
-	var gopBytes int64
-	payloads := map[int][]byte{}
-	for _, f := range sched {
-		gopBytes += int64(flv.TagHeaderSize + f.size + flv.PreviousTagSizeLen)
-		if payloads[f.size] == nil {
-			payloads[f.size] = make([]byte, f.size)
-		}
-	}
-	payload := func(f benchFrame) []byte {
-		p := payloads[f.size]
-		switch {
-		case f.typ == flv.TagAudio:
-			p[0], p[1] = 0xaf, 0x01
-		case f.key:
-			p[0], p[1] = 0x17, 0x01
-		default:
-			p[0], p[1] = 0x27, 0x01
-		}
-		return p
-	}
-	pub.WriteFrame(mustFrame(b, flv.TagScript, 0, metadataPayload(true, true)))
-	pub.WriteFrame(mustFrame(b, flv.TagVideo, 0, avcSeqHeader))
-	pub.WriteFrame(mustFrame(b, flv.TagAudio, 0, aacSeqHeader))
-	pub.WriteFrame(mustFrame(b, flv.TagVideo, 0, payload(benchFrame{flv.TagVideo, 0, true, 60_000})))
 
 	counts := make([]atomic.Int64, viewers)
 	var wg sync.WaitGroup
@@ -114,35 +71,21 @@ func benchTLSViewers(b *testing.B, http2 bool) {
 		time.Sleep(time.Millisecond)
 	}
 	base := slowest()
+	delivered := func() int64 { return slowest() - base }
 
-	b.SetBytes(gopBytes / int64(len(sched)) * viewers)
+	b.SetBytes(fb.frameBytes * viewers)
 	cpu0, cpuOK := processCPUTime()
 	b.ResetTimer()
-	var published int64
 	for i := range b.N {
-		if i%64 == 0 {
-			for published-(slowest()-base) > window*gopBytes/int64(len(sched)) {
-				runtime.Gosched()
-			}
-		}
-		f := sched[i%len(sched)]
-		fr, err := stream.NewFrame(f.typ, 100+uint32(i/len(sched))*2000+f.ts, payload(f))
-		if err != nil {
-			b.Fatal(err)
-		}
-		pub.WriteFrame(fr)
-		published += int64(flv.TagHeaderSize + f.size + flv.PreviousTagSizeLen)
+		fb.publish(b, i, 64, delivered)
 	}
-	pub.Close()
+	fb.finish(b)
 	wg.Wait()
 	cpu1, _ := processCPUTime()
 	b.StopTimer()
-	if d := pub.Stream().Stats().Dropped; d != 0 {
-		b.Fatalf("%d frames dropped", d)
-	}
 	for i := range counts {
-		if got := counts[i].Load() - base; got != published {
-			b.Fatalf("viewer %d read %d bytes, want %d", i, got, published)
+		if got := counts[i].Load() - base; got != fb.published {
+			b.Fatalf("viewer %d read %d bytes, want %d", i, got, fb.published)
 		}
 	}
 	if cpuOK {
