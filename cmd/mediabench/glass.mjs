@@ -18,11 +18,9 @@
 // video element before loading the playlist, as the dashboard does (default:
 // load, then attach, as hls.js's README shows). CHROMIUM overrides the
 // browser (default /usr/bin/chromium).
-import { chromium } from 'playwright-core';
-import http from 'node:http';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium, servePage } from '../../internal/browsertest/chromium.mjs';
 
 const opts = Object.assign({ seconds: 30, warmup: 5, joins: 1 }, JSON.parse(process.argv[2] || '{}'));
 if (!opts.url) {
@@ -34,25 +32,8 @@ const hlsJS = path.resolve(here, '../../node_modules/hls.js/dist/hls.js');
 const pageHTML = `<!doctype html><html><head><meta charset="utf-8"><script src="/hls.js"></script></head>
 <body><video id="v" muted playsinline autoplay width="640" height="360"></video></body></html>`;
 
-// The page comes from a real http origin: Media Source Extensions and CORS
-// behave as on a site.
-const server = http.createServer((req, res) => {
-  if (req.url === '/hls.js') {
-    res.writeHead(200, { 'content-type': 'text/javascript' });
-    fs.createReadStream(hlsJS).pipe(res);
-    return;
-  }
-  res.writeHead(200, { 'content-type': 'text/html' });
-  res.end(pageHTML);
-});
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-});
+const server = await servePage(pageHTML, { '/hls.js': hlsJS });
+const browser = await launchChromium();
 const result = {
   url: opts.url, seconds: opts.seconds, warmup: opts.warmup,
   maxLiveSyncPlaybackRate: opts.maxLiveSyncPlaybackRate || 1, errors: [], played_s: 0,

@@ -8,11 +8,9 @@
 // switchEvery (seconds), hls.js is made to play the next level of a
 // multivariant playlist that often (hls.currentLevel), and the levels and
 // the switches it made are reported.
-import { chromium } from 'playwright-core';
-import http from 'node:http';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium, servePage } from './chromium.mjs';
 
 const opts = JSON.parse(process.argv[2] || '{}');
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -25,25 +23,8 @@ const page_html = `<!doctype html><html><head><meta charset="utf-8">
 <script src="/mpegts.js"></script><script src="/hls.js"></script></head>
 <body><video id="v" muted playsinline autoplay width="640" height="360"></video></body></html>`;
 
-// A page on a real http origin: Media Source Extensions and CORS behave as on a site.
-const server = http.createServer((req, res) => {
-  const file = files[req.url];
-  if (file) {
-    res.writeHead(200, { 'content-type': 'text/javascript' });
-    fs.createReadStream(file).pipe(res);
-    return;
-  }
-  res.writeHead(200, { 'content-type': 'text/html' });
-  res.end(page_html);
-});
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-});
+const server = await servePage(page_html, files);
+const browser = await launchChromium();
 const result = { errors: [], console: [] };
 try {
   // ignoreHTTPSErrors: the server under test presents a certificate made for the test.

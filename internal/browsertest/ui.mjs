@@ -25,18 +25,13 @@
 //
 // The script records and never asserts: the Go test decides. A step that
 // cannot go on stops the run with "failure" set.
-import { chromium } from 'playwright-core';
 import path from 'node:path';
+import { launchChromium } from './chromium.mjs';
 
 const opts = JSON.parse(process.argv[2] || '{}');
 const result = { console: [], pageErrors: [], steps: [], screenshots: [] };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-});
+const browser = await launchChromium();
 
 /** Notes a step in the result (the Go test logs them). */
 function step(name, detail = '') {
