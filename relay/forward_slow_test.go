@@ -188,20 +188,7 @@ func TestForwardTargetThatStopsReadingLeavesViewersWhole(t *testing.T) {
 	if !strings.Contains(failed.LastError, "timeout") {
 		t.Errorf("stalled target's error %q: want a write timeout", failed.LastError)
 	}
-	w := <-watched
-	if w.err != nil {
-		t.Fatalf("viewer: %v", w.err)
-	}
-	if w.videoTags < 150 || len(w.gaps) > 0 {
-		t.Errorf("viewer saw %d video tags with %d gaps %v; want a whole stream", w.videoTags, len(w.gaps), w.gaps)
-	}
-	for _, r := range st.Readers() {
-		if r.Info().Protocol == stream.ProtocolFLV {
-			if d := r.Stats().Dropped; d != 0 {
-				t.Errorf("the HTTP-FLV viewer dropped %d frames", d)
-			}
-		}
-	}
+	checkWholeFLVViewer(t, <-watched, st)
 }
 
 // TestSlowForwardTargetLosesFramesToKeyframes: a target on a link slower
@@ -242,7 +229,14 @@ func TestSlowForwardTargetLosesFramesToKeyframes(t *testing.T) {
 	if _, ok := targetHub.Lookup(stream.Key{App: "app", Name: "key"}); !ok {
 		t.Error("the target has no stream")
 	}
-	w := <-watched
+	checkWholeFLVViewer(t, <-watched, st)
+}
+
+// checkWholeFLVViewer checks that the HTTP-FLV viewer of st that w watched
+// got the whole stream: no error, at least 150 video tags, no timestamp
+// gaps, no frame dropped.
+func checkWholeFLVViewer(t *testing.T, w flvWatch, st *stream.Stream) {
+	t.Helper()
 	if w.err != nil {
 		t.Fatalf("viewer: %v", w.err)
 	}
